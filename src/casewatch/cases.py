@@ -1,0 +1,380 @@
+"""The case domain: case status, history and stage, parsed from the API's JSON.
+
+The payload shape and its quirks come from ``uscis-api.md`` ("Case status"): a null
+history, missing dates for online (IOE) filings, unordered history, more than one date
+format, HTML in descriptions and Spanish fields. The stage table and the keyword
+fallback come from ``case-stages.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from html.parser import HTMLParser
+from typing import Any
+from zoneinfo import ZoneInfo
+
+US_EASTERN = ZoneInfo("America/New_York")
+
+
+class PayloadError(ValueError):
+    """A success response whose body is not a case status we can read."""
+
+
+class Stage(StrEnum):
+    """Where a case stands, grouped from USCIS status titles (``case-stages.md``)."""
+
+    RECEIVED = "received"
+    BIOMETRICS = "biometrics"
+    IN_REVIEW = "in review"
+    TRANSFERRED = "transferred"
+    ACTION_NEEDED = "action needed"
+    INTERVIEW = "interview"
+    APPROVED = "approved"
+    CARD_OR_DOCUMENT = "card or document"
+    RETURNED = "returned"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+    UNKNOWN = "unknown"
+
+
+_TITLES: dict[Stage, tuple[str, ...]] = {
+    Stage.RECEIVED: (
+        "Case Was Received",
+        "Case Was Received and A Receipt Notice Was Sent",
+        "Case Was Received and A Receipt Notice Was Emailed",
+        "Case Accepted By The USCIS Lockbox",
+        "Case Was Received At Another USCIS Office",
+        "Fingerprint Fee Was Received",
+        "Fees Were Waived",
+        "Duplicate Notice Was Mailed",
+        "Amended Notice Was Mailed",
+        "Name Was Updated",
+        "Date of Birth Was Updated",
+    ),
+    Stage.BIOMETRICS: (
+        "Biometrics Appointment Was Scheduled",
+        "Fingerprint and Biometrics Appointment Was Scheduled",
+        "Case Was Updated To Show Fingerprints Were Taken",
+        "Request To Reschedule My Appointment Was Received",
+        "Case Was Updated To Show That No One Appeared for In-Person Processing",
+    ),
+    Stage.IN_REVIEW: (
+        "Case Is Being Actively Reviewed By USCIS",
+        "Case Remains Pending",
+        "Case Is On Hold",
+        "Case Is Pending at a Local Office",
+        "Correspondence Was Received And USCIS Is Reviewing It",
+        "Document And Letter Was Received And Under Review",
+        "Expedite Request Received",
+        "Expedite Request Approved",
+        "Expedite Request Denied",
+        "Request For Premium Processing Services Was Received",
+        "Case Was Reopened",
+        "Case Was Reopened For Reconsideration",
+        "Department of State Sent Case to USCIS For Review",
+        "Case Was Sent To The Administrative Appeals Office for Review",
+    ),
+    Stage.TRANSFERRED: (
+        "Case Was Transferred And A New Office Has Jurisdiction",
+        "Case Transferred To Another Office",
+        "Case Was Transferred To Schedule An Interview",
+        "Case Was Transferred To An Asylum Office",
+        "Case Was Relocated From Administrative Appeals Office To USCIS Originating Office",
+    ),
+    Stage.ACTION_NEEDED: (
+        "Request for Additional Evidence Was Sent",
+        "Request for Initial Evidence Was Sent",
+        "Request for Initial and Additional Evidence Was Mailed",
+        "Response To USCIS' Request For Evidence Was Received",
+        "Notice Of Intent To Deny Was Sent",
+        "Intent to Revoke Notice Was Sent",
+        "Intent To Rescind Notice Was Mailed",
+        "Continuation Notice Was Mailed",
+    ),
+    Stage.INTERVIEW: (
+        "Case is Ready to Be Scheduled for An Interview",
+        "Interview Was Scheduled",
+        "Interview Was Rescheduled",
+        "Interview Cancelled",
+        "Interview Was Completed And My Case Must Be Reviewed",
+    ),
+    Stage.APPROVED: (
+        "Case Was Approved",
+        "Case Was Approved And My Decision Was Emailed",
+        "Case Was Approved And A Decision Notice Was Sent",
+        "Case Approval Was Affirmed",
+        "Case Approval Was Certified By USCIS",
+        "Appeal Was Approved",
+        "Request For A Duplicate Card Was Approved",
+        "Case Was Sent To The Department of State",
+        "Case Closed Benefit Received By Other Means",
+    ),
+    Stage.CARD_OR_DOCUMENT: (
+        "New Card Is Being Produced",
+        "Card Was Mailed To Me",
+        "Card Was Picked Up By The United States Postal Service",
+        "Card Was Delivered To Me By The Post Office",
+        "Advance Parole Document Was Produced",
+        "Reentry Permit Was Produced",
+        "Refugee Travel Document Was Produced",
+        "Travel Document Was Mailed",
+        "Document Was Mailed To Me",
+    ),
+    Stage.RETURNED: (
+        "Notice Was Returned To USCIS Because The Post Office Could Not Deliver It",
+        "Card Is Being Returned to USCIS by Post Office",
+        "Card Was Returned To USCIS",
+        "Document Was Returned To USCIS",
+        "Document Is Being Held For 180 Days",
+        "Card Was Destroyed",
+    ),
+    Stage.DENIED: (
+        "Case Was Denied",
+        "Case Was Denied And My Decision Notice Mailed",
+        "Appeal Was Dismissed",
+        "Case Rejected Because I Sent An Incorrect Fee",
+        "Case Approval Was Revoked",
+        "Case Was Automatically Revoked",
+        "Revocation Notice Was Sent",
+        "Status Termination Notice Was Mailed",
+    ),
+    Stage.WITHDRAWN: (
+        "Withdrawal Acknowledgement Notice Was Sent",
+        "Withdrawal Of My Appeal Was Acknowledged",
+        "Case Was Administratively Closed",
+    ),
+}
+
+_STAGE_BY_TITLE: dict[str, Stage] = {
+    " ".join(title.casefold().split()): stage
+    for stage, titles in _TITLES.items()
+    for title in titles
+}
+
+# Keyword fallback, in the order of case-stages.md; the first stage with a match wins.
+_KEYWORDS: tuple[tuple[Stage, tuple[str, ...]], ...] = (
+    (Stage.DENIED, ("revok",)),
+    (Stage.APPROVED, ("approv",)),
+    (Stage.DENIED, ("denied", "reject", "dismiss", "terminat")),
+    (Stage.ACTION_NEEDED, ("evidence", "intent to")),
+    (Stage.INTERVIEW, ("interview",)),
+    (Stage.BIOMETRICS, ("fingerprint", "biometric")),
+    (Stage.TRANSFERRED, ("transfer", "relocat")),
+    (Stage.CARD_OR_DOCUMENT, ("card", "document", "mailed", "produced")),
+    (Stage.RETURNED, ("returned", "held", "destroyed")),
+    (Stage.WITHDRAWN, ("withdraw", "closed")),
+    (Stage.RECEIVED, ("received", "accepted")),
+    (Stage.IN_REVIEW, ("review", "pending", "hold")),
+)
+
+
+def classify_stage(title: str) -> Stage:
+    """The stage of a status title, matched case-insensitively.
+
+    Exact titles first, then "Case Rejected For/Because ..." variants, then the keyword
+    fallback of ``case-stages.md``, then :attr:`Stage.UNKNOWN`. Never raises.
+    """
+    folded = " ".join(title.casefold().split())
+    if folded in _STAGE_BY_TITLE:
+        return _STAGE_BY_TITLE[folded]
+    if folded.startswith("case rejected"):
+        return Stage.DENIED
+    for stage, keywords in _KEYWORDS:
+        if any(keyword in folded for keyword in keywords):
+            return stage
+    return Stage.UNKNOWN
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, writing links as ``text (url)``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._href: str | None = None
+        self._link_start = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+            self._link_start = len(self.parts)
+        elif tag in ("br", "p", "li"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href:
+            text = "".join(self.parts[self._link_start :]).strip()
+            if self._href not in text:
+                self.parts.append(f" ({self._href})")
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def strip_html(text: str) -> str:
+    """Plain text of a USCIS description: tags removed, entities decoded, links kept.
+
+    ``'see <a href="https://uscis.gov/x">this page</a>'`` gives
+    ``'see this page (https://uscis.gov/x)'``. Never raises.
+    """
+    if "<" not in text and "&" not in text:
+        return text.strip()
+    extractor = _TextExtractor()
+    extractor.feed(text)
+    extractor.close()
+    lines = ("".join(extractor.parts)).split("\n")
+    return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in lines).strip()
+
+
+_FORMATS = (
+    "%m-%d-%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d",
+    "%m-%d-%Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+
+
+def _parse_naive(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_uscis_datetime(value: object) -> datetime | None:
+    """A ``submittedDate``/``modifiedDate`` as an aware US Eastern datetime, or None.
+
+    The API sends ``MM-DD-YYYY HH:mm:ss`` with no zone (``uscis-api.md``: treat it as
+    US Eastern); other layouts and a bare date are accepted. Never raises.
+    """
+    naive = _parse_naive(value)
+    return None if naive is None else naive.replace(tzinfo=US_EASTERN)
+
+
+def parse_uscis_date(value: object) -> date | None:
+    """A history date (``YYYY-MM-DD``, ``MM-DD-YYYY``, ``MM/DD/YYYY``, ...) or None.
+
+    Never raises: a date in a layout not listed gives None.
+    """
+    naive = _parse_naive(value)
+    return None if naive is None else naive.date()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of USCIS's case history.
+
+    ``date`` is the US Eastern calendar date, or None when USCIS sent a date we cannot
+    read; ``date_text`` keeps what USCIS sent. Texts are plain (HTML removed).
+    """
+
+    date: date | None
+    date_text: str
+    text_en: str
+    text_es: str = ""
+
+
+def _sort_key(entry: HistoryEntry) -> date:
+    return entry.date or date.min
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    """The status of one case as USCIS last reported it.
+
+    Dates are aware datetimes in US Eastern time, None when USCIS left them out (online
+    filings). ``history`` is newest first, whatever order USCIS sent it in; entries that
+    share a date keep USCIS's order. Descriptions keep USCIS's HTML; use
+    :func:`strip_html` to show them.
+    """
+
+    receipt_number: str
+    form_type: str
+    title_en: str
+    description_en: str
+    title_es: str = ""
+    description_es: str = ""
+    submitted: datetime | None = None
+    modified: datetime | None = None
+    history: tuple[HistoryEntry, ...] = field(default=())
+
+    @property
+    def stage(self) -> Stage:
+        """The stage of the English status title (``case-stages.md``)."""
+        return classify_stage(self.title_en)
+
+    @property
+    def last_changed(self) -> datetime | None:
+        """When USCIS last changed the case: ``modifiedDate``, else the newest history date."""
+        if self.modified is not None:
+            return self.modified
+        dated = [entry.date for entry in self.history if entry.date is not None]
+        if not dated:
+            return None
+        newest = max(dated)
+        return datetime(newest.year, newest.month, newest.day, tzinfo=US_EASTERN)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_history(raw: object) -> tuple[HistoryEntry, ...]:
+    """USCIS's ``hist_case_status`` (a list, or null) as entries, newest first.
+
+    Entries that are not objects are skipped; a null or missing history is empty.
+    """
+    if not isinstance(raw, list):
+        return ()
+    entries = [
+        HistoryEntry(
+            date=parse_uscis_date(item.get("date")),
+            date_text=_text(item.get("date")),
+            text_en=strip_html(_text(item.get("completed_text_en"))),
+            text_es=strip_html(_text(item.get("completed_text_es"))),
+        )
+        for item in raw
+        if isinstance(item, dict)
+    ]
+    return tuple(sorted(entries, key=_sort_key, reverse=True))
+
+
+def parse_case_status(payload: Any) -> CaseStatus:
+    """Parse a ``GET /case-status/{receiptNumber}`` 200 body (already decoded JSON).
+
+    Raises :class:`PayloadError` when the body has no ``case_status`` object with a
+    receipt number and a status title. Every optional field may be missing or null.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("case_status"), dict):
+        raise PayloadError("USCIS answered 200 but the body holds no case_status object")
+    body: dict[str, Any] = payload["case_status"]
+    receipt = _text(body.get("receiptNumber"))
+    title = _text(body.get("current_case_status_text_en"))
+    if not receipt or not title:
+        raise PayloadError("USCIS answered 200 but the case status has no receipt number or title")
+    return CaseStatus(
+        receipt_number=receipt.upper(),
+        form_type=_text(body.get("formType")),
+        title_en=title,
+        description_en=_text(body.get("current_case_status_desc_en")),
+        title_es=_text(body.get("current_case_status_text_es")),
+        description_es=_text(body.get("current_case_status_desc_es")),
+        submitted=parse_uscis_datetime(body.get("submittedDate")),
+        modified=parse_uscis_datetime(body.get("modifiedDate")),
+        history=parse_history(body.get("hist_case_status")),
+    )

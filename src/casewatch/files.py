@@ -1,0 +1,30 @@
+"""Writing the files casewatch owns without ever leaving a half-written one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically: a temporary file in the same
+    directory, flushed to disk, then renamed over the target.
+
+    Readers see the old content or the new, never a mix. Creates missing parent
+    directories; the file gets permission bits ``mode``. Raises :class:`OSError` (disk
+    full, read-only directory, ...) with the target left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""Everything that speaks HTTP to USCIS (or to the built-in sandbox)."""

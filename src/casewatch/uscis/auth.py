@@ -1,0 +1,141 @@
+"""OAuth 2.0 client credentials for the USCIS API, as an :class:`httpx.Auth`.
+
+Rules from ``uscis-api.md`` ("Authentication"): a form-encoded POST with
+``grant_type=client_credentials``, the client id and the client secret (HTTP Basic is
+refused); an Apigee-style answer whose values are all strings; tokens live 30 minutes
+(``expires_in`` "1799"), ``issued_at`` is in milliseconds; no refresh token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from casewatch.uscis.errors import AuthenticationError, BadResponse, parse_error_body
+
+RENEW_BEFORE_S = 60.0
+"""Seconds before expiry at which a token is renewed (a tenth of its life if shorter)."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, a str, a log or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that must send it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A USCIS developer app's consumer key (client id) and consumer secret."""
+
+    client_id: str
+    client_secret: Secret
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: Secret
+    renew_at: float
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer <token>`` to every request, fetching the token once
+    and reusing it until shortly before it expires.
+
+    However many requests need a token at once, one token request is made. A 401 gets
+    one retry with a new token; a second 401, or a refused token request, raises
+    :class:`AuthenticationError` (no retry storm). ``clock`` gives Unix time in seconds.
+    """
+
+    requires_response_body = True
+
+    def __init__(
+        self,
+        token_url: str,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token_url = token_url
+        self._credentials = credentials
+        self._clock = clock
+        self._token = _Token(Secret(""), renew_at=0.0)  # expired: the first request fetches
+        self._lock = asyncio.Lock()
+        self.tokens_fetched = 0
+
+    def _token_request(self) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            self.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self._credentials.client_id,
+                "client_secret": self._credentials.client_secret.reveal(),
+            },
+        )
+
+    def _store(self, response: httpx.Response, requested_at: float) -> _Token:
+        if response.status_code != 200:
+            code, message = parse_error_body(response.content)
+            raise AuthenticationError(
+                message or f"the token request answered HTTP {response.status_code}",
+                status=response.status_code,
+                code=code,
+            )
+        try:
+            data = response.json()
+            access_token = str(data["access_token"])
+            lifetime = float(data["expires_in"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadResponse("the token response has no access_token/expires_in") from exc
+        expires_at = requested_at + lifetime
+        issued_ms = data.get("issued_at")
+        if isinstance(issued_ms, str) and issued_ms.isdigit():
+            expires_at = min(expires_at, int(issued_ms) / 1000 + lifetime)
+        margin = min(RENEW_BEFORE_S, lifetime / 10)
+        self.tokens_fetched += 1
+        return _Token(Secret(access_token), expires_at - margin)
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        async with self._lock:
+            if self._clock() >= self._token.renew_at:
+                requested_at = self._clock()
+                self._token = self._store((yield self._token_request()), requested_at)
+            token = self._token
+        request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        async with self._lock:
+            if self._token is token:
+                requested_at = self._clock()
+                self._token = self._store((yield self._token_request()), requested_at)
+            token = self._token
+        request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        yield request
+
+    def sync_auth_flow(self, request: httpx.Request) -> None:  # type: ignore[override]
+        raise RuntimeError("ClientCredentialsAuth works with httpx.AsyncClient only")

@@ -1,0 +1,88 @@
+"""CaseStatusClient: one call asks USCIS for the status of one receipt number."""
+
+from __future__ import annotations
+
+import httpx
+import stamina
+
+from casewatch.cases import CaseStatus, PayloadError, parse_case_status
+from casewatch.receipts import ReceiptNumber
+from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
+from casewatch.uscis.errors import (
+    BadResponse,
+    NetworkError,
+    ServerError,
+    ServiceUnavailable,
+    SpikeArrest,
+    error_from_response,
+)
+from casewatch.uscis.limits import RateLimiter
+
+RETRY_ATTEMPTS = 3
+"""Tries per receipt for errors that a later try can cure (spike arrest, 5xx, network)."""
+
+TIMEOUT_S = 30.0
+"""Seconds to wait for USCIS before a request counts as a network error."""
+
+_RETRYABLE = (SpikeArrest, ServiceUnavailable, ServerError, NetworkError, BadResponse)
+
+
+class CaseStatusClient:
+    """Asks ``GET {api_url}/case-status/{receiptNumber}`` through a :class:`RateLimiter`.
+
+    ``host_url`` is the environment's origin (``https://api.uscis.gov``, or the built-in
+    sandbox); the token comes from ``{host_url}/oauth/accesstoken``. ``transport`` lets
+    the built-in sandbox run in-process (:class:`httpx.ASGITransport`). Use as an async
+    context manager, or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        host_url: str,
+        credentials: Credentials,
+        limiter: RateLimiter,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.limiter = limiter
+        self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials)
+        self._http = httpx.AsyncClient(
+            base_url=host_url,
+            auth=self.auth,
+            transport=transport,
+            timeout=TIMEOUT_S,
+            headers={"Accept": "application/json"},
+        )
+
+    async def __aenter__(self) -> CaseStatusClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    @stamina.retry(on=_RETRYABLE, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=5.0)
+    async def get_case_status(self, receipt: ReceiptNumber) -> CaseStatus:
+        """The current status of ``receipt``, as USCIS reports it.
+
+        Each try waits for a send slot and counts against the daily quota. Spike arrest,
+        5xx, a network failure or a body that is not JSON are tried again
+        (:data:`RETRY_ATTEMPTS` tries, exponential backoff with jitter, by stamina).
+        Raises a :class:`~casewatch.uscis.errors.USCISError` subclass carrying USCIS's
+        message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for 404,
+        :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is spent, ...
+        """
+        await self.limiter.acquire()
+        try:
+            response = await self._http.get(f"/case-status/{receipt.value}")
+        except httpx.TransportError as exc:
+            raise NetworkError(type(exc).__name__) from None
+        if response.status_code != 200:
+            raise error_from_response(response.status_code, response.content)
+        try:
+            return parse_case_status(response.json())
+        except (ValueError, PayloadError) as exc:
+            raise BadResponse(str(exc) or "the body is not JSON", status=200) from None

@@ -1,0 +1,185 @@
+"""Typed errors of the USCIS Case Status API, parsed from every body shape seen.
+
+Shapes from ``uscis-api.md`` ("Errors"): flat ``{code, message}``; a nested ``error``
+object with a string code, possibly after leading whitespace; an RFC 9457 style
+``errors`` list; a raw Apigee ``fault``; Apigee's token errors ``{ErrorCode, Error}``;
+an HTML page; an empty body. Whatever the shape, the error carries USCIS's own message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+from casewatch.cases import strip_html
+
+
+class USCISError(Exception):
+    """A request to USCIS that did not give a case status.
+
+    ``status`` is the HTTP status (None when no response came), ``code`` USCIS's own
+    code, ``message`` USCIS's own words (shown to the user as they are), ``summary`` a
+    line in plain terms. ``retryable`` says whether trying again later can help.
+    """
+
+    summary: ClassVar[str] = "USCIS answered with an error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        self.message = message
+        self.status = status
+        self.code = code
+        super().__init__(f"{self.summary}: {message}" if message else self.summary)
+
+
+class AuthenticationError(USCISError):
+    """The credentials or the access token were refused (HTTP 400/401 from the token URL,
+    or 401 again after a fresh token)."""
+
+    summary = "USCIS refused the credentials"
+
+
+class ReceiptNotRecognized(USCISError):
+    """HTTP 404: a well-formed receipt number USCIS does not know.
+
+    Not proof of a typo: cases protected by law (8 U.S.C. 1367) and staging receipts in
+    production answer the same (``uscis-api.md``).
+    """
+
+    summary = (
+        "USCIS does not recognize this receipt number "
+        "(protected cases and staging receipts in production answer the same)"
+    )
+
+
+class MalformedReceipt(USCISError):
+    """HTTP 422: USCIS says the receipt number is not formatted correctly."""
+
+    summary = "USCIS says the receipt number is malformed"
+
+
+class SpikeArrest(USCISError):
+    """HTTP 429 "Spike Arrest Violation": requests came faster than the per-second limit."""
+
+    summary = "Too many requests per second (spike arrest)"
+    retryable = True
+
+
+class QuotaExhausted(USCISError):
+    """The daily quota is spent (HTTP 429 from USCIS, or the local ledger said so first).
+
+    It resets at midnight US Eastern (``uscis-api.md``, "Hosts and environments").
+    """
+
+    summary = "The daily quota is used up until midnight US Eastern"
+
+
+class ServiceUnavailable(USCISError):
+    """HTTP 503: an outage, or the sandbox outside Mon-Fri 07:00-20:00 US Eastern."""
+
+    summary = "USCIS is unavailable"
+    retryable = True
+
+
+class ServerError(USCISError):
+    """Any other HTTP 5xx."""
+
+    summary = "USCIS had a server error"
+    retryable = True
+
+
+class RequestRefused(USCISError):
+    """Any other HTTP 4xx, such as 400 or 403."""
+
+    summary = "USCIS refused the request"
+
+
+class NetworkError(USCISError):
+    """No response: a timeout, a refused or dropped connection."""
+
+    summary = "Could not reach USCIS"
+    retryable = True
+
+
+class BadResponse(USCISError):
+    """A 200 whose body is not a case status (seen on the sandbox: not even JSON)."""
+
+    summary = "USCIS sent a response that is not a case status"
+    retryable = True
+
+
+_MAX_MESSAGE = 300
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _from_json(data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("error"), dict):
+        return _from_json(data["error"])
+    if isinstance(data.get("errors"), list) and data["errors"]:
+        parts = [_from_json(item) for item in data["errors"]]
+        found = [part for part in parts if part is not None]
+        if found:
+            return found[0][0], "; ".join(message for _, message in found)
+    if isinstance(data.get("fault"), dict):
+        fault = data["fault"]
+        detail = fault.get("detail")
+        code = detail.get("errorcode", "") if isinstance(detail, dict) else ""
+        return str(code), str(fault.get("faultstring", ""))
+    if "Error" in data or "ErrorCode" in data:
+        return str(data.get("ErrorCode", "")), str(data.get("Error", ""))
+    if "message" in data:
+        return str(data.get("code", "")), str(data["message"])
+    return None
+
+
+def parse_error_body(body: bytes | str) -> tuple[str, str]:
+    """USCIS's ``(code, message)`` from an error body of any known shape.
+
+    Returns empty strings for what the body does not say. Never raises.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    if not text:
+        return "", ""
+    try:
+        found = _from_json(json.loads(text))
+    except ValueError:
+        found = None
+    if found is not None:
+        return found[0].strip(), _clip(found[1])
+    if text.startswith("<"):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        return "", _clip(strip_html(title.group(1) if title else text))
+    return "", _clip(text)
+
+
+def error_from_response(status: int, body: bytes | str) -> USCISError:
+    """The typed error for an HTTP error response of the case-status endpoint.
+
+    A 429 is a :class:`QuotaExhausted` when its message speaks of a quota, otherwise a
+    :class:`SpikeArrest`. Never raises.
+    """
+    code, message = parse_error_body(body)
+    kind: type[USCISError]
+    if status == 401:
+        kind = AuthenticationError
+    elif status == 404:
+        kind = ReceiptNotRecognized
+    elif status == 422:
+        kind = MalformedReceipt
+    elif status == 429:
+        kind = QuotaExhausted if "quota" in message.lower() else SpikeArrest
+    elif status == 503:
+        kind = ServiceUnavailable
+    elif status >= 500:
+        kind = ServerError
+    else:
+        kind = RequestRefused
+    return kind(message or f"HTTP {status}", status=status, code=code)

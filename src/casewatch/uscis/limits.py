@@ -1,0 +1,165 @@
+"""Request spacing and the daily quota ledger, shared by every process on the machine.
+
+Rules from ``uscis-api.md``: the per-second limit is an Apigee spike arrest, so 10 TPS
+means one request every 100 ms, never a burst; the daily quota resets at midnight US
+Eastern (America/New_York). Each request reserves a send slot in a small state file
+under a file lock, so two dashboards with the same credentials share one rate and one
+count, and the count survives a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from filelock import FileLock
+
+from casewatch.cases import US_EASTERN
+from casewatch.files import atomic_write_text
+from casewatch.uscis.errors import QuotaExhausted
+
+SPACING_MARGIN_S = 0.002
+"""Seconds added to 1/TPS between two sends, so scheduling jitter never trips the arrest."""
+
+RATE_WINDOW_S = 5.0
+"""Seconds over which :meth:`RateLimiter.current_rate` averages."""
+
+
+def eastern_day(timestamp: float) -> date:
+    """The US Eastern calendar date of a Unix timestamp (seconds)."""
+    return datetime.fromtimestamp(timestamp, US_EASTERN).date()
+
+
+def quota_reset_at(day: date) -> datetime:
+    """When the quota of US Eastern date ``day`` resets: the next midnight in New York.
+
+    An aware datetime; a day is 23 or 25 hours long when daylight saving time changes.
+    """
+    following = day + timedelta(days=1)
+    return datetime(following.year, following.month, following.day, tzinfo=US_EASTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaUsage:
+    """Requests counted on US Eastern date ``day`` against ``daily_quota``."""
+
+    day: date
+    used: int
+    daily_quota: int
+    resets_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        """Requests left today (never below zero)."""
+        return max(0, self.daily_quota - self.used)
+
+    def seconds_to_reset(self, now: float) -> float:
+        """Seconds from Unix time ``now`` to the reset at midnight US Eastern."""
+        return max(0.0, self.resets_at.timestamp() - now)
+
+
+class RateLimiter:
+    """Spaces requests at least ``1/tps`` seconds apart and counts them per US Eastern day.
+
+    ``state_path`` is a JSON file in the user state directory (one per environment);
+    ``tps`` is in requests per second; ``daily_quota`` in requests per US Eastern day.
+    ``clock`` gives Unix time in seconds and ``sleep`` waits seconds (both injectable).
+    """
+
+    def __init__(
+        self,
+        state_path: Path,
+        *,
+        tps: float,
+        daily_quota: int,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if tps <= 0:
+            raise ValueError(f"tps must be above 0 requests per second, got {tps}")
+        if daily_quota <= 0:
+            raise ValueError(f"daily_quota must be above 0 requests, got {daily_quota}")
+        self.state_path = state_path
+        self.tps = tps
+        self.daily_quota = daily_quota
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = FileLock(state_path.with_name(state_path.name + ".lock"), timeout=10)
+        self._recent: deque[float] = deque()
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between two sends: 1/TPS plus :data:`SPACING_MARGIN_S`."""
+        return 1.0 / self.tps + SPACING_MARGIN_S
+
+    def _read_state(self) -> dict[str, object]:
+        try:
+            data = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def usage(self) -> QuotaUsage:
+        """Today's count (US Eastern) as every process on the machine sees it."""
+        return self._usage_from(self._read_state(), self._clock())
+
+    def _usage_from(self, state: dict[str, object], now: float) -> QuotaUsage:
+        today = eastern_day(now)
+        used = state.get("used") if state.get("day") == today.isoformat() else 0
+        return QuotaUsage(
+            day=today,
+            used=used if isinstance(used, int) else 0,
+            daily_quota=self.daily_quota,
+            resets_at=quota_reset_at(today),
+        )
+
+    def _reserve(self) -> float:
+        with self._lock:
+            now = self._clock()
+            state = self._read_state()
+            usage = self._usage_from(state, now)
+            if usage.remaining <= 0:
+                raise QuotaExhausted(
+                    f"{usage.used} of {usage.daily_quota} requests used on {usage.day} "
+                    f"(US Eastern); requests resume at {usage.resets_at:%Y-%m-%d %H:%M %Z}"
+                )
+            next_slot = state.get("next_slot")
+            slot = max(now, next_slot if isinstance(next_slot, (int, float)) else now)
+            atomic_write_text(
+                self.state_path,
+                json.dumps(
+                    {
+                        "day": usage.day.isoformat(),
+                        "used": usage.used + 1,
+                        "next_slot": slot + self.interval_s,
+                    }
+                ),
+            )
+            return slot
+
+    async def acquire(self) -> None:
+        """Wait for this request's send slot and count it against today's quota.
+
+        Raises :class:`QuotaExhausted` (nothing counted) when the daily quota is spent,
+        and :class:`filelock.Timeout` when another process holds the state lock for
+        more than 10 seconds.
+        """
+        slot = await asyncio.to_thread(self._reserve)
+        delay = slot - self._clock()
+        if delay > 0:
+            await self._sleep(delay)
+        self._recent.append(slot)
+
+    def current_rate(self) -> float:
+        """This process's send rate over the last :data:`RATE_WINDOW_S` seconds, in
+        requests per second."""
+        horizon = self._clock() - RATE_WINDOW_S
+        while self._recent and self._recent[0] < horizon:
+            self._recent.popleft()
+        return len(self._recent) / RATE_WINDOW_S

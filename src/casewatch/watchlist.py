@@ -1,0 +1,240 @@
+"""The TOML watchlist: the cases a user watches and what USCIS last said of each.
+
+One file per environment (see :func:`casewatch.config.default_watchlist_path`). It is
+read with tomllib, written with tomli-w, and replaced atomically, so a crash in the
+middle of a save leaves the previous file whole. It never holds a secret.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+from casewatch.files import atomic_write_text
+from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+
+SCHEMA_VERSION = 1
+
+
+class WatchlistError(ValueError):
+    """A watchlist file that cannot be read; the message names the file and the problem."""
+
+
+class DuplicateReceipt(ValueError):
+    """The receipt number is already on the watchlist."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedCase:
+    """One case on the watchlist.
+
+    ``added_at`` and ``checked_at`` are aware datetimes; ``status`` is the last status
+    USCIS reported (None before the first answer); ``last_error`` is the message of the
+    last failed check, empty when the last check succeeded.
+    """
+
+    receipt_number: ReceiptNumber
+    added_at: datetime
+    label: str = ""
+    status: CaseStatus | None = None
+    checked_at: datetime | None = None
+    last_error: str = ""
+
+
+class Watchlist:
+    """The ordered cases of one watchlist file, keyed by receipt number."""
+
+    def __init__(self, path: Path, cases: dict[str, WatchedCase] | None = None) -> None:
+        self.path = path
+        self.cases: dict[str, WatchedCase] = cases or {}
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __contains__(self, receipt: object) -> bool:
+        return str(receipt) in self.cases
+
+    def get(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """The watched case of ``receipt``; raises :class:`KeyError` if not watched."""
+        return self.cases[str(receipt)]
+
+    def add(self, receipt: ReceiptNumber, *, label: str = "", added_at: datetime) -> WatchedCase:
+        """Start watching ``receipt``. Raises :class:`DuplicateReceipt` if already watched."""
+        if receipt.value in self.cases:
+            raise DuplicateReceipt(f"{receipt} is already on the watchlist")
+        case = WatchedCase(receipt, added_at=added_at, label=label.strip())
+        self.cases[receipt.value] = case
+        return case
+
+    def record_status(
+        self, receipt: ReceiptNumber, status: CaseStatus, checked_at: datetime
+    ) -> WatchedCase:
+        """Store what USCIS answered at ``checked_at``; clears the last error.
+
+        A form type, once known, is kept when a later answer lacks it (``uscis-api.md``).
+        """
+        case = self.get(receipt)
+        if not status.form_type and case.status is not None and case.status.form_type:
+            status = replace(status, form_type=case.status.form_type)
+        case = replace(case, status=status, checked_at=checked_at, last_error="")
+        self.cases[receipt.value] = case
+        return case
+
+    def record_error(
+        self, receipt: ReceiptNumber, message: str, checked_at: datetime
+    ) -> WatchedCase:
+        """Mark ``receipt`` with the message of a failed check; its last status stays."""
+        case = replace(self.get(receipt), checked_at=checked_at, last_error=message)
+        self.cases[receipt.value] = case
+        return case
+
+    @classmethod
+    def load(cls, path: Path) -> Watchlist:
+        """Read ``path``; a missing file is an empty watchlist.
+
+        Raises :class:`WatchlistError` (file, line and column for a TOML syntax error;
+        the case and field for a bad value). The file is never changed by reading.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise WatchlistError(f"the watchlist {path} is not valid TOML: {exc}") from None
+        cases: dict[str, WatchedCase] = {}
+        for index, raw in enumerate(data.get("case", []), start=1):
+            try:
+                case = _case_from_toml(raw)
+            except (ReceiptNumberError, KeyError, TypeError, ValueError) as exc:
+                raise WatchlistError(f"case {index} in the watchlist {path}: {exc}") from None
+            cases[case.receipt_number.value] = case
+        return cls(path, cases)
+
+    def to_toml(self) -> str:
+        """The watchlist as TOML text (schema version :data:`SCHEMA_VERSION`)."""
+        document = {
+            "schema": SCHEMA_VERSION,
+            "case": [_case_to_toml(case) for case in self.cases.values()],
+        }
+        return tomli_w.dumps(document)
+
+    def save(self) -> None:
+        """Write the watchlist atomically (temporary file, fsync, rename).
+
+        Raises :class:`OSError` (disk full, read-only directory); the file on disk is
+        then left as it was.
+        """
+        atomic_write_text(self.path, self.to_toml())
+
+
+def _drop_empty(table: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in table.items() if value not in (None, "", [])}
+
+
+def _history_to_toml(entry: HistoryEntry) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "date": entry.date,
+            "date_text": entry.date_text,
+            "text_en": entry.text_en,
+            "text_es": entry.text_es,
+        }
+    )
+
+
+def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "form_type": status.form_type,
+            "title_en": status.title_en,
+            "description_en": status.description_en,
+            "title_es": status.title_es,
+            "description_es": status.description_es,
+            "submitted": status.submitted,
+            "modified": status.modified,
+            "history": [_history_to_toml(entry) for entry in status.history],
+        }
+    )
+
+
+def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
+    table = _drop_empty(
+        {
+            "receipt_number": case.receipt_number.value,
+            "label": case.label,
+            "added_at": case.added_at,
+            "checked_at": case.checked_at,
+            "last_error": case.last_error,
+        }
+    )
+    if case.status is not None:
+        table["status"] = _status_to_toml(case.status)
+    return table
+
+
+def _eastern(value: object, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a date and time, got {value!r}")
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=US_EASTERN)
+    return aware.astimezone(US_EASTERN)
+
+
+def _str(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key, "")
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be text, got {value!r}")
+    return value
+
+
+def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
+    day = raw.get("date")
+    if day is not None and not isinstance(day, date):
+        raise TypeError(f"history date must be a date, got {day!r}")
+    return HistoryEntry(
+        date=day,
+        date_text=_str(raw, "date_text"),
+        text_en=_str(raw, "text_en"),
+        text_es=_str(raw, "text_es"),
+    )
+
+
+def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus:
+    return CaseStatus(
+        receipt_number=receipt.value,
+        form_type=_str(raw, "form_type"),
+        title_en=_str(raw, "title_en"),
+        description_en=_str(raw, "description_en"),
+        title_es=_str(raw, "title_es"),
+        description_es=_str(raw, "description_es"),
+        submitted=_eastern(raw.get("submitted"), "submitted"),
+        modified=_eastern(raw.get("modified"), "modified"),
+        history=tuple(_history_from_toml(entry) for entry in raw.get("history", [])),
+    )
+
+
+def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
+    receipt = parse_receipt_number(_str(raw, "receipt_number"))
+    status = raw.get("status")
+    added_at = _eastern(raw.get("added_at"), "added_at")
+    if added_at is None:
+        raise KeyError("added_at is missing")
+    return WatchedCase(
+        receipt_number=receipt,
+        added_at=added_at,
+        label=_str(raw, "label"),
+        status=None if status is None else _status_from_toml(status, receipt),
+        checked_at=_eastern(raw.get("checked_at"), "checked_at"),
+        last_error=_str(raw, "last_error"),
+    )

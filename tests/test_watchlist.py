@@ -1,0 +1,113 @@
+import errno
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+from casewatch.receipts import parse_receipt_number
+from casewatch.watchlist import DuplicateReceipt, Watchlist, WatchlistError
+
+NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
+RECEIPT = parse_receipt_number("EAC9999103403")
+
+STATUS = CaseStatus(
+    receipt_number="EAC9999103403",
+    form_type="I-130",
+    title_en="Case Was Approved",
+    description_en='We approved it. <a href="https://www.uscis.gov">uscis</a>',
+    title_es="Caso Fue Aprobado",
+    description_es="Aprobamos su caso.",
+    submitted=datetime(2023, 5, 1, 8, 0, tzinfo=US_EASTERN),
+    modified=datetime(2023, 9, 5, 14, 28, 46, tzinfo=US_EASTERN),
+    history=(
+        HistoryEntry(date(2023, 9, 5), "2023-09-05", "We approved it.", "Aprobamos."),
+        HistoryEntry(None, "sometime", "Odd date"),
+    ),
+)
+
+
+def test_round_trip_keeps_everything(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(RECEIPT, label="Mom's I-130", added_at=NOW)
+    watchlist.add(parse_receipt_number("IOE0123456789"), added_at=NOW)
+    watchlist.record_status(RECEIPT, STATUS, NOW)
+    watchlist.record_error(parse_receipt_number("IOE0123456789"), "USCIS is unavailable", NOW)
+    watchlist.save()
+
+    loaded = Watchlist.load(tmp_path / "w.toml")
+    assert list(loaded.cases) == ["EAC9999103403", "IOE0123456789"]
+    case = loaded.get(RECEIPT)
+    assert case.label == "Mom's I-130"
+    assert case.status == STATUS
+    assert case.checked_at == NOW
+    assert loaded.get("IOE0123456789").last_error == "USCIS is unavailable"
+    assert loaded.get("IOE0123456789").status is None
+
+
+def test_saved_file_is_readable_toml_with_a_schema(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.save()
+    text = (tmp_path / "w.toml").read_text()
+    assert text.startswith("schema = 1")
+    assert 'receipt_number = "EAC9999103403"' in text
+    assert oct((tmp_path / "w.toml").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["w.toml"]
+
+
+def test_duplicates_are_refused() -> None:
+    watchlist = Watchlist(Path("unused.toml"))
+    watchlist.add(RECEIPT, added_at=NOW)
+    with pytest.raises(DuplicateReceipt, match="already"):
+        watchlist.add(parse_receipt_number("eac-9999103403"), added_at=NOW)
+
+
+def test_a_known_form_type_is_kept_when_a_later_answer_lacks_it() -> None:
+    watchlist = Watchlist(Path("unused.toml"))
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.record_status(RECEIPT, STATUS, NOW)
+    later = CaseStatus(RECEIPT.value, "", "Case Was Approved", "text")
+    assert watchlist.record_status(RECEIPT, later, NOW).status.form_type == "I-130"  # type: ignore[union-attr]
+
+
+def test_missing_file_is_an_empty_watchlist(tmp_path: Path) -> None:
+    assert len(Watchlist.load(tmp_path / "none.toml")) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("schema = 1\n[[case]\n", "line 2"),
+        ('[[case]]\nreceipt_number = "EAC123"\nadded_at = 2026-01-01T00:00:00Z\n', "case 1"),
+        ('[[case]]\nreceipt_number = "EAC9999103403"\n', "added_at"),
+        ('[[case]]\nreceipt_number = 5\nadded_at = 2026-01-01T00:00:00Z\n', "text"),
+    ],
+)
+def test_a_bad_file_is_reported_and_left_alone(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(content)
+    before = path.read_bytes()
+    with pytest.raises(WatchlistError) as caught:
+        Watchlist.load(path)
+    assert problem in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == before
+
+
+def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "w.toml"
+    watchlist = Watchlist(path)
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.save()
+    before = path.read_bytes()
+    watchlist.add(parse_receipt_number("LIN9999106498"), added_at=NOW)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("casewatch.files.os.fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        watchlist.save()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.toml"]
