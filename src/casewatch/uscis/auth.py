@@ -68,8 +68,6 @@ class ClientCredentialsAuth(httpx.Auth):
     :class:`AuthenticationError` (no retry storm). ``clock`` gives Unix time in seconds.
     """
 
-    requires_response_body = True
-
     def __init__(
         self,
         token_url: str,
@@ -120,22 +118,20 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        async with self._lock:
-            if self._clock() >= self._token.renew_at:
-                requested_at = self._clock()
-                self._token = self._store((yield self._token_request()), requested_at)
-            token = self._token
-        request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        async with self._lock:
-            if self._token is token:
-                requested_at = self._clock()
-                self._token = self._store((yield self._token_request()), requested_at)
-            token = self._token
-        request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
-        yield request
+        refused: _Token | None = None
+        for _ in range(2):  # the request, and one retry with a new token after a 401
+            async with self._lock:
+                if self._token is refused or self._clock() >= self._token.renew_at:
+                    requested_at = self._clock()
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    self._token = self._store(token_response, requested_at)
+                token = self._token
+            request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+            response = yield request
+            if response.status_code != 401:
+                return
+            refused = token
 
     def sync_auth_flow(self, request: httpx.Request) -> None:  # type: ignore[override]
         raise RuntimeError("ClientCredentialsAuth works with httpx.AsyncClient only")

@@ -52,7 +52,14 @@ class CaseStatusClient:
             transport=transport,
             timeout=TIMEOUT_S,
             headers={"Accept": "application/json"},
+            event_hooks={"request": [self._take_send_slot]},
         )
+
+    async def _take_send_slot(self, request: httpx.Request) -> None:
+        # An httpx request hook runs after the auth flow, right before the request goes
+        # out: the spacing holds however long a token request made this one wait.
+        if request.url.path.startswith("/case-status/"):
+            await self.limiter.acquire()
 
     async def __aenter__(self) -> CaseStatusClient:
         return self
@@ -75,7 +82,6 @@ class CaseStatusClient:
         message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for 404,
         :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is spent, ...
         """
-        await self.limiter.acquire()
         try:
             response = await self._http.get(f"/case-status/{receipt.value}")
         except httpx.TransportError as exc:

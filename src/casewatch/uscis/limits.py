@@ -92,6 +92,7 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = FileLock(state_path.with_name(state_path.name + ".lock"), timeout=10)
         self._recent: deque[float] = deque()
+        self._last_send = 0.0
 
     @property
     def interval_s(self) -> float:
@@ -151,10 +152,16 @@ class RateLimiter:
         more than 10 seconds.
         """
         slot = await asyncio.to_thread(self._reserve)
-        delay = slot - self._clock()
+        await self._wait_until(slot)
+        # A send that woke up late must not shrink the gap to the one after it.
+        await self._wait_until(self._last_send + self.interval_s)
+        self._last_send = self._clock()
+        self._recent.append(self._last_send)
+
+    async def _wait_until(self, moment: float) -> None:
+        delay = moment - self._clock()
         if delay > 0:
             await self._sleep(delay)
-        self._recent.append(slot)
 
     def current_rate(self) -> float:
         """This process's send rate over the last :data:`RATE_WINDOW_S` seconds, in

@@ -1,0 +1,123 @@
+"""The refresher: the one thing that asks USCIS, and what it does with the answers.
+
+A pass sends the receipts through a small pool of workers, so requests are pipelined:
+while one waits for USCIS, the next is already spaced and sent, and N receipts take
+about N/TPS seconds whatever the latency. Answers are recorded in the watchlist, which
+is saved atomically at most every :data:`SAVE_EVERY_S` seconds and at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from casewatch.cases import US_EASTERN
+from casewatch.files import atomic_write_text
+from casewatch.receipts import ReceiptNumber
+from casewatch.uscis.client import CaseStatusClient
+from casewatch.uscis.errors import AuthenticationError, QuotaExhausted, USCISError
+from casewatch.watchlist import WatchedCase, Watchlist
+
+SAVE_EVERY_S = 5.0
+"""Seconds between two saves of the watchlist during a long pass."""
+
+IN_FLIGHT_S = 2.0
+"""Seconds of USCIS latency the worker pool is sized to hide (workers = TPS x this)."""
+
+
+@dataclass(slots=True)
+class RefreshProgress:
+    """How far the current pass is: ``done`` of ``total`` receipts, ``failed`` of them."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    stopped_by: USCISError | None = field(default=None)
+
+
+class RefreshInProgress(RuntimeError):
+    """A refresh pass is already running; two never run at once."""
+
+
+class Refresher:
+    """Refreshes cases of a :class:`Watchlist` through a :class:`CaseStatusClient`.
+
+    ``on_case`` is called (in the event loop) with each case as soon as its answer or
+    error is recorded; ``clock`` gives Unix time in seconds.
+    """
+
+    def __init__(
+        self,
+        client: CaseStatusClient,
+        watchlist: Watchlist,
+        *,
+        on_case: Callable[[WatchedCase], None] = lambda case: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.watchlist = watchlist
+        self.on_case = on_case
+        self._clock = clock
+        self._running = asyncio.Lock()
+        self.progress: RefreshProgress | None = None
+        self._last_save = 0.0
+
+    @property
+    def running(self) -> bool:
+        """True while a pass is under way."""
+        return self._running.locked()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), US_EASTERN)
+
+    async def refresh(self, receipts: Iterable[ReceiptNumber] | None = None) -> RefreshProgress:
+        """One pass over ``receipts`` (every watched case when None).
+
+        Records each answer or error in the watchlist and saves it. A spent quota or
+        refused credentials stop the pass (``progress.stopped_by``): no further request
+        can succeed. Raises :class:`RefreshInProgress` if a pass is already running, and
+        :class:`OSError` if the watchlist cannot be saved.
+        """
+        if self._running.locked():
+            raise RefreshInProgress("a refresh is already running")
+        async with self._running:
+            queue: asyncio.Queue[ReceiptNumber] = asyncio.Queue()
+            if receipts is None:
+                receipts = [case.receipt_number for case in self.watchlist.cases.values()]
+            for receipt in receipts:
+                queue.put_nowait(receipt)
+            progress = self.progress = RefreshProgress(total=queue.qsize())
+            self._last_save = self._clock()
+            workers = max(1, min(queue.qsize(), math.ceil(self.client.limiter.tps * IN_FLIGHT_S)))
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(self._work(queue, progress))
+            await self._save()
+            return progress
+
+    async def _work(self, queue: asyncio.Queue[ReceiptNumber], progress: RefreshProgress) -> None:
+        while progress.stopped_by is None and not queue.empty():
+            receipt = queue.get_nowait()
+            try:
+                status = await self.client.get_case_status(receipt)
+            except (QuotaExhausted, AuthenticationError) as exc:
+                progress.stopped_by = exc
+                return
+            except USCISError as exc:
+                case = self.watchlist.record_error(receipt, str(exc), self._now())
+                progress.failed += 1
+            else:
+                case = self.watchlist.record_status(receipt, status, self._now())
+            progress.done += 1
+            self.on_case(case)
+            if self._clock() - self._last_save >= SAVE_EVERY_S:
+                await self._save()
+
+    async def _save(self) -> None:
+        self._last_save = self._clock()
+        text = self.watchlist.to_toml()  # in the loop: the cases do not change under it
+        await asyncio.to_thread(atomic_write_text, self.watchlist.path, text)

@@ -1,0 +1,28 @@
+"""The built-in sandbox: a faithful simulator of the USCIS Case Status API.
+
+``create_app`` builds the ASGI app (in-process use with ``httpx.ASGITransport``);
+``serve`` and ``running_server`` put it on a loopback port. The contract it follows is
+uscis-api.md; its status titles come from case-stages.md.
+"""
+
+from casewatch.sandbox.app import SandboxConfig, create_app
+from casewatch.sandbox.data import (
+    STAGING_RECEIPTS,
+    STAGING_RECEIPTS_WITH_HISTORY,
+    STAGING_RECEIPTS_WITHOUT_HISTORY,
+    staging_case,
+    synthetic_case,
+)
+from casewatch.sandbox.server import running_server, serve
+
+__all__ = [
+    "STAGING_RECEIPTS",
+    "STAGING_RECEIPTS_WITHOUT_HISTORY",
+    "STAGING_RECEIPTS_WITH_HISTORY",
+    "SandboxConfig",
+    "create_app",
+    "running_server",
+    "serve",
+    "staging_case",
+    "synthetic_case",
+]

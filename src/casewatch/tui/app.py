@@ -1,0 +1,237 @@
+"""The casewatch dashboard: live case table, history drawer and quota gauge."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Label
+from textual.worker import Worker, WorkerState
+
+from casewatch.cases import US_EASTERN, Stage
+from casewatch.config import Settings
+from casewatch.refresh import Refresher
+from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
+from casewatch.tui.widgets import (
+    CaseTable,
+    HistoryDrawer,
+    QuotaGauge,
+    format_checked,
+    format_date,
+    stage_text,
+)
+from casewatch.uscis.client import CaseStatusClient
+from casewatch.watchlist import WatchedCase, Watchlist
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("receipt", "Receipt", 13),
+    ("label", "Label", 16),
+    ("form", "Form", 7),
+    ("status", "Status", 32),
+    ("stage", "Stage", 18),
+    ("changed", "Changed", 10),
+    ("checked", "Checked", 8),
+)
+"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
+
+
+class CaseWatchApp(App[None]):
+    """The dashboard. ``clock`` gives Unix time in seconds (frozen in snapshot tests)."""
+
+    TITLE = "casewatch"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("enter", "toggle_drawer", "History", id="toggle_drawer", show=False),
+        Binding("escape", "close_drawer", "Close", id="close_drawer"),
+        Binding("r", "refresh", "Refresh now", id="refresh"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        watchlist: Watchlist,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.watchlist = watchlist
+        self.clock = clock
+        self.case_theme: CaseTheme | None = None
+        self.client: CaseStatusClient | None = None
+        self.refresher: Refresher | None = None
+        self._next_refresh: Timer | None = None
+        self._next_refresh_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        environment = self.settings.environment
+        where = "built-in sandbox" if environment.in_process else environment.host_url
+        yield Label(f"casewatch · {environment.name} · {where}", id="title")
+        yield QuotaGauge(id="quota")
+        table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
+        for key, heading, width in COLUMNS:
+            table.add_column(heading, key=key, width=width)
+        with Horizontal(id="body"):
+            yield table
+            yield HistoryDrawer(id="drawer")
+        yield Footer()
+
+    @property
+    def stage_colours(self) -> dict[Stage, str]:
+        """The colour of each stage in the current theme."""
+        return self.case_theme.stage_colours if self.case_theme else {}
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), US_EASTERN)
+
+    def on_mount(self) -> None:
+        try:
+            self.case_theme = bundled_theme()
+        except ThemeError as exc:
+            self.notify(f"{exc}; using Textual's default theme", severity="warning")
+        else:
+            self.register_theme(self.case_theme.theme)
+            self.theme = self.case_theme.theme.name
+        table = self.query_one(CaseTable)
+        for case in self.watchlist.cases.values():
+            table.add_row(*self._cells(case), key=case.receipt_number.value)
+        self._show_count()
+        self.client = self.settings.open_client(self.clock)
+        self.refresher = Refresher(
+            self.client, self.watchlist, on_case=self._update_row, clock=self.clock
+        )
+        self._update_gauge()
+        self.set_interval(1.0, self._update_gauge)
+        self.action_refresh()
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    def _cells(self, case: WatchedCase) -> tuple[str | Text, ...]:
+        status = case.status
+        checked: str | Text = format_checked(case.checked_at, self._now())
+        if case.last_error:
+            checked = Text(f"⚠ {checked}", style="bold red")
+        if status is None:
+            return (case.receipt_number.value, case.label, "", "…", "", "", checked)
+        return (
+            case.receipt_number.value,
+            case.label,
+            status.form_type,
+            status.title_en,
+            stage_text(status.stage, self.stage_colours),
+            format_date(status.last_changed),
+            checked,
+        )
+
+    def _update_row(self, case: WatchedCase) -> None:
+        table = self.query_one(CaseTable)
+        row_key = case.receipt_number.value
+        for (column, _, _), value in zip(COLUMNS, self._cells(case), strict=True):
+            table.update_cell(row_key, column, value)
+        self._show_progress()
+        drawer = self.query_one(HistoryDrawer)
+        if drawer.has_class("-open") and self._selected_receipt() == row_key:
+            drawer.show(case, self.stage_colours, self._now())
+
+    def _show_count(self) -> None:
+        table = self.query_one(CaseTable)
+        table.border_title = f"Cases · {table.row_count}"
+
+    def _show_progress(self) -> None:
+        progress = self.refresher.progress if self.refresher else None
+        table = self.query_one(CaseTable)
+        if self.refresher is not None and self.refresher.running and progress is not None:
+            table.border_subtitle = f"refreshing {progress.done} of {progress.total}"
+        elif self._next_refresh_at is not None:
+            due = datetime.fromtimestamp(self._next_refresh_at).astimezone()
+            table.border_subtitle = f"next refresh {due:%H:%M}"
+
+    @property
+    def _refresh_interval_s(self) -> float:
+        return self.settings.refresh_minutes * 60
+
+    def _update_gauge(self) -> None:
+        if self.client is None:
+            return
+        limiter = self.client.limiter
+        self.query_one(QuotaGauge).show(
+            limiter.usage(), now=self.clock(), rate=limiter.current_rate()
+        )
+
+    def _selected_receipt(self) -> str | None:
+        table = self.query_one(CaseTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    # Actions
+
+    def action_refresh(self) -> None:
+        """Refresh every case now, unless a refresh is already running."""
+        if self.refresher is None:
+            return
+        if self.refresher.running:
+            self.notify("A refresh is already running.", timeout=3)
+            return
+        if self._next_refresh is not None:
+            self._next_refresh.stop()
+            self._next_refresh = None
+        self.run_worker(self._refresh_pass(), name="refresh", group="refresh", exit_on_error=False)
+
+    async def _refresh_pass(self) -> None:
+        assert self.refresher is not None
+        try:
+            progress = await self.refresher.refresh()
+        except OSError as exc:
+            self.notify(
+                f"Could not save the watchlist {self.watchlist.path}: {exc}",
+                title="Save failed",
+                severity="error",
+            )
+        else:
+            if progress.stopped_by is not None:
+                self.notify(str(progress.stopped_by), title="Refresh stopped", severity="error")
+        finally:
+            self._next_refresh = self.set_timer(self._refresh_interval_s, self.action_refresh)
+            self._next_refresh_at = self.clock() + self._refresh_interval_s
+            self._show_progress()
+            self._update_gauge()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(str(event.worker.error), title="Refresh failed", severity="error")
+
+    def action_toggle_drawer(self) -> None:
+        """Open the history drawer for the selected case, or close it."""
+        drawer = self.query_one(HistoryDrawer)
+        if drawer.has_class("-open"):
+            self.action_close_drawer()
+            return
+        receipt = self._selected_receipt()
+        if receipt is None:
+            return
+        drawer.show(self.watchlist.get(receipt), self.stage_colours, self._now())
+        drawer.add_class("-open")
+
+    def action_close_drawer(self) -> None:
+        """Close the history drawer and give the focus back to the table."""
+        self.query_one(HistoryDrawer).remove_class("-open")
+        self.query_one(CaseTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_toggle_drawer()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        drawer = self.query_one(HistoryDrawer)
+        if drawer.has_class("-open") and event.row_key.value is not None:
+            drawer.show(self.watchlist.get(event.row_key.value), self.stage_colours, self._now())

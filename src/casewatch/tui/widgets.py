@@ -1,0 +1,128 @@
+"""The dashboard's widgets: the quota gauge and the history drawer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Label, ProgressBar, Static
+
+from casewatch.cases import Stage, strip_html
+from casewatch.uscis.limits import QuotaUsage
+from casewatch.watchlist import WatchedCase
+
+STAGE_SYMBOLS: dict[Stage, str] = {
+    Stage.RECEIVED: "○",
+    Stage.BIOMETRICS: "◐",
+    Stage.IN_REVIEW: "◔",
+    Stage.TRANSFERRED: "⇄",
+    Stage.ACTION_NEEDED: "!",
+    Stage.INTERVIEW: "◆",
+    Stage.APPROVED: "✔",
+    Stage.CARD_OR_DOCUMENT: "✉",
+    Stage.RETURNED: "↩",
+    Stage.DENIED: "✘",
+    Stage.WITHDRAWN: "⊘",
+    Stage.UNKNOWN: "?",
+}
+"""A symbol per stage, so stages stay distinguishable without colour."""
+
+
+def stage_text(stage: Stage, colours: dict[Stage, str]) -> Text:
+    """The stage as a coloured ``symbol name`` cell."""
+    return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=colours.get(stage, ""))
+
+
+def format_date(moment: datetime | None) -> str:
+    """``YYYY-MM-DD`` in the moment's own zone (US Eastern for USCIS dates), or a dash."""
+    return "—" if moment is None else f"{moment:%Y-%m-%d}"
+
+
+def format_checked(moment: datetime | None, now: datetime) -> str:
+    """When a case was last checked, in local time: ``14:03`` today, else ``Nov 28``."""
+    if moment is None:
+        return "never"
+    local = moment.astimezone()
+    return f"{local:%H:%M}" if local.date() == now.astimezone().date() else f"{local:%b %d}"
+
+
+def format_duration(seconds: float) -> str:
+    """A countdown such as ``9h 12m`` or ``4m 05s`` (seconds, rounded down)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+class CaseTable(DataTable[str | Text]):
+    """The live case table; ``enter`` (shown in the footer) opens the history drawer."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "History", id="history")]
+
+
+class QuotaGauge(Horizontal):
+    """Requests used today of the daily quota, the time to the reset at midnight US
+    Eastern, and the current request rate (requests per second)."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Quota", id="quota-title")
+        yield ProgressBar(show_eta=False, show_percentage=False, id="quota-bar")
+        yield Label("", id="quota-figures")
+
+    def show(self, usage: QuotaUsage, *, now: float, rate: float) -> None:
+        """Paint ``usage`` as of Unix time ``now`` (seconds) with ``rate`` (requests/s)."""
+        self.query_one(ProgressBar).update(total=usage.daily_quota, progress=usage.used)
+        self.query_one("#quota-figures", Label).update(
+            f"{usage.used:,} / {usage.daily_quota:,} today · "
+            f"resets in {format_duration(usage.seconds_to_reset(now))} · {rate:.1f} req/s"
+        )
+
+
+class HistoryDrawer(VerticalScroll):
+    """The selected case in full: its current description and its history, newest first."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="drawer-body")
+
+    def show(self, case: WatchedCase, colours: dict[Stage, str], now: datetime) -> None:
+        """Paint ``case``; ``now`` is the current time (for the "checked" line)."""
+        status = case.status
+        head = Text()
+        head.append(case.receipt_number.value, style="bold")
+        if status is not None and status.form_type:
+            head.append(f" · {status.form_type}")
+        if case.label:
+            head.append(f" · {case.label}", style="italic")
+        parts: list[RenderableType] = [head]
+        if status is None:
+            parts.append(Text("\nNo answer from USCIS yet."))
+        else:
+            summary = Text()
+            summary.append(status.title_en + "\n", style="bold")
+            summary.append_text(stage_text(status.stage, colours))
+            summary.append(
+                f"\nFiled {format_date(status.submitted)} · "
+                f"changed {format_date(status.last_changed)} · "
+                f"checked {format_checked(case.checked_at, now)}\n"
+            )
+            parts += [summary, Text(strip_html(status.description_en))]
+        if case.last_error:
+            parts.append(Text(f"\n⚠ Last check failed: {case.last_error}", style="bold"))
+        if status is not None:
+            parts.append(Text("\nHistory, newest first", style="bold underline"))
+            if not status.history:
+                parts.append(Text("USCIS sent no history for this case.", style="dim"))
+            history = Table.grid(padding=(0, 1))
+            history.add_column(no_wrap=True, style="bold")
+            history.add_column(ratio=1)
+            for entry in status.history:
+                when = entry.date.isoformat() if entry.date else entry.date_text or "undated"
+                history.add_row(when, entry.text_en)
+            parts.append(history)
+        self.query_one("#drawer-body", Static).update(Group(*parts))
+        self.scroll_home(animate=False)
