@@ -65,7 +65,12 @@ def test_unordered_history_with_two_date_formats_comes_newest_first() -> None:
         {"date": "2023-03-02", "completed_text_en": "review"},
     ]
     case = parse_case_status(payload(hist_case_status=history))
-    assert [entry.text_en for entry in case.history] == ["fingerprints", "review", "received", "odd"]
+    assert [entry.text_en for entry in case.history] == [
+        "fingerprints",
+        "review",
+        "received",
+        "odd",
+    ]
     assert case.history[-1].date is None
     assert case.history[-1].date_text == "not a date"
 

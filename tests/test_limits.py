@@ -1,3 +1,4 @@
+import itertools
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,13 +49,15 @@ def test_reset_is_midnight_new_york_across_daylight_saving_changes() -> None:
 
 async def test_requests_are_spaced_by_one_over_tps(tmp_path: Path) -> None:
     clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
-    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(
+        tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep
+    )
     start = clock.now
     sent = []
     for _ in range(5):
         await limiter.acquire()
         sent.append(clock.now)
-    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert all(gap >= 0.1 for gap in gaps)
     assert sent[-1] - start == pytest.approx(4 * limiter.interval_s)
     assert limiter.usage().used == 5

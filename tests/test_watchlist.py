@@ -81,7 +81,7 @@ def test_missing_file_is_an_empty_watchlist(tmp_path: Path) -> None:
         ("schema = 1\n[[case]\n", "line 2"),
         ('[[case]]\nreceipt_number = "EAC123"\nadded_at = 2026-01-01T00:00:00Z\n', "case 1"),
         ('[[case]]\nreceipt_number = "EAC9999103403"\n', "added_at"),
-        ('[[case]]\nreceipt_number = 5\nadded_at = 2026-01-01T00:00:00Z\n', "text"),
+        ("[[case]]\nreceipt_number = 5\nadded_at = 2026-01-01T00:00:00Z\n", "text"),
     ],
 )
 def test_a_bad_file_is_reported_and_left_alone(tmp_path: Path, content: str, problem: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +102,19 @@ class Settings:
             limiter=limiter,
             transport=transport,
         )
+
+
+def fast_demo_settings(directory: Path, sandbox: SandboxConfig) -> Settings:
+    """Demo settings for tests, screenshots and benchmarks: the watchlist and the limits
+    state in ``directory``, the client spacing 1 ms (1,000 requests per second), and the
+    in-process sandbox configured by ``sandbox``."""
+    return Settings(
+        environment=replace(ENVIRONMENTS["demo"], tps=1000.0),
+        credentials=DEMO_CREDENTIALS,
+        watchlist_path=directory / "watchlist-demo.toml",
+        state_dir=directory / "state",
+        sandbox=sandbox,
+    )
 
 
 def default_watchlist_path(environment: str) -> Path:

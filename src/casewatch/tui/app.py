@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -39,6 +40,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("checked", "Checked", 8),
 )
 """Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
+
+NARROW_WIDTH = 90
+"""Below this many columns the quota gauge drops its bar and keeps its figures."""
 
 
 class CaseWatchApp(App[None]):
@@ -110,6 +114,9 @@ class CaseWatchApp(App[None]):
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
         self.action_refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     async def on_unmount(self) -> None:
         if self.client is not None:

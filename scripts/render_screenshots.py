@@ -1,0 +1,56 @@
+"""Render the demo dashboard to SVG screenshots in screenshots/, deterministically.
+
+Fixed clock (09:30 US Eastern, 2026-11-29), the seeded built-in sandbox without
+latency, animations off. Run: ``python scripts/render_screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+os.environ["TZ"] = "America/New_York"
+time.tzset()
+
+from casewatch.cases import US_EASTERN  # noqa: E402
+from casewatch.cli import open_watchlist  # noqa: E402
+from casewatch.config import fast_demo_settings  # noqa: E402
+from casewatch.sandbox import SandboxConfig  # noqa: E402
+from casewatch.tui.app import CaseWatchApp  # noqa: E402
+
+FROZEN_NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
+OUTPUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
+    ("dashboard", (120, 40), ()),
+    ("history-drawer", (120, 40), ("down", "down", "enter")),
+    ("narrow-pane", (60, 20), ()),
+)
+
+
+async def render(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Path:
+    with tempfile.TemporaryDirectory() as directory:
+        sandbox = SandboxConfig(latency_ms=(0.0, 0.0), tps=1_000_000.0)
+        settings = fast_demo_settings(Path(directory), sandbox)
+        app = CaseWatchApp(
+            settings, open_watchlist(settings, lambda: FROZEN_NOW), clock=lambda: FROZEN_NOW
+        )
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.press(*keys)
+            await pilot.pause()
+            return Path(app.save_screenshot(f"{name}.svg", path=str(OUTPUT)))
+
+
+def main() -> None:
+    for name, size, keys in SHOTS:
+        print(asyncio.run(render(name, size, keys)))
+
+
+if __name__ == "__main__":
+    main()
