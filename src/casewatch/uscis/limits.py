@@ -93,6 +93,7 @@ class RateLimiter:
         self._lock = FileLock(state_path.with_name(state_path.name + ".lock"), timeout=10)
         self._recent: deque[float] = deque()
         self._last_send = 0.0
+        self._sends = 0
 
     @property
     def interval_s(self) -> float:
@@ -152,16 +153,17 @@ class RateLimiter:
         more than 10 seconds.
         """
         slot = await asyncio.to_thread(self._reserve)
-        await self._wait_until(slot)
-        # A send that woke up late must not shrink the gap to the one after it.
-        await self._wait_until(self._last_send + self.interval_s)
+        # Wait for the slot, and for the spacing after this process's last send: a send
+        # that woke up late must not shrink the gap to the next one. Another send may go
+        # out during the wait; then the wait is measured again.
+        while (delay := max(slot, self._last_send + self.interval_s) - self._clock()) > 0:
+            sends_before = self._sends
+            await self._sleep(delay)
+            if self._sends == sends_before:
+                break
+        self._sends += 1
         self._last_send = self._clock()
         self._recent.append(self._last_send)
-
-    async def _wait_until(self, moment: float) -> None:
-        delay = moment - self._clock()
-        if delay > 0:
-            await self._sleep(delay)
 
     def current_rate(self) -> float:
         """This process's send rate over the last :data:`RATE_WINDOW_S` seconds, in
