@@ -4,6 +4,10 @@ Rules from ``uscis-api.md`` ("Authentication"): a form-encoded POST with
 ``grant_type=client_credentials``, the client id and the client secret (HTTP Basic is
 refused); an Apigee-style answer whose values are all strings; tokens live 30 minutes
 (``expires_in`` "1799"), ``issued_at`` is in milliseconds; no refresh token.
+
+Expiry is measured on this machine's clock from the moment the token was requested:
+``issued_at`` is USCIS's clock, and a skew between the two must not make every request
+fetch a new token.
 """
 
 from __future__ import annotations
@@ -108,9 +112,6 @@ class ClientCredentialsAuth(httpx.Auth):
         except (ValueError, KeyError, TypeError) as exc:
             raise BadResponse("the token response has no access_token/expires_in") from exc
         expires_at = requested_at + lifetime
-        issued_ms = data.get("issued_at")
-        if isinstance(issued_ms, str) and issued_ms.isdigit():
-            expires_at = min(expires_at, int(issued_ms) / 1000 + lifetime)
         margin = min(RENEW_BEFORE_S, lifetime / 10)
         self.tokens_fetched += 1
         return _Token(Secret(access_token), expires_at - margin)
