@@ -123,7 +123,7 @@ async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
         assert "No answer from USCIS yet" in text
 
 
-async def test_a_spent_quota_stops_the_refresh_with_a_toast(
+async def test_a_spent_quota_pauses_the_refresh_with_a_toast(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app(daily_quota=20)
@@ -134,8 +134,10 @@ async def test_a_spent_quota_stops_the_refresh_with_a_toast(
         )
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert toasts and toasts[-1][0] == "Refresh stopped"
+        assert toasts and toasts[-1][0] == "Refresh paused"
         assert "quota" in toasts[-1][1].lower()
+        figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
+        assert "auto-refresh paused until 00:00 ET" in figures
         filled = [r for r in app.watchlist.cases if cell(app, r, "status") != "…"]
         assert len(filled) == 20
 

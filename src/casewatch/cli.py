@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -11,11 +12,24 @@ from pathlib import Path
 
 from casewatch import __version__
 from casewatch.cases import US_EASTERN
-from casewatch.config import ENVIRONMENTS, ConfigError, Settings, load_settings
-from casewatch.receipts import parse_receipt_number
+from casewatch.check import (
+    EXIT_USAGE,
+    Result,
+    check_receipts,
+    exit_code,
+    format_json_lines,
+    format_table,
+)
+from casewatch.config import (
+    ENVIRONMENTS,
+    ConfigError,
+    Settings,
+    describe_settings,
+    load_settings,
+)
+from casewatch.readiness import readiness_report
+from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import Watchlist, WatchlistError
-
-EXIT_USAGE = 2
 
 
 def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -> Watchlist:
@@ -63,26 +77,62 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     return convert
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``casewatch`` and its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="casewatch",
-        description="Watch USCIS cases in a terminal dashboard. With no credentials it runs "
-        "on the built-in sandbox (environment 'demo').",
+def _global_options() -> argparse.ArgumentParser:
+    # Defaults are SUPPRESS so the options work before or after the command.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument(
+        "--env",
+        choices=sorted(ENVIRONMENTS),
+        help="USCIS environment (default: demo, or production when credentials are set)",
     )
-    parser.add_argument("--version", action="version", version=f"casewatch {__version__}")
-    parser.add_argument(
-        "--env", choices=sorted(ENVIRONMENTS), help="USCIS environment (default: demo)"
+    common.add_argument("--base-url", metavar="URL", help="API origin, overriding the preset")
+    common.add_argument(
+        "--tps", type=_positive(float), metavar="N", help="requests per second at most"
     )
-    parser.add_argument("--watchlist", type=Path, help="watchlist TOML file to use")
-    parser.add_argument(
+    common.add_argument(
+        "--daily-quota", type=_positive(int), metavar="N", help="requests per US Eastern day"
+    )
+    common.add_argument("--watchlist", type=Path, metavar="PATH", help="watchlist TOML file")
+    common.add_argument(
         "--refresh-minutes",
         type=_positive(float),
         metavar="N",
         help="minutes between automatic refreshes (default: 60)",
     )
+    common.add_argument("--config", type=Path, metavar="PATH", help="config file to read")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``casewatch`` and its subcommands."""
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="casewatch",
+        parents=[common],
+        description="Watch USCIS cases in a terminal dashboard. With no credentials it runs "
+        "on the built-in sandbox (environment 'demo').",
+    )
+    parser.add_argument("--version", action="version", version=f"casewatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("dashboard", help="open the dashboard (the default)")
+    commands.add_parser("dashboard", parents=[common], help="open the dashboard (the default)")
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="print the status of receipt numbers and exit",
+        description="Exit status: 0 all found, 2 usage error or malformed receipt (nothing "
+        "sent), 3 a receipt not recognized, 4 authentication failed, 5 rate-limited or out of "
+        "quota, 6 USCIS or the network unavailable.",
+    )
+    check.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
+    check.add_argument("--json", action="store_true", help="one JSON object per receipt")
+    commands.add_parser(
+        "config", parents=[common], help="print the effective settings and where each came from"
+    )
+    commands.add_parser(
+        "readiness",
+        parents=[common],
+        help="the portal's production-access checklist, from the local sandbox traffic log",
+    )
     sandbox = commands.add_parser(
         "sandbox", help="serve the built-in USCIS sandbox on loopback for other clients"
     )
@@ -102,6 +152,73 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--client-id", help="client id the sandbox accepts")
     sandbox.add_argument("--client-secret", help="client secret the sandbox accepts")
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        environment=getattr(args, "env", None),
+        base_url=getattr(args, "base_url", None),
+        tps=getattr(args, "tps", None),
+        daily_quota=getattr(args, "daily_quota", None),
+        refresh_minutes=getattr(args, "refresh_minutes", None),
+        watchlist=getattr(args, "watchlist", None),
+        config_path=getattr(args, "config", None),
+    )
+
+
+def _fail(message: object, code: int = EXIT_USAGE) -> int:
+    print(f"casewatch: {message}", file=sys.stderr)
+    return code
+
+
+def _check(args: argparse.Namespace) -> int:
+    receipts: list[ReceiptNumber] = []
+    problems: list[str] = []
+    for text in args.receipts:
+        try:
+            receipt = parse_receipt_number(text)
+        except ReceiptNumberError as exc:
+            problems.append(str(exc))
+            continue
+        for warning in receipt.warnings:
+            print(f"casewatch: warning: {receipt}: {warning}", file=sys.stderr)
+        if receipt not in receipts:
+            receipts.append(receipt)
+    if problems:
+        for problem in problems:
+            _fail(problem)
+        return _fail("nothing was sent: fix the receipt numbers above")
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        return _fail(exc)
+
+    async def run() -> list[Result]:
+        async with settings.open_client() as client:
+            return await check_receipts(client, receipts)
+
+    results = asyncio.run(run())
+    formatter = format_json_lines if args.json else format_table
+    print(formatter(receipts, results))
+    return exit_code(results)
+
+
+def _show_config(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        return _fail(exc)
+    print(describe_settings(settings))
+    return 0
+
+
+def _readiness(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        return _fail(exc)
+    print(readiness_report(settings))
+    return 0
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
@@ -125,13 +242,10 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
 
 def _run_dashboard(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(
-            environment=args.env, watchlist=args.watchlist, refresh_minutes=args.refresh_minutes
-        )
+        settings = _settings(args)
         watchlist = open_watchlist(settings)
     except (ConfigError, WatchlistError, OSError) as exc:
-        print(f"casewatch: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(exc)
     from casewatch.tui.app import CaseWatchApp
 
     CaseWatchApp(settings, watchlist).run()
@@ -142,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``casewatch`` with ``argv`` (default: the process's arguments); returns the
     exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "sandbox":
-        return _serve_sandbox(args)
-    return _run_dashboard(args)
+    commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        "sandbox": _serve_sandbox,
+        "check": _check,
+        "config": _show_config,
+        "readiness": _readiness,
+    }
+    return commands.get(args.command, _run_dashboard)(args)

@@ -2,17 +2,20 @@
 
 Presets from ``uscis-api.md`` ("Hosts and environments"). With no credentials the
 environment is ``demo``: the built-in sandbox, run in-process, so nothing leaves the
-machine. Paths follow the platform's conventions (platformdirs).
+machine. Settings come from the command line, ``CASEWATCH_*`` variables and
+``config.toml``, in that order. Paths follow the platform's conventions (platformdirs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import os
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import platformdirs
@@ -20,6 +23,7 @@ import platformdirs
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.traffic import TrafficLog
 
 if TYPE_CHECKING:
     from casewatch.sandbox import SandboxConfig
@@ -64,7 +68,7 @@ class Settings:
     ``watchlist_path`` is the TOML watchlist; ``state_dir`` holds the shared limits
     state; ``refresh_minutes`` is the time between automatic refreshes, in minutes;
     ``sandbox`` configures the in-process sandbox of the demo environment (its defaults
-    when None).
+    when None); ``sources`` says where each setting came from (for ``casewatch config``).
     """
 
     environment: Environment
@@ -73,17 +77,25 @@ class Settings:
     state_dir: Path
     refresh_minutes: float = DEFAULT_REFRESH_MINUTES
     sandbox: SandboxConfig | None = None
+    config_path: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def limits_path(self) -> Path:
-        """The state file of request spacing and the daily quota count."""
-        return self.state_dir / f"limits-{self.environment.name}.json"
+        """The state file of request spacing and the daily quota count.
 
-    def open_client(self, clock: Callable[[], float] = time.time) -> CaseStatusClient:
+        One per environment, host and client id: every process using the same
+        credentials against the same host shares it (the quota is the app's).
+        """
+        key = f"{self.environment.host_url}\n{self.credentials.client_id}".encode()
+        digest = hashlib.sha256(key).hexdigest()[:10]
+        return self.state_dir / f"limits-{self.environment.name}-{digest}.json"
+
+    def open_client(self) -> CaseStatusClient:
         """A :class:`CaseStatusClient` for this environment, with its shared limiter.
 
         For ``demo``, the built-in sandbox answers in-process; nothing is sent on the
-        network. ``clock`` gives the limiter Unix time in seconds.
+        network. For the USCIS sandbox, responses are counted in the readiness log.
         """
         transport: httpx.AsyncBaseTransport | None = None
         if self.environment.in_process:
@@ -94,14 +106,21 @@ class Settings:
             self.limits_path,
             tps=self.environment.tps,
             daily_quota=self.environment.daily_quota,
-            clock=clock,
         )
+        usc_sandbox = self.environment.name == "sandbox"
         return CaseStatusClient(
             host_url=self.environment.host_url,
             credentials=self.credentials,
             limiter=limiter,
             transport=transport,
+            traffic_log=TrafficLog(self.traffic_log_path) if usc_sandbox else None,
+            sandbox_hours=usc_sandbox,
         )
+
+    @property
+    def traffic_log_path(self) -> Path:
+        """The USCIS sandbox traffic log read by ``casewatch readiness``."""
+        return self.state_dir / "sandbox-traffic.json"
 
 
 def fast_demo_settings(directory: Path, sandbox: SandboxConfig) -> Settings:
@@ -123,46 +142,249 @@ def default_watchlist_path(environment: str) -> Path:
     return platformdirs.user_data_path(APP_NAME) / f"watchlist-{environment}.toml"
 
 
+def default_config_path() -> Path:
+    """``config.toml`` in the user config directory (``~/.config/casewatch`` on Linux)."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "env": str,
+    "base_url": str,
+    "tps": (int, float),
+    "daily_quota": int,
+    "refresh_minutes": (int, float),
+    "watchlist": str,
+}
+_CREDENTIAL_KEYS = ("client_id", "client_secret")
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in ``config.toml``; a missing file gives ``{}``.
+
+    Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
+    ``watchlist``; a ``[credentials]`` table with ``client_id`` and ``client_secret``.
+    Raises :class:`ConfigError` for a file that does not parse (with line and column),
+    an unknown key, a value of the wrong type, or a client secret in a file that group
+    or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+    known = [*_FILE_KEYS, "credentials"]
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(known)}")
+        if key in _FILE_KEYS and not isinstance(value, _FILE_KEYS[key]):
+            raise ConfigError(f"{path}: {key} = {value!r} has the wrong type")
+    credentials = data.get("credentials", {})
+    if not isinstance(credentials, dict):
+        raise ConfigError(f"{path}: credentials must be a table: [credentials]")
+    for key, value in credentials.items():
+        if key not in _CREDENTIAL_KEYS or not isinstance(value, str):
+            raise ConfigError(
+                f"{path}: [credentials] takes client_id and client_secret as text, "
+                f"not {key} = {value!r:.20}"
+            )
+    if credentials.get("client_secret") and path.stat().st_mode & 0o077:
+        raise ConfigError(
+            f"{path} holds the client secret and other users can read it; "
+            f"make it private with: chmod 600 {path}"
+        )
+    return data
+
+
+def check_base_url(url: str) -> str:
+    """``url`` without a trailing slash, if it is ``https://`` or loopback ``http://``.
+
+    Raises :class:`ConfigError` for another scheme, a missing host, a path, or plain ``http://``
+    to a host that is not loopback (credentials and tokens never cross a network
+    unencrypted; TLS verification is never turned off).
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = httpx.URL("invalid:")
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(f"{url!r} is not a base URL such as https://api.uscis.gov")
+    if parsed.path not in ("", "/") or parsed.query:
+        raise ConfigError(
+            f"{url!r}: give the origin only, such as https://api-int.uscis.gov "
+            "(casewatch adds /oauth/accesstoken and /case-status/...)"
+        )
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+        raise ConfigError(
+            f"plain http:// is refused except on loopback: use https:// for {parsed.host}"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _positive(name: str, value: Any, source: str) -> Any:
+    if isinstance(value, bool) or not value > 0:
+        raise ConfigError(f"{name} must be above 0, got {value!r} ({source})")
+    return value
+
+
 def load_settings(
     *,
     environment: str | None = None,
-    watchlist: Path | None = None,
+    base_url: str | None = None,
+    tps: float | None = None,
+    daily_quota: int | None = None,
     refresh_minutes: float | None = None,
+    watchlist: Path | None = None,
+    config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings from the command line's values, then ``CASEWATCH_*`` variables.
+    """The effective settings: command line, then ``CASEWATCH_*`` variables, then the
+    config file, then the environment's preset.
 
-    The environment comes from ``environment``, else ``CASEWATCH_ENV``, else ``demo``.
-    Credentials for ``sandbox`` and ``production`` come from ``CASEWATCH_CLIENT_ID`` and
-    ``CASEWATCH_CLIENT_SECRET``. Raises :class:`ConfigError` for an unknown environment,
-    missing credentials or a refresh interval that is not a positive number of minutes.
+    The environment comes from ``environment`` (``--env``), ``CASEWATCH_ENV`` or the
+    config file's ``env``; with none, ``production`` when credentials are configured and
+    ``demo`` (the in-process sandbox) when not. Credentials come from
+    ``CASEWATCH_CLIENT_ID``/``CASEWATCH_CLIENT_SECRET`` or the config file's
+    ``[credentials]``. ``base_url``, ``tps`` (requests per second) and ``daily_quota``
+    (requests per US Eastern day) override the preset. The config file is
+    ``config_path``, ``CASEWATCH_CONFIG``, or :func:`default_config_path`.
+
+    Raises :class:`ConfigError` (the message says what is wrong, where it came from and
+    how to fix it).
     """
     env = os.environ if environ is None else environ
-    name = environment or env.get("CASEWATCH_ENV") or "demo"
+    path = config_path or Path(env.get("CASEWATCH_CONFIG") or default_config_path())
+    file = read_config_file(path)
+    from_file = f"config file {path}"
+    sources: dict[str, str] = {}
+
+    def pick(key: str, given: Any, variable: str | None = None) -> Any:
+        if given is not None:
+            sources[key] = "command line"
+            return given
+        if variable and env.get(variable, "").strip():
+            sources[key] = variable
+            return env[variable].strip()
+        if key in file:
+            sources[key] = from_file
+            return file[key]
+        return None
+
+    file_credentials = file.get("credentials", {})
+    client_id = pick("client_id", None, "CASEWATCH_CLIENT_ID") or file_credentials.get(
+        "client_id", ""
+    )
+    secret = pick("client_secret", None, "CASEWATCH_CLIENT_SECRET") or file_credentials.get(
+        "client_secret", ""
+    )
+    for key in _CREDENTIAL_KEYS:
+        if key in file_credentials and key not in sources:
+            sources[key] = from_file
+    name = pick("env", environment, "CASEWATCH_ENV")
+    if name is None:
+        name = "production" if client_id and secret else "demo"
+        sources["env"] = "default (credentials configured)" if client_id else "default"
     if name not in ENVIRONMENTS:
         raise ConfigError(
-            f"unknown environment {name!r}: use one of {', '.join(ENVIRONMENTS)} "
-            "(--env or CASEWATCH_ENV)"
+            f"unknown environment {name!r} ({sources['env']}): use one of {', '.join(ENVIRONMENTS)}"
         )
     preset = ENVIRONMENTS[name]
+
+    def positive_or_preset(key: str, given: Any, preset_value: Any) -> Any:
+        value = pick(key, given)
+        if value is None:
+            sources[key] = f"preset {name}"
+            return preset_value
+        return _positive(key, value, sources[key])
+
+    url = pick("base_url", base_url)
+    sources.setdefault("base_url", f"preset {name}")
+    environment_ = replace(
+        preset,
+        host_url=preset.host_url if url is None else check_base_url(url),
+        in_process=preset.in_process and url is None,
+        tps=float(positive_or_preset("tps", tps, preset.tps)),
+        daily_quota=int(positive_or_preset("daily_quota", daily_quota, preset.daily_quota)),
+    )
     if preset.in_process:
-        credentials = DEMO_CREDENTIALS
+        credentials = Credentials(
+            client_id or DEMO_CREDENTIALS.client_id,
+            Secret(secret) if secret else DEMO_CREDENTIALS.client_secret,
+        )
+        sources.setdefault("client_id", "built-in sandbox")
+        sources.setdefault("client_secret", "built-in sandbox")
+    elif not client_id or not secret:
+        raise ConfigError(
+            f"the {name} environment needs USCIS credentials: set CASEWATCH_CLIENT_ID and "
+            f"CASEWATCH_CLIENT_SECRET, or client_id and client_secret under [credentials] "
+            f"in {path} (chmod 600); or run with --env demo for the built-in sandbox"
+        )
     else:
-        client_id = env.get("CASEWATCH_CLIENT_ID", "").strip()
-        secret = env.get("CASEWATCH_CLIENT_SECRET", "").strip()
-        if not client_id or not secret:
-            raise ConfigError(
-                f"the {name} environment needs USCIS credentials: set CASEWATCH_CLIENT_ID "
-                "and CASEWATCH_CLIENT_SECRET, or run without --env for the built-in demo"
-            )
         credentials = Credentials(client_id, Secret(secret))
-    minutes = DEFAULT_REFRESH_MINUTES if refresh_minutes is None else refresh_minutes
-    if not minutes > 0:
-        raise ConfigError(f"the refresh interval must be above 0 minutes, got {minutes}")
+    minutes = pick("refresh_minutes", refresh_minutes)
+    if minutes is None:
+        minutes = DEFAULT_REFRESH_MINUTES
+        sources["refresh_minutes"] = "default"
+    _positive("refresh_minutes", minutes, sources["refresh_minutes"])
+    chosen = pick("watchlist", watchlist)
+    sources.setdefault("watchlist", "default")
     return Settings(
-        environment=preset,
+        environment=environment_,
         credentials=credentials,
-        watchlist_path=watchlist or default_watchlist_path(name),
+        watchlist_path=Path(chosen).expanduser() if chosen else default_watchlist_path(name),
         state_dir=platformdirs.user_state_path(APP_NAME),
-        refresh_minutes=minutes,
+        refresh_minutes=float(minutes),
+        config_path=path,
+        sources=sources,
+    )
+
+
+def describe_settings(settings: Settings) -> str:
+    """The effective settings, one per line, each with where it came from; the client
+    secret masked: only its length is shown."""
+    masked = f"******** ({len(settings.credentials.client_secret.reveal())} characters)"
+    environment = settings.environment
+    source = settings.sources.get
+    config = settings.config_path
+    rows = [
+        ("environment", environment.name, source("env", "")),
+        (
+            "base URL",
+            "built-in sandbox, in-process" if environment.in_process else environment.host_url,
+            source("base_url", ""),
+        ),
+        ("rate limit", f"{environment.tps:g} requests per second", source("tps", "")),
+        (
+            "daily quota",
+            f"{environment.daily_quota:,} requests per US Eastern day",
+            source("daily_quota", ""),
+        ),
+        ("client id", settings.credentials.client_id, source("client_id", "")),
+        ("client secret", masked, source("client_secret", "")),
+        ("watchlist", str(settings.watchlist_path), source("watchlist", "")),
+        ("refresh every", f"{settings.refresh_minutes:g} minutes", source("refresh_minutes", "")),
+        ("request ledger", str(settings.limits_path), "state directory"),
+        (
+            "config file",
+            f"{config} ({'found' if config and config.exists() else 'not found'})",
+            "",
+        ),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    return "\n".join(
+        f"{name:<{width}}  {value}" + (f"  [{where}]" if where else "")
+        for name, value, where in rows
     )

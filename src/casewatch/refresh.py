@@ -28,6 +28,27 @@ SAVE_EVERY_S = 5.0
 IN_FLIGHT_S = 2.0
 """Seconds of USCIS latency the worker pool is sized to hide (workers = TPS x this)."""
 
+QUOTA_RESERVE_FRACTION = 0.02
+"""Share of the daily quota that automatic refreshes leave for manual checks."""
+
+
+def pool_size(tps: float, jobs: int) -> int:
+    """How many requests to keep in flight: enough to hide :data:`IN_FLIGHT_S` seconds
+    of latency at ``tps`` requests per second, at most ``jobs``, at least 1."""
+    return max(1, min(jobs, math.ceil(tps * IN_FLIGHT_S)))
+
+
+def quota_reserve(daily_quota: int) -> int:
+    """Requests per US Eastern day that automatic refreshes never spend:
+    :data:`QUOTA_RESERVE_FRACTION` of ``daily_quota``, at least 1."""
+    return max(1, math.ceil(daily_quota * QUOTA_RESERVE_FRACTION))
+
+
+class QuotaReserved(QuotaExhausted):
+    """An automatic refresh stopped to leave the quota's reserve for manual checks."""
+
+    summary = "Automatic refreshes are paused to keep the rest of today's quota for manual checks"
+
 
 @dataclass(slots=True)
 class RefreshProgress:
@@ -74,13 +95,17 @@ class Refresher:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), US_EASTERN)
 
-    async def refresh(self, receipts: Iterable[ReceiptNumber] | None = None) -> RefreshProgress:
+    async def refresh(
+        self, receipts: Iterable[ReceiptNumber] | None = None, *, automatic: bool = False
+    ) -> RefreshProgress:
         """One pass over ``receipts`` (every watched case when None).
 
         Records each answer or error in the watchlist and saves it. A spent quota or
         refused credentials stop the pass (``progress.stopped_by``): no further request
-        can succeed. Raises :class:`RefreshInProgress` if a pass is already running, and
-        :class:`OSError` if the watchlist cannot be saved.
+        can succeed. An ``automatic`` pass also stops with :class:`QuotaReserved` when
+        only :func:`quota_reserve` requests are left today. Raises
+        :class:`RefreshInProgress` if a pass is already running, and :class:`OSError` if
+        the watchlist cannot be saved.
         """
         if self._running.locked():
             raise RefreshInProgress("a refresh is already running")
@@ -92,15 +117,25 @@ class Refresher:
                 queue.put_nowait(receipt)
             progress = self.progress = RefreshProgress(total=queue.qsize())
             self._last_save = self._clock()
-            workers = max(1, min(queue.qsize(), math.ceil(self.client.limiter.tps * IN_FLIGHT_S)))
+            reserve = quota_reserve(self.client.limiter.daily_quota) if automatic else 0
             async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(self._work(queue, progress))
+                for _ in range(pool_size(self.client.limiter.tps, queue.qsize())):
+                    group.create_task(self._work(queue, progress, reserve))
             await self._save()
             return progress
 
-    async def _work(self, queue: asyncio.Queue[ReceiptNumber], progress: RefreshProgress) -> None:
+    async def _work(
+        self, queue: asyncio.Queue[ReceiptNumber], progress: RefreshProgress, reserve: int
+    ) -> None:
         while progress.stopped_by is None and not queue.empty():
+            usage = self.client.limiter.usage()
+            if reserve and usage.remaining <= reserve:
+                progress.stopped_by = QuotaReserved(
+                    f"{usage.remaining:,} requests are left today and kept for manual checks "
+                    f"(press r or run casewatch check); automatic refreshes resume at "
+                    f"{usage.resets_at:%H:%M} US Eastern"
+                )
+                return
             receipt = queue.get_nowait()
             try:
                 status = await self.client.get_case_status(receipt)

@@ -28,6 +28,7 @@ from casewatch.tui.widgets import (
     stage_text,
 )
 from casewatch.uscis.client import CaseStatusClient
+from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
 from casewatch.watchlist import WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -73,6 +74,7 @@ class CaseWatchApp(App[None]):
         self.refresher: Refresher | None = None
         self._next_refresh: Timer | None = None
         self._next_refresh_at: float | None = None
+        self._paused_until: datetime | None = None
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -107,13 +109,13 @@ class CaseWatchApp(App[None]):
         for case in self.watchlist.cases.values():
             table.add_row(*self._cells(case), key=case.receipt_number.value)
         self._show_count()
-        self.client = self.settings.open_client(self.clock)
+        self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client, self.watchlist, on_case=self._update_row, clock=self.clock
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
-        self.action_refresh()
+        self._start_refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
@@ -170,8 +172,12 @@ class CaseWatchApp(App[None]):
         if self.client is None:
             return
         limiter = self.client.limiter
+        refreshing = self.refresher is not None and self.refresher.running
         self.query_one(QuotaGauge).show(
-            limiter.usage(), now=self.clock(), rate=limiter.current_rate()
+            limiter.usage(),
+            now=self.clock(),
+            rate=limiter.current_rate() if refreshing else None,
+            paused_until=self._paused_until,
         )
 
     def _selected_receipt(self) -> str | None:
@@ -184,7 +190,11 @@ class CaseWatchApp(App[None]):
     # Actions
 
     def action_refresh(self) -> None:
-        """Refresh every case now, unless a refresh is already running."""
+        """Refresh every case now, unless a refresh is already running. A manual refresh
+        may spend the quota's reserve that automatic refreshes leave."""
+        self._start_refresh(automatic=False)
+
+    def _start_refresh(self, *, automatic: bool = True) -> None:
         if self.refresher is None:
             return
         if self.refresher.running:
@@ -193,12 +203,16 @@ class CaseWatchApp(App[None]):
         if self._next_refresh is not None:
             self._next_refresh.stop()
             self._next_refresh = None
-        self.run_worker(self._refresh_pass(), name="refresh", group="refresh", exit_on_error=False)
+        self.run_worker(
+            self._refresh_pass(automatic), name="refresh", group="refresh", exit_on_error=False
+        )
 
-    async def _refresh_pass(self) -> None:
-        assert self.refresher is not None
+    async def _refresh_pass(self, automatic: bool) -> None:
+        assert self.refresher is not None and self.client is not None
+        wait_s: float | None = self._refresh_interval_s
+        self._paused_until = None
         try:
-            progress = await self.refresher.refresh()
+            progress = await self.refresher.refresh(automatic=automatic)
         except OSError as exc:
             self.notify(
                 f"Could not save the watchlist {self.watchlist.path}: {exc}",
@@ -206,11 +220,26 @@ class CaseWatchApp(App[None]):
                 severity="error",
             )
         else:
-            if progress.stopped_by is not None:
-                self.notify(str(progress.stopped_by), title="Refresh stopped", severity="error")
+            stopped = progress.stopped_by
+            if isinstance(stopped, AuthenticationError):
+                wait_s = None  # no retry storm: the credentials must change first
+                self.notify(
+                    f"{stopped}. Fix the credentials (casewatch config shows where they come "
+                    "from), then press r.",
+                    title="Refresh stopped",
+                    severity="error",
+                    timeout=30,
+                )
+            elif isinstance(stopped, QuotaExhausted):
+                wait_s = self.client.limiter.seconds_to_reset() + 1
+                self._paused_until = self.client.limiter.usage().resets_at
+                self.notify(str(stopped), title="Refresh paused", severity="warning")
+            elif stopped is not None:
+                self.notify(str(stopped), title="Refresh stopped", severity="error")
         finally:
-            self._next_refresh = self.set_timer(self._refresh_interval_s, self.action_refresh)
-            self._next_refresh_at = self.clock() + self._refresh_interval_s
+            if wait_s is not None:
+                self._next_refresh = self.set_timer(wait_s, self._start_refresh)
+                self._next_refresh_at = self.clock() + wait_s
             self._show_progress()
             self._update_gauge()
 

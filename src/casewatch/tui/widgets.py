@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from casewatch.cases import Stage, strip_html
-from casewatch.uscis.limits import QuotaUsage
+from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
 STAGE_SYMBOLS: dict[Stage, str] = {
@@ -74,13 +74,22 @@ class QuotaGauge(Horizontal):
         yield ProgressBar(show_eta=False, show_percentage=False, id="quota-bar")
         yield Label("", id="quota-figures")
 
-    def show(self, usage: QuotaUsage, *, now: float, rate: float) -> None:
-        """Paint ``usage`` as of Unix time ``now`` (seconds) with ``rate`` (requests/s)."""
+    def show(
+        self, usage: QuotaUsage, *, now: float, rate: float | None, paused_until: datetime | None
+    ) -> None:
+        """Paint ``usage`` as of Unix time ``now`` (seconds): the countdown to the next
+        midnight US Eastern, ``rate`` (requests per second, None when idle), and
+        ``paused_until``, when paused automatic refreshes resume (US Eastern)."""
         self.query_one(ProgressBar).update(total=usage.daily_quota, progress=usage.used)
-        self.query_one("#quota-figures", Label).update(
+        to_reset = quota_reset_at(eastern_day(now)).timestamp() - now
+        figures = (
             f"{usage.used:,} / {usage.daily_quota:,} today · "
-            f"resets in {format_duration(usage.seconds_to_reset(now))} · {rate:.1f} req/s"
+            f"resets in {format_duration(to_reset)} · "
+            + ("idle" if rate is None else f"{rate:.1f} req/s")
         )
+        if paused_until is not None and now < paused_until.timestamp():
+            figures += f" · auto-refresh paused until {paused_until:%H:%M} ET"
+        self.query_one("#quota-figures", Label).update(figures)
 
 
 class HistoryDrawer(VerticalScroll):

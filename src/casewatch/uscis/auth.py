@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from casewatch.uscis.errors import AuthenticationError, BadResponse, parse_error_body
+from casewatch.uscis.errors import (
+    AuthenticationError,
+    BadResponse,
+    error_from_response,
+    parse_error_body,
+)
 
 RENEW_BEFORE_S = 60.0
 """Seconds before expiry at which a token is renewed (a tenth of its life if shorter)."""
@@ -68,8 +73,11 @@ class ClientCredentialsAuth(httpx.Auth):
     and reusing it until shortly before it expires.
 
     However many requests need a token at once, one token request is made. A 401 gets
-    one retry with a new token; a second 401, or a refused token request, raises
-    :class:`AuthenticationError` (no retry storm). ``clock`` gives Unix time in seconds.
+    one retry with a new token; a second 401 gives the 401 back. A token request refused
+    with a 4xx raises :class:`AuthenticationError`, and so does every later request
+    without asking again (no retry storm): the credentials must be fixed. A 429 or 5xx
+    of the token URL raises the typed error of :func:`error_from_response`.
+    ``clock`` gives Unix time in seconds.
     """
 
     def __init__(
@@ -85,6 +93,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._token = _Token(Secret(""), renew_at=0.0)  # expired: the first request fetches
         self._lock = asyncio.Lock()
         self.tokens_fetched = 0
+        self._refused: AuthenticationError | None = None
 
     def _token_request(self) -> httpx.Request:
         return httpx.Request(
@@ -98,13 +107,15 @@ class ClientCredentialsAuth(httpx.Auth):
         )
 
     def _store(self, response: httpx.Response, requested_at: float) -> _Token:
-        if response.status_code != 200:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise error_from_response(status, response.content)
+        if status != 200:
             code, message = parse_error_body(response.content)
-            raise AuthenticationError(
-                message or f"the token request answered HTTP {response.status_code}",
-                status=response.status_code,
-                code=code,
+            self._refused = AuthenticationError(
+                message or f"the token request answered HTTP {status}", status=status, code=code
             )
+            raise self._refused
         try:
             data = response.json()
             access_token = str(data["access_token"])
@@ -122,6 +133,8 @@ class ClientCredentialsAuth(httpx.Auth):
         refused: _Token | None = None
         for _ in range(2):  # the request, and one retry with a new token after a 401
             async with self._lock:
+                if self._refused is not None:
+                    raise self._refused
                 if self._token is refused or self._clock() >= self._token.renew_at:
                     requested_at = self._clock()
                     token_response = yield self._token_request()

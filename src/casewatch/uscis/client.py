@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import datetime
+
+import filelock
 import httpx
 import stamina
 
-from casewatch.cases import CaseStatus, PayloadError, parse_case_status
+from casewatch.cases import US_EASTERN, CaseStatus, PayloadError, parse_case_status
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
@@ -14,9 +19,12 @@ from casewatch.uscis.errors import (
     ServerError,
     ServiceUnavailable,
     SpikeArrest,
+    USCISError,
     error_from_response,
 )
+from casewatch.uscis.hours import next_sandbox_opening
 from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.traffic import TrafficLog
 
 RETRY_ATTEMPTS = 3
 """Tries per receipt for errors that a later try can cure (spike arrest, 5xx, network)."""
@@ -32,8 +40,10 @@ class CaseStatusClient:
 
     ``host_url`` is the environment's origin (``https://api.uscis.gov``, or the built-in
     sandbox); the token comes from ``{host_url}/oauth/accesstoken``. ``transport`` lets
-    the built-in sandbox run in-process (:class:`httpx.ASGITransport`). Use as an async
-    context manager, or call :meth:`aclose`.
+    the built-in sandbox run in-process (:class:`httpx.ASGITransport`).
+    ``traffic_log`` counts each case-status response (the USCIS sandbox's readiness
+    log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. Use as an
+    async context manager, or call :meth:`aclose`.
     """
 
     def __init__(
@@ -43,8 +53,12 @@ class CaseStatusClient:
         credentials: Credentials,
         limiter: RateLimiter,
         transport: httpx.AsyncBaseTransport | None = None,
+        traffic_log: TrafficLog | None = None,
+        sandbox_hours: bool = False,
     ) -> None:
         self.limiter = limiter
+        self.traffic_log = traffic_log
+        self.sandbox_hours = sandbox_hours
         self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials)
         self._http = httpx.AsyncClient(
             base_url=host_url,
@@ -52,7 +66,7 @@ class CaseStatusClient:
             transport=transport,
             timeout=TIMEOUT_S,
             headers={"Accept": "application/json"},
-            event_hooks={"request": [self._take_send_slot]},
+            event_hooks={"request": [self._take_send_slot], "response": [self._log_response]},
         )
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
@@ -60,6 +74,27 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait.
         if request.url.path.startswith("/case-status/"):
             await self.limiter.acquire()
+
+    async def _log_response(self, response: httpx.Response) -> None:
+        if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):
+            return
+        # The readiness log counts what it can; the request itself went well.
+        with contextlib.suppress(OSError, filelock.Timeout):
+            await asyncio.to_thread(self.traffic_log.record, response.status_code)
+
+    def _error(self, response: httpx.Response) -> USCISError:
+        error = error_from_response(response.status_code, response.content)
+        if isinstance(error, SpikeArrest):
+            self.limiter.slow_down()
+        if isinstance(error, ServiceUnavailable) and self.sandbox_hours:
+            opens = next_sandbox_opening(datetime.now(US_EASTERN))
+            return ServiceUnavailable(
+                f"{error.message} (The USCIS sandbox is open Monday to Friday, 07:00-20:00 "
+                f"US Eastern; it opens again {opens:%A %H:%M} ET.)",
+                status=error.status,
+                code=error.code,
+            )
+        return error
 
     async def __aenter__(self) -> CaseStatusClient:
         return self
@@ -87,7 +122,7 @@ class CaseStatusClient:
         except httpx.TransportError as exc:
             raise NetworkError(type(exc).__name__) from None
         if response.status_code != 200:
-            raise error_from_response(response.status_code, response.content)
+            raise self._error(response)
         try:
             return parse_case_status(response.json())
         except (ValueError, PayloadError) as exc:

@@ -27,6 +27,12 @@ from casewatch.uscis.errors import QuotaExhausted
 SPACING_MARGIN_S = 0.002
 """Seconds added to 1/TPS between two sends, so scheduling jitter never trips the arrest."""
 
+SLOW_DOWN_S = 60.0
+"""Seconds for which spacing is widened by :data:`SLOW_DOWN_FACTOR` after a spike arrest."""
+
+SLOW_DOWN_FACTOR = 1.2
+"""How much wider the spacing is while slowed down."""
+
 RATE_WINDOW_S = 5.0
 """Seconds over which :meth:`RateLimiter.current_rate` averages."""
 
@@ -59,10 +65,6 @@ class QuotaUsage:
         """Requests left today (never below zero)."""
         return max(0, self.daily_quota - self.used)
 
-    def seconds_to_reset(self, now: float) -> float:
-        """Seconds from Unix time ``now`` to the reset at midnight US Eastern."""
-        return max(0.0, self.resets_at.timestamp() - now)
-
 
 class RateLimiter:
     """Spaces requests at least ``1/tps`` seconds apart and counts them per US Eastern day.
@@ -92,13 +94,19 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = FileLock(state_path.with_name(state_path.name + ".lock"), timeout=10)
         self._recent: deque[float] = deque()
-        self._last_send = 0.0
-        self._sends = 0
+        self._slow_until = 0.0
 
     @property
     def interval_s(self) -> float:
-        """Seconds between two sends: 1/TPS plus :data:`SPACING_MARGIN_S`."""
-        return 1.0 / self.tps + SPACING_MARGIN_S
+        """Seconds between two sends: 1/TPS plus :data:`SPACING_MARGIN_S`, widened by
+        :data:`SLOW_DOWN_FACTOR` for a while after a spike arrest."""
+        interval = 1.0 / self.tps + SPACING_MARGIN_S
+        return interval * SLOW_DOWN_FACTOR if self._clock() < self._slow_until else interval
+
+    def slow_down(self) -> None:
+        """USCIS answered "Spike Arrest Violation": widen the spacing for
+        :data:`SLOW_DOWN_S` seconds (``uscis-api.md``: slow down, then retry)."""
+        self._slow_until = self._clock() + SLOW_DOWN_S
 
     def _read_state(self) -> dict[str, object]:
         try:
@@ -133,37 +141,45 @@ class RateLimiter:
                 )
             next_slot = state.get("next_slot")
             slot = max(now, next_slot if isinstance(next_slot, (int, float)) else now)
-            atomic_write_text(
-                self.state_path,
-                json.dumps(
-                    {
-                        "day": usage.day.isoformat(),
-                        "used": usage.used + 1,
-                        "next_slot": slot + self.interval_s,
-                    }
-                ),
-            )
+            state.update(day=usage.day.isoformat(), used=usage.used + 1)
+            state["next_slot"] = slot + self.interval_s
+            atomic_write_text(self.state_path, json.dumps(state))
             return slot
+
+    def _claim_send(self) -> float:
+        # 0 when the spacing since the last send of any process holds (this send is then
+        # recorded as the last one), else the seconds still to wait.
+        with self._lock:
+            now = self._clock()
+            state = self._read_state()
+            last_send = state.get("last_send")
+            if isinstance(last_send, (int, float)) and now < last_send + self.interval_s:
+                return last_send + self.interval_s - now
+            state["last_send"] = now
+            atomic_write_text(self.state_path, json.dumps(state))
+            self._recent.append(now)
+            return 0.0
 
     async def acquire(self) -> None:
         """Wait for this request's send slot and count it against today's quota.
 
+        Slots are reserved in order, so concurrent requests queue up without racing;
+        just before the send, the gap since the last send of any process is checked
+        again, so a send that woke up late never shrinks the gap to the next one.
         Raises :class:`QuotaExhausted` (nothing counted) when the daily quota is spent,
         and :class:`filelock.Timeout` when another process holds the state lock for
         more than 10 seconds.
         """
         slot = await asyncio.to_thread(self._reserve)
-        # Wait for the slot, and for the spacing after this process's last send: a send
-        # that woke up late must not shrink the gap to the next one. Another send may go
-        # out during the wait; then the wait is measured again.
-        while (delay := max(slot, self._last_send + self.interval_s) - self._clock()) > 0:
-            sends_before = self._sends
+        if (delay := slot - self._clock()) > 0:
             await self._sleep(delay)
-            if self._sends == sends_before:
-                break
-        self._sends += 1
-        self._last_send = self._clock()
-        self._recent.append(self._last_send)
+        while (delay := await asyncio.to_thread(self._claim_send)) > 0:
+            await self._sleep(delay)
+
+    def seconds_to_reset(self) -> float:
+        """Seconds until the quota resets at the next midnight US Eastern."""
+        now = self._clock()
+        return quota_reset_at(eastern_day(now)).timestamp() - now
 
     def current_rate(self) -> float:
         """This process's send rate over the last :data:`RATE_WINDOW_S` seconds, in
