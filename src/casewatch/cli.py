@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import filelock
+
 from casewatch import __version__
 from casewatch.cases import US_EASTERN
 from casewatch.check import (
@@ -197,7 +199,10 @@ def _check(args: argparse.Namespace) -> int:
         async with settings.open_client() as client:
             return await check_receipts(client, receipts)
 
-    results = asyncio.run(run())
+    try:
+        results = asyncio.run(run())
+    except (OSError, filelock.Timeout) as exc:
+        return _fail(f"cannot use the request ledger {settings.limits_path}: {exc}", 1)
     formatter = format_json_lines if args.json else format_table
     print(formatter(receipts, results))
     return exit_code(results)

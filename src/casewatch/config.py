@@ -189,8 +189,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key, value in credentials.items():
         if key not in _CREDENTIAL_KEYS or not isinstance(value, str):
             raise ConfigError(
-                f"{path}: [credentials] takes client_id and client_secret as text, "
-                f"not {key} = {value!r:.20}"
+                f"{path}: [credentials] takes client_id and client_secret, both as text; "
+                f"check {key!r}"
             )
     if credentials.get("client_secret") and path.stat().st_mode & 0o077:
         raise ConfigError(
@@ -213,7 +213,7 @@ def check_base_url(url: str) -> str:
         parsed = httpx.URL("invalid:")
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigError(f"{url!r} is not a base URL such as https://api.uscis.gov")
-    if parsed.path not in ("", "/") or parsed.query:
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.userinfo:
         raise ConfigError(
             f"{url!r}: give the origin only, such as https://api-int.uscis.gov "
             "(casewatch adds /oauth/accesstoken and /case-status/...)"
@@ -293,6 +293,12 @@ def load_settings(
     for key in _CREDENTIAL_KEYS:
         if key in file_credentials and key not in sources:
             sources[key] = from_file
+    if bool(client_id) != bool(secret):
+        missing = "CASEWATCH_CLIENT_SECRET" if client_id else "CASEWATCH_CLIENT_ID"
+        raise ConfigError(
+            f"only half of the USCIS credentials is set: set {missing} too (or "
+            f"[credentials] in {path}), or neither for the built-in sandbox"
+        )
     name = pick("env", environment, "CASEWATCH_ENV")
     if name is None:
         name = "production" if client_id and secret else "demo"
@@ -319,14 +325,10 @@ def load_settings(
         tps=float(positive_or_preset("tps", tps, preset.tps)),
         daily_quota=int(positive_or_preset("daily_quota", daily_quota, preset.daily_quota)),
     )
-    if preset.in_process:
-        credentials = Credentials(
-            client_id or DEMO_CREDENTIALS.client_id,
-            Secret(secret) if secret else DEMO_CREDENTIALS.client_secret,
-        )
-        sources.setdefault("client_id", "built-in sandbox")
-        sources.setdefault("client_secret", "built-in sandbox")
-    elif not client_id or not secret:
+    if environment_.in_process or (preset.in_process and not client_id):
+        credentials = DEMO_CREDENTIALS  # the built-in sandbox accepts only its own
+        sources["client_id"] = sources["client_secret"] = "built-in sandbox"
+    elif not client_id:
         raise ConfigError(
             f"the {name} environment needs USCIS credentials: set CASEWATCH_CLIENT_ID and "
             f"CASEWATCH_CLIENT_SECRET, or client_id and client_secret under [credentials] "
@@ -341,6 +343,8 @@ def load_settings(
     _positive("refresh_minutes", minutes, sources["refresh_minutes"])
     chosen = pick("watchlist", watchlist)
     sources.setdefault("watchlist", "default")
+    if chosen is not None and sources["watchlist"] == from_file:
+        chosen = path.parent / Path(chosen).expanduser()  # relative to the config file
     return Settings(
         environment=environment_,
         credentials=credentials,
