@@ -342,9 +342,7 @@ def test_a_readable_config_file_with_a_secret_is_refused_and_left_alone(
 
 
 def test_a_config_file_without_a_secret_may_be_world_readable(tmp_path: Path) -> None:
-    write_config(
-        tmp_path / "config.toml", 'env = "demo"\ntps = 2\n', 0o644
-    )
+    write_config(tmp_path / "config.toml", 'env = "demo"\ntps = 2\n', 0o644)
     settings = load(tmp_path)
     assert settings.environment.name == "demo"
     assert settings.environment.tps == 2.0

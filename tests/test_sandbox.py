@@ -480,6 +480,7 @@ async def test_stats_count_the_traffic(sandbox: Sandbox) -> None:
         "spike_arrests": 1,
         "tokens_issued": 1,
         "max_requests_per_second": 3,
+        "faults": {},
     }
 
 

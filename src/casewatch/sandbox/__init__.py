@@ -1,11 +1,13 @@
 """The built-in sandbox: a faithful simulator of the USCIS Case Status API.
 
 ``create_app`` builds the ASGI app (in-process use with ``httpx.ASGITransport``);
-``serve`` and ``running_server`` put it on a loopback port. The contract it follows is
-uscis-api.md; its status titles come from case-stages.md.
+``serve`` and ``running_server`` put it on a loopback port; ``casewatch.sandbox.options``
+holds its command-line options. The contract it follows is uscis-api.md, including the
+USCIS sandbox's hours and the faults a client must survive (``SandboxConfig.hours`` and
+``SandboxConfig.faults``); its status titles come from case-stages.md.
 """
 
-from casewatch.sandbox.app import SandboxConfig, create_app
+from casewatch.sandbox.app import FAULT_KINDS, UNAVAILABLE_BODY, SandboxConfig, create_app
 from casewatch.sandbox.data import (
     STAGING_RECEIPTS,
     STAGING_RECEIPTS_WITH_HISTORY,
@@ -16,9 +18,11 @@ from casewatch.sandbox.data import (
 from casewatch.sandbox.server import running_server, serve
 
 __all__ = [
+    "FAULT_KINDS",
     "STAGING_RECEIPTS",
     "STAGING_RECEIPTS_WITHOUT_HISTORY",
     "STAGING_RECEIPTS_WITH_HISTORY",
+    "UNAVAILABLE_BODY",
     "SandboxConfig",
     "create_app",
     "running_server",

@@ -8,32 +8,59 @@ Routes (uscis-api.md):
   format, then the case ("Case status", "Errors", "Hosts and environments").
 - ``GET /__sandbox/stats``: what the sandbox saw, for tests and benchmarks (not in the API).
 
+Optional hostility (``SandboxConfig``): the USCIS sandbox's opening hours (``hours``), and
+injected faults (``faults``): spurious spike arrests, 500s, an HTML 502 from a proxy, the
+nested 503, gateway timeouts, a 200 that is not JSON, and connections dropped without an
+answer (uscis-api.md, "Errors" and "Case status").
+
 All state lives in ``app.state.sandbox``: two apps in one process share nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import hmac
+import math
 import random
 import secrets
+import socket
+import struct
+import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from casewatch.sandbox.data import RECEIPT_PATTERN, find_case
+from casewatch.uscis.hours import US_EASTERN, sandbox_open
 
-US_EASTERN = ZoneInfo("America/New_York")
-"""The zone of the daily quota's day (uscis-api.md, "Hosts and environments")."""
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "502", "503", "timeout", "badjson", "reset")
+"""The faults ``SandboxConfig.faults`` can inject, in the fixed order in which the single
+random draw of a request is mapped onto them (so the order of the mapping never matters).
+
+- ``429``: a spike arrest the client did not earn, ``{"code": 429, "message": "Spike Arrest
+  Violation"}`` (uscis-api.md: "even a short burst above that gets a 429").
+- ``500``: ``{"code": 500, "message": "Internal Server Error"}`` ("403 and 500 happen too",
+  a guess of uscis-api.md, with the flat body of the errors seen).
+- ``502``: an HTML page from a proxy ("an HTML page ... can come from any proxy").
+- ``503``: the nested, whitespace-led body of the "Errors" table.
+- ``timeout``: no answer for ``fault_timeout_s`` seconds, then 504 ``Gateway Timeout``.
+- ``badjson``: a 200 whose body is not JSON ("A 200 with a body that is not valid JSON has
+  been seen on the sandbox").
+- ``reset``: the connection is dropped without any response.
+"""
 
 INVALID_TOKEN = "Invalid Access Token"
 SPIKE_ARREST = "Spike Arrest Violation"
@@ -47,6 +74,32 @@ UNKNOWN_RECEIPT = (
     "receipt number is correct. If you have further questions, please contact the USCIS "
     "Contact Center."
 )
+
+SANDBOX_UNAVAILABLE = (
+    "The Case Status API Sandbox is unavailable at this time. Please retry during the hours "
+    "of M-F 7:00AM EST - 8:00 PM EST"
+)
+UNAVAILABLE_BODY = (
+    '\n\n  {"error": {"code": "503", "message": "' + SANDBOX_UNAVAILABLE + '"}}'
+).encode()
+"""The 503 body of uscis-api.md ("Errors"), byte for byte: two newlines and two spaces,
+then an ``error`` object whose ``code`` is the string ``"503"``."""
+
+BAD_GATEWAY_BODY = (
+    b"<html><head><title>502 Bad Gateway</title></head><body>"
+    b"<center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
+"""What a proxy in front of the API answers when the backend is unreachable (uscis-api.md,
+"Errors": "an HTML page ... can come from any proxy")."""
+
+TRUNCATED_BODY = b'{"case_status": {"receiptNumber": '
+"""The ``badjson`` fault's 200 body: JSON cut short (uscis-api.md, "Case status")."""
+
+_DROP_CONNECTION = "casewatch.sandbox.drop_connection"
+"""Scope key of the coroutine function that drops the current connection."""
+
+_DISCONNECT_WAIT_S = 1.0
+"""Longest wait, in seconds, for the server to notice a connection the sandbox dropped."""
 
 _CLOCK_TOLERANCE_S = 1e-6
 """Slack for float rounding of epoch seconds (about 0.24 µs today), so that requests
@@ -70,12 +123,23 @@ class SandboxConfig:
         token_lifetime_s: seconds an access token stays valid (uscis-api.md: 30 minutes).
         synthetic: also answer for any well-formed receipt (see ``data.synthetic_case``)
             instead of the 50 staging receipts only.
-        seed: seed of the latency random stream; ``None`` for an unpredictable one.
+        hours: keep the USCIS sandbox's hours: outside Monday to Friday 07:00-20:00 US
+            Eastern (by ``clock``), every token and case-status request gets the nested 503
+            of uscis-api.md ("Hosts and environments", "Errors"). Off by default.
+        faults: probability (0 to 1) of each injected fault, keyed by a ``FAULT_KINDS``
+            name, such as ``{"429": 0.05, "reset": 0.01}``; the probabilities add up to at
+            most 1. Empty (the default): no faults. See ``case_status`` for when they apply.
+        fault_timeout_s: seconds the ``timeout`` fault keeps a request waiting before its
+            504 (default 60, longer than any sensible client timeout); the wait ends early
+            when the client disconnects.
+        seed: seed of the latency and fault random streams; ``None`` for unpredictable ones.
         clock: wall clock in seconds since the epoch; injectable for tests.
 
     Raises:
         ValueError: ``tps`` is not positive, ``daily_quota`` is negative, ``latency_ms`` is
-            not ``(low, high)`` with ``0 <= low <= high``, or ``token_lifetime_s`` is below 1.
+            not ``(low, high)`` with ``0 <= low <= high``, ``token_lifetime_s`` is below 1,
+            ``faults`` names an unknown fault, has a probability outside 0..1 or adding up
+            to more than 1, or ``fault_timeout_s`` is negative; the message names the value.
     """
 
     client_id: str = "casewatch-demo"
@@ -85,6 +149,9 @@ class SandboxConfig:
     latency_ms: tuple[float, float] = (150.0, 400.0)
     token_lifetime_s: int = 1800
     synthetic: bool = False
+    hours: bool = False
+    faults: Mapping[str, float] = field(default_factory=dict, hash=False)
+    fault_timeout_s: float = 60.0
     seed: int | None = None
     clock: Callable[[], float] = time.time
 
@@ -100,6 +167,39 @@ class SandboxConfig:
             )
         if self.token_lifetime_s < 1:
             raise ValueError(f"token_lifetime_s must be at least 1, got {self.token_lifetime_s}")
+        if not self.fault_timeout_s >= 0:
+            raise ValueError(f"fault_timeout_s must not be negative, got {self.fault_timeout_s}")
+        # A read-only copy: the validated mapping cannot change behind the config's back.
+        object.__setattr__(self, "faults", MappingProxyType(validate_faults(self.faults)))
+
+
+def validate_faults(faults: Mapping[str, float]) -> dict[str, float]:
+    """Check a fault mapping (see ``SandboxConfig.faults``); return it as ``{kind: float}``.
+
+    Raises:
+        ValueError: a key is not one of ``FAULT_KINDS``, a value is not a number from 0
+            to 1, or the values add up to more than 1; the message names the culprit.
+    """
+    checked: dict[str, float] = {}
+    for kind, probability in faults.items():
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}: the faults are {', '.join(FAULT_KINDS)}")
+        if isinstance(probability, bool) or not isinstance(probability, int | float):
+            raise ValueError(
+                f"fault {kind!r}: probability must be a number from 0 to 1, got {probability!r}"
+            )
+        if not 0 <= probability <= 1:  # also refuses NaN
+            raise ValueError(
+                f"fault {kind!r}: probability must be from 0 to 1, got {probability!r}"
+            )
+        checked[kind] = float(probability)
+    total = math.fsum(checked.values())
+    if total > 1 + 1e-9:
+        raise ValueError(
+            f"fault probabilities add up to {total:g}, more than 1: "
+            + ", ".join(f"{kind}={p:g}" for kind, p in checked.items())
+        )
+    return checked
 
 
 @dataclass
@@ -108,6 +208,7 @@ class _State:
 
     config: SandboxConfig
     latency: random.Random
+    fault_draws: random.Random
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry (s)
     last_accepted: float | None = None
     quota_day: date | None = None
@@ -118,6 +219,27 @@ class _State:
     spike_arrests: int = 0
     tokens_issued: int = 0
     max_requests_per_second: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+
+    def is_open(self, now: float) -> bool:
+        """Whether requests are answered at ``now`` (always, unless ``config.hours``)."""
+        return not self.config.hours or sandbox_open(datetime.fromtimestamp(now, US_EASTERN))
+
+    def draw_fault(self) -> str | None:
+        """One draw from the fault stream: the fault to inject, or ``None``.
+
+        Exactly one number is drawn per call when faults are configured (none otherwise),
+        so with a seed the sequence of faults depends only on how many requests drew.
+        """
+        if not self.config.faults:
+            return None
+        draw = self.fault_draws.random()
+        bound = 0.0
+        for kind in FAULT_KINDS:
+            bound += self.config.faults.get(kind, 0.0)
+            if draw < bound:
+                return kind
+        return None
 
     def token_is_valid(self, authorization: str | None, now: float) -> bool:
         """Whether ``authorization`` is ``Bearer <token>`` for a live token."""
@@ -167,10 +289,97 @@ def _api_error(status_code: int, message: str) -> JSONResponse:
     return JSONResponse({"code": status_code, "message": message}, status_code=status_code)
 
 
-async def access_token(request: Request) -> JSONResponse:
+def _unavailable() -> Response:
+    return Response(UNAVAILABLE_BODY, status_code=503, media_type="application/json")
+
+
+class _DroppedConnection(Response):
+    """Not a response: sending it drops the connection (the ``reset`` fault)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=499)  # never sent; a placeholder for Starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        drop: Callable[[], Awaitable[None]] | None = scope.get(_DROP_CONNECTION)
+        if drop is None:  # the app is mounted inside another one: fail the request instead
+            raise httpx.ReadError("[Errno 104] Connection reset by peer")
+        await drop()
+
+
+async def _drop_connection(receive: Receive, send: Send) -> None:
+    """Drop the current connection without a response, with a TCP reset where possible.
+
+    ASGI has no message for this, so under uvicorn the sandbox reaches the connection's
+    transport through the server's ``send`` (a bound method of uvicorn's per-request
+    cycle, whose ``transport`` attribute is the asyncio transport); it sets ``SO_LINGER``
+    to 0 so that closing sends a RST rather than a FIN, aborts the transport, and waits
+    for uvicorn to notice the disconnect, so uvicorn neither logs an error nor tries to
+    answer 500. A client then sees ``httpx.ReadError`` (connection reset) or
+    ``httpx.RemoteProtocolError`` (closed without a response), both ``httpx.TransportError``.
+
+    In-process, under ``httpx.ASGITransport`` (or any server without such a transport),
+    nothing can be dropped, so this raises ``httpx.ReadError``: ``ASGITransport``
+    propagates app exceptions unchanged (with its default ``raise_app_exceptions=True``),
+    so the client sees the same ``httpx.TransportError`` as over the network. With
+    ``raise_app_exceptions=False`` it sees a 500 instead.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    abort = getattr(transport, "abort", None)  # asyncio's and uvloop's transports have it
+    if not callable(abort):
+        raise httpx.ReadError("[Errno 104] Connection reset by peer")
+    get_extra_info = getattr(transport, "get_extra_info", None)
+    sock = get_extra_info("socket") if callable(get_extra_info) else None
+    if sock is not None:
+        linger = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    abort()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(_DISCONNECT_WAIT_S):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+
+async def _sleep_unless_disconnected(request: Request, seconds: float) -> None:
+    """Sleep ``seconds``, or less if the client disconnects first (it gave up waiting)."""
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({watcher}, timeout=seconds)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+def _fault_response(kind: str) -> Response:
+    """The response of an injected fault (see ``FAULT_KINDS``)."""
+    if kind == "429":
+        return _api_error(429, SPIKE_ARREST)
+    if kind == "500":
+        return _api_error(500, "Internal Server Error")
+    if kind == "502":
+        return Response(BAD_GATEWAY_BODY, status_code=502, media_type="text/html")
+    if kind == "503":
+        return _unavailable()
+    if kind == "timeout":
+        return _api_error(504, "Gateway Timeout")
+    if kind == "badjson":
+        return Response(TRUNCATED_BODY, status_code=200, media_type="application/json")
+    if kind == "reset":
+        return _DroppedConnection()
+    raise AssertionError(f"unknown fault {kind!r}")
+
+
+async def access_token(request: Request) -> Response:
     """``POST /oauth/accesstoken``: issue a bearer token for form-encoded client credentials.
 
-    Answers (uscis-api.md, "Authentication"): 400 ``invalid_request`` without
+    Answers (uscis-api.md, "Authentication"): with ``hours``, the nested 503 outside the
+    sandbox's hours ("Hosts and environments"); 400 ``invalid_request`` without
     ``grant_type`` (as when credentials come as HTTP Basic) or with another grant type;
     401 ``invalid_client`` for a missing or wrong client id or secret (never echoed);
     200 with the Apigee body, every value a string, ``expires_in`` one second short of
@@ -178,6 +387,9 @@ async def access_token(request: Request) -> JSONResponse:
     """
     state = _state(request)
     config = state.config
+    now = config.clock()
+    if not state.is_open(now):
+        return _unavailable()
     form = await request.form()
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -193,7 +405,6 @@ async def access_token(request: Request) -> JSONResponse:
         and hmac.compare_digest(client_secret.encode(), config.client_secret.encode())
     ):
         return _oauth_error(401, "invalid_client", "Invalid client identifier")
-    now = config.clock()
     state.tokens = {token: expiry for token, expiry in state.tokens.items() if expiry > now}
     token = secrets.token_urlsafe(24)
     state.tokens[token] = now + config.token_lifetime_s
@@ -216,33 +427,60 @@ async def access_token(request: Request) -> JSONResponse:
     )
 
 
-def _decide(state: _State, request: Request, now: float) -> JSONResponse:
+def _decide(state: _State, request: Request, now: float) -> tuple[Response, str | None]:
+    """The response to a case-status request, and the injected fault (``None`` if none)."""
+    if not state.is_open(now):
+        return _unavailable(), None
     if not state.token_is_valid(request.headers.get("authorization"), now):
-        return _api_error(401, INVALID_TOKEN)
+        return _api_error(401, INVALID_TOKEN), None
+    fault = state.draw_fault()
+    if fault == "429":  # refused like a real spike arrest: not admitted
+        return _fault_response(fault), fault
     refusal = state.admit(now)
-    if refusal is not None:
-        return _api_error(429, refusal)
+    if refusal is not None:  # refused before reaching the backend: the drawn fault is moot
+        return _api_error(429, refusal), None
+    if fault is not None:  # admitted, then the backend or a proxy failed
+        return _fault_response(fault), fault
     receipt: str = request.path_params["receipt_number"]
     if not RECEIPT_PATTERN.fullmatch(receipt):
-        return _api_error(422, MALFORMED_RECEIPT)
+        return _api_error(422, MALFORMED_RECEIPT), None
     case = find_case(receipt, synthetic=state.config.synthetic)
     if case is None:
-        return _api_error(404, UNKNOWN_RECEIPT)
-    return JSONResponse(case)
+        return _api_error(404, UNKNOWN_RECEIPT), None
+    return JSONResponse(case), None
 
 
-async def case_status(request: Request) -> JSONResponse:
+async def case_status(request: Request) -> Response:
     """``GET /case-status/{receiptNumber}``: the case, or the first error that applies.
 
-    Checks, in order (uscis-api.md, "Errors" and "Hosts and environments"): bearer token
-    (401), spike arrest measured at arrival (429 "Spike Arrest Violation"), daily quota
-    per US Eastern day (429), receipt format, not normalized (422), known receipt (404).
-    The response is then delayed by the configured latency.
+    Checks, in order (uscis-api.md, "Errors" and "Hosts and environments"):
+
+    1. with ``hours``, the sandbox's hours: the nested 503 outside them;
+    2. bearer token (401);
+    3. one draw from the fault stream, when ``faults`` are configured;
+    4. an injected ``429`` answers now, before admission: like a real spike arrest it
+       neither counts against the quota nor moves the spike-arrest window;
+    5. spike arrest measured at arrival (429 "Spike Arrest Violation"), then the daily
+       quota per US Eastern day (429); a refused request never reaches a fault;
+    6. any other injected fault (500, 502, 503, timeout, badjson, reset) answers now. On
+       Apigee the quota and spike-arrest policies run in the proxy before the backend is
+       called, so these requests were admitted: they count against the quota and the
+       spike arrest, and a client's retries cost quota, as they would at USCIS;
+    7. receipt format, not normalized (422), then known receipt (404).
+
+    The response is then delayed by the configured latency (a ``timeout`` fault first
+    waits ``fault_timeout_s``, or until the client disconnects). Statistics count faults
+    under ``faults`` and in ``by_status`` (``reset`` as ``"reset"``, ``timeout`` as
+    ``"504"``, ``badjson`` as ``"200"``).
     """
     state = _state(request)
-    response = _decide(state, request, state.config.clock())
+    response, fault = _decide(state, request, state.config.clock())
     state.requests += 1
-    state.by_status[str(response.status_code)] += 1
+    state.by_status["reset" if fault == "reset" else str(response.status_code)] += 1
+    if fault is not None:
+        state.faults[fault] += 1
+    if fault == "timeout":
+        await _sleep_unless_disconnected(request, state.config.fault_timeout_s)
     low, high = state.config.latency_ms
     if high > 0:
         await asyncio.sleep(state.latency.uniform(low, high) / 1000)
@@ -252,9 +490,11 @@ async def case_status(request: Request) -> JSONResponse:
 async def stats(request: Request) -> JSONResponse:
     """``GET /__sandbox/stats``: counters of the case-status traffic seen so far.
 
-    ``requests`` (all case-status requests), ``by_status`` (status code string -> count),
-    ``spike_arrests``, ``tokens_issued`` and ``max_requests_per_second`` (most requests
-    accepted by the rate limits within any sliding one-second window).
+    ``requests`` (all case-status requests), ``by_status`` (status code string -> count;
+    a dropped connection counts as ``"reset"``), ``spike_arrests`` (real ones only: an
+    injected 429 is a fault), ``tokens_issued``, ``max_requests_per_second`` (most requests
+    accepted by the rate limits within any sliding one-second window) and ``faults``
+    (injected fault kind -> count).
     """
     state = _state(request)
     body: dict[str, Any] = {
@@ -263,23 +503,42 @@ async def stats(request: Request) -> JSONResponse:
         "spike_arrests": state.spike_arrests,
         "tokens_issued": state.tokens_issued,
         "max_requests_per_second": state.max_requests_per_second,
+        "faults": dict(state.faults),
     }
     return JSONResponse(body)
 
 
+class _SandboxApp(Starlette):
+    """A Starlette app that can drop the connection of the request it is answering."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Only the outermost app sees the server's own ``send`` (Starlette's middleware
+            # wraps it), which is what ``_drop_connection`` needs.
+            scope[_DROP_CONNECTION] = functools.partial(_drop_connection, receive, send)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: SandboxConfig | None = None) -> Starlette:
-    """A new sandbox app with its own tokens, limits and counters.
+    """A new sandbox app with its own tokens, limits, random streams and counters.
 
     Args:
         config: behaviour of the sandbox; ``SandboxConfig()`` when ``None``.
     """
     config = config if config is not None else SandboxConfig()
-    app = Starlette(
+    app = _SandboxApp(
         routes=[
             Route("/oauth/accesstoken", access_token, methods=["POST"]),
             Route("/case-status/{receipt_number}", case_status, methods=["GET"]),
             Route("/__sandbox/stats", stats, methods=["GET"]),
         ]
     )
-    app.state.sandbox = _State(config=config, latency=random.Random(config.seed))
+    # Two streams, so that turning faults on does not change the latencies drawn; the
+    # fault stream's seed is a string, which ``random`` hashes the same in every process.
+    fault_seed = None if config.seed is None else f"casewatch-sandbox-faults-{config.seed}"
+    app.state.sandbox = _State(
+        config=config,
+        latency=random.Random(config.seed),
+        fault_draws=random.Random(fault_seed),
+    )
     return app

@@ -11,9 +11,20 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from casewatch.sandbox.app import SandboxConfig, create_app
+from casewatch.sandbox.app import FAULT_KINDS, SandboxConfig, create_app
 
 _STARTUP_TIMEOUT_S = 10.0
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback IP address (127.0.0.0/8 or ``::1``),
+    the only hosts the sandbox serves on."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _bind_loopback(host: str, port: int) -> socket.socket:
@@ -24,11 +35,7 @@ def _bind_loopback(host: str, port: int) -> socket.socket:
         OSError: the port cannot be bound.
     """
     address = "127.0.0.1" if host == "localhost" else host
-    try:
-        loopback = ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise ValueError(
             f"the sandbox serves on loopback only (127.0.0.1, ::1 or localhost), not {host!r}"
         )
@@ -54,11 +61,59 @@ def _server(config: SandboxConfig, sock: socket.socket) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
 
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def banner(config: SandboxConfig, base_url: str) -> list[str]:
+    """The lines ``serve`` prints: where the sandbox listens and how it behaves.
+
+    Args:
+        config: behaviour of the sandbox.
+        base_url: ``http://host:port`` it listens on.
+    """
+    low, high = config.latency_ms
+    latency = _number(low) if low == high else f"{_number(low)}-{_number(high)}"
+    if config.hours:
+        hours = "Mon-Fri 07:00-20:00 US Eastern, 503 outside (like the USCIS sandbox)"
+    else:
+        hours = "always open (--hours keeps the USCIS sandbox's Mon-Fri 07:00-20:00 ET)"
+    if config.faults:
+        faults = ", ".join(
+            f"{kind}={_number(config.faults[kind])}"
+            for kind in FAULT_KINDS
+            if kind in config.faults
+        )
+        if "timeout" in config.faults:
+            faults += f" (a timeout waits {_number(config.fault_timeout_s)} s)"
+    else:
+        faults = "none"
+    if config.synthetic:
+        receipts = "the 50 staging receipts and any well-formed receipt (synthetic)"
+    else:
+        receipts = "the 50 staging receipts"
+    seed = "random" if config.seed is None else str(config.seed)
+    return [
+        f"casewatch sandbox on {base_url}",
+        f"  token URL:        {base_url}/oauth/accesstoken",
+        f"  case status URL:  {base_url}/case-status/{{receiptNumber}}",
+        f"  client id:        {config.client_id}",
+        f"  client secret:    {config.client_secret}",
+        f"  limits:           {_number(config.tps)} requests/s (spike arrest), "
+        f"{config.daily_quota} requests per US Eastern day",
+        f"  latency:          {latency} ms; tokens live {config.token_lifetime_s} s",
+        f"  hours:            {hours}",
+        f"  faults:           {faults}",
+        f"  receipts:         {receipts}",
+        f"  seed:             {seed}",
+    ]
+
+
 def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the sandbox on ``host``:``port`` until interrupted (Ctrl+C).
 
-    Prints the base URL, the token URL, the case-status URL pattern and the accepted
-    client id and secret (they are sandbox credentials, not secrets).
+    Prints ``banner``: the URLs, the accepted client id and secret (they are sandbox
+    credentials, not secrets) and the behaviour (limits, hours, faults, receipts).
 
     Args:
         config: behaviour of the sandbox.
@@ -70,12 +125,7 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> N
         OSError: the port cannot be bound.
     """
     sock = _bind_loopback(host, port)
-    base = _base_url(host, sock)
-    print(f"casewatch sandbox on {base}")
-    print(f"  token URL:        {base}/oauth/accesstoken")
-    print(f"  case status URL:  {base}/case-status/{{receiptNumber}}")
-    print(f"  client id:        {config.client_id}")
-    print(f"  client secret:    {config.client_secret}")
+    print("\n".join(banner(config, _base_url(host, sock))), flush=True)
     with sock:
         _server(config, sock).run(sockets=[sock])
 
