@@ -82,6 +82,24 @@ def test_missing_file_is_an_empty_watchlist(tmp_path: Path) -> None:
         ('[[case]]\nreceipt_number = "EAC123"\nadded_at = 2026-01-01T00:00:00Z\n', "case 1"),
         ('[[case]]\nreceipt_number = "EAC9999103403"\n', "added_at"),
         ("[[case]]\nreceipt_number = 5\nadded_at = 2026-01-01T00:00:00Z\n", "text"),
+        ('case = "x"\n', "array of tables"),
+        ("case = [1, 2]\n", "array of tables"),
+        (
+            '[[case]]\nreceipt_number = "EAC9999103403"\nadded_at = 2026-01-01T00:00:00Z\n'
+            'status = "x"\n',
+            "[case.status]",
+        ),
+        (
+            '[[case]]\nreceipt_number = "EAC9999103403"\nadded_at = 2026-01-01T00:00:00Z\n'
+            '[case.status]\ntitle_en = "Case Was Approved"\nhistory = "abc"\n',
+            "[[history]]",
+        ),
+        (
+            '[[case]]\nreceipt_number = "EAC9999103403"\nadded_at = 2026-01-01T00:00:00Z\n'
+            'label = "Alice"\n[[case]]\nreceipt_number = "eac9999103403"\n'
+            'added_at = 2026-01-01T00:00:00Z\nlabel = "Bob"\n',
+            "listed twice",
+        ),
     ],
 )
 def test_a_bad_file_is_reported_and_left_alone(tmp_path: Path, content: str, problem: str) -> None:

@@ -10,9 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-import filelock
-
 from casewatch import __version__
+from casewatch.argtypes import positive_float, whole
 from casewatch.cases import US_EASTERN
 from casewatch.check import (
     EXIT_USAGE,
@@ -31,6 +30,7 @@ from casewatch.config import (
 )
 from casewatch.readiness import readiness_report
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+from casewatch.uscis.limits import LedgerError
 from casewatch.watchlist import Watchlist, WatchlistError
 
 
@@ -53,32 +53,6 @@ def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -
     return watchlist
 
 
-def _latency_range(text: str) -> tuple[float, float]:
-    low, _, high = text.partition("-")
-    try:
-        values = (float(low), float(high or low))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a latency: give milliseconds, such as 300 or 150-400"
-        ) from None
-    if values[0] < 0 or values[1] < values[0]:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 <= LOW <= HIGH milliseconds")
-    return values
-
-
-def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
-    def convert(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
-        return value
-
-    return convert
-
-
 def _global_options() -> argparse.ArgumentParser:
     # Defaults are SUPPRESS so the options work before or after the command.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -89,15 +63,18 @@ def _global_options() -> argparse.ArgumentParser:
     )
     common.add_argument("--base-url", metavar="URL", help="API origin, overriding the preset")
     common.add_argument(
-        "--tps", type=_positive(float), metavar="N", help="requests per second at most"
+        "--tps", type=positive_float, metavar="N", help="requests per second at most"
     )
     common.add_argument(
-        "--daily-quota", type=_positive(int), metavar="N", help="requests per US Eastern day"
+        "--daily-quota",
+        type=whole(1, "requests per US Eastern day"),
+        metavar="N",
+        help="requests per US Eastern day",
     )
     common.add_argument("--watchlist", type=Path, metavar="PATH", help="watchlist TOML file")
     common.add_argument(
         "--refresh-minutes",
-        type=_positive(float),
+        type=positive_float,
         metavar="N",
         help="minutes between automatic refreshes (default: 60)",
     )
@@ -135,24 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="the portal's production-access checklist, from the local sandbox traffic log",
     )
-    sandbox = commands.add_parser(
-        "sandbox", help="serve the built-in USCIS sandbox on loopback for other clients"
+    # Parsed by _serve_sandbox, so the other commands never import the sandbox.
+    commands.add_parser(
+        "sandbox", help="serve the built-in USCIS sandbox on loopback (see: sandbox --help)"
     )
-    sandbox.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
-    sandbox.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
-    sandbox.add_argument("--tps", type=_positive(float), default=10.0, help="spike arrest rate")
-    sandbox.add_argument(
-        "--daily-quota", type=_positive(int), default=150_000, help="requests per US Eastern day"
-    )
-    sandbox.add_argument(
-        "--latency-ms",
-        type=_latency_range,
-        default=(150.0, 400.0),
-        metavar="MS",
-        help="latency per request in milliseconds: 300, or a range such as 150-400",
-    )
-    sandbox.add_argument("--client-id", help="client id the sandbox accepts")
-    sandbox.add_argument("--client-secret", help="client secret the sandbox accepts")
     return parser
 
 
@@ -201,8 +164,8 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         results = asyncio.run(run())
-    except (OSError, filelock.Timeout) as exc:
-        return _fail(f"cannot use the request ledger {settings.limits_path}: {exc}", 1)
+    except LedgerError as exc:
+        return _fail(exc, 1)
     formatter = format_json_lines if args.json else format_table
     print(formatter(receipts, results))
     return exit_code(results)
@@ -226,22 +189,23 @@ def _readiness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_sandbox(args: argparse.Namespace) -> int:
-    from casewatch.sandbox import SandboxConfig, serve
+def _serve_sandbox(argv: Sequence[str]) -> int:
+    from casewatch.sandbox import serve
+    from casewatch.sandbox.options import add_sandbox_arguments, sandbox_config_from_arguments
 
-    overrides = {
-        key: value
-        for key, value in (("client_id", args.client_id), ("client_secret", args.client_secret))
-        if value
-    }
-    config = SandboxConfig(
-        tps=args.tps, daily_quota=args.daily_quota, latency_ms=args.latency_ms, **overrides
+    parser = argparse.ArgumentParser(
+        prog="casewatch sandbox",
+        description="Serve the built-in USCIS sandbox (a simulator of the USCIS Case Status "
+        "API) on loopback; it prints its URL and the credentials it accepts.",
     )
+    add_sandbox_arguments(parser)
+    args = parser.parse_args(argv)
     try:
-        serve(config, host=args.host, port=args.port)
-    except ValueError as exc:
-        print(f"casewatch sandbox: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        serve(sandbox_config_from_arguments(args), host=args.host, port=args.port)
+    except (ValueError, OSError) as exc:
+        return _fail(f"sandbox: {exc}")
+    except KeyboardInterrupt:
+        print("casewatch sandbox: stopped", file=sys.stderr)
     return 0
 
 
@@ -260,9 +224,11 @@ def _run_dashboard(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``casewatch`` with ``argv`` (default: the process's arguments); returns the
     exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["sandbox"]:
+        return _serve_sandbox(arguments[1:])
+    args = build_parser().parse_args(arguments)
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
-        "sandbox": _serve_sandbox,
         "check": _check,
         "config": _show_config,
         "readiness": _readiness,

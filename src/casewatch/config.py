@@ -33,6 +33,10 @@ APP_NAME = "casewatch"
 DEFAULT_REFRESH_MINUTES = 60.0
 """Minutes between two automatic refreshes of the whole watchlist."""
 
+MIN_REFRESH_MINUTES = 1.0
+MAX_REFRESH_MINUTES = 7 * 24 * 60.0
+"""The range of the refresh interval, in minutes."""
+
 DEMO_CREDENTIALS = Credentials("casewatch-demo", Secret("casewatch-demo-secret"))
 """What the built-in sandbox accepts by default; no real USCIS secret."""
 
@@ -340,7 +344,11 @@ def load_settings(
     if minutes is None:
         minutes = DEFAULT_REFRESH_MINUTES
         sources["refresh_minutes"] = "default"
-    _positive("refresh_minutes", minutes, sources["refresh_minutes"])
+    if isinstance(minutes, bool) or not (MIN_REFRESH_MINUTES <= minutes <= MAX_REFRESH_MINUTES):
+        raise ConfigError(
+            f"refresh_minutes must be from {MIN_REFRESH_MINUTES:g} to {MAX_REFRESH_MINUTES:g} "
+            f"(a week), got {minutes!r} ({sources['refresh_minutes']})"
+        )
     chosen = pick("watchlist", watchlist)
     sources.setdefault("watchlist", "default")
     if chosen is not None and sources["watchlist"] == from_file:

@@ -15,8 +15,11 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
     directories; the file gets permission bits ``mode``. Raises :class:`OSError` (disk
     full, read-only directory, ...) with the target left as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -25,6 +28,13 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
             os.fsync(handle.fileno())
         tmp.chmod(mode)
         tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> OSError:
+    return OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}")

@@ -9,6 +9,7 @@ is saved atomically at most every :data:`SAVE_EVERY_S` seconds and at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from casewatch.files import atomic_write_text
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted, USCISError
+from casewatch.uscis.limits import LedgerError, keeping_reserve
 from casewatch.watchlist import WatchedCase, Watchlist
 
 SAVE_EVERY_S = 5.0
@@ -44,12 +46,6 @@ def quota_reserve(daily_quota: int) -> int:
     return max(1, math.ceil(daily_quota * QUOTA_RESERVE_FRACTION))
 
 
-class QuotaReserved(QuotaExhausted):
-    """An automatic refresh stopped to leave the quota's reserve for manual checks."""
-
-    summary = "Automatic refreshes are paused to keep the rest of today's quota for manual checks"
-
-
 @dataclass(slots=True)
 class RefreshProgress:
     """How far the current pass is: ``done`` of ``total`` receipts, ``failed`` of them."""
@@ -57,7 +53,7 @@ class RefreshProgress:
     total: int
     done: int = 0
     failed: int = 0
-    stopped_by: USCISError | None = field(default=None)
+    stopped_by: USCISError | LedgerError | None = field(default=None)
 
 
 class RefreshInProgress(RuntimeError):
@@ -101,8 +97,9 @@ class Refresher:
         """One pass over ``receipts`` (every watched case when None).
 
         Records each answer or error in the watchlist and saves it. A spent quota or
-        refused credentials stop the pass (``progress.stopped_by``): no further request
-        can succeed. An ``automatic`` pass also stops with :class:`QuotaReserved` when
+        refused credentials or an unusable request ledger stop the pass
+        (``progress.stopped_by``): no further request can succeed. An ``automatic``
+        pass also stops with :class:`~casewatch.uscis.limits.QuotaReserved` when
         only :func:`quota_reserve` requests are left today. Raises
         :class:`RefreshInProgress` if a pass is already running, and :class:`OSError` if
         the watchlist cannot be saved.
@@ -128,18 +125,11 @@ class Refresher:
         self, queue: asyncio.Queue[ReceiptNumber], progress: RefreshProgress, reserve: int
     ) -> None:
         while progress.stopped_by is None and not queue.empty():
-            usage = self.client.limiter.usage()
-            if reserve and usage.remaining <= reserve:
-                progress.stopped_by = QuotaReserved(
-                    f"{usage.remaining:,} requests are left today and kept for manual checks "
-                    f"(press r or run casewatch check); automatic refreshes resume at "
-                    f"{usage.resets_at:%H:%M} US Eastern"
-                )
-                return
             receipt = queue.get_nowait()
             try:
-                status = await self.client.get_case_status(receipt)
-            except (QuotaExhausted, AuthenticationError) as exc:
+                with keeping_reserve(reserve):
+                    status = await self.client.get_case_status(receipt)
+            except (QuotaExhausted, AuthenticationError, LedgerError) as exc:
                 progress.stopped_by = exc
                 return
             except USCISError as exc:
@@ -150,7 +140,8 @@ class Refresher:
             progress.done += 1
             self.on_case(case)
             if self._clock() - self._last_save >= SAVE_EVERY_S:
-                await self._save()
+                with contextlib.suppress(OSError):  # the save that ends the pass reports it
+                    await self._save()
 
     async def _save(self) -> None:
         self._last_save = self._clock()

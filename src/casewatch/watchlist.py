@@ -112,11 +112,20 @@ class Watchlist:
         except tomllib.TOMLDecodeError as exc:
             raise WatchlistError(f"the watchlist {path} is not valid TOML: {exc}") from None
         cases: dict[str, WatchedCase] = {}
-        for index, raw in enumerate(data.get("case", []), start=1):
+        try:
+            tables = _tables(data.get("case", []), "case")
+        except TypeError as exc:
+            raise WatchlistError(f"the watchlist {path}: {exc}") from None
+        for index, raw in enumerate(tables, start=1):
             try:
                 case = _case_from_toml(raw)
-            except (ReceiptNumberError, KeyError, TypeError, ValueError) as exc:
+            except (ReceiptNumberError, TypeError, ValueError) as exc:
                 raise WatchlistError(f"case {index} in the watchlist {path}: {exc}") from None
+            if case.receipt_number.value in cases:
+                raise WatchlistError(
+                    f"case {index} in the watchlist {path}: {case.receipt_number} is listed "
+                    "twice; keep one of its [[case]] tables"
+                )
             cases[case.receipt_number.value] = case
         return cls(path, cases)
 
@@ -191,6 +200,12 @@ def _eastern(value: object, name: str) -> datetime | None:
     return aware.astimezone(US_EASTERN)
 
 
+def _tables(value: object, name: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError(f"{name} must be an array of tables, written [[{name}]]")
+    return value
+
+
 def _str(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):
@@ -220,16 +235,22 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         description_es=_str(raw, "description_es"),
         submitted=_eastern(raw.get("submitted"), "submitted"),
         modified=_eastern(raw.get("modified"), "modified"),
-        history=tuple(_history_from_toml(entry) for entry in raw.get("history", [])),
+        history=tuple(
+            _history_from_toml(entry) for entry in _tables(raw.get("history", []), "history")
+        ),
     )
 
 
 def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
     receipt = parse_receipt_number(_str(raw, "receipt_number"))
     status = raw.get("status")
+    if status is not None and not isinstance(status, dict):
+        raise TypeError("status must be a table, written [case.status]")
     added_at = _eastern(raw.get("added_at"), "added_at")
     if added_at is None:
-        raise KeyError("added_at is missing")
+        raise ValueError(
+            "added_at is missing: give when the case was added, such as 2026-11-29T09:30:00-05:00"
+        )
     return WatchedCase(
         receipt_number=receipt,
         added_at=added_at,

@@ -42,6 +42,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
 
+BUSY_NOTICE_S = 3.0
+"""Seconds a "refresh already running" toast stays, and before it may show again."""
+
 NARROW_WIDTH = 90
 """Below this many columns the quota gauge drops its bar and keeps its figures."""
 
@@ -75,6 +78,7 @@ class CaseWatchApp(App[None]):
         self._next_refresh: Timer | None = None
         self._next_refresh_at: float | None = None
         self._paused_until: datetime | None = None
+        self._busy_notice_at = -BUSY_NOTICE_S
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -198,7 +202,9 @@ class CaseWatchApp(App[None]):
         if self.refresher is None:
             return
         if self.refresher.running:
-            self.notify("A refresh is already running.", timeout=3)
+            if time.monotonic() - self._busy_notice_at > BUSY_NOTICE_S:  # one toast, not a pile
+                self._busy_notice_at = time.monotonic()
+                self.notify("A refresh is already running.", timeout=BUSY_NOTICE_S)
             return
         if self._next_refresh is not None:
             self._next_refresh.stop()

@@ -22,7 +22,7 @@ from casewatch.uscis.errors import (
     USCISError,
     error_from_response,
 )
-from casewatch.uscis.hours import next_sandbox_opening
+from casewatch.uscis.hours import next_sandbox_opening, sandbox_open
 from casewatch.uscis.limits import RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
@@ -86,8 +86,9 @@ class CaseStatusClient:
         error = error_from_response(response.status_code, response.content)
         if isinstance(error, SpikeArrest):
             self.limiter.slow_down()
-        if isinstance(error, ServiceUnavailable) and self.sandbox_hours:
-            opens = next_sandbox_opening(datetime.now(US_EASTERN))
+        now = datetime.now(US_EASTERN)
+        if isinstance(error, ServiceUnavailable) and self.sandbox_hours and not sandbox_open(now):
+            opens = next_sandbox_opening(now)
             return ServiceUnavailable(
                 f"{error.message} (The USCIS sandbox is open Monday to Friday, 07:00-20:00 "
                 f"US Eastern; it opens again {opens:%A %H:%M} ET.)",

@@ -13,12 +13,14 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN
 from casewatch.files import atomic_write_text
@@ -49,6 +51,31 @@ def quota_reset_at(day: date) -> datetime:
     """
     following = day + timedelta(days=1)
     return datetime(following.year, following.month, following.day, tzinfo=US_EASTERN)
+
+
+_kept_reserve: ContextVar[int] = ContextVar("casewatch_kept_reserve", default=0)
+
+
+class QuotaReserved(QuotaExhausted):
+    """Only the reserve of today's quota is left, and it is kept for manual checks."""
+
+    summary = "Automatic refreshes are paused to keep the rest of today's quota for manual checks"
+
+
+@contextmanager
+def keeping_reserve(requests: int) -> Iterator[None]:
+    """Within this block (in this task), :meth:`RateLimiter.acquire` refuses with
+    :class:`QuotaReserved` once only ``requests`` requests are left today: automatic
+    refreshes leave them for manual checks."""
+    token = _kept_reserve.set(requests)
+    try:
+        yield
+    finally:
+        _kept_reserve.reset(token)
+
+
+class LedgerError(OSError):
+    """The request ledger (the shared state file) cannot be read or written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +161,13 @@ class RateLimiter:
             now = self._clock()
             state = self._read_state()
             usage = self._usage_from(state, now)
+            kept = _kept_reserve.get()
+            if kept and usage.remaining <= kept:
+                raise QuotaReserved(
+                    f"{usage.remaining:,} requests are left today and kept for manual checks "
+                    f"(press r, or run casewatch check); automatic refreshes resume at "
+                    f"{usage.resets_at:%H:%M} US Eastern"
+                )
             if usage.remaining <= 0:
                 raise QuotaExhausted(
                     f"{usage.used} of {usage.daily_quota} requests used on {usage.day} "
@@ -167,14 +201,20 @@ class RateLimiter:
         just before the send, the gap since the last send of any process is checked
         again, so a send that woke up late never shrinks the gap to the next one.
         Raises :class:`QuotaExhausted` (nothing counted) when the daily quota is spent,
-        and :class:`filelock.Timeout` when another process holds the state lock for
-        more than 10 seconds.
+        and :class:`LedgerError` when the state file cannot be written or another
+        process holds its lock for more than 10 seconds.
         """
-        slot = await asyncio.to_thread(self._reserve)
+        slot = await self._in_ledger(self._reserve)
         if (delay := slot - self._clock()) > 0:
             await self._sleep(delay)
-        while (delay := await asyncio.to_thread(self._claim_send)) > 0:
+        while (delay := await self._in_ledger(self._claim_send)) > 0:
             await self._sleep(delay)
+
+    async def _in_ledger(self, step: Callable[[], float]) -> float:
+        try:
+            return await asyncio.to_thread(step)
+        except (OSError, Timeout) as exc:
+            raise LedgerError(f"cannot use the request ledger {self.state_path}: {exc}") from None
 
     def seconds_to_reset(self) -> float:
         """Seconds until the quota resets at the next midnight US Eastern."""
