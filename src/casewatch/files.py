@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o600, durable: bool = True) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically: a temporary file in the same
-    directory, flushed to disk, then renamed over the target.
+    directory, flushed to disk (unless ``durable`` is False: for state that is rewritten
+    every fraction of a second and cheap to lose), then renamed over the target.
 
     Readers see the old content or the new, never a mix. Creates missing parent
     directories; the file gets permission bits ``mode``. Raises :class:`OSError` (disk
@@ -25,7 +26,8 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         tmp.chmod(mode)
         tmp.replace(path)
     except OSError as exc:

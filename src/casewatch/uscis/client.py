@@ -32,6 +32,10 @@ RETRY_ATTEMPTS = 3
 TIMEOUT_S = 30.0
 """Seconds to wait for USCIS before a request counts as a network error."""
 
+KEEPALIVE_S = 2.0
+"""Seconds an idle connection is kept: well under common server keep-alive timeouts
+(uvicorn's is 5 s), so a request never goes out on a connection the server is closing."""
+
 _RETRYABLE = (SpikeArrest, ServiceUnavailable, ServerError, NetworkError, BadResponse)
 
 
@@ -57,6 +61,7 @@ class CaseStatusClient:
         sandbox_hours: bool = False,
     ) -> None:
         self.limiter = limiter
+        self._claim_at_write = transport is None  # httpx's own transport, over httpcore
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
         self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials)
@@ -65,15 +70,27 @@ class CaseStatusClient:
             auth=self.auth,
             transport=transport,
             timeout=TIMEOUT_S,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
             headers={"Accept": "application/json"},
             event_hooks={"request": [self._take_send_slot], "response": [self._log_response]},
         )
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
         # An httpx request hook runs after the auth flow, right before the request goes
-        # out: the spacing holds however long a token request made this one wait.
-        if request.url.path.startswith("/case-status/"):
-            await self.limiter.acquire()
+        # out: the spacing holds however long a token request made this one wait. Over
+        # the network, the send is claimed later still, by httpcore's trace callback
+        # just before the request line is written; other transports claim it here.
+        if not request.url.path.startswith("/case-status/"):
+            return
+        await self.limiter.take_slot()
+        if self._claim_at_write:
+            request.extensions["trace"] = self._trace
+        else:
+            await self.limiter.claim_send()
+
+    async def _trace(self, event: str, info: dict[str, object]) -> None:
+        if event.endswith(".send_request_headers.started"):
+            await self.limiter.claim_send()
 
     async def _log_response(self, response: httpx.Response) -> None:
         if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):
