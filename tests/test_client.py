@@ -11,14 +11,14 @@ with ``stamina.set_testing`` where a test provokes retries.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +26,18 @@ import httpx
 import pytest
 import stamina
 
-import casewatch.uscis.client as client_module
-from casewatch.cases import CaseStatus
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber, parse_receipt_number
 from casewatch.sandbox import (
     STAGING_RECEIPTS,
     STAGING_RECEIPTS_WITH_HISTORY,
+    UNAVAILABLE_BODY,
     SandboxConfig,
     create_app,
     running_server,
 )
 from casewatch.sandbox.app import INVALID_TOKEN, MALFORMED_RECEIPT, UNKNOWN_RECEIPT
-from casewatch.uscis.auth import ClientCredentialsAuth, Credentials, Secret
+from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import RETRY_ATTEMPTS, CaseStatusClient
 from casewatch.uscis.errors import (
     AuthenticationError,
@@ -45,6 +45,7 @@ from casewatch.uscis.errors import (
     NetworkError,
     QuotaExhausted,
     ReceiptNotRecognized,
+    ServiceUnavailable,
 )
 from casewatch.uscis.limits import RateLimiter
 
@@ -76,6 +77,8 @@ def make_client(
     daily_quota: int = 10_000,
     secret: str = CLIENT_SECRET,
     transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+    sandbox_hours: bool = False,
 ) -> CaseStatusClient:
     """A client with its own limiter state file under ``tmp_path``."""
     limiter = RateLimiter(tmp_path / "limits.json", tps=tps, daily_quota=daily_quota)
@@ -84,6 +87,8 @@ def make_client(
         credentials=Credentials(CLIENT_ID, Secret(secret)),
         limiter=limiter,
         transport=transport,
+        clock=clock,
+        sandbox_hours=sandbox_hours,
     )
 
 
@@ -243,22 +248,14 @@ async def test_a_late_wake_up_never_lets_two_requests_out_together(tmp_path: Pat
 
 
 async def test_token_is_renewed_shortly_before_expiry_never_per_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    # CaseStatusClient builds its ClientCredentialsAuth with the real clock. Rather than
-    # sleeping through a token's life or editing private attributes, the test hands the
-    # auth the same skewed clock as the sandbox through the public ``clock`` argument, by
-    # replacing the class name client.py looks up. Both then agree on the time, and the
-    # test moves that time forward by whole minutes at once.
+    # The client and the sandbox share one clock that the test moves forward by whole
+    # minutes at once, instead of sleeping through a token's life.
     clock = SkewedClock()
-    monkeypatch.setattr(
-        client_module,
-        "ClientCredentialsAuth",
-        functools.partial(ClientCredentialsAuth, clock=clock),
-    )
     # Default lifetime: 1800 s; expires_in "1799"; renewal min(60, 179.9) = 60 s early.
     with running_server(sandbox_config(clock=clock)) as url:
-        async with make_client(url, tmp_path) as client:
+        async with make_client(url, tmp_path, clock=clock) as client:
             first = receipt("EAC9999103403")
             for _ in range(3):
                 await client.get_case_status(first)
@@ -586,3 +583,67 @@ async def raw_case(http: httpx.AsyncClient, target: ReceiptNumber) -> Any:
     response = await http.get(f"/case-status/{target.value}", headers=headers)
     assert response.status_code == 200
     return response.json()
+
+
+# Refused credentials, token URL failures, sandbox hours ---------------------------------
+
+
+async def test_refused_credentials_are_asked_once_however_many_requests_wait(
+    tmp_path: Path,
+) -> None:
+    token_requests = 0
+    app = create_app(sandbox_config())
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal token_requests
+        token_requests += scope.get("path") == "/oauth/accesstoken"
+        await app(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=counting)
+    async with make_client(IN_PROCESS_URL, tmp_path, secret="wrong", transport=transport) as c:
+        results = await asyncio.gather(
+            *(c.get_case_status(receipt(r)) for r in STAGING_RECEIPTS[:10]),
+            return_exceptions=True,
+        )
+        later = await asyncio.gather(
+            c.get_case_status(receipt("EAC9999103403")), return_exceptions=True
+        )
+    assert all(isinstance(result, AuthenticationError) for result in [*results, *later])
+    assert token_requests == 1
+
+
+async def test_a_token_url_outage_is_not_taken_for_refused_credentials(tmp_path: Path) -> None:
+    answers = iter([503, 200])
+    app = create_app(sandbox_config())
+
+    async def flaky_token_url(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("path") == "/oauth/accesstoken" and next(answers) == 503:
+            body = UNAVAILABLE_BODY
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=flaky_token_url)
+    with stamina.set_testing(True, attempts=3):
+        async with make_client(IN_PROCESS_URL, tmp_path, transport=transport) as client:
+            status = await client.get_case_status(receipt("EAC9999103403"))
+    assert status.title_en == "Case Was Approved"
+
+
+async def test_a_503_outside_sandbox_hours_says_when_the_sandbox_opens(tmp_path: Path) -> None:
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=US_EASTERN).timestamp()
+    app = create_app(sandbox_config(hours=True, clock=lambda: saturday))
+    transport = httpx.ASGITransport(app=app)
+    with stamina.set_testing(True, attempts=1):
+        async with make_client(
+            IN_PROCESS_URL,
+            tmp_path,
+            transport=transport,
+            clock=lambda: saturday,
+            sandbox_hours=True,
+        ) as client:
+            with pytest.raises(ServiceUnavailable) as caught:
+                await client.get_case_status(receipt("EAC9999103403"))
+    assert "opens again Monday 07:00 ET" in str(caught.value)
+    assert "The Case Status API Sandbox is unavailable" in str(caught.value)

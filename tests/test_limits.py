@@ -7,7 +7,13 @@ import pytest
 
 from casewatch.cases import US_EASTERN
 from casewatch.uscis.errors import QuotaExhausted
-from casewatch.uscis.limits import RateLimiter, eastern_day, quota_reset_at
+from casewatch.uscis.limits import (
+    SLOW_DOWN_FACTOR,
+    SLOW_DOWN_S,
+    RateLimiter,
+    eastern_day,
+    quota_reset_at,
+)
 
 
 class FakeTime:
@@ -104,3 +110,33 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
         RateLimiter(tmp_path / "x", tps=0, daily_quota=1)
     with pytest.raises(ValueError, match="daily_quota"):
         RateLimiter(tmp_path / "x", tps=1, daily_quota=0)
+
+
+async def test_a_spike_arrest_widens_the_spacing_for_a_minute(tmp_path: Path) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+    limiter = RateLimiter(
+        tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep
+    )
+    normal = limiter.interval_s
+    limiter.slow_down()
+    assert limiter.interval_s == pytest.approx(normal * SLOW_DOWN_FACTOR)
+    await limiter.acquire()
+    start = clock.now
+    await limiter.acquire()
+    assert clock.now - start >= normal * SLOW_DOWN_FACTOR - 1e-6
+    clock.now += SLOW_DOWN_S
+    assert limiter.interval_s == normal
+
+
+async def test_a_late_send_pushes_the_next_one_back(tmp_path: Path) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+    limiter = RateLimiter(
+        tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep
+    )
+    await limiter.take_slot()
+    await limiter.take_slot()  # the second slot is one interval after the first
+    clock.now += 0.05  # the first send is claimed late ...
+    await limiter.claim_send()
+    first = clock.now
+    await limiter.claim_send()  # ... so the second waits a full interval after it
+    assert clock.now - first >= limiter.interval_s - 1e-6

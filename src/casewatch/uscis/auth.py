@@ -133,8 +133,9 @@ class ClientCredentialsAuth(httpx.Auth):
         refused: _Token | None = None
         for _ in range(2):  # the request, and one retry with a new token after a 401
             async with self._lock:
-                if self._refused is not None:
-                    raise self._refused
+                if self._refused is not None:  # a fresh copy: no traceback piles up
+                    known = self._refused
+                    raise AuthenticationError(known.message, status=known.status, code=known.code)
                 if self._token is refused or self._clock() >= self._token.renew_at:
                     requested_at = self._clock()
                     token_response = yield self._token_request()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import filelock
@@ -46,8 +48,9 @@ class CaseStatusClient:
     sandbox); the token comes from ``{host_url}/oauth/accesstoken``. ``transport`` lets
     the built-in sandbox run in-process (:class:`httpx.ASGITransport`).
     ``traffic_log`` counts each case-status response (the USCIS sandbox's readiness
-    log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. Use as an
-    async context manager, or call :meth:`aclose`.
+    log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. ``clock``
+    gives Unix time in seconds (token expiry, sandbox hours). Use as an async context
+    manager, or call :meth:`aclose`.
     """
 
     def __init__(
@@ -59,12 +62,14 @@ class CaseStatusClient:
         transport: httpx.AsyncBaseTransport | None = None,
         traffic_log: TrafficLog | None = None,
         sandbox_hours: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.limiter = limiter
         self._claim_at_write = transport is None  # httpx's own transport, over httpcore
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
-        self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials)
+        self._clock = clock
+        self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials, clock=clock)
         self._http = httpx.AsyncClient(
             base_url=host_url,
             auth=self.auth,
@@ -99,11 +104,10 @@ class CaseStatusClient:
         with contextlib.suppress(OSError, filelock.Timeout):
             await asyncio.to_thread(self.traffic_log.record, response.status_code)
 
-    def _error(self, response: httpx.Response) -> USCISError:
-        error = error_from_response(response.status_code, response.content)
+    def _explain(self, error: USCISError) -> USCISError:
         if isinstance(error, SpikeArrest):
             self.limiter.slow_down()
-        now = datetime.now(US_EASTERN)
+        now = datetime.fromtimestamp(self._clock(), US_EASTERN)
         if isinstance(error, ServiceUnavailable) and self.sandbox_hours and not sandbox_open(now):
             opens = next_sandbox_opening(now)
             return ServiceUnavailable(
@@ -139,8 +143,10 @@ class CaseStatusClient:
             response = await self._http.get(f"/case-status/{receipt.value}")
         except httpx.TransportError as exc:
             raise NetworkError(type(exc).__name__) from None
+        except USCISError as exc:  # from the token URL
+            raise self._explain(exc) from None
         if response.status_code != 200:
-            raise self._error(response)
+            raise self._explain(error_from_response(response.status_code, response.content))
         try:
             return parse_case_status(response.json())
         except (ValueError, PayloadError) as exc:
