@@ -149,3 +149,16 @@ async def test_q_quits_cleanly(make_app: Callable[..., CaseWatchApp], tmp_path: 
         await pilot.press("q")
     assert app.return_code == 0
     assert len(Watchlist.load(tmp_path / "watchlist-demo.toml")) == 50
+
+
+async def test_an_empty_watchlist_says_how_to_add_cases(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    app.watchlist.cases.clear()
+    toasts: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
+    async with app.run_test(size=(80, 24)):
+        await app.workers.wait_for_complete()
+        assert app.query_one(CaseTable).border_title == "Cases · 0"
+    assert any("[[case]]" in toast and str(app.watchlist.path) in toast for toast in toasts)

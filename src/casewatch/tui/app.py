@@ -113,6 +113,13 @@ class CaseWatchApp(App[None]):
         for case in self.watchlist.cases.values():
             table.add_row(*self._cells(case), key=case.receipt_number.value)
         self._show_count()
+        if not self.watchlist.cases:
+            self.notify(
+                f"Add cases to {self.watchlist.path}: a [[case]] table each, with "
+                "receipt_number and added_at (see the README).",
+                title="The watchlist is empty",
+                timeout=30,
+            )
         self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client, self.watchlist, on_case=self._update_row, clock=self.clock

@@ -26,7 +26,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.files import atomic_write_text
 from casewatch.uscis.errors import QuotaExhausted
 
-SPACING_MARGIN_S = 0.002
+SPACING_MARGIN_S = 0.0025
 """Seconds added to 1/TPS between two sends, so scheduling jitter never trips the arrest."""
 
 SLOW_DOWN_S = 60.0
@@ -199,9 +199,9 @@ class RateLimiter:
             earliest = last_send + self.interval_s if isinstance(last_send, (int, float)) else now
             if now < earliest:
                 return earliest - now
-            # A send just after its earliest moment is recorded at that moment, so the
-            # wake-up noise of this wait does not push every later send back.
-            state["last_send"] = earliest if now - earliest < WAKE_NOISE_S else now
+            # Up to WAKE_NOISE_S of lateness is forgiven, so the wake-up noise of waits
+            # does not add up and push every later send back.
+            state["last_send"] = max(earliest, now - WAKE_NOISE_S)
             atomic_write_text(self.state_path, json.dumps(state), durable=False)
             self._recent.append(now)
             return 0.0
