@@ -171,22 +171,17 @@ def _check(args: argparse.Namespace) -> int:
     return exit_code(results)
 
 
-def _show_config(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(args)
-    except ConfigError as exc:
-        return _fail(exc)
-    print(describe_settings(settings))
-    return 0
+def _report(render: Callable[[Settings], str]) -> Callable[[argparse.Namespace], int]:
+    # casewatch config and casewatch readiness: a report on the effective settings.
+    def run(args: argparse.Namespace) -> int:
+        try:
+            settings = _settings(args)
+        except ConfigError as exc:
+            return _fail(exc)
+        print(render(settings))
+        return 0
 
-
-def _readiness(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(args)
-    except ConfigError as exc:
-        return _fail(exc)
-    print(readiness_report(settings))
-    return 0
+    return run
 
 
 def _serve_sandbox(argv: Sequence[str]) -> int:
@@ -230,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
         "check": _check,
-        "config": _show_config,
-        "readiness": _readiness,
+        "config": _report(describe_settings),
+        "readiness": _report(readiness_report),
     }
     return commands.get(args.command, _run_dashboard)(args)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import platformdirs
 
+from casewatch.files import TomlFileError, read_toml
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.limits import RateLimiter
@@ -172,15 +172,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the config file {path}: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+        data = read_toml(path, "the config file") or {}
+    except TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
     known = [*_FILE_KEYS, "credentials"]
     for key, value in data.items():
         if key not in known:
@@ -222,14 +216,15 @@ def check_base_url(url: str) -> str:
             f"{url!r}: give the origin only, such as https://api-int.uscis.gov "
             "(casewatch adds /oauth/accesstoken and /case-status/...)"
         )
-    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+    if parsed.scheme == "http" and not is_loopback_host(parsed.host):
         raise ConfigError(
             f"plain http:// is refused except on loopback: use https:// for {parsed.host}"
         )
     return url.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback IP address (127.0.0.0/8, ``::1``)."""
     if host == "localhost":
         return True
     try:

@@ -1,10 +1,13 @@
-"""Writing the files casewatch owns without ever leaving a half-written one."""
+"""Reading the TOML files casewatch is given, and writing the files it owns without ever
+leaving a half-written one."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600, durable: bool = True) -> None:
@@ -40,3 +43,26 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600, durable: bool
 
 def _cannot_write(path: Path, exc: OSError) -> OSError:
     return OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}")
+
+
+class TomlFileError(ValueError):
+    """A TOML file that cannot be read or parsed; the message names it and the problem."""
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any] | None:
+    """The TOML document at ``path``, or None when there is no such file.
+
+    ``what`` names the file in messages ("the watchlist"). Raises
+    :class:`TomlFileError` for a file that cannot be read or is not valid TOML (with
+    tomllib's line and column). Never writes the file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TomlFileError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TomlFileError(f"{what} {path} is not valid TOML: {exc}") from None

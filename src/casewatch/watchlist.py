@@ -7,7 +7,6 @@ middle of a save leaves the previous file whole. It never holds a secret.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-from casewatch.files import atomic_write_text
+from casewatch.files import TomlFileError, atomic_write_text, read_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
 SCHEMA_VERSION = 1
@@ -102,15 +101,11 @@ class Watchlist:
         the case and field for a bad value). The file is never changed by reading.
         """
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            data = read_toml(path, "the watchlist")
+        except TomlFileError as exc:
+            raise WatchlistError(str(exc)) from None
+        if data is None:
             return cls(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise WatchlistError(f"the watchlist {path} is not valid TOML: {exc}") from None
         cases: dict[str, WatchedCase] = {}
         try:
             tables = _tables(data.get("case", []), "case")

@@ -14,8 +14,8 @@ import argparse
 import math
 
 from casewatch.argtypes import positive_float, whole
+from casewatch.config import is_loopback_host
 from casewatch.sandbox.app import FAULT_KINDS, SandboxConfig, validate_faults
-from casewatch.sandbox.server import is_loopback_host
 
 __all__ = ["add_sandbox_arguments", "sandbox_config_from_arguments"]
 

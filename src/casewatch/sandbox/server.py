@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -11,20 +10,10 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from casewatch.config import is_loopback_host
 from casewatch.sandbox.app import FAULT_KINDS, SandboxConfig, create_app
 
 _STARTUP_TIMEOUT_S = 10.0
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback IP address (127.0.0.0/8 or ``::1``),
-    the only hosts the sandbox serves on."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _bind_loopback(host: str, port: int) -> socket.socket:
