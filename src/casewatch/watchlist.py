@@ -56,9 +56,6 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self.cases)
 
-    def __contains__(self, receipt: object) -> bool:
-        return str(receipt) in self.cases
-
     def get(self, receipt: ReceiptNumber | str) -> WatchedCase:
         """The watched case of ``receipt``; raises :class:`KeyError` if not watched."""
         return self.cases[str(receipt)]
