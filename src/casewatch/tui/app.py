@@ -46,7 +46,7 @@ BUSY_NOTICE_S = 3.0
 """Seconds a "refresh already running" toast stays, and before it may show again."""
 
 NARROW_WIDTH = 90
-"""Below this many columns the quota gauge drops its bar and keeps its figures."""
+"""Below this many columns the quota gauge drops its bar and keeps its words."""
 
 
 class CaseWatchApp(App[None]):
