@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,50 @@ async def test_an_empty_watchlist_says_how_to_add_cases(
         await app.workers.wait_for_complete()
         assert app.query_one(CaseTable).border_title == "Cases · 0"
     assert any("[[case]]" in toast and str(app.watchlist.path) in toast for toast in toasts)
+
+
+async def test_a_change_alerts_once_marks_the_row_until_viewed(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts: list[tuple[str, str]] = []
+    bells: list[None] = []
+    monkeypatch.setattr(
+        app, "notify", lambda message, **kw: toasts.append((kw.get("title", ""), message))
+    )
+    monkeypatch.setattr(app, "bell", lambda: bells.append(None))
+    target = "EAC9999103405"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert toasts == [] and bells == []  # first statuses are recorded, not alerted
+        # USCIS's answer differs from what the watchlist last saw: a change.
+        case = app.watchlist.get(target)
+        assert case.status is not None
+        app.watchlist.cases[target] = replace(
+            case, status=replace(case.status, title_en="Case Was Received")
+        )
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(bells) == 1
+        assert toasts == [
+            (
+                f"{target} (with history) changed",
+                "Case Was Received → "
+                + (
+                    app.watchlist.get(target).status.title_en  # type: ignore[union-attr]
+                ),
+            )
+        ]
+        assert cell(app, target, "receipt").startswith("●")
+        await pilot.press("n")
+        assert app.query_one(CaseTable).cursor_row == 2
+        await pilot.press("enter")
+        assert not cell(app, target, "receipt").startswith("●")
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert len(bells) == 1  # the same change is never alerted twice
+    await app.workers.wait_for_complete()
+    saved = Watchlist.load(app.watchlist.path).get(target)
+    assert not saved.unseen
+    assert [event.first for event in saved.events] == [True, False]

@@ -1,4 +1,5 @@
 import errno
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.receipts import parse_receipt_number
-from casewatch.watchlist import DuplicateReceipt, Watchlist, WatchlistError
+from casewatch.watchlist import DuplicateReceipt, Watchlist, WatchlistError, detect_change
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 RECEIPT = parse_receipt_number("EAC9999103403")
@@ -68,7 +69,8 @@ def test_a_known_form_type_is_kept_when_a_later_answer_lacks_it() -> None:
     watchlist.add(RECEIPT, added_at=NOW)
     watchlist.record_status(RECEIPT, STATUS, NOW)
     later = CaseStatus(RECEIPT.value, "", "Case Was Approved", "text")
-    assert watchlist.record_status(RECEIPT, later, NOW).status.form_type == "I-130"  # type: ignore[union-attr]
+    case, _ = watchlist.record_status(RECEIPT, later, NOW)
+    assert case.status is not None and case.status.form_type == "I-130"
 
 
 def test_missing_file_is_an_empty_watchlist(tmp_path: Path) -> None:
@@ -129,3 +131,42 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         watchlist.save()
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.toml"]
+
+
+def test_the_first_status_is_recorded_not_marked_and_a_change_is_marked() -> None:
+    watchlist = Watchlist(Path("unused.toml"))
+    watchlist.add(RECEIPT, added_at=NOW)
+    case, first = watchlist.record_status(RECEIPT, STATUS, NOW)
+    assert first is not None and first.first and not case.unseen
+    case, same = watchlist.record_status(RECEIPT, STATUS, NOW)
+    assert same is None and len(case.events) == 1
+    later = datetime(2026, 11, 30, 8, 0, tzinfo=US_EASTERN)
+    newer = replace(STATUS, title_en="Card Was Mailed To Me", modified=later)
+    case, change = watchlist.record_status(RECEIPT, newer, later)
+    assert change is not None and not change.first
+    assert change.previous_title == "Case Was Approved"
+    assert change.title == "Card Was Mailed To Me"
+    assert change.fields == ("title",)
+    assert change.changed_at == later and change.seen_at == later
+    assert case.unseen and len(case.events) == 2
+    assert not watchlist.mark_seen(RECEIPT).unseen
+
+
+def test_a_history_or_description_change_is_a_change() -> None:
+    moved = replace(STATUS, history=(HistoryEntry(date(2023, 10, 1), "2023-10-01", "New"),))
+    event = detect_change(STATUS, moved, NOW)
+    assert event is not None and event.fields == ("history",)
+    reworded = replace(STATUS, description_en="Something else")
+    event = detect_change(STATUS, reworded, NOW)
+    assert event is not None and event.fields == ("description",)
+
+
+def test_events_and_the_unseen_mark_survive_a_save(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.record_status(RECEIPT, STATUS, NOW)
+    watchlist.record_status(RECEIPT, replace(STATUS, title_en="Card Was Mailed To Me"), NOW)
+    watchlist.save()
+    loaded = Watchlist.load(tmp_path / "w.toml").get(RECEIPT)
+    assert loaded == watchlist.get(RECEIPT)
+    assert loaded.unseen and [event.first for event in loaded.events] == [True, False]

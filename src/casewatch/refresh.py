@@ -22,7 +22,7 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted, USCISError
 from casewatch.uscis.limits import LedgerError, keeping_reserve
-from casewatch.watchlist import WatchedCase, Watchlist
+from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist
 
 SAVE_EVERY_S = 5.0
 """Seconds between two saves of the watchlist during a long pass."""
@@ -48,11 +48,13 @@ def quota_reserve(daily_quota: int) -> int:
 
 @dataclass(slots=True)
 class RefreshProgress:
-    """How far the current pass is: ``done`` of ``total`` receipts, ``failed`` of them."""
+    """How far the current pass is: ``done`` of ``total`` receipts, ``failed`` of them,
+    ``changed`` of them (first statuses of new cases not counted)."""
 
     total: int
     done: int = 0
     failed: int = 0
+    changed: int = 0
     stopped_by: USCISError | LedgerError | None = field(default=None)
 
 
@@ -64,7 +66,9 @@ class Refresher:
     """Refreshes cases of a :class:`Watchlist` through a :class:`CaseStatusClient`.
 
     ``on_case`` is called (in the event loop) with each case as soon as its answer or
-    error is recorded; ``clock`` gives Unix time in seconds.
+    error is recorded, ``on_change`` with the case and its :class:`ChangeEvent` when the
+    answer changed the case (the first status of a new case included: check
+    ``event.first`` before alerting); ``clock`` gives Unix time in seconds.
     """
 
     def __init__(
@@ -73,11 +77,13 @@ class Refresher:
         watchlist: Watchlist,
         *,
         on_case: Callable[[WatchedCase], None] = lambda case: None,
+        on_change: Callable[[WatchedCase, ChangeEvent], None] = lambda case, event: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.watchlist = watchlist
         self.on_case = on_case
+        self.on_change = on_change
         self._clock = clock
         self._running = asyncio.Lock()
         self.progress: RefreshProgress | None = None
@@ -133,12 +139,15 @@ class Refresher:
                 progress.stopped_by = exc
                 return
             except USCISError as exc:
-                case = self.watchlist.record_error(receipt, str(exc), self._now())
+                case, event = self.watchlist.record_error(receipt, str(exc), self._now()), None
                 progress.failed += 1
             else:
-                case = self.watchlist.record_status(receipt, status, self._now())
+                case, event = self.watchlist.record_status(receipt, status, self._now())
             progress.done += 1
             self.on_case(case)
+            if event is not None:
+                progress.changed += 0 if event.first else 1
+                self.on_change(case, event)
             if self._clock() - self._last_save >= SAVE_EVERY_S:
                 with contextlib.suppress(OSError):  # the save that ends the pass reports it
                     await self._save()

@@ -30,12 +30,32 @@ class DuplicateReceipt(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    """A change of a case's status title, description or history.
+
+    Both clocks: ``changed_at`` is when USCIS made the change (its ``modifiedDate``, else
+    the newest history date; None when it says neither), ``seen_at`` when casewatch saw it
+    (aware datetimes). ``fields`` names what changed (``title``, ``description``,
+    ``history``); ``first`` marks the first status seen for a newly added case, which is
+    recorded but never alerted.
+    """
+
+    seen_at: datetime
+    changed_at: datetime | None
+    previous_title: str
+    title: str
+    fields: tuple[str, ...]
+    first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WatchedCase:
     """One case on the watchlist.
 
     ``added_at`` and ``checked_at`` are aware datetimes; ``status`` is the last status
     USCIS reported (None before the first answer); ``last_error`` is the message of the
-    last failed check, empty when the last check succeeded.
+    last failed check, empty when the last check succeeded; ``events`` are its changes,
+    oldest first; ``unseen`` marks a change the user has not looked at yet.
     """
 
     receipt_number: ReceiptNumber
@@ -44,6 +64,39 @@ class WatchedCase:
     status: CaseStatus | None = None
     checked_at: datetime | None = None
     last_error: str = ""
+    events: tuple[ChangeEvent, ...] = ()
+    unseen: bool = False
+
+
+def detect_change(
+    previous: CaseStatus | None, status: CaseStatus, seen_at: datetime
+) -> ChangeEvent | None:
+    """The change from ``previous`` to ``status`` seen at ``seen_at``, or None when the
+    title, the description and the history are the same. With no ``previous`` status,
+    the event is the case's ``first`` one."""
+    fields = (
+        ("title",)
+        if previous is None
+        else tuple(
+            name
+            for name, before, after in (
+                ("title", previous.title_en, status.title_en),
+                ("description", previous.description_en, status.description_en),
+                ("history", previous.history, status.history),
+            )
+            if before != after
+        )
+    )
+    if not fields:
+        return None
+    return ChangeEvent(
+        seen_at=seen_at,
+        changed_at=status.last_changed,
+        previous_title=previous.title_en if previous else "",
+        title=status.title_en,
+        fields=fields,
+        first=previous is None,
+    )
 
 
 class Watchlist:
@@ -68,18 +121,41 @@ class Watchlist:
         self.cases[receipt.value] = case
         return case
 
+    def remove(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """Stop watching ``receipt``; returns the case removed.
+
+        Raises :class:`KeyError` (its first argument the message) if it is not watched.
+        """
+        try:
+            return self.cases.pop(str(receipt))
+        except KeyError:
+            raise KeyError(f"{receipt} is not on the watchlist {self.path}") from None
+
     def record_status(
         self, receipt: ReceiptNumber, status: CaseStatus, checked_at: datetime
-    ) -> WatchedCase:
-        """Store what USCIS answered at ``checked_at``; clears the last error.
+    ) -> tuple[WatchedCase, ChangeEvent | None]:
+        """Store what USCIS answered at ``checked_at``; clears the last error. Returns the
+        case and the change it made (None when nothing changed); a change other than the
+        first status marks the case unseen.
 
         A form type, once known, is kept when a later answer lacks it (``uscis-api.md``).
         """
         case = self.get(receipt)
         if not status.form_type and case.status is not None and case.status.form_type:
             status = replace(status, form_type=case.status.form_type)
+        event = detect_change(case.status, status, checked_at)
         case = replace(case, status=status, checked_at=checked_at, last_error="")
+        if event is not None:
+            case = replace(
+                case, events=(*case.events, event), unseen=case.unseen or not event.first
+            )
         self.cases[receipt.value] = case
+        return case, event
+
+    def mark_seen(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """The user has looked at the case: it is no longer marked changed."""
+        case = replace(self.get(receipt), unseen=False)
+        self.cases[case.receipt_number.value] = case
         return case
 
     def record_error(
@@ -168,6 +244,19 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
     )
 
 
+def _event_to_toml(event: ChangeEvent) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "seen_at": event.seen_at,
+            "changed_at": event.changed_at,
+            "previous_title": event.previous_title,
+            "title": event.title,
+            "fields": list(event.fields),
+            "first": event.first or None,
+        }
+    )
+
+
 def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
     table = _drop_empty(
         {
@@ -176,10 +265,13 @@ def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
             "added_at": case.added_at,
             "checked_at": case.checked_at,
             "last_error": case.last_error,
+            "unseen": case.unseen or None,
         }
     )
     if case.status is not None:
         table["status"] = _status_to_toml(case.status)
+    if case.events:
+        table["events"] = [_event_to_toml(event) for event in case.events]
     return table
 
 
@@ -233,6 +325,23 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
     )
 
 
+def _event_from_toml(raw: dict[str, Any]) -> ChangeEvent:
+    seen_at = _eastern(raw.get("seen_at"), "seen_at")
+    if seen_at is None:
+        raise ValueError("an event needs seen_at, when casewatch saw the change")
+    fields = raw.get("fields", [])
+    if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
+        raise TypeError("fields must be a list of text")
+    return ChangeEvent(
+        seen_at=seen_at,
+        changed_at=_eastern(raw.get("changed_at"), "changed_at"),
+        previous_title=_str(raw, "previous_title"),
+        title=_str(raw, "title"),
+        fields=tuple(fields),
+        first=raw.get("first") is True,
+    )
+
+
 def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
     receipt = parse_receipt_number(_str(raw, "receipt_number"))
     status = raw.get("status")
@@ -250,4 +359,6 @@ def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
         status=None if status is None else _status_from_toml(status, receipt),
         checked_at=_eastern(raw.get("checked_at"), "checked_at"),
         last_error=_str(raw, "last_error"),
+        events=tuple(_event_from_toml(event) for event in _tables(raw.get("events", []), "events")),
+        unseen=raw.get("unseen") is True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
+from casewatch.files import atomic_write_text
 from casewatch.refresh import Refresher
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
@@ -29,10 +31,10 @@ from casewatch.tui.widgets import (
 )
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
-from casewatch.watchlist import WatchedCase, Watchlist
+from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("receipt", "Receipt", 13),
+    ("receipt", "Receipt", 15),
     ("label", "Label", 16),
     ("form", "Form", 7),
     ("status", "Status", 32),
@@ -58,6 +60,7 @@ class CaseWatchApp(App[None]):
         Binding("enter", "toggle_drawer", "History", id="toggle_drawer", show=False),
         Binding("escape", "close_drawer", "Close", id="close_drawer"),
         Binding("r", "refresh", "Refresh now", id="refresh"),
+        Binding("n", "next_changed", "Next changed", id="next_changed"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -122,7 +125,11 @@ class CaseWatchApp(App[None]):
             )
         self.client = self.settings.open_client()
         self.refresher = Refresher(
-            self.client, self.watchlist, on_case=self._update_row, clock=self.clock
+            self.client,
+            self.watchlist,
+            on_case=self._update_row,
+            on_change=self._alert,
+            clock=self.clock,
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
@@ -140,10 +147,15 @@ class CaseWatchApp(App[None]):
         checked: str | Text = format_checked(case.checked_at, self._now())
         if case.last_error:
             checked = Text(f"⚠ {checked}", style="bold red")
+        receipt = (
+            Text(f"● {case.receipt_number}", style="bold")
+            if case.unseen
+            else Text(f"  {case.receipt_number}")
+        )
         if status is None:
-            return (case.receipt_number.value, case.label, "", "…", "", "", checked)
+            return (receipt, case.label, "", "…", "", "", checked)
         return (
-            case.receipt_number.value,
+            receipt,
             case.label,
             status.form_type,
             status.title_en,
@@ -151,6 +163,18 @@ class CaseWatchApp(App[None]):
             format_date(status.last_changed),
             checked,
         )
+
+    def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
+        if event.first:  # the first status of a newly added case is recorded, not alerted
+            return
+        label = f" ({case.label})" if case.label else ""
+        before = f"{event.previous_title} → " if event.previous_title != event.title else ""
+        self.notify(
+            f"{before}{event.title}",
+            title=f"{case.receipt_number}{label} changed",
+            timeout=15,
+        )
+        self.bell()
 
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)
@@ -269,8 +293,37 @@ class CaseWatchApp(App[None]):
         receipt = self._selected_receipt()
         if receipt is None:
             return
-        drawer.show(self.watchlist.get(receipt), self.stage_colours, self._now())
         drawer.add_class("-open")
+        self._show_in_drawer(receipt)
+
+    def _show_in_drawer(self, receipt: str) -> None:
+        case = self.watchlist.get(receipt)
+        if case.unseen:  # viewed: the change mark goes, and the file remembers it
+            case = self.watchlist.mark_seen(receipt)
+            self._update_row(case)
+            self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
+        self.query_one(HistoryDrawer).show(case, self.stage_colours, self._now())
+
+    async def _save_watchlist(self) -> None:
+        text = self.watchlist.to_toml()
+        try:
+            await asyncio.to_thread(atomic_write_text, self.watchlist.path, text)
+        except OSError as exc:
+            self.notify(str(exc), title="Save failed", severity="error")
+
+    def action_next_changed(self) -> None:
+        """Move to the next case with a change not yet viewed, wrapping around."""
+        table = self.query_one(CaseTable)
+        keys = list(self.watchlist.cases)
+        if not keys:
+            return
+        start = table.cursor_row
+        for step in range(1, len(keys) + 1):
+            row = (start + step) % len(keys)
+            if self.watchlist.get(keys[row]).unseen:
+                table.move_cursor(row=row)
+                return
+        self.notify("No changed case left to view.", timeout=3)
 
     def action_close_drawer(self) -> None:
         """Close the history drawer and give the focus back to the table."""
@@ -283,4 +336,4 @@ class CaseWatchApp(App[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and event.row_key.value is not None:
-            drawer.show(self.watchlist.get(event.row_key.value), self.stage_colours, self._now())
+            self._show_in_drawer(event.row_key.value)
