@@ -72,7 +72,8 @@ class Settings:
     ``watchlist_path`` is the TOML watchlist; ``state_dir`` holds the shared limits
     state; ``refresh_minutes`` is the time between automatic refreshes, in minutes;
     ``sandbox`` configures the in-process sandbox of the demo environment (its defaults
-    when None); ``sources`` says where each setting came from (for ``casewatch config``).
+    when None); ``sources`` says where each setting came from (for ``casewatch config``);
+    ``on_change`` is the command run for each change (program and arguments, no shell).
     """
 
     environment: Environment
@@ -83,6 +84,7 @@ class Settings:
     sandbox: SandboxConfig | None = None
     config_path: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    on_change: tuple[str, ...] = ()
 
     @property
     def limits_path(self) -> Path:
@@ -158,6 +160,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "daily_quota": int,
     "refresh_minutes": (int, float),
     "watchlist": str,
+    "on_change": list,
 }
 _CREDENTIAL_KEYS = ("client_id", "client_secret")
 
@@ -166,7 +169,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """The settings in ``config.toml``; a missing file gives ``{}``.
 
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
-    ``watchlist``; a ``[credentials]`` table with ``client_id`` and ``client_secret``.
+    ``watchlist``, ``on_change`` (a command as a list); a ``[credentials]`` table with
+    ``client_id`` and ``client_secret``.
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
     an unknown key, a value of the wrong type, or a client secret in a file that group
     or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
@@ -181,6 +185,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(known)}")
         if key in _FILE_KEYS and not isinstance(value, _FILE_KEYS[key]):
             raise ConfigError(f"{path}: {key} = {value!r} has the wrong type")
+    on_change = data.get("on_change", [])
+    if not all(isinstance(part, str) and part for part in on_change) or (
+        "on_change" in data and not on_change
+    ):
+        raise ConfigError(
+            f"{path}: on_change must be a command as a list of text, program first, "
+            'such as on_change = ["notify-send", "casewatch"] (it runs without a shell)'
+        )
     credentials = data.get("credentials", {})
     if not isinstance(credentials, dict):
         raise ConfigError(f"{path}: credentials must be a table: [credentials]")
@@ -356,6 +368,7 @@ def load_settings(
         refresh_minutes=float(minutes),
         config_path=path,
         sources=sources,
+        on_change=tuple(file.get("on_change", ())),
     )
 
 

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text
+from casewatch.hooks import HookError, run_on_change
 from casewatch.refresh import Refresher
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
@@ -175,6 +176,14 @@ class CaseWatchApp(App[None]):
             timeout=15,
         )
         self.bell()
+        if self.settings.on_change:
+            self.run_worker(self._run_hook(case, event), group="hooks", exit_on_error=False)
+
+    async def _run_hook(self, case: WatchedCase, event: ChangeEvent) -> None:
+        try:
+            await run_on_change(self.settings.on_change, case, event)
+        except HookError as exc:
+            self.notify(str(exc), title="on_change failed", severity="warning")
 
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)

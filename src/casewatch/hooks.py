@@ -1,0 +1,75 @@
+"""The ``on_change`` command: a program the user names in ``config.toml``, run for each
+change of a case with the event as JSON on its standard input.
+
+It runs without a shell (the command is a list: program, then arguments), so nothing in
+a status text can be taken for a shell command. A failing or hanging command is
+reported, never fatal: the refresher goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from casewatch.cases import strip_html
+from casewatch.watchlist import ChangeEvent, WatchedCase
+
+HOOK_TIMEOUT_S = 30.0
+"""Seconds an ``on_change`` command may run before it is stopped and reported."""
+
+
+class HookError(RuntimeError):
+    """The ``on_change`` command could not run, failed, or took too long."""
+
+
+def event_to_json(case: WatchedCase, event: ChangeEvent) -> dict[str, Any]:
+    """The change as a JSON-ready object (ISO 8601 dates, US Eastern)."""
+    status = case.status
+    return {
+        "receipt_number": case.receipt_number.value,
+        "label": case.label,
+        "form_type": status.form_type if status else "",
+        "previous_status": event.previous_title,
+        "status": event.title,
+        "stage": status.stage.value if status else "",
+        "description": strip_html(status.description_en) if status else "",
+        "changed": list(event.fields),
+        "changed_at": event.changed_at.isoformat() if event.changed_at else None,
+        "seen_at": event.seen_at.isoformat(),
+    }
+
+
+async def run_on_change(command: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
+    """Run ``command`` (program and arguments, no shell) with the event as JSON on stdin.
+
+    Raises :class:`HookError` naming the program when it cannot start, exits with a
+    status other than 0 (with the end of its error output), or runs longer than
+    :data:`HOOK_TIMEOUT_S` seconds (it is then killed).
+    """
+    payload = json.dumps(event_to_json(case, event), ensure_ascii=False).encode()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise HookError(f"the on_change command {command[0]!r} cannot run: {exc}") from None
+    try:
+        _, errors = await asyncio.wait_for(process.communicate(payload), HOOK_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise HookError(
+            f"the on_change command {command[0]!r} took more than {HOOK_TIMEOUT_S:g} s "
+            "and was stopped"
+        ) from None
+    if process.returncode != 0:
+        tail = errors.decode("utf-8", "replace").strip()[-200:]
+        raise HookError(
+            f"the on_change command {command[0]!r} exited with status {process.returncode}"
+            + (f": {tail}" if tail else "")
+        )

@@ -1,0 +1,96 @@
+"""The on_change command: run without a shell, the event as JSON on stdin, failures
+reported as HookError."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.config import ConfigError, load_settings
+from casewatch.hooks import HookError, run_on_change
+from casewatch.receipts import parse_receipt_number
+from casewatch.watchlist import Watchlist
+
+NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
+WRITE_STDIN = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read())"
+
+
+def changed_case() -> tuple[object, object]:
+    watchlist = Watchlist(Path("unused.toml"))
+    receipt = parse_receipt_number("EAC9999103403")
+    watchlist.add(receipt, label="Mom", added_at=NOW)
+    watchlist.record_status(
+        receipt, CaseStatus(receipt.value, "I-130", "Case Was Received", ""), NOW
+    )
+    case, event = watchlist.record_status(
+        receipt, CaseStatus(receipt.value, "I-130", "Case Was Approved", "<b>We approved</b>"), NOW
+    )
+    return case, event
+
+
+async def test_the_event_arrives_as_json_on_stdin(tmp_path: Path) -> None:
+    case, event = changed_case()
+    out = tmp_path / "event.json"
+    await run_on_change([sys.executable, "-c", WRITE_STDIN, str(out)], case, event)  # type: ignore[arg-type]
+    sent = json.loads(out.read_text())
+    assert sent["receipt_number"] == "EAC9999103403"
+    assert sent["label"] == "Mom"
+    assert (sent["previous_status"], sent["status"]) == ("Case Was Received", "Case Was Approved")
+    assert sent["stage"] == "approved"
+    assert sent["description"] == "We approved"
+    assert sent["changed"] == ["title", "description"]
+    assert sent["seen_at"] == NOW.isoformat()
+
+
+async def test_no_shell_ever_reads_the_command(tmp_path: Path) -> None:
+    case, event = changed_case()
+    marker = tmp_path / "pwned"
+    out = tmp_path / "arg.txt"
+    script = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])"
+    hostile = f"$(touch {marker}); touch {marker}"
+    await run_on_change([sys.executable, "-c", script, str(out), hostile], case, event)  # type: ignore[arg-type]
+    assert out.read_text() == hostile
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (
+            [sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"],
+            "status 3: boom",
+        ),
+        (["/nonexistent/casewatch-hook"], "cannot run"),
+    ],
+)
+async def test_a_failing_command_is_reported(command: list[str], problem: str) -> None:
+    case, event = changed_case()
+    with pytest.raises(HookError, match=problem):
+        await run_on_change(command, case, event)  # type: ignore[arg-type]
+
+
+async def test_a_hanging_command_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("casewatch.hooks.HOOK_TIMEOUT_S", 0.5)
+    case, event = changed_case()
+    with pytest.raises(HookError, match="was stopped"):
+        await run_on_change([sys.executable, "-c", "import time; time.sleep(30)"], case, event)  # type: ignore[arg-type]
+
+
+def test_on_change_comes_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('on_change = ["notify-send", "casewatch"]\n')
+    settings = load_settings(config_path=config, environ={})
+    assert settings.on_change == ("notify-send", "casewatch")
+
+
+@pytest.mark.parametrize("value", ['"notify-send casewatch"', "[]", '["ok", 3]', '[""]'])
+def test_on_change_must_be_a_command_list(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"on_change = {value}\n")
+    with pytest.raises(ConfigError, match=r"on_change|wrong type"):
+        load_settings(config_path=config, environ={})
