@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from casewatch import __version__
+from casewatch import __version__, listing
 from casewatch.argtypes import positive_float, whole
 from casewatch.cases import US_EASTERN
 from casewatch.check import (
@@ -28,10 +28,18 @@ from casewatch.config import (
     describe_settings,
     load_settings,
 )
+from casewatch.files import atomic_write_text
+from casewatch.importing import parse_import
+from casewatch.listing import EXPORT_COLUMNS
 from casewatch.readiness import readiness_report
-from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+from casewatch.receipts import (
+    EXPECTED_FORMAT,
+    ReceiptNumber,
+    ReceiptNumberError,
+    parse_receipt_number,
+)
 from casewatch.uscis.limits import LedgerError
-from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist, WatchlistError
 
 
 def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -> Watchlist:
@@ -107,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "config", parents=[common], help="print the effective settings and where each came from"
     )
+    _add_watchlist_commands(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -117,6 +126,80 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="serve the built-in USCIS sandbox on loopback (see: sandbox --help)"
     )
     return parser
+
+
+_WATCHLIST_NOTE = (
+    "It reads and writes the watchlist file only (--watchlist, or the default file of "
+    "--env): no network, no dashboard. A watchlist file that cannot be read is left "
+    "untouched, exit status 2."
+)
+
+
+def _add_watchlist_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """``add``, ``remove``, ``list``, ``import`` and ``export``: the watchlist without
+    the dashboard."""
+    add = commands.add_parser(
+        "add",
+        parents=[common],
+        help="add receipt numbers to the watchlist",
+        description="Add receipt numbers to the watchlist. " + _WATCHLIST_NOTE + " Exit "
+        "status: 0 done (receipts already watched are reported on stderr and skipped); 2 a "
+        "malformed receipt number (then nothing is added); 1 the file cannot be written.",
+    )
+    add.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
+    add.add_argument("--label", default="", metavar="TEXT", help="a label for these cases")
+    remove = commands.add_parser(
+        "remove",
+        parents=[common],
+        help="remove receipt numbers from the watchlist",
+        description="Remove receipt numbers from the watchlist. " + _WATCHLIST_NOTE + " Exit "
+        "status: 0 at least one removed (the others are reported on stderr); 2 none removed "
+        "or a malformed receipt number (then nothing is removed); 1 the file cannot be "
+        "written.",
+    )
+    remove.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
+    listing = commands.add_parser(
+        "list",
+        parents=[common],
+        help="print the watchlist and the last known status of each case",
+        description="Print the watchlist: receipt, label, form, stage, status, the date USCIS "
+        "last changed the case and when casewatch last checked it. " + _WATCHLIST_NOTE,
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per case")
+    importing = commands.add_parser(
+        "import",
+        parents=[common],
+        help="add the receipt numbers of a text or CSV file",
+        description="Add the receipt numbers of FILE: text with one receipt per line (blank "
+        "lines and # comments skipped), or CSV with a header naming a receipt column "
+        "(receipt, receipt_number or 'receipt number', any case) and optionally a label "
+        "column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was read, even if some "
+        "lines were not receipt numbers (listed on stderr with their line numbers) or were "
+        "already watched (reported and skipped); 2 the file cannot be read; 1 the watchlist "
+        "cannot be written.",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE", help="text or CSV file")
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write the watchlist as CSV or JSON",
+        description="Write the watchlist as CSV (columns: "
+        + ",".join(EXPORT_COLUMNS)
+        + ") or as a JSON array (the objects of list --json). "
+        + _WATCHLIST_NOTE,
+    )
+    export.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="csv (the default) or json"
+    )
+    export.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (replaced atomically) instead of standard output",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -184,6 +267,175 @@ def _report(render: Callable[[Settings], str]) -> Callable[[argparse.Namespace],
     return run
 
 
+def _load_watchlist(args: argparse.Namespace) -> Watchlist:
+    """The watchlist of the command's settings, read with no seeding and no network.
+
+    Raises :class:`ConfigError` or :class:`WatchlistError`; never writes.
+    """
+    return Watchlist.load(_settings(args).watchlist_path)
+
+
+def _parse_receipts(texts: Sequence[str]) -> list[ReceiptNumber] | None:
+    """The receipts of ``texts``, in order, without repeats; None (after reporting each
+    problem on stderr) when one is malformed. Unknown prefixes are warnings."""
+    receipts: list[ReceiptNumber] = []
+    problems: list[str] = []
+    for text in texts:
+        try:
+            receipt = parse_receipt_number(text)
+        except ReceiptNumberError as exc:
+            problems.append(str(exc))
+            continue
+        for warning in receipt.warnings:
+            print(f"casewatch: warning: {receipt}: {warning}", file=sys.stderr)
+        if receipt not in receipts:
+            receipts.append(receipt)
+    for problem in problems:
+        _fail(problem)
+    return None if problems else receipts
+
+
+def _describe_case(case: WatchedCase) -> str:
+    label = f"label {case.label!r}" if case.label else "no label"
+    return f"{label}, added {case.added_at:%Y-%m-%d %H:%M %Z}"
+
+
+def _save(watchlist: Watchlist) -> int:
+    try:
+        watchlist.save()
+    except OSError as exc:
+        return _fail(exc, 1)
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    receipts = _parse_receipts(args.receipts)
+    if receipts is None:
+        return _fail("nothing was added: fix the receipt numbers above")
+    try:
+        watchlist = _load_watchlist(args)
+    except (ConfigError, WatchlistError) as exc:
+        return _fail(exc)
+    added_at = datetime.now(US_EASTERN).replace(microsecond=0)
+    added: list[WatchedCase] = []
+    for receipt in receipts:
+        try:
+            added.append(watchlist.add(receipt, label=args.label, added_at=added_at))
+        except DuplicateReceipt:
+            existing = watchlist.get(receipt)
+            _fail(f"{receipt} is already on the watchlist ({_describe_case(existing)}); skipped")
+    if not added:
+        return 0
+    if code := _save(watchlist):
+        return code
+    for case in added:
+        print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    receipts = _parse_receipts(args.receipts)
+    if receipts is None:
+        return _fail("nothing was removed: fix the receipt numbers above")
+    try:
+        watchlist = _load_watchlist(args)
+    except (ConfigError, WatchlistError) as exc:
+        return _fail(exc)
+    removed: list[WatchedCase] = []
+    for receipt in receipts:
+        try:
+            removed.append(watchlist.remove(receipt))
+        except KeyError as exc:
+            _fail(exc.args[0])
+    if not removed:
+        return _fail("nothing was removed")
+    if code := _save(watchlist):
+        return code
+    for case in removed:
+        print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    try:
+        watchlist = _load_watchlist(args)
+    except (ConfigError, WatchlistError) as exc:
+        return _fail(exc)
+    cases = list(watchlist.cases.values())
+    if not cases:
+        print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
+        return 0
+    print(listing.format_json_lines(cases) if args.json else listing.format_list_table(cases))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"cannot read {args.file}: {exc}")
+    try:
+        watchlist = _load_watchlist(args)
+    except (ConfigError, WatchlistError) as exc:
+        return _fail(exc)
+    good, bad = parse_import(text)
+    for line, content, problem in bad:
+        _fail(f"{args.file}, line {line}: {content!r} is not a receipt number: {problem}")
+    if bad:
+        print(f"casewatch: expected {EXPECTED_FORMAT}", file=sys.stderr)
+    added_at = datetime.now(US_EASTERN).replace(microsecond=0)
+    added: list[WatchedCase] = []
+    first_line: dict[ReceiptNumber, int] = {}
+    for line, receipt, label in good:
+        if receipt in first_line:
+            _fail(
+                f"{args.file}, line {line}: {receipt} repeats line {first_line[receipt]}; skipped"
+            )
+            continue
+        first_line[receipt] = line
+        try:
+            case = watchlist.add(receipt, label=label, added_at=added_at)
+        except DuplicateReceipt:
+            existing = watchlist.get(receipt)
+            _fail(
+                f"{args.file}, line {line}: {receipt} is already on the watchlist "
+                f"({_describe_case(existing)}); skipped"
+            )
+            continue
+        for warning in receipt.warnings:
+            print(f"casewatch: warning: {receipt}: {warning}", file=sys.stderr)
+        added.append(case)
+    if added and (code := _save(watchlist)):
+        return code
+    for case in added:
+        print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
+    print(
+        f"casewatch: {len(added)} added, {len(good) - len(added)} skipped, "
+        f"{len(bad)} not receipt numbers",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        watchlist = _load_watchlist(args)
+    except (ConfigError, WatchlistError) as exc:
+        return _fail(exc)
+    cases = list(watchlist.cases.values())
+    text = listing.format_csv(cases) if args.format == "csv" else listing.format_json_array(cases)
+    output: Path | None = getattr(args, "output", None)
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        return _fail(exc, 1)
+    print(f"exported {len(cases)} cases to {output}")
+    return 0
+
+
 def _serve_sandbox(argv: Sequence[str]) -> int:
     from casewatch.sandbox import serve
     from casewatch.sandbox.options import add_sandbox_arguments, sandbox_config_from_arguments
@@ -225,6 +477,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
         "check": _check,
+        "add": _add,
+        "remove": _remove,
+        "list": _list,
+        "import": _import,
+        "export": _export,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

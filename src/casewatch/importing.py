@@ -1,0 +1,114 @@
+"""Reading receipt numbers out of a file for ``casewatch import``. Pure, no I/O.
+
+Two formats, told apart by the first line that is neither blank nor a ``#`` comment:
+
+* CSV, when that line is a header with a receipt column: a cell named ``receipt``,
+  ``receipt_number`` or ``receipt number`` (any case; spaces, ``_`` and ``-`` alike),
+  with an optional ``label`` column. The delimiter is the first of ``,``, ``;`` and tab
+  that splits the header into such a column (spreadsheets in some locales write ``;``);
+  spaces after a delimiter are skipped, so ``a, "b, c"`` is two cells.
+* Otherwise text: one receipt number per line; blank lines and everything after a
+  ``#`` are skipped (a receipt number never holds ``#``; the masked form uses ``*``).
+
+Receipts are validated by :func:`casewatch.receipts.parse_receipt_number`. Line numbers
+count from 1 and are physical lines of the file (a CSV row with a quoted line break
+takes the number of its last line).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+
+Good = tuple[int, ReceiptNumber, str]
+"""A receipt read from the file: (line number, receipt, label)."""
+Bad = tuple[int, str, str]
+"""A line that is not a receipt: (line number, its text, the problem)."""
+
+_RECEIPT_HEADERS = frozenset({"receipt", "receipt number", "receiptnumber"})
+_LABEL_HEADERS = frozenset({"label"})
+_DELIMITERS = (",", ";", "\t")
+_HEADER_SPACES = re.compile(r"[\s_\-]+")
+
+
+def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
+    """The receipts of an import file's ``text`` and its lines that are not receipts.
+
+    Returns ``(good, bad)``: ``good`` holds (line, receipt, label) in file order, repeats
+    included (the caller decides what a repeat means); ``bad`` holds (line, text,
+    problem), the problem as :class:`ReceiptNumberError` words it. Never raises.
+    """
+    lines = text.removeprefix("\ufeff").splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = _csv_header(stripped)
+        if header is not None:
+            delimiter, receipt_column, label_column = header
+            return _parse_csv(lines, index, delimiter, receipt_column, label_column)
+        break
+    return _parse_text(lines)
+
+
+def _header_name(cell: str) -> str:
+    return _HEADER_SPACES.sub(" ", cell.strip().lower())
+
+
+def _csv_header(line: str) -> tuple[str, int, int | None] | None:
+    """(delimiter, receipt column, label column) when ``line`` is a CSV header."""
+    for delimiter in _DELIMITERS:
+        names = [
+            _header_name(cell)
+            for cell in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
+        ]
+        receipt = next((i for i, name in enumerate(names) if name in _RECEIPT_HEADERS), None)
+        if receipt is not None:
+            label = next((i for i, name in enumerate(names) if name in _LABEL_HEADERS), None)
+            return delimiter, receipt, label
+    return None
+
+
+def _parse_receipt(number: int, text: str, label: str, good: list[Good], bad: list[Bad]) -> None:
+    try:
+        good.append((number, parse_receipt_number(text), label.strip()))
+    except ReceiptNumberError as exc:
+        bad.append((number, text.strip(), exc.problem))
+
+
+def _parse_text(lines: list[str]) -> tuple[list[Good], list[Bad]]:
+    good: list[Good] = []
+    bad: list[Bad] = []
+    for number, line in enumerate(lines, start=1):
+        content = line.split("#", 1)[0]
+        if content.strip():
+            _parse_receipt(number, content, "", good, bad)
+    return good, bad
+
+
+def _parse_csv(
+    lines: list[str], header_index: int, delimiter: str, receipt: int, label: int | None
+) -> tuple[list[Good], list[Bad]]:
+    good: list[Good] = []
+    bad: list[Bad] = []
+    reader = csv.reader(lines[header_index + 1 :], delimiter=delimiter, skipinitialspace=True)
+    try:
+        for row in reader:
+            number = header_index + 1 + reader.line_num
+            if not any(cell.strip() for cell in row) or row[0].strip().startswith("#"):
+                continue
+            if receipt >= len(row):
+                bad.append((number, delimiter.join(row), "the receipt column is missing"))
+                continue
+            _parse_receipt(
+                number,
+                row[receipt],
+                row[label] if label is not None and label < len(row) else "",
+                good,
+                bad,
+            )
+    except csv.Error as exc:
+        bad.append((header_index + 1 + reader.line_num, "", f"not valid CSV: {exc}"))
+    return good, bad

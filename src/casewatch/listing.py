@@ -1,0 +1,111 @@
+"""The watchlist as rows: for ``casewatch list`` (a table, JSON lines) and ``casewatch
+export`` (CSV, a JSON array). Pure functions, no I/O, no Textual.
+
+A case's status fields are those of :func:`casewatch.check.result_to_json`, so ``list
+--json`` and ``check --json`` describe a case the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from casewatch.check import result_to_json
+from casewatch.watchlist import WatchedCase
+
+EXPORT_COLUMNS = (
+    "receipt_number",
+    "label",
+    "form_type",
+    "stage",
+    "status",
+    "changed",
+    "checked",
+    "last_error",
+)
+"""The header of ``casewatch export --format csv``."""
+
+_TABLE_HEADER = ("RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED")
+
+
+def case_row(case: WatchedCase) -> dict[str, str]:
+    """The :data:`EXPORT_COLUMNS` of ``case`` as text; empty where nothing is known.
+
+    ``changed`` is the US Eastern date USCIS last changed the case (``YYYY-MM-DD``);
+    ``checked`` is when casewatch last asked, ISO 8601 to the minute with its offset.
+    """
+    status = case.status
+    changed = status.last_changed if status is not None else None
+    return {
+        "receipt_number": case.receipt_number.value,
+        "label": case.label,
+        "form_type": status.form_type if status is not None else "",
+        "stage": status.stage.value if status is not None else "",
+        "status": status.title_en if status is not None else "",
+        "changed": f"{changed:%Y-%m-%d}" if changed is not None else "",
+        "checked": _iso(case.checked_at) if case.checked_at is not None else "",
+        "last_error": case.last_error,
+    }
+
+
+def case_to_json(case: WatchedCase) -> dict[str, Any]:
+    """``case`` as a JSON-ready object: receipt_number, label, added_at, checked_at,
+    last_error, then the status fields of :func:`casewatch.check.result_to_json` (with
+    ``found`` true) when USCIS has answered once; before that ``found`` and ``status``
+    are null. Dates are ISO 8601 in US Eastern time."""
+    document: dict[str, Any] = {
+        "receipt_number": case.receipt_number.value,
+        "label": case.label,
+        "added_at": case.added_at.isoformat(),
+        "checked_at": case.checked_at.isoformat() if case.checked_at is not None else None,
+        "last_error": case.last_error,
+    }
+    if case.status is None:
+        document.update(found=None, status=None)
+    else:
+        document.update(result_to_json(case.receipt_number, case.status))
+    return document
+
+
+def format_list_table(cases: Iterable[WatchedCase]) -> str:
+    """A plain-text table: receipt, label, form, stage, status title, changed date and
+    when it was checked (US Eastern, to the minute); ``-`` where nothing is known."""
+    rows: list[tuple[str, ...]] = [_TABLE_HEADER]
+    for case in cases:
+        row = case_row(case)
+        checked = f"{case.checked_at:%Y-%m-%d %H:%M}" if case.checked_at is not None else ""
+        status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
+        cells = (row["receipt_number"], row["label"], row["form_type"], row["stage"], status)
+        rows.append(tuple(cell or "-" for cell in (*cells, row["changed"], checked)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADER))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def format_json_lines(cases: Iterable[WatchedCase]) -> str:
+    """One :func:`case_to_json` object per line, in watchlist order."""
+    return "\n".join(json.dumps(case_to_json(case), ensure_ascii=False) for case in cases)
+
+
+def format_json_array(cases: Iterable[WatchedCase]) -> str:
+    """A JSON array of :func:`case_to_json` objects, indented, ending with a newline."""
+    return json.dumps([case_to_json(case) for case in cases], ensure_ascii=False, indent=2) + "\n"
+
+
+def format_csv(cases: Iterable[WatchedCase]) -> str:
+    """CSV (RFC 4180 quoting, ``\\n`` line ends) with the header :data:`EXPORT_COLUMNS`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(case_row(case) for case in cases)
+    return buffer.getvalue()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
