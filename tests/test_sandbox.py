@@ -481,6 +481,7 @@ async def test_stats_count_the_traffic(sandbox: Sandbox) -> None:
         "tokens_issued": 1,
         "max_requests_per_second": 3,
         "faults": {},
+        "advances": 0,
     }
 
 

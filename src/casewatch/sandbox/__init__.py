@@ -4,7 +4,9 @@
 ``serve`` and ``running_server`` put it on a loopback port; ``casewatch.sandbox.options``
 holds its command-line options. The contract it follows is uscis-api.md, including the
 USCIS sandbox's hours and the faults a client must survive (``SandboxConfig.hours`` and
-``SandboxConfig.faults``); its status titles come from case-stages.md.
+``SandboxConfig.faults``); its status titles come from case-stages.md. Cases can move to
+a plausible next status, on demand (``POST /__sandbox/advance/{receiptNumber}``) or now
+and then (``SandboxConfig.evolve_s``), so that change alerts can be seen and tested.
 """
 
 from casewatch.sandbox.app import FAULT_KINDS, UNAVAILABLE_BODY, SandboxConfig, create_app

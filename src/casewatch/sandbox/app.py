@@ -7,6 +7,13 @@ Routes (uscis-api.md):
 - ``GET /case-status/{receiptNumber}``: token check, spike arrest, daily quota, receipt
   format, then the case ("Case status", "Errors", "Hosts and environments").
 - ``GET /__sandbox/stats``: what the sandbox saw, for tests and benchmarks (not in the API).
+- ``POST /__sandbox/advance/{receiptNumber}``: move a known case to a plausible next status,
+  so that change alerts can be seen and tested (not in the API; see ``advance``).
+
+The ``/__sandbox/*`` routes are the simulator's control plane: they need no token and
+ignore ``hours``, faults and rate limits; like everything else they are served on loopback
+only. With ``SandboxConfig.evolve_s`` a background task also moves a random case every
+``evolve_s`` seconds (see ``create_app``).
 
 Optional hostility (``SandboxConfig``): the USCIS sandbox's opening hours (``hours``), and
 injected faults (``faults``): spurious spike arrests, 500s, an HTML 502 from a proxy, the
@@ -30,7 +37,7 @@ import struct
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
@@ -43,7 +50,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from casewatch.sandbox.data import RECEIPT_PATTERN, find_case
+from casewatch.sandbox.data import (
+    RECEIPT_PATTERN,
+    STAGING_RECEIPTS,
+    advance_case,
+    find_case,
+    is_final,
+)
 from casewatch.uscis.hours import US_EASTERN, sandbox_open
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "502", "503", "timeout", "badjson", "reset")
@@ -132,14 +145,22 @@ class SandboxConfig:
         fault_timeout_s: seconds the ``timeout`` fault keeps a request waiting before its
             504 (default 60, longer than any sensible client timeout); the wait ends early
             when the client disconnects.
-        seed: seed of the latency and fault random streams; ``None`` for unpredictable ones.
-        clock: wall clock in seconds since the epoch; injectable for tests.
+        evolve_s: every this many seconds (of the event loop's monotonic clock), move a
+            random non-final known case to its next status, as ``POST
+            /__sandbox/advance/{receiptNumber}`` does; ``None`` (the default): cases move
+            only when asked. Known cases are the 50 staging receipts, plus, with
+            ``synthetic``, every receipt answered or advanced so far.
+        seed: seed of the latency, fault and evolve random streams; ``None`` for
+            unpredictable ones.
+        clock: wall clock in seconds since the epoch; injectable for tests. It also dates
+            the moves of cases (``modifiedDate`` and the new history entry).
 
     Raises:
         ValueError: ``tps`` is not positive, ``daily_quota`` is negative, ``latency_ms`` is
             not ``(low, high)`` with ``0 <= low <= high``, ``token_lifetime_s`` is below 1,
             ``faults`` names an unknown fault, has a probability outside 0..1 or adding up
-            to more than 1, or ``fault_timeout_s`` is negative; the message names the value.
+            to more than 1, ``fault_timeout_s`` is negative, or ``evolve_s`` is not a
+            finite number above 0; the message names the value.
     """
 
     client_id: str = "casewatch-demo"
@@ -152,6 +173,7 @@ class SandboxConfig:
     hours: bool = False
     faults: Mapping[str, float] = field(default_factory=dict, hash=False)
     fault_timeout_s: float = 60.0
+    evolve_s: float | None = None
     seed: int | None = None
     clock: Callable[[], float] = time.time
 
@@ -169,6 +191,8 @@ class SandboxConfig:
             raise ValueError(f"token_lifetime_s must be at least 1, got {self.token_lifetime_s}")
         if not self.fault_timeout_s >= 0:
             raise ValueError(f"fault_timeout_s must not be negative, got {self.fault_timeout_s}")
+        if self.evolve_s is not None and not (math.isfinite(self.evolve_s) and self.evolve_s > 0):
+            raise ValueError(f"evolve_s must be a finite number above 0, got {self.evolve_s}")
         # A read-only copy: the validated mapping cannot change behind the config's back.
         object.__setattr__(self, "faults", MappingProxyType(validate_faults(self.faults)))
 
@@ -204,11 +228,22 @@ def validate_faults(faults: Mapping[str, float]) -> dict[str, float]:
 
 @dataclass
 class _State:
-    """Everything one sandbox app remembers; times are ``clock`` seconds."""
+    """Everything one sandbox app remembers; times are ``clock`` seconds.
+
+    ``moved`` holds the current payload of every case that moved (receipt -> payload) and
+    ``steps`` how many times each moved; ``seen`` the synthetic receipts answered so far
+    (an ordered set), which ``evolve_s`` may move too.
+    """
 
     config: SandboxConfig
     latency: random.Random
     fault_draws: random.Random
+    evolve_draws: random.Random
+    moved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    steps: Counter[str] = field(default_factory=Counter)
+    seen: dict[str, None] = field(default_factory=dict)
+    advances: int = 0
+    evolver: asyncio.Task[None] | None = None
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry (s)
     last_accepted: float | None = None
     quota_day: date | None = None
@@ -246,6 +281,79 @@ class _State:
         scheme, _, token = (authorization or "").partition(" ")
         expiry = self.tokens.get(token.strip())
         return scheme.lower() == "bearer" and expiry is not None and now < expiry
+
+    def case(self, receipt: str) -> dict[str, Any] | None:
+        """The current payload of a well-formed ``receipt`` (moved or as generated), or
+        ``None`` if the sandbox does not know it."""
+        moved = self.moved.get(receipt)
+        if moved is not None:
+            return moved
+        case = find_case(receipt, synthetic=self.config.synthetic)
+        if case is not None and self.config.synthetic:
+            self.seen[receipt] = None
+        return case
+
+    def advance(self, receipt: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """Move a well-formed ``receipt`` to a plausible next status (``data.advance_case``),
+        dated by ``clock`` in US Eastern time.
+
+        Returns ``None`` for an unknown receipt, else the payloads before and after the
+        move; after is ``None`` when the case is final (nothing changes then).
+        """
+        before = self.case(receipt)
+        if before is None:
+            return None
+        now = datetime.fromtimestamp(self.config.clock(), US_EASTERN).replace(tzinfo=None)
+        after = advance_case(before, step=self.steps[receipt], now=now)
+        if after is not None:
+            self.moved[receipt] = after
+            self.steps[receipt] += 1
+            self.advances += 1
+        return before, after
+
+    def evolve_once(self) -> str | None:
+        """Move one random non-final known case (drawn from the evolve stream); return its
+        receipt, or ``None`` when every known case is final.
+
+        Known cases are the staging receipts then the ``seen`` synthetic ones, in that
+        order, so with a seed the same sequence of calls moves the same cases.
+        """
+        known = [*STAGING_RECEIPTS, *(r for r in self.seen if r not in STAGING_RECEIPTS)]
+        movable = [r for r in known if (case := self.case(r)) is not None and not is_final(case)]
+        if not movable:
+            return None
+        receipt = self.evolve_draws.choice(movable)
+        self.advance(receipt)
+        return receipt
+
+    async def _evolve(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            self.evolve_once()
+
+    def start_evolving(self) -> None:
+        """Start the evolve task on the running event loop, unless ``evolve_s`` is unset or
+        it already runs there (a task of a closed loop is replaced)."""
+        if self.config.evolve_s is None:
+            return
+        loop = asyncio.get_running_loop()
+        if self.evolver is not None and not self.evolver.done():
+            if self.evolver.get_loop() is loop:
+                return
+            self.evolver.cancel()
+        self.evolver = loop.create_task(
+            self._evolve(self.config.evolve_s), name="casewatch-sandbox-evolve"
+        )
+
+    async def stop_evolving(self) -> None:
+        """Cancel the evolve task, if any, and wait for it to end."""
+        task, self.evolver = self.evolver, None
+        if task is None or task.done():
+            return
+        task.cancel()
+        if task.get_loop() is asyncio.get_running_loop():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def admit(self, now: float) -> str | None:
         """Apply spike arrest then the daily quota; the 429 message, or ``None`` if accepted.
@@ -444,7 +552,7 @@ def _decide(state: _State, request: Request, now: float) -> tuple[Response, str 
     receipt: str = request.path_params["receipt_number"]
     if not RECEIPT_PATTERN.fullmatch(receipt):
         return _api_error(422, MALFORMED_RECEIPT), None
-    case = find_case(receipt, synthetic=state.config.synthetic)
+    case = state.case(receipt)
     if case is None:
         return _api_error(404, UNKNOWN_RECEIPT), None
     return JSONResponse(case), None
@@ -493,8 +601,9 @@ async def stats(request: Request) -> JSONResponse:
     ``requests`` (all case-status requests), ``by_status`` (status code string -> count;
     a dropped connection counts as ``"reset"``), ``spike_arrests`` (real ones only: an
     injected 429 is a fault), ``tokens_issued``, ``max_requests_per_second`` (most requests
-    accepted by the rate limits within any sliding one-second window) and ``faults``
-    (injected fault kind -> count).
+    accepted by the rate limits within any sliding one-second window), ``faults``
+    (injected fault kind -> count) and ``advances`` (cases moved, by ``POST
+    /__sandbox/advance`` or ``evolve_s``; a final case that stayed put does not count).
     """
     state = _state(request)
     body: dict[str, Any] = {
@@ -504,8 +613,51 @@ async def stats(request: Request) -> JSONResponse:
         "tokens_issued": state.tokens_issued,
         "max_requests_per_second": state.max_requests_per_second,
         "faults": dict(state.faults),
+        "advances": state.advances,
     }
     return JSONResponse(body)
+
+
+async def advance(request: Request) -> JSONResponse:
+    """``POST /__sandbox/advance/{receiptNumber}``: move a known case to a plausible next status.
+
+    Known: a staging receipt, or with ``synthetic`` any receipt ``data.synthetic_case``
+    answers. The next status follows ``data.advance_case`` (received -> biometrics -> in
+    review -> interview -> approved -> card produced -> mailed -> delivered; action needed
+    -> response received -> in review; ...), chosen deterministically from the receipt and
+    how often it moved; ``GET /case-status/{receiptNumber}`` then answers the moved case.
+
+    Answers: 200 ``{"receiptNumber", "previous", "current"}`` (English titles); 409
+    ``{"code": 409, "message"}`` when the case is final (denied, withdrawn, card delivered,
+    ...: it stays put); 404 and 422 with the API's bodies for an unknown or malformed
+    receipt. No token needed; hours, faults and rate limits do not apply.
+    """
+    state = _state(request)
+    receipt: str = request.path_params["receipt_number"]
+    if not RECEIPT_PATTERN.fullmatch(receipt):
+        return _api_error(422, MALFORMED_RECEIPT)
+    moved = state.advance(receipt)
+    if moved is None:
+        return _api_error(404, UNKNOWN_RECEIPT)
+    before, after = moved
+    previous = before["case_status"]["current_case_status_text_en"]
+    if after is None:
+        return _api_error(
+            409, f"Case {receipt} is final ({previous}): it does not move any further."
+        )
+    current = after["case_status"]["current_case_status_text_en"]
+    return JSONResponse({"receiptNumber": receipt, "previous": previous, "current": current})
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Run the evolve task (``SandboxConfig.evolve_s``) while the server runs."""
+    state: _State = app.state.sandbox
+    state.start_evolving()
+    try:
+        yield
+    finally:
+        await state.stop_evolving()
 
 
 class _SandboxApp(Starlette):
@@ -513,6 +665,8 @@ class _SandboxApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            # In-process servers (httpx.ASGITransport) run no lifespan: start evolving here.
+            self.state.sandbox.start_evolving()
             # Only the outermost app sees the server's own ``send`` (Starlette's middleware
             # wraps it), which is what ``_drop_connection`` needs.
             scope[_DROP_CONNECTION] = functools.partial(_drop_connection, receive, send)
@@ -520,7 +674,14 @@ class _SandboxApp(Starlette):
 
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:
-    """A new sandbox app with its own tokens, limits, random streams and counters.
+    """A new sandbox app with its own tokens, limits, random streams, counters and cases.
+
+    With ``config.evolve_s`` the app moves a random case every ``evolve_s`` seconds in a
+    task on the event loop that serves it. Under uvicorn (``serve``, ``running_server``)
+    the app's lifespan starts it and stops it at shutdown. ``httpx.ASGITransport`` runs no
+    lifespan, so in-process the task starts with the first request and runs until the
+    event loop closes; to stop it cleanly, wrap the use in the lifespan:
+    ``async with app.router.lifespan_context(app): ...`` (it also starts the task at once).
 
     Args:
         config: behaviour of the sandbox; ``SandboxConfig()`` when ``None``.
@@ -531,14 +692,18 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/oauth/accesstoken", access_token, methods=["POST"]),
             Route("/case-status/{receipt_number}", case_status, methods=["GET"]),
             Route("/__sandbox/stats", stats, methods=["GET"]),
-        ]
+            Route("/__sandbox/advance/{receipt_number}", advance, methods=["POST"]),
+        ],
+        lifespan=_lifespan,
     )
     # Two streams, so that turning faults on does not change the latencies drawn; the
     # fault stream's seed is a string, which ``random`` hashes the same in every process.
     fault_seed = None if config.seed is None else f"casewatch-sandbox-faults-{config.seed}"
+    evolve_seed = None if config.seed is None else f"casewatch-sandbox-evolve-{config.seed}"
     app.state.sandbox = _State(
         config=config,
         latency=random.Random(config.seed),
         fault_draws=random.Random(fault_seed),
+        evolve_draws=random.Random(evolve_seed),
     )
     return app

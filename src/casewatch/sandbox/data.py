@@ -161,6 +161,16 @@ _CARD_PRODUCED = "New Card Is Being Produced"
 _CARD_MAILED = "Card Was Mailed To Me"
 _PAROLE_PRODUCED = "Advance Parole Document Was Produced"
 _TRAVEL_MAILED = "Travel Document Was Mailed"
+_FINGERPRINTS_TAKEN = "Case Was Updated To Show Fingerprints Were Taken"
+_BIO_RESCHEDULE = "Request To Reschedule My Appointment Was Received"
+_ACTIVE_REVIEW = "Case Is Being Actively Reviewed By USCIS"
+_CORRESPONDENCE = "Correspondence Was Received And USCIS Is Reviewing It"
+_NEW_OFFICE = "Case Was Transferred And A New Office Has Jurisdiction"
+_RFE_RESPONSE = "Response To USCIS' Request For Evidence Was Received"
+_READY_FOR_INTERVIEW = "Case is Ready to Be Scheduled for An Interview"
+_INTERVIEW_DONE = "Interview Was Completed And My Case Must Be Reviewed"
+_SENT_TO_STATE = "Case Was Sent To The Department of State"
+_CARD_DELIVERED = "Card Was Delivered To Me By The Post Office"
 
 _STATUSES: tuple[_Status, ...] = (
     # received
@@ -220,7 +230,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="biometrics",
     ),
     _Status(
-        "biometrics", 1, "Case Was Updated To Show Fingerprints Were Taken",
+        "biometrics", 1, _FINGERPRINTS_TAKEN,
         "Caso Fue Actualizado para Mostrar que se Tomaron las Huellas Digitales",
         "As of {date}, fingerprints relating to your {form}, Receipt Number {receipt}, have "
         "been applied to your case. If you move, go to www.uscis.gov/addresschange to give "
@@ -233,7 +243,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="biometrics", after=(_BIO_SCHEDULED,),
     ),
     _Status(
-        "biometrics", 1, "Request To Reschedule My Appointment Was Received",
+        "biometrics", 1, _BIO_RESCHEDULE,
         "Se Recibió la Solicitud para Reprogramar mi Cita",
         "On {date}, we received your request to reschedule your appointment for your {form}, "
         "Receipt Number {receipt}. We will send you a new appointment notice.",
@@ -245,7 +255,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # in review
     _Status(
-        "in review", 5, "Case Is Being Actively Reviewed By USCIS",
+        "in review", 5, _ACTIVE_REVIEW,
         "Caso Está Siendo Revisado Activamente por USCIS",
         "As of {date}, we are actively reviewing your {form}, Receipt Number {receipt}. Our "
         "records show nothing is outstanding at this time. We will let you know if we need "
@@ -280,7 +290,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="premium",
     ),
     _Status(
-        "in review", 5, "Correspondence Was Received And USCIS Is Reviewing It",
+        "in review", 5, _CORRESPONDENCE,
         "Se Recibió Correspondencia y USCIS la Está Revisando",
         "On {date}, we received your correspondence for your {form}, Receipt Number "
         "{receipt}. We are reviewing it and will send you a notice if we need anything from "
@@ -292,7 +302,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # transferred
     _Status(
-        "transferred", 3, "Case Was Transferred And A New Office Has Jurisdiction",
+        "transferred", 3, _NEW_OFFICE,
         "Caso Fue Transferido y Una Nueva Oficina Tiene Jurisdicción",
         "On {date}, we transferred your {form}, Receipt Number {receipt}, to another USCIS "
         "office, which now has jurisdiction over your case. We sent you a notice that "
@@ -355,7 +365,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Le enviamos una solicitud de evidencia inicial.",
     ),
     _Status(
-        "action needed", 2, "Response To USCIS' Request For Evidence Was Received",
+        "action needed", 2, _RFE_RESPONSE,
         "Se Recibió la Respuesta a la Solicitud de Evidencia de USCIS",
         "On {date}, we received your response to our request for evidence for your {form}, "
         "Receipt Number {receipt}. USCIS has begun working on your case again. We will send "
@@ -381,7 +391,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # interview
     _Status(
-        "interview", 4, "Case is Ready to Be Scheduled for An Interview",
+        "interview", 4, _READY_FOR_INTERVIEW,
         "Caso Está Listo para Programar una Entrevista",
         "As of {date}, we are ready to schedule your {form}, Receipt Number {receipt}, for an "
         "interview. We will send you an interview notice when your interview is scheduled.",
@@ -416,7 +426,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="interview", after=(_INTERVIEW_SCHEDULED,),
     ),
     _Status(
-        "interview", 4, "Interview Was Completed And My Case Must Be Reviewed",
+        "interview", 4, _INTERVIEW_DONE,
         "Se Completó la Entrevista y Mi Caso Debe Ser Revisado",
         "On {date}, we interviewed you for your {form}, Receipt Number {receipt}, and your "
         "case must be reviewed. We will send you a decision or notify you if we need "
@@ -457,7 +467,7 @@ _STATUSES: tuple[_Status, ...] = (
         after=(_APPROVED,),
     ),
     _Status(
-        "approved", 6, "Case Was Sent To The Department of State",
+        "approved", 6, _SENT_TO_STATE,
         "Caso Fue Enviado al Departamento de Estado",
         "On {date}, we sent your {form}, Receipt Number {receipt}, to the Department of "
         "State's National Visa Center for visa processing. The National Visa Center will "
@@ -497,7 +507,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="card", after=(_APPROVED, _CARD_PRODUCED),
     ),
     _Status(
-        "card or document", 7, "Card Was Delivered To Me By The Post Office",
+        "card or document", 7, _CARD_DELIVERED,
         "Tarjeta Me Fue Entregada por la Oficina de Correos",
         "On {date}, the Post Office delivered your new card for Receipt Number {receipt}, to "
         "the address that you gave us. If you did not receive your card, please contact the "
@@ -624,11 +634,11 @@ _BY_TITLE: dict[str, _Status] = {status.title_en: status for status in _STATUSES
 _FORM_BY_CODE: dict[str, _Form] = {form.code: form for form in _FORMS}
 
 _DETOURS: tuple[tuple[str, ...], ...] = (
-    (_BIO_SCHEDULED, "Case Was Updated To Show Fingerprints Were Taken"),
-    (_RFE_SENT, "Response To USCIS' Request For Evidence Was Received"),
-    ("Case Was Transferred And A New Office Has Jurisdiction",),
-    (_INTERVIEW_SCHEDULED, "Interview Was Completed And My Case Must Be Reviewed"),
-    ("Case Is Being Actively Reviewed By USCIS",),
+    (_BIO_SCHEDULED, _FINGERPRINTS_TAKEN),
+    (_RFE_SENT, _RFE_RESPONSE),
+    (_NEW_OFFICE,),
+    (_INTERVIEW_SCHEDULED, _INTERVIEW_DONE),
+    (_ACTIVE_REVIEW,),
 )
 """Optional episodes a case may go through before its current status, in life order."""
 
@@ -675,6 +685,18 @@ def _date_en(day: date) -> str:
 
 def _date_es(day: date) -> str:
     return f"{day.day} de {_MONTHS_ES[day.month - 1]} de {day.year}"
+
+
+def _texts(status: _Status, form: _Form, receipt: str, day: date, *, done: bool) -> tuple[str, str]:
+    """English and Spanish text of ``status`` on ``day``: its description, or with ``done``
+    its history line."""
+    en, es = (status.done_en, status.done_es) if done else (status.desc_en, status.desc_es)
+    return (
+        en.format(date=_date_en(day), form=f"Form {form.code}, {form.name_en}", receipt=receipt),
+        es.format(
+            date=_date_es(day), form=f"Formulario {form.code}, {form.name_es}", receipt=receipt
+        ),
+    )
 
 
 def _choose_status(rng: random.Random, script: _Script) -> _Status:
@@ -736,15 +758,9 @@ def _generate(receipt: str, script: _Script) -> dict[str, Any]:
         form = rng.choice([form for form in _FORMS if current.fits(form)])
     path = _path_to(rng, current, form)
     submitted, modified, dates = _timeline(rng, script, len(path))
-    form_en = f"Form {form.code}, {form.name_en}"
-    form_es = f"Formulario {form.code}, {form.name_es}"
 
     def texts(status: _Status, day: date, *, done: bool) -> tuple[str, str]:
-        en, es = (status.done_en, status.done_es) if done else (status.desc_en, status.desc_es)
-        return (
-            en.format(date=_date_en(day), form=form_en, receipt=receipt),
-            es.format(date=_date_es(day), form=form_es, receipt=receipt),
-        )
+        return _texts(status, form, receipt, day, done=done)
 
     history: list[dict[str, str]] | None = None
     if has_history:
@@ -815,3 +831,119 @@ def find_case(receipt: str, *, synthetic: bool) -> dict[str, Any] | None:
     if synthetic:
         return synthetic_case(receipt)
     return staging_case(receipt) if receipt in _STAGING_SCRIPTS else None
+
+
+# --- Cases that move (the sandbox's control plane, not part of the API) ---
+
+_RECEIVED_NEXT = (_BIO_SCHEDULED, _ACTIVE_REVIEW)
+_REVIEW_NEXT = (_READY_FOR_INTERVIEW, _RFE_SENT, _APPROVED)
+_APPROVED_NEXT = (_CARD_PRODUCED, _PAROLE_PRODUCED, _SENT_TO_STATE)
+
+_NEXT: dict[str, tuple[str, ...]] = {
+    # received: biometrics for the forms that take them, else straight to review
+    "Case Was Received": _RECEIVED_NEXT,
+    _RECEIPT_SENT: _RECEIVED_NEXT,
+    "Fees Were Waived": _RECEIVED_NEXT,
+    _LOCKBOX: (_RECEIPT_SENT,),
+    # biometrics
+    _BIO_SCHEDULED: (_FINGERPRINTS_TAKEN,),
+    _BIO_RESCHEDULE: (_BIO_SCHEDULED,),
+    _FINGERPRINTS_TAKEN: (_ACTIVE_REVIEW,),
+    # in review: an interview (forms that have one), a request for evidence, or a decision
+    _ACTIVE_REVIEW: _REVIEW_NEXT,
+    "Expedite Request Received": _REVIEW_NEXT,
+    "Request For Premium Processing Services Was Received": _REVIEW_NEXT,
+    _CORRESPONDENCE: _REVIEW_NEXT,
+    # transferred
+    _NEW_OFFICE: (_ACTIVE_REVIEW,),
+    "Case Transferred To Another Office": (_ACTIVE_REVIEW,),
+    "Case Was Transferred To Schedule An Interview": (_INTERVIEW_SCHEDULED,),
+    # action needed: the applicant answers, then the case is reviewed again
+    _RFE_SENT: (_RFE_RESPONSE,),
+    "Request for Initial Evidence Was Sent": (_RFE_RESPONSE,),
+    _RFE_RESPONSE: (_ACTIVE_REVIEW,),
+    "Notice Of Intent To Deny Was Sent": (_CORRESPONDENCE,),
+    # interview
+    _READY_FOR_INTERVIEW: (_INTERVIEW_SCHEDULED,),
+    _INTERVIEW_SCHEDULED: (_INTERVIEW_DONE,),
+    "Interview Was Rescheduled": (_INTERVIEW_DONE,),
+    _INTERVIEW_DONE: (_APPROVED,),
+    # approved: the card or travel document, or the Department of State, where they apply
+    _APPROVED: _APPROVED_NEXT,
+    "Case Was Approved And My Decision Was Emailed": _APPROVED_NEXT,
+    "Case Approval Was Affirmed": _APPROVED_NEXT,
+    # card or document
+    _CARD_PRODUCED: (_CARD_MAILED,),
+    _CARD_MAILED: (_CARD_DELIVERED,),
+    _PAROLE_PRODUCED: (_TRAVEL_MAILED,),
+    # returned: the address was fixed, the case goes on
+    "Notice Was Returned To USCIS Because The Post Office Could Not Deliver It": (_ACTIVE_REVIEW,),
+    "Card Was Returned To USCIS": (_CARD_MAILED,),
+    "Document Was Returned To USCIS": (_TRAVEL_MAILED,),
+}
+"""Plausible next statuses of a status title (case-stages.md's stages, in life order:
+received -> biometrics -> in review -> interview -> approved -> card or document produced
+-> mailed -> delivered). Only the candidates that fit the case's form count; a title with
+none is final: denied, withdrawn, card delivered, travel document mailed, sent to the
+Department of State, or approved for a form that produces no card or document."""
+
+
+def _next_candidates(case: dict[str, Any]) -> list[_Status]:
+    """The statuses ``case`` (a ``case_status`` object) may move to; empty if it is final."""
+    form = _FORM_BY_CODE.get(case.get("formType", ""))
+    titles = _NEXT.get(case.get("current_case_status_text_en", ""), ())
+    return [
+        _BY_TITLE[title] for title in titles if form is not None and _BY_TITLE[title].fits(form)
+    ]
+
+
+def is_final(payload: dict[str, Any]) -> bool:
+    """Whether the case of a 200 ``payload`` of this sandbox can move no further."""
+    return not _next_candidates(payload["case_status"])
+
+
+def advance_case(payload: dict[str, Any], *, step: int, now: datetime) -> dict[str, Any] | None:
+    """The payload of a case after it moved to a plausible next status, or ``None`` if final.
+
+    The next status is one of the fitting ``_NEXT`` candidates, drawn from a random stream
+    seeded with the receipt and ``step`` alone, so the same sequence of advances gives the
+    same cases. The new payload gets the new titles and descriptions (dated ``now``),
+    ``modifiedDate`` = ``now`` (except IOE receipts, which have none), and, when the case
+    has a history, one more entry for the new status dated ``now`` (``YYYY-MM-DD``) put
+    first, so that a parser sorting newest first (stable for equal dates) shows it on top
+    even after several moves on one day; a history of null stays null, as on the staging
+    receipts "without history data". ``payload`` is not changed.
+
+    Args:
+        payload: a 200 payload of this sandbox (``staging_case``, ``synthetic_case`` or a
+            previous ``advance_case``).
+        step: how many times this receipt moved before (0 for the first advance).
+        now: naive US Eastern datetime of the move (the sandbox clock's now).
+    """
+    case: dict[str, Any] = payload["case_status"]
+    candidates = _next_candidates(case)
+    if not candidates:
+        return None
+    receipt: str = case["receiptNumber"]
+    status = random.Random(f"casewatch-sandbox-advance:{receipt}:{step}").choice(candidates)
+    form = _FORM_BY_CODE[case["formType"]]
+    day = now.date()
+    desc_en, desc_es = _texts(status, form, receipt, day, done=False)
+    moved = dict(case)
+    if "modifiedDate" in moved:
+        moved["modifiedDate"] = now.strftime("%m-%d-%Y %H:%M:%S")
+    moved |= {
+        "current_case_status_text_en": status.title_en,
+        "current_case_status_desc_en": desc_en,
+        "current_case_status_text_es": status.title_es,
+        "current_case_status_desc_es": desc_es,
+    }
+    if case["hist_case_status"] is not None:
+        done_en, done_es = _texts(status, form, receipt, day, done=True)
+        entry = {
+            "date": day.isoformat(),
+            "completed_text_en": done_en,
+            "completed_text_es": done_es,
+        }
+        moved["hist_case_status"] = [entry, *case["hist_case_status"]]
+    return {"case_status": moved, "message": payload["message"]}

@@ -137,8 +137,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     Destinations: ``host``, ``port`` (for ``serve``), then ``tps``, ``daily_quota``,
     ``latency_ms`` (a ``(low, high)`` tuple in milliseconds), ``token_lifetime``
     (seconds), ``hours``, ``faults`` (``{kind: probability}``), ``fault_timeout``
-    (seconds), ``synthetic``, ``seed``, ``client_id`` and ``client_secret`` (``None``:
-    the ``SandboxConfig`` default), read by ``sandbox_config_from_arguments``.
+    (seconds), ``synthetic``, ``evolve`` (seconds, or ``None`` for off), ``seed``,
+    ``client_id`` and ``client_secret`` (``None``: the ``SandboxConfig`` default), read by
+    ``sandbox_config_from_arguments``.
     """
     defaults = SandboxConfig()
     parser.add_argument(
@@ -210,10 +211,19 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer for any well-formed receipt, not only the 50 staging receipts",
     )
     parser.add_argument(
+        "--evolve",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="every SECONDS, move a random known case to a plausible next status, so that "
+        "change alerts show (default: off; POST /__sandbox/advance/RECEIPT moves one on "
+        "demand)",
+    )
+    parser.add_argument(
         "--seed",
         type=_integer,
         default=None,
-        help="seed of the latency and fault random streams, for repeatable runs",
+        help="seed of the latency, fault and evolve random streams, for repeatable runs",
     )
     parser.add_argument(
         "--client-id",
@@ -250,6 +260,7 @@ def sandbox_config_from_arguments(args: argparse.Namespace) -> SandboxConfig:
         faults=args.faults,
         fault_timeout_s=args.fault_timeout,
         synthetic=args.synthetic,
+        evolve_s=args.evolve,
         seed=args.seed,
         **credentials,
     )

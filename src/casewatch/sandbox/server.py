@@ -81,6 +81,10 @@ def banner(config: SandboxConfig, base_url: str) -> list[str]:
         receipts = "the 50 staging receipts and any well-formed receipt (synthetic)"
     else:
         receipts = "the 50 staging receipts"
+    if config.evolve_s is None:
+        evolve = "off (--evolve SECONDS moves a random case now and then)"
+    else:
+        evolve = f"a random case moves every {_number(config.evolve_s)} s"
     seed = "random" if config.seed is None else str(config.seed)
     return [
         f"casewatch sandbox on {base_url}",
@@ -94,6 +98,8 @@ def banner(config: SandboxConfig, base_url: str) -> list[str]:
         f"  hours:            {hours}",
         f"  faults:           {faults}",
         f"  receipts:         {receipts}",
+        f"  advance URL:      POST {base_url}/__sandbox/advance/{{receiptNumber}} (moves a case)",
+        f"  evolve:           {evolve}",
         f"  seed:             {seed}",
     ]
 
@@ -102,7 +108,7 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> N
     """Serve the sandbox on ``host``:``port`` until interrupted (Ctrl+C).
 
     Prints ``banner``: the URLs, the accepted client id and secret (they are sandbox
-    credentials, not secrets) and the behaviour (limits, hours, faults, receipts).
+    credentials, not secrets) and the behaviour (limits, hours, faults, receipts, evolve).
 
     Args:
         config: behaviour of the sandbox.
