@@ -29,8 +29,9 @@ from casewatch.config import (
     load_settings,
 )
 from casewatch.files import atomic_write_text
+from casewatch.hooks import HookError, run_on_change
 from casewatch.importing import parse_import
-from casewatch.listing import EXPORT_COLUMNS
+from casewatch.listing import EXPORT_COLUMNS, describe_change
 from casewatch.readiness import readiness_report
 from casewatch.receipts import (
     EXPECTED_FORMAT,
@@ -38,8 +39,15 @@ from casewatch.receipts import (
     ReceiptNumberError,
     parse_receipt_number,
 )
+from casewatch.refresh import Refresher, RefreshProgress
 from casewatch.uscis.limits import LedgerError
-from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist, WatchlistError
+from casewatch.watchlist import (
+    ChangeEvent,
+    DuplicateReceipt,
+    WatchedCase,
+    Watchlist,
+    WatchlistError,
+)
 
 
 def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -> Watchlist:
@@ -120,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
         "readiness",
         parents=[common],
         help="the portal's production-access checklist, from the local sandbox traffic log",
+    )
+    commands.add_parser(
+        "refresh",
+        parents=[common],
+        help="one refresh pass over the watchlist, printing what changed (for cron)",
+        description="Refresh every case once, through the same limits, quota reserve and "
+        "change detection as the dashboard; print each change and run the on_change "
+        "command for it. Exit status: 0 the pass ran (cases that failed are marked in the "
+        "watchlist); 2 a bad setting or watchlist; 4 authentication failed; 5 out of "
+        "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written.",
     )
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
     commands.add_parser(
@@ -252,6 +270,47 @@ def _check(args: argparse.Namespace) -> int:
     formatter = format_json_lines if args.json else format_table
     print(formatter(receipts, results))
     return exit_code(results)
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+        watchlist = open_watchlist(settings)
+    except (ConfigError, WatchlistError, OSError) as exc:
+        return _fail(exc)
+    changes: list[tuple[WatchedCase, ChangeEvent]] = []
+
+    async def run() -> RefreshProgress:
+        async with settings.open_client() as client:
+            refresher = Refresher(
+                client, watchlist, on_change=lambda case, event: changes.append((case, event))
+            )
+            progress = await refresher.refresh(automatic=True)
+        for case, event in changes:
+            if event.first or not settings.on_change:
+                continue
+            try:
+                await run_on_change(settings.on_change, case, event)
+            except HookError as exc:
+                _fail(exc)
+        return progress
+
+    try:
+        progress = asyncio.run(run())
+    except OSError as exc:
+        return _fail(exc, 1)
+    for case, event in changes:
+        if not event.first:
+            print(describe_change(case, event))
+    print(
+        f"refreshed {progress.done} of {progress.total} cases: {progress.changed} changed, "
+        f"{progress.failed} failed",
+        file=sys.stderr,
+    )
+    if progress.stopped_by is None:
+        return 0
+    _fail(progress.stopped_by)
+    return 1 if isinstance(progress.stopped_by, LedgerError) else exit_code([progress.stopped_by])
 
 
 def _report(render: Callable[[Settings], str]) -> Callable[[argparse.Namespace], int]:
@@ -477,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
         "check": _check,
+        "refresh": _refresh,
         "add": _add,
         "remove": _remove,
         "list": _list,

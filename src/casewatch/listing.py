@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from casewatch.check import result_to_json
-from casewatch.watchlist import WatchedCase
+from casewatch.watchlist import ChangeEvent, WatchedCase
 
 EXPORT_COLUMNS = (
     "receipt_number",
@@ -109,3 +109,16 @@ def format_csv(cases: Iterable[WatchedCase]) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")
+
+
+def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
+    """One line for a change: receipt, label, old and new status, when USCIS made it (US
+    Eastern date) and when casewatch saw it."""
+    label = f" ({case.label})" if case.label else ""
+    before = f"{event.previous_title} -> " if event.previous_title != event.title else ""
+    when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
+    fields = ", ".join(event.fields)
+    return (
+        f"{case.receipt_number}{label} changed ({fields}): {before}{event.title} "
+        f"[USCIS: {when}; seen {event.seen_at:%Y-%m-%d %H:%M %Z}]"
+    )
