@@ -58,7 +58,7 @@ def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -
     the seeded file cannot be written.
     """
     watchlist = Watchlist.load(settings.watchlist_path)
-    if settings.environment.in_process and not settings.watchlist_path.exists():
+    if settings.environment.name == "demo" and not settings.watchlist_path.exists():
         from casewatch.sandbox import STAGING_RECEIPTS, STAGING_RECEIPTS_WITH_HISTORY
 
         added_at = datetime.fromtimestamp(clock(), US_EASTERN)

@@ -36,7 +36,7 @@ from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("receipt", "Receipt", 15),
-    ("label", "Label", 16),
+    ("label", "Label", 14),
     ("form", "Form", 7),
     ("status", "Status", 32),
     ("stage", "Stage", 18),
