@@ -65,7 +65,7 @@ async def test_enter_opens_the_drawer_and_escape_closes_it(
         assert drawer.has_class("-open")
         body = drawer_text(app)
         assert "EAC9999103403" in body
-        assert "History, newest first" in body
+        assert "Timeline, newest first" in body
         await pilot.press("down")
         assert "EAC9999103404" in drawer_text(app)
         await pilot.press("escape")
@@ -210,3 +210,57 @@ async def test_a_change_alerts_once_marks_the_row_until_viewed(
     saved = Watchlist.load(app.watchlist.path).get(target)
     assert not saved.unseen
     assert [event.first for event in saved.events] == [True, False]
+
+
+async def test_the_drawer_shows_one_timeline_and_l_switches_to_spanish(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("enter")
+        text = drawer_text(app)
+        assert "Timeline, newest first" in text
+        assert "casewatch started watching: Case Was Approved" in text
+        assert "USCIS" in text and "We approved your Form I-130" in text
+        await pilot.press("l")
+        text = drawer_text(app)
+        assert "Caso Fue Aprobado" in text
+        assert "Aprobamos su Formulario I-130" in text
+        await pilot.press("l")
+        assert "Case Was Approved" in drawer_text(app)
+
+
+def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None:
+    from datetime import date, datetime
+
+    from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+    from casewatch.tui.widgets import timeline
+
+    watchlist = Watchlist(Path("unused.toml"))
+    receipt = parse_receipt_number("EAC9999103403")
+    watchlist.add(receipt, added_at=datetime(2026, 11, 1, tzinfo=US_EASTERN))
+    old = CaseStatus(
+        receipt.value,
+        "I-130",
+        "Case Was Received",
+        "",
+        history=(HistoryEntry(date(2026, 10, 1), "2026-10-01", "Received"),),
+    )
+    new = CaseStatus(
+        receipt.value,
+        "I-130",
+        "Case Was Approved",
+        "",
+        modified=datetime(2026, 11, 20, 9, 0, tzinfo=US_EASTERN),
+        history=(
+            HistoryEntry(date(2026, 11, 20), "2026-11-20", "Approved"),
+            HistoryEntry(date(2026, 10, 1), "2026-10-01", "Received"),
+        ),
+    )
+    watchlist.record_status(receipt, old, datetime(2026, 11, 2, 8, 0, tzinfo=US_EASTERN))
+    watchlist.record_status(receipt, new, datetime(2026, 11, 21, 8, 0, tzinfo=US_EASTERN))
+    rows = timeline(watchlist.get(receipt))
+    assert [source for _, source, _ in rows] == ["seen", "USCIS", "seen", "USCIS"]
+    assert "Case Was Received → Case Was Approved (USCIS date: 2026-11-20)" in rows[0][2]
+    assert rows[1][2] == "Approved" and rows[3][2] == "Received"

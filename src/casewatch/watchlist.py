@@ -131,6 +131,19 @@ class Watchlist:
         except KeyError:
             raise KeyError(f"{receipt} is not on the watchlist {self.path}") from None
 
+    def restore(self, case: WatchedCase, index: int | None = None) -> WatchedCase:
+        """Put a removed ``case`` back, with all its data, at position ``index`` (the end
+        when None). Raises :class:`DuplicateReceipt` if its receipt is watched again."""
+        key = case.receipt_number.value
+        if key in self.cases:
+            raise DuplicateReceipt(f"{case.receipt_number} is already on the watchlist")
+        items = list(self.cases.items())
+        position = len(items) if index is None else max(0, min(index, len(items)))
+        items.insert(position, (key, case))
+        self.cases.clear()
+        self.cases.update(items)
+        return case
+
     def record_status(
         self, receipt: ReceiptNumber, status: CaseStatus, checked_at: datetime
     ) -> tuple[WatchedCase, ChangeEvent | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -20,7 +21,9 @@ from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text
 from casewatch.hooks import HookError, run_on_change
-from casewatch.refresh import Refresher
+from casewatch.receipts import ReceiptNumber
+from casewatch.refresh import Refresher, RefreshInProgress
+from casewatch.tui.screens import AddCaseScreen, ConfirmScreen, EditLabelScreen, NewCase
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
     CaseTable,
@@ -32,7 +35,7 @@ from casewatch.tui.widgets import (
 )
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
-from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist
+from casewatch.watchlist import ChangeEvent, DuplicateReceipt, WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("receipt", "Receipt", 15),
@@ -62,6 +65,11 @@ class CaseWatchApp(App[None]):
         Binding("escape", "close_drawer", "Close", id="close_drawer"),
         Binding("r", "refresh", "Refresh now", id="refresh"),
         Binding("n", "next_changed", "Next changed", id="next_changed"),
+        Binding("l", "toggle_language", "English/Español", id="toggle_language"),
+        Binding("a", "add_case", "Add", id="add_case"),
+        Binding("e", "edit_label", "Label", id="edit_label"),
+        Binding("d", "delete_case", "Delete", id="delete_case"),
+        Binding("u", "undo_delete", "Undo", id="undo_delete"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -83,6 +91,8 @@ class CaseWatchApp(App[None]):
         self._next_refresh_at: float | None = None
         self._paused_until: datetime | None = None
         self._busy_notice_at = -BUSY_NOTICE_S
+        self.spanish = False
+        self._last_removed: tuple[int, WatchedCase] | None = None  # for undo, one level
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -193,7 +203,7 @@ class CaseWatchApp(App[None]):
         self._show_progress()
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and self._selected_receipt() == row_key:
-            drawer.show(case, self.stage_colours, self._now())
+            drawer.show(case, self.stage_colours, self._now(), self.spanish)
 
     def _show_count(self) -> None:
         table = self.query_one(CaseTable)
@@ -311,7 +321,15 @@ class CaseWatchApp(App[None]):
             case = self.watchlist.mark_seen(receipt)
             self._update_row(case)
             self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
-        self.query_one(HistoryDrawer).show(case, self.stage_colours, self._now())
+        self.query_one(HistoryDrawer).show(case, self.stage_colours, self._now(), self.spanish)
+
+    def action_toggle_language(self) -> None:
+        """Show USCIS's Spanish texts in the drawer, or the English ones again."""
+        self.spanish = not self.spanish
+        self.notify("Textos en español" if self.spanish else "English texts", timeout=2)
+        receipt = self._selected_receipt()
+        if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
+            self._show_in_drawer(receipt)
 
     async def _save_watchlist(self) -> None:
         text = self.watchlist.to_toml()
@@ -346,3 +364,116 @@ class CaseWatchApp(App[None]):
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and event.row_key.value is not None:
             self._show_in_drawer(event.row_key.value)
+
+    # Managing the watchlist: add, edit a label, delete and undo
+
+    def _save_soon(self) -> None:
+        self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
+
+    def action_add_case(self) -> None:
+        """Ask for a receipt number and a label, then watch that case."""
+        self.push_screen(AddCaseScreen(self.watchlist), self._add_case)
+
+    def _add_case(self, new: NewCase | None) -> None:
+        if new is None:
+            return
+        try:
+            case = self.watchlist.add(new.receipt, label=new.label, added_at=self._now())
+        except DuplicateReceipt as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        table = self.query_one(CaseTable)
+        table.add_row(*self._cells(case), key=case.receipt_number.value)
+        self._show_count()
+        table.move_cursor(row=table.get_row_index(case.receipt_number.value))
+        self._save_soon()
+        if self.refresher is not None and not self.refresher.running:
+            self.run_worker(
+                self._refresh_one(case.receipt_number),
+                name="refresh",
+                group="refresh",
+                exit_on_error=False,
+            )
+
+    async def _refresh_one(self, receipt: ReceiptNumber) -> None:
+        """Check one new case now (a manual check); the refresh schedule stays as it is."""
+        assert self.refresher is not None
+        try:
+            progress = await self.refresher.refresh([receipt], automatic=False)
+        except RefreshInProgress:
+            return  # the next pass checks it
+        except OSError as exc:
+            self.notify(str(exc), title="Save failed", severity="error")
+            return
+        finally:
+            self._show_progress()
+            self._update_gauge()
+        if progress.stopped_by is not None:
+            self.notify(str(progress.stopped_by), title="Check stopped", severity="warning")
+
+    def action_edit_label(self) -> None:
+        """Edit the label of the selected case."""
+        receipt = self._selected_receipt()
+        if receipt is None:
+            return
+        case = self.watchlist.get(receipt)
+
+        def done(label: str | None) -> None:
+            if label is None or receipt not in self.watchlist.cases:
+                return
+            updated = replace(self.watchlist.get(receipt), label=label)
+            self.watchlist.cases[receipt] = updated
+            self._update_row(updated)
+            self._save_soon()
+
+        self.push_screen(EditLabelScreen(case), done)
+
+    def action_delete_case(self) -> None:
+        """Stop watching the selected case, after a confirmation; u brings it back."""
+        receipt = self._selected_receipt()
+        if receipt is None:
+            return
+        if self.refresher is not None and self.refresher.running:
+            self.notify("Wait for the refresh to finish, then delete.", timeout=BUSY_NOTICE_S)
+            return
+        case = self.watchlist.get(receipt)
+        label = f" ({case.label})" if case.label else ""
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed and receipt in self.watchlist.cases:
+                self._delete_case(receipt)
+
+        self.push_screen(ConfirmScreen(f"Stop watching {receipt}{label}?"), done)
+
+    def _delete_case(self, receipt: str) -> None:
+        index = list(self.watchlist.cases).index(receipt)
+        case = self.watchlist.remove(receipt)
+        self._last_removed = (index, case)
+        self.query_one(CaseTable).remove_row(receipt)
+        self._show_count()
+        if self.query_one(HistoryDrawer).has_class("-open"):
+            self.action_close_drawer()
+        self._save_soon()
+        label = f" ({case.label})" if case.label else ""
+        self.notify(f"Removed {receipt}{label}. Press u to undo.", timeout=5)
+
+    def action_undo_delete(self) -> None:
+        """Put the last removed case back, with all its data, where it was."""
+        if self._last_removed is None:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        index, case = self._last_removed
+        try:
+            self.watchlist.restore(case, index)
+        except DuplicateReceipt as exc:
+            self.notify(str(exc), severity="warning")
+            self._last_removed = None
+            return
+        self._last_removed = None
+        table = self.query_one(CaseTable)
+        table.clear()  # rows cannot be inserted in the middle: add them again in order
+        for watched in self.watchlist.cases.values():
+            table.add_row(*self._cells(watched), key=watched.receipt_number.value)
+        self._show_count()
+        table.move_cursor(row=table.get_row_index(case.receipt_number.value))
+        self._save_soon()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -92,14 +92,42 @@ class QuotaGauge(Horizontal):
         self.query_one("#quota-figures", Label).update(figures)
 
 
+def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
+    """USCIS's history and the changes casewatch saw, as one timeline, newest first:
+    ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
+    casewatch shows when it was seen (local time) and when USCIS says it made it."""
+    status = case.status
+    dated: list[tuple[tuple[date, int], tuple[str, str, str]]] = []
+    for order, entry in enumerate(status.history if status else ()):
+        when = entry.date.isoformat() if entry.date else entry.date_text or "undated"
+        text = (entry.text_es or entry.text_en) if spanish else entry.text_en
+        # USCIS lists newest first; a later index is older on the same date.
+        dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
+    for order, event in enumerate(case.events):
+        seen = event.seen_at.astimezone()
+        if event.first:
+            text = f"casewatch started watching: {event.title}"
+        else:
+            uscis_date = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "not given"
+            text = (
+                f"casewatch saw a change ({', '.join(event.fields)}): "
+                f"{event.previous_title} → {event.title} (USCIS date: {uscis_date})"
+            )
+        dated.append(((seen.date(), 1 + order), (f"{seen:%Y-%m-%d %H:%M}", "seen", text)))
+    return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
+
+
 class HistoryDrawer(VerticalScroll):
     """The selected case in full: its current description and its history, newest first."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="drawer-body")
 
-    def show(self, case: WatchedCase, colours: dict[Stage, str], now: datetime) -> None:
-        """Paint ``case``; ``now`` is the current time (for the "checked" line)."""
+    def show(
+        self, case: WatchedCase, colours: dict[Stage, str], now: datetime, spanish: bool = False
+    ) -> None:
+        """Paint ``case``; ``now`` is the current time (for the "checked" line);
+        ``spanish`` shows USCIS's Spanish texts where it sent them."""
         status = case.status
         head = Text()
         head.append(case.receipt_number.value, style="bold")
@@ -111,27 +139,33 @@ class HistoryDrawer(VerticalScroll):
         if status is None:
             parts.append(Text("\nNo answer from USCIS yet."))
         else:
+            title = (status.title_es or status.title_en) if spanish else status.title_en
+            description = (
+                (status.description_es or status.description_en)
+                if spanish
+                else status.description_en
+            )
             summary = Text()
-            summary.append(status.title_en + "\n", style="bold")
+            summary.append(title + "\n", style="bold")
             summary.append_text(stage_text(status.stage, colours))
             summary.append(
                 f"\nFiled {format_date(status.submitted)} · "
                 f"changed {format_date(status.last_changed)} · "
                 f"checked {format_checked(case.checked_at, now)}\n"
             )
-            parts += [summary, Text(strip_html(status.description_en))]
+            parts += [summary, Text(strip_html(description))]
         if case.last_error:
             parts.append(Text(f"\n⚠ Last check failed: {case.last_error}", style="bold"))
         if status is not None:
-            parts.append(Text("\nHistory, newest first", style="bold underline"))
+            parts.append(Text("\nTimeline, newest first", style="bold underline"))
             if not status.history:
                 parts.append(Text("USCIS sent no history for this case.", style="dim"))
-            history = Table.grid(padding=(0, 1))
-            history.add_column(no_wrap=True, style="bold")
-            history.add_column(ratio=1)
-            for entry in status.history:
-                when = entry.date.isoformat() if entry.date else entry.date_text or "undated"
-                history.add_row(when, entry.text_en)
-            parts.append(history)
+            rows = Table.grid(padding=(0, 1))
+            rows.add_column(no_wrap=True, style="bold")
+            rows.add_column(no_wrap=True, style="dim")
+            rows.add_column(ratio=1)
+            for when, source, text in timeline(case, spanish):
+                rows.add_row(when, source, text)
+            parts.append(rows)
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)
