@@ -82,7 +82,7 @@ async def test_r_refreshes_again_and_the_gauge_counts(
         await app.workers.wait_for_complete()
         assert app.client is not None
         assert app.client.limiter.usage().used == 50
-        await pilot.press("r")
+        await pilot.press("R")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.client.limiter.usage().used == 100
@@ -185,7 +185,7 @@ async def test_a_change_alerts_once_marks_the_row_until_viewed(
         app.watchlist.cases[target] = replace(
             case, status=replace(case.status, title_en="Case Was Received")
         )
-        await pilot.press("r")
+        await pilot.press("R")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert len(bells) == 1
@@ -264,3 +264,39 @@ def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None
     assert [source for _, source, _ in rows] == ["seen", "USCIS", "seen", "USCIS"]
     assert "Case Was Received → Case Was Approved (USCIS date: 2026-11-20)" in rows[0][2]
     assert rows[1][2] == "Approved" and rows[3][2] == "Received"
+
+
+async def test_r_checks_only_the_selected_case(make_app: Callable[..., CaseWatchApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert app.client is not None
+        await pilot.press("down", "r")
+        await app.workers.wait_for_complete()
+        assert app.client.limiter.usage().used == 51
+
+
+async def test_automatic_refreshes_ask_only_for_due_cases(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+        assert app.client is not None
+        app._start_refresh(automatic=True)  # at the same (frozen) moment: nothing is due
+        await app.workers.wait_for_complete()
+        assert app.client.limiter.usage().used == 50
+
+
+async def test_more_cases_than_the_quota_allows_is_said_at_start(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    app.settings = replace(
+        app.settings, environment=replace(app.settings.environment, daily_quota=500)
+    )
+    toasts: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(kw.get("title", "")))
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+    assert "More cases than the daily quota" in toasts

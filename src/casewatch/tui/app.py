@@ -22,7 +22,8 @@ from casewatch.config import Settings
 from casewatch.files import atomic_write_text
 from casewatch.hooks import HookError, run_on_change
 from casewatch.receipts import ReceiptNumber
-from casewatch.refresh import Refresher, RefreshInProgress
+from casewatch.refresh import Refresher, RefreshInProgress, quota_reserve
+from casewatch.schedule import daily_requests, due_cases
 from casewatch.tui.screens import AddCaseScreen, ConfirmScreen, EditLabelScreen, NewCase
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
@@ -63,7 +64,8 @@ class CaseWatchApp(App[None]):
     BINDINGS = [
         Binding("enter", "toggle_drawer", "History", id="toggle_drawer", show=False),
         Binding("escape", "close_drawer", "Close", id="close_drawer"),
-        Binding("r", "refresh", "Refresh now", id="refresh"),
+        Binding("r", "refresh_selected", "Check case", id="refresh_selected"),
+        Binding("R", "refresh", "Refresh all", id="refresh"),
         Binding("n", "next_changed", "Next changed", id="next_changed"),
         Binding("l", "toggle_language", "English/Español", id="toggle_language"),
         Binding("a", "add_case", "Add", id="add_case"),
@@ -134,6 +136,7 @@ class CaseWatchApp(App[None]):
                 title="The watchlist is empty",
                 timeout=30,
             )
+        self._warn_if_quota_is_short()
         self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client,
@@ -148,6 +151,21 @@ class CaseWatchApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    def _warn_if_quota_is_short(self) -> None:
+        environment = self.settings.environment
+        usable = environment.daily_quota - quota_reserve(environment.daily_quota)
+        needed = daily_requests(self.watchlist.cases.values(), self.settings.refresh_minutes)
+        if needed > usable:
+            self.notify(
+                f"At one refresh every {self.settings.refresh_minutes:g} minutes, "
+                f"{len(self.watchlist):,} cases need about {needed:,.0f} requests a day; "
+                f"the quota allows {usable:,} for automatic refreshes. Cases are checked "
+                "less often, the most stale first, so each gets its share.",
+                title="More cases than the daily quota",
+                severity="warning",
+                timeout=30,
+            )
 
     async def on_unmount(self) -> None:
         if self.client is not None:
@@ -248,13 +266,28 @@ class CaseWatchApp(App[None]):
         may spend the quota's reserve that automatic refreshes leave."""
         self._start_refresh(automatic=False)
 
-    def _start_refresh(self, *, automatic: bool = True) -> None:
-        if self.refresher is None:
+    def action_refresh_selected(self) -> None:
+        """Check the selected case now (a manual check)."""
+        receipt = self._selected_receipt()
+        if receipt is None or self.refresher is None or self._say_if_busy(self.refresher):
             return
-        if self.refresher.running:
-            if time.monotonic() - self._busy_notice_at > BUSY_NOTICE_S:  # one toast, not a pile
-                self._busy_notice_at = time.monotonic()
-                self.notify("A refresh is already running.", timeout=BUSY_NOTICE_S)
+        self.run_worker(
+            self._refresh_one(self.watchlist.get(receipt).receipt_number),
+            name="refresh",
+            group="refresh",
+            exit_on_error=False,
+        )
+
+    def _say_if_busy(self, refresher: Refresher) -> bool:
+        if not refresher.running:
+            return False
+        if time.monotonic() - self._busy_notice_at > BUSY_NOTICE_S:  # one toast, not a pile
+            self._busy_notice_at = time.monotonic()
+            self.notify("A refresh is already running.", timeout=BUSY_NOTICE_S)
+        return True
+
+    def _start_refresh(self, *, automatic: bool = True) -> None:
+        if self.refresher is None or self._say_if_busy(self.refresher):
             return
         if self._next_refresh is not None:
             self._next_refresh.stop()
@@ -268,7 +301,12 @@ class CaseWatchApp(App[None]):
         wait_s: float | None = self._refresh_interval_s
         self._paused_until = None
         try:
-            progress = await self.refresher.refresh(automatic=automatic)
+            due = (
+                due_cases(self.watchlist.cases.values(), self._now(), self.settings.refresh_minutes)
+                if automatic
+                else None
+            )
+            progress = await self.refresher.refresh(due, automatic=automatic)
         except OSError as exc:
             self.notify(
                 f"Could not save the watchlist {self.watchlist.path}: {exc}",
