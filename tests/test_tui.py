@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
+from casewatch.cases import Stage
 from casewatch.cli import open_watchlist
 from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
@@ -300,3 +301,53 @@ async def test_more_cases_than_the_quota_allows_is_said_at_start(
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
     assert "More cases than the daily quota" in toasts
+
+
+async def test_find_filters_by_any_text_and_escape_clears_it(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await pilot.press("slash", *"approved", "enter")
+        shown = [str(key.value) for key in table.rows]
+        assert shown and len(shown) < 50
+        assert all(
+            "approv" in (app.watchlist.get(r).status.title_en.lower() + " approved")  # type: ignore[union-attr]
+            for r in shown
+        )
+        assert table.border_title is not None and "of 50" in table.border_title
+        assert (
+            app.client is not None and app.client.limiter.usage().used == 50
+        )  # typing 'a'/'r' ran nothing
+        await pilot.press("escape")
+        assert table.row_count == 50
+
+
+async def test_the_stage_filter_and_the_sort_order_cycle(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await pilot.press("s")
+        stages = {app.watchlist.get(str(key.value)).status.stage for key in table.rows}  # type: ignore[union-attr]
+        assert len(stages) == 1 and table.row_count < 50
+        assert table.border_title is not None and "stage:" in table.border_title
+        for _ in range(len(Stage)):
+            await pilot.press("s")
+            if table.row_count == 50:
+                break
+        assert table.row_count == 50
+        await pilot.press("o")  # sort by receipt
+        keys = [str(key.value) for key in table.rows]
+        assert keys == sorted(keys)
+        for _ in range(4):  # label, form, status, stage
+            await pilot.press("o")
+        order = [
+            app.watchlist.get(str(key.value)).status.stage  # type: ignore[union-attr]
+            for key in table.rows
+        ]
+        assert order == sorted(order, key=list(Stage).index)

@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Footer, Input, Label
 from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
@@ -24,6 +24,7 @@ from casewatch.hooks import HookError, run_on_change
 from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefreshInProgress, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
+from casewatch.tui.find import matches, sort_key
 from casewatch.tui.screens import AddCaseScreen, ConfirmScreen, EditLabelScreen, NewCase
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
@@ -68,6 +69,9 @@ class CaseWatchApp(App[None]):
         Binding("R", "refresh", "Refresh all", id="refresh"),
         Binding("n", "next_changed", "Next changed", id="next_changed"),
         Binding("l", "toggle_language", "English/Español", id="toggle_language"),
+        Binding("slash", "find", "Find", id="find"),
+        Binding("s", "next_stage", "Stage filter", id="next_stage"),
+        Binding("o", "next_sort", "Sort", id="next_sort"),
         Binding("a", "add_case", "Add", id="add_case"),
         Binding("e", "edit_label", "Label", id="edit_label"),
         Binding("d", "delete_case", "Delete", id="delete_case"),
@@ -94,6 +98,10 @@ class CaseWatchApp(App[None]):
         self._paused_until: datetime | None = None
         self._busy_notice_at = -BUSY_NOTICE_S
         self.spanish = False
+        self._shown: list[str] = []  # receipt numbers of the rows, in order
+        self._text_filter = ""
+        self._stage_filter: Stage | None = None
+        self._sort_column: str | None = None
         self._last_removed: tuple[int, WatchedCase] | None = None  # for undo, one level
 
     def compose(self) -> ComposeResult:
@@ -107,6 +115,7 @@ class CaseWatchApp(App[None]):
         with Horizontal(id="body"):
             yield table
             yield HistoryDrawer(id="drawer")
+        yield Input(placeholder="Find: receipt, label, form, status or stage", id="find")
         yield Footer()
 
     @property
@@ -125,10 +134,8 @@ class CaseWatchApp(App[None]):
         else:
             self.register_theme(self.case_theme.theme)
             self.theme = self.case_theme.theme.name
-        table = self.query_one(CaseTable)
-        for case in self.watchlist.cases.values():
-            table.add_row(*self._cells(case), key=case.receipt_number.value)
-        self._show_count()
+        self._fill_table()
+        self.query_one(CaseTable).focus()
         if not self.watchlist.cases:
             self.notify(
                 f"Add cases to {self.watchlist.path}: a [[case]] table each, with "
@@ -216,8 +223,9 @@ class CaseWatchApp(App[None]):
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)
         row_key = case.receipt_number.value
-        for (column, _, _), value in zip(COLUMNS, self._cells(case), strict=True):
-            table.update_cell(row_key, column, value)
+        if row_key in self._shown:  # a filtered-out case has no row
+            for (column, _, _), value in zip(COLUMNS, self._cells(case), strict=True):
+                table.update_cell(row_key, column, value)
         self._show_progress()
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and self._selected_receipt() == row_key:
@@ -225,7 +233,39 @@ class CaseWatchApp(App[None]):
 
     def _show_count(self) -> None:
         table = self.query_one(CaseTable)
-        table.border_title = f"Cases · {table.row_count}"
+        shown, total = len(self._shown), len(self.watchlist)
+        parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
+        if self._stage_filter is not None:
+            parts.append(f"stage: {self._stage_filter.value}")
+        if self._text_filter:
+            parts.append(f"/{self._text_filter}")
+        if self._sort_column is not None:
+            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self._sort_column]}")
+        table.border_title = " · ".join(parts)
+
+    def _visible_cases(self) -> list[WatchedCase]:
+        cases = [
+            case
+            for case in self.watchlist.cases.values()
+            if matches(case, self._text_filter, self._stage_filter)
+        ]
+        if self._sort_column is not None:
+            cases.sort(key=sort_key(self._sort_column))
+        return cases
+
+    def _fill_table(self, select: str | None = None) -> None:
+        """Show the cases that pass the filters, in the chosen order; keep the cursor on
+        ``select`` (or on the selected case) when it is shown."""
+        table = self.query_one(CaseTable)
+        keep = select or self._selected_receipt()
+        table.clear()
+        cases = self._visible_cases()
+        for case in cases:
+            table.add_row(*self._cells(case), key=case.receipt_number.value)
+        self._shown = [case.receipt_number.value for case in cases]
+        self._show_count()
+        if keep in self._shown:
+            table.move_cursor(row=self._shown.index(keep))
 
     def _show_progress(self) -> None:
         progress = self.refresher.progress if self.refresher else None
@@ -379,7 +419,7 @@ class CaseWatchApp(App[None]):
     def action_next_changed(self) -> None:
         """Move to the next case with a change not yet viewed, wrapping around."""
         table = self.query_one(CaseTable)
-        keys = list(self.watchlist.cases)
+        keys = self._shown
         if not keys:
             return
         start = table.cursor_row
@@ -390,9 +430,47 @@ class CaseWatchApp(App[None]):
                 return
         self.notify("No changed case left to view.", timeout=3)
 
+    def action_find(self) -> None:
+        """Show the find box: typing filters the table by any text."""
+        box = self.query_one("#find", Input)
+        box.add_class("-open")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "find":
+            self._text_filter = event.value.strip()
+            self._fill_table()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "find":
+            self.query_one(CaseTable).focus()
+
+    def action_next_stage(self) -> None:
+        """Show only the cases of the next stage seen on the watchlist, then all again."""
+        present = [
+            stage
+            for stage in Stage
+            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
+        ]
+        order = [None, *present]
+        position = order.index(self._stage_filter) if self._stage_filter in order else 0
+        self._stage_filter = order[(position + 1) % len(order)]
+        self._fill_table()
+
+    def action_next_sort(self) -> None:
+        """Sort by the next column; after the last, back to the watchlist's order."""
+        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
+        self._sort_column = keys[(keys.index(self._sort_column) + 1) % len(keys)]
+        self._fill_table()
+
     def action_close_drawer(self) -> None:
-        """Close the history drawer and give the focus back to the table."""
+        """Close the history drawer (and the find box, clearing it) and give the focus
+        back to the table."""
         self.query_one(HistoryDrawer).remove_class("-open")
+        box = self.query_one("#find", Input)
+        if box.has_class("-open"):
+            box.remove_class("-open")
+            box.value = ""
         self.query_one(CaseTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -420,10 +498,7 @@ class CaseWatchApp(App[None]):
         except DuplicateReceipt as exc:
             self.notify(str(exc), severity="warning")
             return
-        table = self.query_one(CaseTable)
-        table.add_row(*self._cells(case), key=case.receipt_number.value)
-        self._show_count()
-        table.move_cursor(row=table.get_row_index(case.receipt_number.value))
+        self._fill_table(select=case.receipt_number.value)
         self._save_soon()
         if self.refresher is not None and not self.refresher.running:
             self.run_worker(
@@ -488,6 +563,7 @@ class CaseWatchApp(App[None]):
         case = self.watchlist.remove(receipt)
         self._last_removed = (index, case)
         self.query_one(CaseTable).remove_row(receipt)
+        self._shown.remove(receipt)
         self._show_count()
         if self.query_one(HistoryDrawer).has_class("-open"):
             self.action_close_drawer()
@@ -508,10 +584,5 @@ class CaseWatchApp(App[None]):
             self._last_removed = None
             return
         self._last_removed = None
-        table = self.query_one(CaseTable)
-        table.clear()  # rows cannot be inserted in the middle: add them again in order
-        for watched in self.watchlist.cases.values():
-            table.add_row(*self._cells(watched), key=watched.receipt_number.value)
-        self._show_count()
-        table.move_cursor(row=table.get_row_index(case.receipt_number.value))
+        self._fill_table(select=case.receipt_number.value)  # rows cannot be inserted mid-table
         self._save_soon()
