@@ -89,3 +89,20 @@ async def test_a_failed_save_mid_pass_does_not_stop_it_and_the_last_save_reports
         with pytest.raises(OSError, match="No space left"):
             await refresher.refresh()
         assert refresher.progress is not None and refresher.progress.done == 50
+
+
+async def test_cases_removed_during_a_pass_are_skipped(tmp_path: Path) -> None:
+    chosen = settings(tmp_path)
+    watchlist = open_watchlist(chosen)
+    kept: list[str] = []
+
+    def remove_the_others(case: object) -> None:
+        if not kept:
+            kept.append(case.receipt_number.value)  # type: ignore[attr-defined]
+            for receipt in [r for r in watchlist.cases if r != kept[0]]:
+                watchlist.remove(receipt)
+
+    async with chosen.open_client() as client:
+        progress = await Refresher(client, watchlist, on_case=remove_the_others).refresh()
+    assert progress.done == 50 and progress.stopped_by is None
+    assert list(watchlist.cases) == kept

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from casewatch.cases import US_EASTERN
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.files import atomic_write_text
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.client import CaseStatusClient
@@ -132,18 +132,23 @@ class Refresher:
     ) -> None:
         while progress.stopped_by is None and not queue.empty():
             receipt = queue.get_nowait()
+            answer: CaseStatus | USCISError
             try:
                 with keeping_reserve(reserve):
-                    status = await self.client.get_case_status(receipt)
+                    answer = await self.client.get_case_status(receipt)
             except (QuotaExhausted, AuthenticationError, LedgerError) as exc:
                 progress.stopped_by = exc
                 return
             except USCISError as exc:
-                case, event = self.watchlist.record_error(receipt, str(exc), self._now()), None
+                answer = exc
+            progress.done += 1
+            if receipt.value not in self.watchlist.cases:
+                continue  # removed while its answer was on the way
+            if isinstance(answer, USCISError):
+                case, event = self.watchlist.record_error(receipt, str(answer), self._now()), None
                 progress.failed += 1
             else:
-                case, event = self.watchlist.record_status(receipt, status, self._now())
-            progress.done += 1
+                case, event = self.watchlist.record_status(receipt, answer, self._now())
             self.on_case(case)
             if event is not None:
                 progress.changed += 0 if event.first else 1

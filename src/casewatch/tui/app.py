@@ -546,9 +546,6 @@ class CaseWatchApp(App[None]):
         receipt = self._selected_receipt()
         if receipt is None:
             return
-        if self.refresher is not None and self.refresher.running:
-            self.notify("Wait for the refresh to finish, then delete.", timeout=BUSY_NOTICE_S)
-            return
         case = self.watchlist.get(receipt)
         label = f" ({case.label})" if case.label else ""
 
