@@ -510,6 +510,7 @@ def test_describe_settings_shows_every_setting_and_its_source(tmp_path: Path) ->
         "client secret": [f"({len(SENTINEL)} characters)", "[CASEWATCH_CLIENT_SECRET]"],
         "watchlist": ["watchlist-sandbox.toml", "[default]"],
         "refresh every": ["30 minutes", f"[config file {path}]"],
+        "on_change": ["(none)"],
         "request ledger": [str(settings.limits_path)],
         "config file": [str(path), "(found)"],
     }
@@ -625,3 +626,33 @@ def test_a_non_text_secret_is_not_echoed(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert "client_secret" in message
     assert "31415926" not in message
+
+
+def test_every_setting_has_its_casewatch_variable(tmp_path: Path) -> None:
+    settings = load_settings(
+        config_path=tmp_path / "none.toml",
+        environ={
+            "CASEWATCH_TPS": "3",
+            "CASEWATCH_DAILY_QUOTA": "900",
+            "CASEWATCH_REFRESH_MINUTES": "5",
+            "CASEWATCH_BASE_URL": "http://127.0.0.1:8790",
+            "CASEWATCH_WATCHLIST": str(tmp_path / "w.toml"),
+        },
+    )
+    assert settings.environment.tps == 3.0
+    assert settings.environment.daily_quota == 900
+    assert settings.refresh_minutes == 5.0
+    assert settings.environment.host_url == "http://127.0.0.1:8790"
+    assert settings.watchlist_path == tmp_path / "w.toml"
+    assert settings.sources["tps"] == "CASEWATCH_TPS"
+    with pytest.raises(ConfigError, match="CASEWATCH_TPS='fast' is not a number"):
+        load_settings(config_path=tmp_path / "none.toml", environ={"CASEWATCH_TPS": "fast"})
+
+
+def test_another_server_gets_its_own_watchlist(tmp_path: Path) -> None:
+    built_in = load_settings(config_path=tmp_path / "none.toml", environ={})
+    loopback = load_settings(
+        config_path=tmp_path / "none.toml", environ={}, base_url="http://127.0.0.1:8790"
+    )
+    assert built_in.watchlist_path.name == "watchlist-demo.toml"
+    assert loopback.watchlist_path.name == "watchlist-demo-127.0.0.1-8790.toml"

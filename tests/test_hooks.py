@@ -37,7 +37,9 @@ async def test_the_event_arrives_as_json_on_stdin(tmp_path: Path) -> None:
     case, event = changed_case()
     out = tmp_path / "event.json"
     await run_on_change([sys.executable, "-c", WRITE_STDIN, str(out)], case, event)  # type: ignore[arg-type]
-    sent = json.loads(out.read_text())
+    raw = out.read_text()
+    assert raw.endswith("\n") and raw.count("\n") == 1  # one line: `cat >> log` stays a log
+    sent = json.loads(raw)
     assert sent["receipt_number"] == "EAC9999103403"
     assert sent["label"] == "Mom"
     assert (sent["previous_status"], sent["status"]) == ("Case Was Received", "Case Was Approved")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -142,10 +143,16 @@ def fast_demo_settings(directory: Path, sandbox: SandboxConfig) -> Settings:
     )
 
 
-def default_watchlist_path(environment: str) -> Path:
+def default_watchlist_path(environment: str, host_url: str | None = None) -> Path:
     """``watchlist-<environment>.toml`` in the user data directory: one file per
-    environment, so staging receipts never mix with real cases."""
-    return platformdirs.user_data_path(APP_NAME) / f"watchlist-{environment}.toml"
+    environment, so staging receipts never mix with real cases. With ``host_url`` (a base
+    URL given instead of the preset's), ``watchlist-<environment>-<host>-<port>.toml``:
+    another server's cases are other cases, and must not look like changes."""
+    if host_url is None:
+        return platformdirs.user_data_path(APP_NAME) / f"watchlist-{environment}.toml"
+    url = httpx.URL(host_url)
+    place = re.sub(r"[^A-Za-z0-9.]+", "-", f"{url.host}-{url.port or url.scheme}")
+    return platformdirs.user_data_path(APP_NAME) / f"watchlist-{environment}-{place}.toml"
 
 
 def default_config_path() -> Path:
@@ -245,6 +252,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _from_variable(variable: str, text: str, kind: type | tuple[type, ...]) -> Any:
+    if kind is str:
+        return text
+    try:
+        return int(text) if kind is int else float(text)
+    except ValueError:
+        raise ConfigError(f"{variable}={text!r} is not a number") from None
+
+
 def _positive(name: str, value: Any, source: str) -> Any:
     if isinstance(value, bool) or not value > 0:
         raise ConfigError(f"{name} must be above 0, got {value!r} ({source})")
@@ -282,25 +298,22 @@ def load_settings(
     from_file = f"config file {path}"
     sources: dict[str, str] = {}
 
-    def pick(key: str, given: Any, variable: str | None = None) -> Any:
+    def pick(key: str, given: Any) -> Any:
+        variable = f"CASEWATCH_{key.upper()}"
         if given is not None:
             sources[key] = "command line"
             return given
-        if variable and env.get(variable, "").strip():
+        if env.get(variable, "").strip():
             sources[key] = variable
-            return env[variable].strip()
+            return _from_variable(variable, env[variable].strip(), _FILE_KEYS.get(key, str))
         if key in file:
             sources[key] = from_file
             return file[key]
         return None
 
     file_credentials = file.get("credentials", {})
-    client_id = pick("client_id", None, "CASEWATCH_CLIENT_ID") or file_credentials.get(
-        "client_id", ""
-    )
-    secret = pick("client_secret", None, "CASEWATCH_CLIENT_SECRET") or file_credentials.get(
-        "client_secret", ""
-    )
+    client_id = pick("client_id", None) or file_credentials.get("client_id", "")
+    secret = pick("client_secret", None) or file_credentials.get("client_secret", "")
     for key in _CREDENTIAL_KEYS:
         if key in file_credentials and key not in sources:
             sources[key] = from_file
@@ -310,7 +323,7 @@ def load_settings(
             f"only half of the USCIS credentials is set: set {missing} too (or "
             f"[credentials] in {path}), or neither for the built-in sandbox"
         )
-    name = pick("env", environment, "CASEWATCH_ENV")
+    name = pick("env", environment)
     if name is None:
         name = "production" if client_id and secret else "demo"
         sources["env"] = "default (credentials configured)" if client_id else "default"
@@ -363,7 +376,11 @@ def load_settings(
     return Settings(
         environment=environment_,
         credentials=credentials,
-        watchlist_path=Path(chosen).expanduser() if chosen else default_watchlist_path(name),
+        watchlist_path=(
+            Path(chosen).expanduser()
+            if chosen
+            else default_watchlist_path(name, None if url is None else environment_.host_url)
+        ),
         state_dir=platformdirs.user_state_path(APP_NAME),
         refresh_minutes=float(minutes),
         config_path=path,
@@ -396,6 +413,11 @@ def describe_settings(settings: Settings) -> str:
         ("client secret", masked, source("client_secret", "")),
         ("watchlist", str(settings.watchlist_path), source("watchlist", "")),
         ("refresh every", f"{settings.refresh_minutes:g} minutes", source("refresh_minutes", "")),
+        (
+            "on_change",
+            " ".join(settings.on_change) or "(none)",
+            "config file" if settings.on_change else "",
+        ),
         ("request ledger", str(settings.limits_path), "state directory"),
         (
             "config file",

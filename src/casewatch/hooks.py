@@ -42,13 +42,14 @@ def event_to_json(case: WatchedCase, event: ChangeEvent) -> dict[str, Any]:
 
 
 async def run_on_change(command: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
-    """Run ``command`` (program and arguments, no shell) with the event as JSON on stdin.
+    """Run ``command`` (program and arguments, no shell) with the event as one line of
+    JSON on stdin.
 
     Raises :class:`HookError` naming the program when it cannot start, exits with a
     status other than 0 (with the end of its error output), or runs longer than
     :data:`HOOK_TIMEOUT_S` seconds (it is then killed).
     """
-    payload = json.dumps(event_to_json(case, event), ensure_ascii=False).encode()
+    payload = (json.dumps(event_to_json(case, event), ensure_ascii=False) + "\n").encode()
     try:
         process = await asyncio.create_subprocess_exec(
             *command,

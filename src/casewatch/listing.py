@@ -120,5 +120,5 @@ def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
     fields = ", ".join(event.fields)
     return (
         f"{case.receipt_number}{label} changed ({fields}): {before}{event.title} "
-        f"[USCIS: {when}; seen {event.seen_at:%Y-%m-%d %H:%M %Z}]"
+        f"[USCIS: {when}; seen {event.seen_at.astimezone():%Y-%m-%d %H:%M}]"
     )
