@@ -238,21 +238,8 @@ def _fail(message: object, code: int = EXIT_USAGE) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    receipts: list[ReceiptNumber] = []
-    problems: list[str] = []
-    for text in args.receipts:
-        try:
-            receipt = parse_receipt_number(text)
-        except ReceiptNumberError as exc:
-            problems.append(str(exc))
-            continue
-        for warning in receipt.warnings:
-            print(f"casewatch: warning: {receipt}: {warning}", file=sys.stderr)
-        if receipt not in receipts:
-            receipts.append(receipt)
-    if problems:
-        for problem in problems:
-            _fail(problem)
+    receipts = _parse_receipts(args.receipts)
+    if receipts is None:
         return _fail("nothing was sent: fix the receipt numbers above")
     try:
         settings = _settings(args)
