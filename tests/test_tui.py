@@ -351,3 +351,26 @@ async def test_the_stage_filter_and_the_sort_order_cycle(
             for key in table.rows
         ]
         assert order == sorted(order, key=list(Stage).index)
+
+
+async def test_a_refresh_shows_its_progress_bar_until_it_ends(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    from textual.widgets import ProgressBar
+
+    app = make_app()
+    seen_running: list[bool] = []
+    show = app._show_progress
+
+    def spy() -> None:
+        show()
+        seen_running.append(app.query_one("#refresh-bar", ProgressBar).has_class("-running"))
+
+    app._show_progress = spy  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        bar = app.query_one("#refresh-bar", ProgressBar)
+        assert not bar.has_class("-running")
+        assert bar.progress == 50 and bar.total == 50
+    assert seen_running[0] and not seen_running[-1]

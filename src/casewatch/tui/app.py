@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
@@ -107,7 +107,9 @@ class CaseWatchApp(App[None]):
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
         where = "built-in sandbox" if environment.in_process else environment.host_url
-        yield Label(f"casewatch · {environment.name} · {where}", id="title")
+        with Horizontal(id="title-bar"):
+            yield Label(f"casewatch · {environment.name} · {where}", id="title")
+            yield ProgressBar(show_eta=False, id="refresh-bar")
         yield QuotaGauge(id="quota")
         table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
         for key, heading, width in COLUMNS:
@@ -270,7 +272,11 @@ class CaseWatchApp(App[None]):
     def _show_progress(self) -> None:
         progress = self.refresher.progress if self.refresher else None
         table = self.query_one(CaseTable)
-        if self.refresher is not None and self.refresher.running and progress is not None:
+        running = self.refresher is not None and self.refresher.running
+        bar = self.query_one("#refresh-bar", ProgressBar)
+        bar.set_class(running, "-running")
+        if running and progress is not None:
+            bar.update(total=max(progress.total, 1), progress=progress.done)
             table.border_subtitle = f"refreshing {progress.done} of {progress.total}"
         elif self._next_refresh_at is not None:
             due = datetime.fromtimestamp(self._next_refresh_at).astimezone()
