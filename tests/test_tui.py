@@ -374,3 +374,15 @@ async def test_a_refresh_shows_its_progress_bar_until_it_ends(
         assert not bar.has_class("-running")
         assert bar.progress == 50 and bar.total == 50
     assert seen_running[0] and not seen_running[-1]
+
+
+def test_days_are_whole_us_eastern_calendar_days() -> None:
+    from datetime import datetime
+
+    from casewatch.cases import US_EASTERN
+    from casewatch.tui.widgets import format_days
+
+    now = datetime(2026, 11, 29, 0, 30, tzinfo=US_EASTERN)
+    assert format_days(datetime(2026, 11, 28, 23, 59, tzinfo=US_EASTERN), now) == "1d"
+    assert format_days(datetime(2023, 9, 5, 14, 28, tzinfo=US_EASTERN), now) == "1181d"
+    assert format_days(None, now) == "—"

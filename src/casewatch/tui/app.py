@@ -33,6 +33,7 @@ from casewatch.tui.widgets import (
     QuotaGauge,
     format_checked,
     format_date,
+    format_days,
     stage_text,
 )
 from casewatch.uscis.client import CaseStatusClient
@@ -41,11 +42,12 @@ from casewatch.watchlist import ChangeEvent, DuplicateReceipt, WatchedCase, Watc
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("receipt", "Receipt", 15),
-    ("label", "Label", 14),
+    ("label", "Label", 13),
     ("form", "Form", 7),
-    ("status", "Status", 32),
+    ("status", "Status", 25),
     ("stage", "Stage", 18),
     ("changed", "Changed", 10),
+    ("days", "Days", 5),
     ("checked", "Checked", 8),
 )
 """Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
@@ -191,7 +193,7 @@ class CaseWatchApp(App[None]):
             else Text(f"  {case.receipt_number}")
         )
         if status is None:
-            return (receipt, case.label, "", "…", "", "", checked)
+            return (receipt, case.label, "", "…", "", "", "", checked)
         return (
             receipt,
             case.label,
@@ -199,6 +201,7 @@ class CaseWatchApp(App[None]):
             status.title_en,
             stage_text(status.stage, self.stage_colours),
             format_date(status.last_changed),
+            format_days(status.last_changed, self._now()),
             checked,
         )
 

@@ -29,7 +29,8 @@ def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
 
 def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
     """The sort key of a table column: receipt, label, form, status, stage (in the order
-    of a case's life), changed or checked (oldest first); unknown values sort first."""
+    of a case's life), changed or checked (oldest first), days (most days in the status
+    first); unknown values sort first."""
 
     def key(case: WatchedCase) -> tuple[object, ...]:
         status = case.status
@@ -42,6 +43,7 @@ def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
             "changed": (status.last_changed if status else None) or _EARLIEST,
             "checked": case.checked_at or _EARLIEST,
         }
-        return (values[column], case.receipt_number.value)
+        # Most days in the status first is the oldest change first.
+        return (values["changed" if column == "days" else column], case.receipt_number.value)
 
     return key

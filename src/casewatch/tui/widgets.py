@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
-from casewatch.cases import Stage, strip_html
+from casewatch.cases import US_EASTERN, Stage, strip_html
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
@@ -41,6 +41,15 @@ def stage_text(stage: Stage, colours: dict[Stage, str]) -> Text:
 def format_date(moment: datetime | None) -> str:
     """``YYYY-MM-DD`` in the moment's own zone (US Eastern for USCIS dates), or a dash."""
     return "—" if moment is None else f"{moment:%Y-%m-%d}"
+
+
+def format_days(since: datetime | None, now: datetime) -> str:
+    """Whole US Eastern calendar days from ``since`` to ``now``, such as ``812d``; a dash
+    when ``since`` is unknown."""
+    if since is None:
+        return "—"
+    days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
+    return f"{max(days, 0)}d"
 
 
 def format_checked(moment: datetime | None, now: datetime) -> str:
@@ -149,8 +158,10 @@ class HistoryDrawer(VerticalScroll):
             summary.append(title + "\n", style="bold")
             summary.append_text(stage_text(status.stage, colours))
             summary.append(
-                f"\nFiled {format_date(status.submitted)} · "
-                f"changed {format_date(status.last_changed)} · "
+                f"\nFiled {format_date(status.submitted)} "
+                f"({format_days(status.submitted, now)} ago) · "
+                f"changed {format_date(status.last_changed)} "
+                f"({format_days(status.last_changed, now)} in this status) · "
                 f"checked {format_checked(case.checked_at, now)}\n"
             )
             parts += [summary, Text(strip_html(description))]
