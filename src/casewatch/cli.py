@@ -30,8 +30,8 @@ from casewatch.config import (
 )
 from casewatch.files import atomic_write_text
 from casewatch.hooks import HookError, run_on_change
-from casewatch.importing import parse_import
-from casewatch.listing import EXPORT_COLUMNS, describe_change
+from casewatch.importing import add_imported, parse_import
+from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
 from casewatch.readiness import readiness_report
 from casewatch.receipts import (
     EXPECTED_FORMAT,
@@ -341,11 +341,6 @@ def _parse_receipts(texts: Sequence[str]) -> list[ReceiptNumber] | None:
     return None if problems else receipts
 
 
-def _describe_case(case: WatchedCase) -> str:
-    label = f"label {case.label!r}" if case.label else "no label"
-    return f"{label}, added {case.added_at:%Y-%m-%d %H:%M %Z}"
-
-
 def _save(watchlist: Watchlist) -> int:
     try:
         watchlist.save()
@@ -369,7 +364,7 @@ def _add(args: argparse.Namespace) -> int:
             added.append(watchlist.add(receipt, label=args.label, added_at=added_at))
         except DuplicateReceipt:
             existing = watchlist.get(receipt)
-            _fail(f"{receipt} is already on the watchlist ({_describe_case(existing)}); skipped")
+            _fail(f"{receipt} is already on the watchlist ({describe_case(existing)}); skipped")
     if not added:
         return 0
     if code := _save(watchlist):
@@ -429,28 +424,12 @@ def _import(args: argparse.Namespace) -> int:
         _fail(f"{args.file}, line {line}: {content!r} is not a receipt number: {problem}")
     if bad:
         print(f"casewatch: expected {EXPECTED_FORMAT}", file=sys.stderr)
-    added_at = datetime.now(US_EASTERN).replace(microsecond=0)
-    added: list[WatchedCase] = []
-    first_line: dict[ReceiptNumber, int] = {}
-    for line, receipt, label in good:
-        if receipt in first_line:
-            _fail(
-                f"{args.file}, line {line}: {receipt} repeats line {first_line[receipt]}; skipped"
-            )
-            continue
-        first_line[receipt] = line
-        try:
-            case = watchlist.add(receipt, label=label, added_at=added_at)
-        except DuplicateReceipt:
-            existing = watchlist.get(receipt)
-            _fail(
-                f"{args.file}, line {line}: {receipt} is already on the watchlist "
-                f"({_describe_case(existing)}); skipped"
-            )
-            continue
-        for warning in receipt.warnings:
-            print(f"casewatch: warning: {receipt}: {warning}", file=sys.stderr)
-        added.append(case)
+    added, skipped = add_imported(watchlist, good, datetime.now(US_EASTERN).replace(microsecond=0))
+    for line, why in skipped:
+        _fail(f"{args.file}, line {line}: {why}; skipped")
+    for case in added:
+        for warning in case.receipt_number.warnings:
+            print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
     if added and (code := _save(watchlist)):
         return code
     for case in added:

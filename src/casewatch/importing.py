@@ -1,4 +1,5 @@
-"""Reading receipt numbers out of a file for ``casewatch import``. Pure, no I/O.
+"""Reading receipt numbers out of a file for ``casewatch import`` and the dashboard's
+``i``, and adding them to a watchlist. No I/O.
 
 Two formats, told apart by the first line that is neither blank nor a ``#`` comment:
 
@@ -19,8 +20,11 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import datetime
 
+from casewatch.listing import describe_case
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist
 
 Good = tuple[int, ReceiptNumber, str]
 """A receipt read from the file: (line number, receipt, label)."""
@@ -112,3 +116,25 @@ def _parse_csv(
     except csv.Error as exc:
         bad.append((header_index + 1 + reader.line_num, "", f"not valid CSV: {exc}"))
     return good, bad
+
+
+def add_imported(
+    watchlist: Watchlist, good: list[Good], added_at: datetime
+) -> tuple[list[WatchedCase], list[tuple[int, str]]]:
+    """Add the ``good`` receipts of an import to ``watchlist`` (``added_at`` an aware
+    datetime). Returns the cases added and, for each receipt skipped, its line and why:
+    a repeat of an earlier line, or already watched (with its label and when added)."""
+    added: list[WatchedCase] = []
+    skipped: list[tuple[int, str]] = []
+    first_line: dict[ReceiptNumber, int] = {}
+    for line, receipt, label in good:
+        if receipt in first_line:
+            skipped.append((line, f"{receipt} repeats line {first_line[receipt]}"))
+            continue
+        first_line[receipt] = line
+        try:
+            added.append(watchlist.add(receipt, label=label, added_at=added_at))
+        except DuplicateReceipt:
+            existing = describe_case(watchlist.get(receipt))
+            skipped.append((line, f"{receipt} is already on the watchlist ({existing})"))
+    return added, skipped

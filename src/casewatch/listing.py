@@ -122,3 +122,9 @@ def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
         f"{case.receipt_number}{label} changed ({fields}): {before}{event.title} "
         f"[USCIS: {when}; seen {event.seen_at.astimezone():%Y-%m-%d %H:%M}]"
     )
+
+
+def describe_case(case: WatchedCase) -> str:
+    """Its label and when it was added, to point at a case already on the watchlist."""
+    label = f"label {case.label!r}" if case.label else "no label"
+    return f"{label}, added {case.added_at:%Y-%m-%d %H:%M %Z}"
