@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.screens import AddCaseScreen, ConfirmScreen, EditLabelScreen
+from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen
 from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 
@@ -112,8 +115,8 @@ async def test_e_edits_the_label_and_escape_keeps_it(
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("down", "e")
-        assert isinstance(app.screen, EditLabelScreen)
-        label_input = app.screen.query_one("#label", Input)
+        assert isinstance(app.screen, AskScreen)
+        label_input = app.screen.query_one("#answer", Input)
         assert label_input.value == "with history"
         await pilot.press("x", "escape")
         await pilot.pause()
@@ -187,3 +190,44 @@ async def test_the_add_dialog_fits_a_60x20_pane(make_app: Callable[..., CaseWatc
         for widget in (*app.screen.query(".dialog"), app.screen.query_one("#add", Button)):
             assert screen.contains_region(widget.region), widget
         await pilot.press("escape")
+
+
+async def test_i_imports_a_file_and_lists_what_was_not_added(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "clients.csv"
+    source.write_text("receipt,label\nEAC9999103403,dup\nEAC1234567891,New client\nnope,bad\n")
+    app = make_app()
+    toasts: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
+        await pilot.press("i")
+        assert isinstance(app.screen, AskScreen)
+        app.screen.query_one("#answer", Input).value = str(source)
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert "EAC1234567891" in app.watchlist.cases
+        assert app.query_one(CaseTable).row_count == 51
+    assert toasts and "1 added from clients.csv; 2 not added" in toasts[-1]
+    assert "line 4" in toasts[-1] and "already on the watchlist" in toasts[-1]
+    assert "EAC1234567891" in Watchlist.load(app.watchlist.path).cases
+
+
+async def test_x_exports_the_table_as_shown(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path
+) -> None:
+    app = make_app()
+    target = tmp_path / "out.json"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("slash", *"I-751", "enter", "x")
+        assert isinstance(app.screen, AskScreen)
+        app.screen.query_one("#answer", Input).value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = app.query_one(CaseTable).row_count
+    exported = json.loads(target.read_text())
+    assert len(exported) == shown < 50
+    assert all(case["form_type"] == "I-751" for case in exported)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -21,11 +22,13 @@ from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text
 from casewatch.hooks import HookError, run_on_change
+from casewatch.importing import add_imported, parse_import
+from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefreshInProgress, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.tui.find import matches, sort_key
-from casewatch.tui.screens import AddCaseScreen, ConfirmScreen, EditLabelScreen, NewCase
+from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
 from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
 from casewatch.tui.widgets import (
     CaseTable,
@@ -74,6 +77,8 @@ class CaseWatchApp(App[None]):
         Binding("slash", "find", "Find", id="find"),
         Binding("s", "next_stage", "Stage filter", id="next_stage"),
         Binding("o", "next_sort", "Sort", id="next_sort"),
+        Binding("i", "import_file", "Import", id="import_file"),
+        Binding("x", "export_table", "Export", id="export_table"),
         Binding("a", "add_case", "Add", id="add_case"),
         Binding("e", "edit_label", "Label", id="edit_label"),
         Binding("d", "delete_case", "Delete", id="delete_case"),
@@ -548,7 +553,7 @@ class CaseWatchApp(App[None]):
             self._update_row(updated)
             self._save_soon()
 
-        self.push_screen(EditLabelScreen(case), done)
+        self.push_screen(AskScreen(f"Label of {case.receipt_number}", case.label, "Label"), done)
 
     def action_delete_case(self) -> None:
         """Stop watching the selected case, after a confirmation; u brings it back."""
@@ -592,3 +597,64 @@ class CaseWatchApp(App[None]):
         self._last_removed = None
         self._fill_table(select=case.receipt_number.value)  # rows cannot be inserted mid-table
         self._save_soon()
+
+    # Import and export
+
+    def action_import_file(self) -> None:
+        """Add the receipt numbers of a text or CSV file (one per line, or a receipt
+        column); the lines that are not receipt numbers are listed in a toast."""
+
+        def done(answer: str | None) -> None:
+            if answer:
+                self._import(Path(answer).expanduser())
+
+        self.push_screen(
+            AskScreen("Import receipt numbers from a text or CSV file", "", "path/to/file.csv"),
+            done,
+        )
+
+    def _import(self, path: Path) -> None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.notify(f"Cannot read {path}: {exc}", title="Import failed", severity="error")
+            return
+        good, bad = parse_import(text)
+        added, skipped = add_imported(self.watchlist, good, self._now())
+        problems = [f"line {line}: {content!r}: {why}" for line, content, why in bad]
+        problems += [f"line {line}: {why}" for line, why in skipped]
+        if added:
+            self._fill_table(select=added[0].receipt_number.value)
+            self._save_soon()
+        summary = f"{len(added)} added from {path.name}"
+        if problems:
+            shown = "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")
+            summary += f"; {len(problems)} not added:\n{shown}"
+        self.notify(summary, title="Import", severity="warning" if problems else "information")
+
+    def action_export_table(self) -> None:
+        """Write the cases shown in the table to a .csv or .json file."""
+
+        def done(answer: str | None) -> None:
+            if answer:
+                self._export(Path(answer).expanduser())
+
+        self.push_screen(
+            AskScreen("Export the table to a .csv or .json file", "casewatch-export.csv"), done
+        )
+
+    def _export(self, path: Path) -> None:
+        cases = self._visible_cases()
+        if path.suffix.lower() == ".json":
+            text = format_json_array(cases)
+        elif path.suffix.lower() == ".csv":
+            text = format_csv(cases)
+        else:
+            self.notify(f"{path.name}: give a name ending in .csv or .json", severity="warning")
+            return
+        try:
+            atomic_write_text(path, text)
+        except OSError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        self.notify(f"{len(cases)} cases written to {path}", title="Export")

@@ -18,7 +18,7 @@ from casewatch.receipts import (
     ReceiptNumberError,
     parse_receipt_number,
 )
-from casewatch.watchlist import WatchedCase, Watchlist
+from casewatch.watchlist import Watchlist
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,31 +103,34 @@ class AddCaseScreen(ModalScreen[NewCase | None]):
         self.dismiss(None)
 
 
-class EditLabelScreen(ModalScreen[str | None]):
-    """Edit the label of one case; returns the new label, or None when cancelled."""
+class AskScreen(ModalScreen[str | None]):
+    """One line of text: a label, a file name. Returns it (trimmed), or None when
+    cancelled with escape or Cancel."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_edit")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_ask")]
 
-    def __init__(self, case: WatchedCase) -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
         super().__init__()
-        self.case = case
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Label of {self.case.receipt_number}", classes="dialog-title")
-            yield Input(value=self.case.label, placeholder="Label", id="label")
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="save")
+                yield Button("OK", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        self.dismiss(self.query_one("#label", Input).value.strip())
+        self.dismiss(self.query_one("#answer", Input).value.strip())
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        """Close the dialog and keep the label as it was."""
+        """Close the dialog without an answer."""
         self.dismiss(None)
 
 
