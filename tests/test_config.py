@@ -511,6 +511,7 @@ def test_describe_settings_shows_every_setting_and_its_source(tmp_path: Path) ->
         "watchlist": ["watchlist-sandbox.toml", "[default]"],
         "refresh every": ["30 minutes", f"[config file {path}]"],
         "on_change": ["(none)"],
+        "notify_urls": ["(none)"],
         "request ledger": [str(settings.limits_path)],
         "config file": [str(path), "(found)"],
     }

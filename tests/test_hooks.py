@@ -12,7 +12,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.config import ConfigError, load_settings
-from casewatch.hooks import HookError, run_on_change
+from casewatch.hooks import HookError, announce_change, run_on_change, send_notifications
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import Watchlist
 
@@ -95,4 +95,58 @@ def test_on_change_must_be_a_command_list(tmp_path: Path, value: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f"on_change = {value}\n")
     with pytest.raises(ConfigError, match=r"on_change|wrong type"):
+        load_settings(config_path=config, environ={})
+
+
+async def test_notify_urls_go_through_apprise() -> None:
+    import http.server
+    import threading
+
+    received: list[dict[str, object]] = []
+
+    class Catch(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Catch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        case, event = changed_case()
+        url = f"json://127.0.0.1:{server.server_address[1]}/"
+        await send_notifications([url], case, event)  # type: ignore[arg-type]
+    finally:
+        server.shutdown()
+    assert received[0]["title"] == "EAC9999103403 (Mom) changed"
+    assert received[0]["message"] == "Case Was Received → Case Was Approved"
+
+
+async def test_an_unknown_notification_url_names_only_its_scheme() -> None:
+    case, event = changed_case()
+    with pytest.raises(HookError) as caught:
+        await send_notifications(["nosuchservice://SECRET-TOKEN"], case, event)  # type: ignore[arg-type]
+    assert "nosuchservice://" in str(caught.value)
+    assert "SECRET-TOKEN" not in str(caught.value)
+
+
+async def test_without_apprise_the_message_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)
+    case, event = changed_case()
+    problems = await announce_change([], ["ntfy://topic"], case, event)  # type: ignore[arg-type]
+    assert problems == ["notify_urls needs Apprise: pip install 'casewatch[notify]'"]
+
+
+def test_notify_urls_come_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('notify_urls = ["ntfy://my-topic"]\n')
+    assert load_settings(config_path=config, environ={}).notify_urls == ("ntfy://my-topic",)
+    config.write_text('notify_urls = ["not a url"]\n')
+    with pytest.raises(ConfigError, match="Apprise URLs"):
         load_settings(config_path=config, environ={})

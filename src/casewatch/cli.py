@@ -29,7 +29,7 @@ from casewatch.config import (
     load_settings,
 )
 from casewatch.files import atomic_write_text
-from casewatch.hooks import HookError, run_on_change
+from casewatch.hooks import announce_change
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
 from casewatch.readiness import readiness_report
@@ -274,12 +274,11 @@ def _refresh(args: argparse.Namespace) -> int:
             )
             progress = await refresher.refresh(automatic=True)
         for case, event in changes:
-            if event.first or not settings.on_change:
-                continue
-            try:
-                await run_on_change(settings.on_change, case, event)
-            except HookError as exc:
-                _fail(exc)
+            if not event.first:
+                for problem in await announce_change(
+                    settings.on_change, settings.notify_urls, case, event
+                ):
+                    _fail(problem)
         return progress
 
     try:

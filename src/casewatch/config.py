@@ -74,7 +74,8 @@ class Settings:
     state; ``refresh_minutes`` is the time between automatic refreshes, in minutes;
     ``sandbox`` configures the in-process sandbox of the demo environment (its defaults
     when None); ``sources`` says where each setting came from (for ``casewatch config``);
-    ``on_change`` is the command run for each change (program and arguments, no shell).
+    ``on_change`` is the command run for each change (program and arguments, no shell);
+    ``notify_urls`` are Apprise URLs notified of each change.
     """
 
     environment: Environment
@@ -86,6 +87,7 @@ class Settings:
     config_path: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     on_change: tuple[str, ...] = ()
+    notify_urls: tuple[str, ...] = ()
 
     @property
     def limits_path(self) -> Path:
@@ -168,6 +170,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "refresh_minutes": (int, float),
     "watchlist": str,
     "on_change": list,
+    "notify_urls": list,
 }
 _CREDENTIAL_KEYS = ("client_id", "client_secret")
 
@@ -176,7 +179,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """The settings in ``config.toml``; a missing file gives ``{}``.
 
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
-    ``watchlist``, ``on_change`` (a command as a list); a ``[credentials]`` table with
+    ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs); a
+    ``[credentials]`` table with
     ``client_id`` and ``client_secret``.
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
     an unknown key, a value of the wrong type, or a client secret in a file that group
@@ -199,6 +203,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: on_change must be a command as a list of text, program first, "
             'such as on_change = ["notify-send", "casewatch"] (it runs without a shell)'
+        )
+    if not all(isinstance(url, str) and "://" in url for url in data.get("notify_urls", [])):
+        raise ConfigError(
+            f"{path}: notify_urls must be a list of Apprise URLs, such as "
+            'notify_urls = ["ntfy://my-topic"]'
         )
     credentials = data.get("credentials", {})
     if not isinstance(credentials, dict):
@@ -386,6 +395,7 @@ def load_settings(
         config_path=path,
         sources=sources,
         on_change=tuple(file.get("on_change", ())),
+        notify_urls=tuple(file.get("notify_urls", ())),
     )
 
 
@@ -417,6 +427,11 @@ def describe_settings(settings: Settings) -> str:
             "on_change",
             " ".join(settings.on_change) or "(none)",
             "config file" if settings.on_change else "",
+        ),
+        (
+            "notify_urls",
+            f"{len(settings.notify_urls)} Apprise URL(s)" if settings.notify_urls else "(none)",
+            "config file" if settings.notify_urls else "",
         ),
         ("request ledger", str(settings.limits_path), "state directory"),
         (

@@ -1,5 +1,6 @@
-"""The ``on_change`` command: a program the user names in ``config.toml``, run for each
-change of a case with the event as JSON on its standard input.
+"""What runs for each change of a case: the ``on_change`` command a user names in
+``config.toml`` (the event as JSON on its standard input), and the optional Apprise
+notification URLs (``notify_urls``, with the ``casewatch[notify]`` extra).
 
 It runs without a shell (the command is a list: program, then arguments), so nothing in
 a status text can be taken for a shell command. A failing or hanging command is
@@ -74,3 +75,49 @@ async def run_on_change(command: Sequence[str], case: WatchedCase, event: Change
             f"the on_change command {command[0]!r} exited with status {process.returncode}"
             + (f": {tail}" if tail else "")
         )
+
+
+def change_message(case: WatchedCase, event: ChangeEvent) -> tuple[str, str]:
+    """A notification's title and body for a change."""
+    label = f" ({case.label})" if case.label else ""
+    before = f"{event.previous_title} → " if event.previous_title != event.title else ""
+    return f"{case.receipt_number}{label} changed", f"{before}{event.title}"
+
+
+async def send_notifications(urls: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
+    """Send the change to Apprise notification ``urls`` (Telegram, ntfy, email, …).
+
+    Raises :class:`HookError` when Apprise is not installed (``pip install
+    'casewatch[notify]'``), a URL is not one Apprise knows, or a service refused it.
+    """
+    try:
+        import apprise
+    except ImportError:
+        raise HookError("notify_urls needs Apprise: pip install 'casewatch[notify]'") from None
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            scheme = url.split("://", 1)[0]  # never the rest: it may hold a token
+            raise HookError(f"Apprise does not know notification URLs of the kind {scheme}://")
+    title, body = change_message(case, event)
+    if not await asyncio.to_thread(sender.notify, title=title, body=body):
+        raise HookError("a notification service did not accept the change notice")
+
+
+async def announce_change(
+    on_change: Sequence[str], notify_urls: Sequence[str], case: WatchedCase, event: ChangeEvent
+) -> list[str]:
+    """Run the ``on_change`` command and send the notifications for a change (each only
+    when configured); returns what went wrong, as messages for the user. Never raises."""
+    problems: list[str] = []
+    if on_change:
+        try:
+            await run_on_change(on_change, case, event)
+        except HookError as exc:
+            problems.append(str(exc))
+    if notify_urls:
+        try:
+            await send_notifications(notify_urls, case, event)
+        except HookError as exc:
+            problems.append(str(exc))
+    return problems

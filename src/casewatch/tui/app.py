@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text
-from casewatch.hooks import HookError, run_on_change
+from casewatch.hooks import announce_change, change_message
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
@@ -213,22 +213,16 @@ class CaseWatchApp(App[None]):
     def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
         if event.first:  # the first status of a newly added case is recorded, not alerted
             return
-        label = f" ({case.label})" if case.label else ""
-        before = f"{event.previous_title} → " if event.previous_title != event.title else ""
-        self.notify(
-            f"{before}{event.title}",
-            title=f"{case.receipt_number}{label} changed",
-            timeout=15,
-        )
+        title, body = change_message(case, event)
+        self.notify(body, title=title, timeout=15)
         self.bell()
-        if self.settings.on_change:
-            self.run_worker(self._run_hook(case, event), group="hooks", exit_on_error=False)
+        if self.settings.on_change or self.settings.notify_urls:
+            self.run_worker(self._announce(case, event), group="hooks", exit_on_error=False)
 
-    async def _run_hook(self, case: WatchedCase, event: ChangeEvent) -> None:
-        try:
-            await run_on_change(self.settings.on_change, case, event)
-        except HookError as exc:
-            self.notify(str(exc), title="on_change failed", severity="warning")
+    async def _announce(self, case: WatchedCase, event: ChangeEvent) -> None:
+        settings = self.settings
+        for problem in await announce_change(settings.on_change, settings.notify_urls, case, event):
+            self.notify(problem, title="Change alert failed", severity="warning")
 
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)
