@@ -37,3 +37,27 @@ def test_narrow_pane(
     snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
 ) -> None:
     assert snap_compare(make_app(), terminal_size=(60, 20), run_before=refreshed)
+
+
+async def add_dialog_with_a_typo(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("a", *"EAC99991O3403")
+    await pilot.pause()
+
+
+async def filtered_by_stage_and_text(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("s", "s", "slash", *"I-", "enter")
+    await pilot.pause()
+
+
+def test_add_dialog(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=add_dialog_with_a_typo)
+
+
+def test_filtered_table(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=filtered_by_stage_and_text)
