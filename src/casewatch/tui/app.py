@@ -366,8 +366,8 @@ class CaseWatchApp(App[None]):
             if isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
                 self.notify(
-                    f"{stopped}. Fix the credentials (casewatch config shows where they come "
-                    "from), then press r.",
+                    f"{stopped}. Nothing more is sent with these credentials: fix them "
+                    "(casewatch config shows where they come from) and start casewatch again.",
                     title="Refresh stopped",
                     severity="error",
                     timeout=30,
