@@ -134,10 +134,14 @@ def format_table(receipts: Sequence[ReceiptNumber], results: Sequence[Result]) -
                     result.title_en,
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return align_columns(rows)
+
+
+def align_columns(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of cells as plain text, each column as wide as its widest cell, two spaces
+    apart, no trailing spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
-        + "  "
-        + row[4]
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )

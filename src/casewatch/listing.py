@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from casewatch.check import result_to_json
+from casewatch.check import align_columns, result_to_json
+from casewatch.hooks import change_message
 from casewatch.watchlist import ChangeEvent, WatchedCase
 
 EXPORT_COLUMNS = (
@@ -81,11 +82,7 @@ def format_list_table(cases: Iterable[WatchedCase]) -> str:
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
         cells = (row["receipt_number"], row["label"], row["form_type"], row["stage"], status)
         rows.append(tuple(cell or "-" for cell in (*cells, row["changed"], checked)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADER))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    return align_columns(rows)
 
 
 def format_json_lines(cases: Iterable[WatchedCase]) -> str:
@@ -114,12 +111,10 @@ def _iso(moment: datetime) -> str:
 def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
     """One line for a change: receipt, label, old and new status, when USCIS made it (US
     Eastern date) and when casewatch saw it."""
-    label = f" ({case.label})" if case.label else ""
-    before = f"{event.previous_title} -> " if event.previous_title != event.title else ""
+    title, body = change_message(case, event)
     when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
-    fields = ", ".join(event.fields)
     return (
-        f"{case.receipt_number}{label} changed ({fields}): {before}{event.title} "
+        f"{title} ({', '.join(event.fields)}): {body} "
         f"[USCIS: {when}; seen {event.seen_at.astimezone():%Y-%m-%d %H:%M}]"
     )
 

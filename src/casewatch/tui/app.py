@@ -406,7 +406,7 @@ class CaseWatchApp(App[None]):
         if case.unseen:  # viewed: the change mark goes, and the file remembers it
             case = self.watchlist.mark_seen(receipt)
             self._update_row(case)
-            self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
+            self._save_soon()
         self.query_one(HistoryDrawer).show(case, self.stage_colours, self._now(), self.spanish)
 
     def action_toggle_language(self) -> None:
