@@ -1,5 +1,6 @@
 import itertools
 import json
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from casewatch.uscis.limits import (
     SLOW_DOWN_S,
     RateLimiter,
     eastern_day,
+    precise_sleep,
     quota_reset_at,
 )
 
@@ -103,6 +105,26 @@ def test_a_corrupt_state_file_counts_from_zero(tmp_path: Path) -> None:
     path = tmp_path / "limits.json"
     path.write_text("{not json")
     assert RateLimiter(path, tps=1, daily_quota=5).usage().used == 0
+
+
+async def test_a_truncated_send_record_counts_as_no_last_send(tmp_path: Path) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+    path = tmp_path / "limits.json"
+    limiter = RateLimiter(path, tps=10, daily_quota=100, clock=clock, sleep=clock.sleep)
+    await limiter.acquire()
+    send_record = path.with_name("limits.json.send")
+    assert len(send_record.read_bytes()) == 8
+    send_record.write_bytes(b"\x01\x02")  # cut short, as by a crash mid-write
+    clock.now += 1.0
+    await limiter.claim_send()  # sent at once: nothing to wait for
+    assert clock.sleeps == []
+
+
+async def test_precise_sleep_never_wakes_early() -> None:
+    for seconds in (0.0005, 0.003, 0.012):
+        start = time.monotonic()
+        await precise_sleep(seconds)
+        assert time.monotonic() - start >= seconds
 
 
 def test_bad_settings_are_refused(tmp_path: Path) -> None:
