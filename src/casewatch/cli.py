@@ -39,7 +39,7 @@ from casewatch.receipts import (
     ReceiptNumberError,
     parse_receipt_number,
 )
-from casewatch.refresh import Refresher, RefreshProgress
+from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.uscis.limits import LedgerError
 from casewatch.watchlist import (
     ChangeEvent,
@@ -265,6 +265,19 @@ def _refresh(args: argparse.Namespace) -> int:
         watchlist = open_watchlist(settings)
     except (ConfigError, WatchlistError, OSError) as exc:
         return _fail(exc)
+    lease = RefresherLease(watchlist.path)
+    try:
+        refreshing_here = lease.try_take()
+    except OSError as exc:
+        return _fail(exc, 1)
+    if not refreshing_here:
+        holder = lease.holder()
+        print(
+            f"casewatch: another casewatch{f' (pid {holder})' if holder else ''} refreshes "
+            f"{watchlist.path} automatically; nothing done",
+            file=sys.stderr,
+        )
+        return 0
     changes: list[tuple[WatchedCase, ChangeEvent]] = []
 
     async def run() -> RefreshProgress:
@@ -283,8 +296,12 @@ def _refresh(args: argparse.Namespace) -> int:
 
     try:
         progress = asyncio.run(run())
+    except WatchlistError as exc:
+        return _fail(f"{exc}. The answers were not saved")
     except OSError as exc:
         return _fail(exc, 1)
+    finally:
+        lease.release()
     for case, event in changes:
         if not event.first:
             print(describe_change(case, event))
@@ -340,11 +357,15 @@ def _parse_receipts(texts: Sequence[str]) -> list[ReceiptNumber] | None:
     return None if problems else receipts
 
 
-def _save(watchlist: Watchlist) -> int:
+def _save(watchlist: Watchlist, undone: str) -> int:
+    """Save (merging what other processes wrote meanwhile); 0, or the exit status
+    after saying that ``undone`` ("nothing was added") and why."""
     try:
         watchlist.save()
+    except WatchlistError as exc:
+        return _fail(f"{exc}. {undone.capitalize()}")
     except OSError as exc:
-        return _fail(exc, 1)
+        return _fail(f"{exc}. {undone.capitalize()}", 1)
     return 0
 
 
@@ -366,7 +387,7 @@ def _add(args: argparse.Namespace) -> int:
             _fail(f"{receipt} is already on the watchlist ({describe_case(existing)}); skipped")
     if not added:
         return 0
-    if code := _save(watchlist):
+    if code := _save(watchlist, "nothing was added"):
         return code
     for case in added:
         print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -389,7 +410,7 @@ def _remove(args: argparse.Namespace) -> int:
             _fail(exc.args[0])
     if not removed:
         return _fail("nothing was removed")
-    if code := _save(watchlist):
+    if code := _save(watchlist, "nothing was removed"):
         return code
     for case in removed:
         print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -429,7 +450,7 @@ def _import(args: argparse.Namespace) -> int:
     for case in added:
         for warning in case.receipt_number.warnings:
             print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
-    if added and (code := _save(watchlist)):
+    if added and (code := _save(watchlist, "nothing was added")):
         return code
     for case in added:
         print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
