@@ -16,6 +16,7 @@ newer casewatch wrote, is never written over.
 from __future__ import annotations
 
 import asyncio
+import glob
 import hashlib
 import os
 import re
@@ -168,7 +169,12 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 
 
-_CASE_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]", re.MULTILINE)
+_CASE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
+_INLINE_CASES_HINT = (
+    ": the cases above are written as case = [ ... ] (as casewatch writes short ones); "
+    "add a case inside those brackets, such as "
+    '{ receipt_number = "EAC9999103403", added_at = 2026-11-29T09:30:00-05:00 },'
+)
 
 
 def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
@@ -181,7 +187,8 @@ def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
     try:
         data = migrate(parse_toml(text, path, "the watchlist"), path)
     except TomlFileError as exc:
-        raise WatchlistError(f"{exc}{_restore_hint(path)}") from None
+        hint = _INLINE_CASES_HINT if "namespace ('case',)" in str(exc) else ""
+        raise WatchlistError(f"{exc}{hint}{_restore_hint(path)}") from None
     cases: dict[str, WatchedCase] = {}
     try:
         tables = _tables(data.get("case", []), "case")
@@ -276,7 +283,8 @@ def merge_cases(
     or wrote it, ``ours`` this process's cases now, ``theirs`` the file now.
 
     A case changed on one side only takes that side's version (cases are immutable, so
-    "unchanged" is checked by identity against ``base``); changed on both,
+    "unchanged" is checked by identity against ``base``: :func:`_read_file` keeps the
+    objects of ``base`` for the cases the file did not change); changed on both,
     :func:`merge_case`. A case added on either side is kept. A case removed on one side
     goes, unless the other side gave it a new label (or removed and added it again)
     that the removing side had not seen: then nothing of that edit is lost and it
@@ -291,8 +299,8 @@ def merge_cases(
                 merged[key] = their
         elif old is None:
             merged[key] = mine if mine is their else merge_case(None, mine, their)
-        elif their is old or their == old:
-            merged[key] = mine  # also keeps the object of an unchanged case: no row redrawn
+        elif their is old:
+            merged[key] = mine
         elif mine is old:
             merged[key] = their
         else:
@@ -546,6 +554,7 @@ class Watchlist:
                 text = watchlist_text(merged)
                 if current.digest is not None:
                     _keep_backup(self.path)
+                _remove_leftovers(self.path)
                 atomic_write_text(self.path, text)
                 return FileState(hashlib.sha256(text.encode()).digest(), _stamp(self.path), merged)
         except Timeout:
@@ -579,7 +588,8 @@ def _stamp(path: Path) -> Stamp | None:
 
 
 def _read_file(path: Path, base: FileState) -> FileState:
-    """The watchlist file now; ``base``'s cases when its bytes are the same (no parse).
+    """The watchlist file now; ``base``'s cases when its bytes are the same (no parse),
+    and ``base``'s object for each case that did not change.
 
     Raises :class:`WatchlistError` for a file that does not parse, :class:`OSError` for
     one that cannot be read.
@@ -601,7 +611,19 @@ def _read_file(path: Path, base: FileState) -> FileState:
             f"the watchlist {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
             f"{_restore_hint(path)}"
         ) from None
-    return FileState(digest, stamp, parse_watchlist(text, path))
+    known = base.cases
+    cases = {  # the objects of the cases that did not change, so they compare by identity
+        key: old if (old := known.get(key)) is not None and old == case else case
+        for key, case in parse_watchlist(text, path).items()
+    }
+    return FileState(digest, stamp, cases)
+
+
+def _remove_leftovers(path: Path) -> None:
+    # The temporary files of a save killed before its rename. Under the file lock no
+    # other save is writing one.
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _keep_backup(path: Path) -> None:
@@ -609,12 +631,17 @@ def _keep_backup(path: Path) -> None:
     file itself is untouched (a copy where the file system has no hard links)."""
     backup = backup_path(path)
     spare = path.with_name(f".{backup.name}.tmp")
-    spare.unlink(missing_ok=True)
     try:
-        os.link(path, spare)
-    except OSError:
-        atomic_write_text(spare, path.read_text(encoding="utf-8"))
-    spare.replace(backup)
+        spare.unlink(missing_ok=True)
+        try:
+            os.link(path, spare)
+        except OSError:
+            atomic_write_text(spare, path.read_text(encoding="utf-8"))
+        spare.replace(backup)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"cannot keep the previous version as {backup}: {exc.strerror or exc}"
+        ) from None
 
 
 def _drop_empty(table: dict[str, Any]) -> dict[str, Any]:
