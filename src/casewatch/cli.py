@@ -28,7 +28,7 @@ from casewatch.config import (
     describe_settings,
     load_settings,
 )
-from casewatch.files import atomic_write_text
+from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
@@ -365,7 +365,7 @@ def _save(watchlist: Watchlist, undone: str) -> int:
     except WatchlistError as exc:
         return _fail(f"{exc}. {undone.capitalize()}")
     except OSError as exc:
-        return _fail(f"{exc}. {undone.capitalize()}", 1)
+        return _fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
     return 0
 
 

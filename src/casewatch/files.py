@@ -42,6 +42,14 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600, durable: bool
         raise
 
 
+def os_error_message(exc: OSError) -> str:
+    """The words of ``exc`` for a person, without Python's ``[Errno N]``: its message,
+    and the file it names if any."""
+    if exc.strerror is None:
+        return str(exc)
+    return f"{exc.strerror}: {exc.filename}" if exc.filename is not None else exc.strerror
+
+
 def _cannot_write(path: Path, exc: OSError) -> OSError:
     return OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}")
 

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
-from casewatch.files import atomic_write_text
+from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import format_csv, format_json_array
@@ -444,15 +444,12 @@ class CaseWatchApp(App[None]):
         try:
             changes = await self.watchlist.save_async()
         except WatchlistError as exc:
-            self._report_save_problem(
-                f"{exc}. casewatch keeps your cases in memory and does not save over the "
-                "file; it saves them as soon as the file parses again.",
-                "The watchlist file is not valid",
-            )
+            self._report_bad_file(exc)
         except OSError as exc:
             self._retry_save_at = time.monotonic() + SAVE_RETRY_S
             self._report_save_problem(
-                f"{exc}. Your cases are kept in memory; casewatch tries again every "
+                f"{os_error_message(exc)}. Your cases are kept in memory; casewatch tries "
+                f"again every "
                 f"{SAVE_RETRY_S:g} s and at the next change.",
                 "Could not save the watchlist",
             )
@@ -461,6 +458,13 @@ class CaseWatchApp(App[None]):
                 self.save_problem = None
                 self.notify(f"Saved {self.watchlist.path} again.", title="Saved")
             self._show_changes(changes)
+
+    def _report_bad_file(self, exc: WatchlistError) -> None:
+        self._report_save_problem(
+            f"{exc}. casewatch keeps your cases in memory and does not save over the file; "
+            "it saves them as soon as the file is valid again.",
+            "The watchlist file is not valid",
+        )
 
     def _report_save_problem(self, message: str, title: str) -> None:
         if message != self.save_problem:  # once, not at every retry
@@ -474,14 +478,10 @@ class CaseWatchApp(App[None]):
         try:
             changes = await self.watchlist.reload_async()
         except WatchlistError as exc:
-            self._report_save_problem(
-                f"{exc}. casewatch keeps your cases in memory and does not save over the "
-                "file until it parses again.",
-                "The watchlist file is not valid",
-            )
+            self._report_bad_file(exc)
             return
         except OSError as exc:
-            self._report_save_problem(str(exc), "Could not read the watchlist")
+            self._report_save_problem(os_error_message(exc), "Could not read the watchlist")
             return
         self._show_changes(changes)
         if self.save_problem is not None or self.watchlist.has_unsaved_changes():
