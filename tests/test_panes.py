@@ -30,6 +30,13 @@ def cell(app: CaseWatchApp, receipt: str, column: str) -> str:
     return str(app.query_one(CaseTable).get_cell(receipt, column))
 
 
+async def follow(app: CaseWatchApp) -> None:
+    """What the dashboard does every 2 s, now (as if the last reading of the file was
+    long ago)."""
+    app._follow_at = 0.0
+    await app._follow_file()
+
+
 def record_toasts(app: CaseWatchApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     toasts: list[tuple[str, str]] = []
     monkeypatch.setattr(
@@ -61,7 +68,7 @@ async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_ov
             status = CaseStatus(TARGET, "I-130", title, f"{title}.")
             elsewhere.record_status(receipt, status, now + timedelta(minutes=minutes))
         elsewhere.save()
-        await app._follow_file()
+        await follow(app)
         await pilot.pause()
         assert cell(app, TARGET, "status") == "Case Was Approved"
         assert cell(app, TARGET, "receipt").startswith("●")
@@ -73,7 +80,7 @@ async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_ov
         ]
         assert hooks == []  # its hooks ran in the process that saw it
         other.release()  # the other dashboard quits
-        await app._follow_file()
+        await follow(app)
         assert app.lease.held
         await app.workers.wait_for_complete()
         assert app.client.limiter.usage().used == 49  # every case but the one checked there
@@ -92,7 +99,7 @@ async def test_an_edit_by_another_process_updates_the_rows(
         elsewhere.remove("EAC9999103403")
         elsewhere.add(parse_receipt_number(NEW), label="new", added_at=datetime.now(US_EASTERN))
         elsewhere.save()
-        await app._follow_file()
+        await follow(app)
         await pilot.pause()
         assert cell(app, TARGET, "label") == "Mum's I-130"
         assert table.row_count == 50 and table.border_title == "Cases · 50"
@@ -111,19 +118,19 @@ async def test_a_broken_file_is_reported_never_written_over_and_saved_once_resto
         assert backup_path(path).exists()  # the seeded file, before the first pass
         broken = path.read_bytes().replace(b"[[case]]", b"[[case]", 1)
         path.write_bytes(broken)
-        await app._follow_file()
+        await follow(app)
         title, message = toasts[-1]
         assert title == "The watchlist file is not valid"
         assert f"{path} is not valid TOML: line " in message and ", column " in message
         assert f"cp {backup_path(path)} {path}" in message
         await pilot.press("down", "e", "ctrl+u", *"Mum", "enter")
         await app.workers.wait_for_complete()
-        await app._follow_file()
+        await follow(app)
         assert path.read_bytes() == broken  # never written over
         assert len(toasts) == 1  # said once
         assert cell(app, TARGET, "label") == "Mum"
         shutil.copy(backup_path(path), path)  # the user restores the backup
-        await app._follow_file()
+        await follow(app)
         assert toasts[-1] == ("Saved", f"Saved {path} again.")
     saved = Watchlist.load(path)
     assert saved.get(TARGET).label == "Mum" and len(saved) == 50
@@ -149,7 +156,7 @@ async def test_a_full_disk_keeps_the_cases_in_memory_says_so_once_and_retries(
             await app.workers.wait_for_complete()
             await pilot.press("down", "e", "ctrl+u", *"two", "enter")
             await app.workers.wait_for_complete()
-            await app._follow_file()  # not yet time to retry
+            await follow(app)  # not yet time to retry
         assert toasts == [
             (
                 "Could not save the watchlist",
@@ -161,7 +168,7 @@ async def test_a_full_disk_keeps_the_cases_in_memory_says_so_once_and_retries(
         assert [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"] == []
         assert cell(app, TARGET, "label") == "one"
         monkeypatch.setattr(app, "_retry_save_at", 0.0)  # 30 s later
-        await app._follow_file()
+        await follow(app)
         assert toasts[-1] == ("Saved", f"Saved {path} again.")
         assert app.save_problem is None
     saved = Watchlist.load(path)

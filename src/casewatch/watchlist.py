@@ -194,7 +194,7 @@ def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
         tables = _tables(data.get("case", []), "case")
     except TypeError as exc:
         raise WatchlistError(f"the watchlist {path}: {exc}") from None
-    headers = [text.count("\n", 0, found.start()) + 1 for found in _CASE_HEADER.finditer(text)]
+    headers = _header_lines(text)
     for index, raw in enumerate(tables, start=1):
         where = f"case {index}" + (
             f" (line {headers[index - 1]})" if len(headers) == len(tables) else ""
@@ -210,6 +210,16 @@ def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
             )
         cases[case.receipt_number.value] = case
     return cases
+
+
+def _header_lines(text: str) -> list[int]:
+    """The line numbers (from 1) of the ``[[case]]`` headers of ``text``."""
+    lines, position, found = [], 0, 1
+    for header in _CASE_HEADER.finditer(text):
+        found += text.count("\n", position, header.start())
+        position = header.start()
+        lines.append(found)
+    return lines
 
 
 def watchlist_text(cases: Mapping[str, WatchedCase]) -> str:
