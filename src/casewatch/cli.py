@@ -135,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="one refresh pass over the watchlist, printing what changed (for cron)",
         description="Refresh every case once, through the same limits, quota reserve and "
         "change detection as the dashboard; print each change and run the on_change "
-        "command for it. Exit status: 0 the pass ran (cases that failed are marked in the "
-        "watchlist); 2 a bad setting or watchlist; 4 authentication failed; 5 out of "
+        "command for it. When another casewatch (a dashboard) refreshes this watchlist "
+        "automatically, it does nothing and says so (exit status 0). Exit status: 0 the "
+        "pass ran (cases that failed are marked in the watchlist); 2 a bad setting or "
+        "watchlist; 4 authentication failed; 5 out of "
         "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written.",
     )
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
@@ -148,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 _WATCHLIST_NOTE = (
     "It reads and writes the watchlist file only (--watchlist, or the default file of "
-    "--env): no network, no dashboard. A watchlist file that cannot be read is left "
-    "untouched, exit status 2."
+    "--env): no network, no dashboard. What other casewatch processes saved meanwhile is "
+    "merged, never overwritten. A watchlist file that cannot be read is left untouched, "
+    "exit status 2."
 )
 
 
@@ -297,7 +300,8 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         progress = asyncio.run(run())
     except WatchlistError as exc:
-        return _fail(f"{exc}. The answers were not saved")
+        _fail(exc)
+        return _fail("the answers were not saved")
     except OSError as exc:
         return _fail(exc, 1)
     finally:
@@ -362,8 +366,9 @@ def _save(watchlist: Watchlist, undone: str) -> int:
     after saying that ``undone`` ("nothing was added") and why."""
     try:
         watchlist.save()
-    except WatchlistError as exc:
-        return _fail(f"{exc}. {undone.capitalize()}")
+    except WatchlistError as exc:  # its message may end with a command to copy: own line
+        _fail(exc)
+        return _fail(undone)
     except OSError as exc:
         return _fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
     return 0
@@ -509,7 +514,10 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         return _fail(exc)
     from casewatch.tui.app import CaseWatchApp
 
-    CaseWatchApp(settings, watchlist).run()
+    app = CaseWatchApp(settings, watchlist)
+    app.run()
+    if app.save_problem is not None and watchlist.has_unsaved_changes():
+        return _fail(f"the last changes were not saved: {app.save_problem}", 1)
     return 0
 
 

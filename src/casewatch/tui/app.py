@@ -206,6 +206,8 @@ class CaseWatchApp(App[None]):
             )
 
     async def on_unmount(self) -> None:
+        if self.watchlist.has_unsaved_changes():  # a save cut short by quitting, or failed
+            await self._save_watchlist()
         self.lease.release()
         if self.client is not None:
             await self.client.aclose()
@@ -466,8 +468,8 @@ class CaseWatchApp(App[None]):
 
     def _report_bad_file(self, exc: WatchlistError) -> None:
         self._report_save_problem(
-            f"{exc}. casewatch keeps your cases in memory and does not save over the file; "
-            "it saves them as soon as the file is valid again.",
+            f"{exc}\n\ncasewatch keeps your cases in memory and does not save over the "
+            "file; it saves them as soon as the file is valid again.",
             "The watchlist file is not valid",
         )
 
