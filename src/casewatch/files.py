@@ -74,7 +74,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_END = re.compile(r"\s*\(at end of document\)$")
 
 
-def toml_error_position(text: str, exc: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
+def _toml_error_position(text: str, exc: tomllib.TOMLDecodeError) -> tuple[str, int, int]:
     """tomllib's problem without its position, and the position: (problem, line, column),
     counted from 1. Python 3.11 gives the position only inside the message ("(at line 3,
     column 9)", or "(at end of document)": the last character of ``text``)."""
@@ -110,7 +110,7 @@ def parse_toml(text: str, path: Path, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problem, line, column = toml_error_position(text, exc)
+        problem, line, column = _toml_error_position(text, exc)
         raise TomlFileError(
             f"{what} {path} is not valid TOML: line {line}, column {column}: {problem}. "
             f"Fix line {line} in a text editor",

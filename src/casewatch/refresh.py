@@ -175,9 +175,6 @@ class Refresher:
         await self._save_watchlist()
 
 
-LEASE_SUFFIX = ".refresher.lock"
-
-
 class RefresherLease:
     """The right to refresh the watchlist at ``watchlist_path`` automatically.
 
@@ -187,7 +184,7 @@ class RefresherLease:
     """
 
     def __init__(self, watchlist_path: Path) -> None:
-        self.path = watchlist_path.with_name(watchlist_path.name + LEASE_SUFFIX)
+        self.path = watchlist_path.with_name(watchlist_path.name + ".refresher.lock")
         self._lock = FileLock(self.path, timeout=0, thread_local=False, on_acquired=_write_pid)
 
     @property

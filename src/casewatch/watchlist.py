@@ -479,10 +479,6 @@ class Watchlist:
         watchlist.cases = dict(state.cases)
         return watchlist
 
-    def to_toml(self) -> str:
-        """The watchlist as TOML text (schema version :data:`SCHEMA_VERSION`)."""
-        return watchlist_text(self.cases)
-
     # Saving and following the file
 
     def has_unsaved_changes(self) -> bool:
