@@ -167,7 +167,11 @@ def kills_during_saves(directory: Path, saves: int, chance: random.Random) -> No
     )
 
 
-def kills_during_imports(directory: Path, chance: random.Random) -> None:
+def kills_during_imports(directory: Path, chance: random.Random) -> dict[str, int]:
+    """Kill -9 15 ``casewatch import`` runs of 3,000 receipts into a watchlist of one
+    case, each at a random moment (from ``chance``) of its save. Returns how many files
+    did not parse, kept the old file, got the new one, or hold anything else.
+    (``tests/test_durable.py`` runs it too, and asserts.)"""
     receipts = directory / "receipts.txt"
     receipts.write_text("".join(f"{receipt_text(n)}\n" for n in range(3000)))
     outcomes = {"did not parse": 0, "old file": 0, "new file": 0, "other": 0}
@@ -191,10 +195,7 @@ def kills_during_imports(directory: Path, chance: random.Random) -> None:
             outcomes["did not parse"] += 1
             continue
         outcomes[{1: "old file", 3001: "new file"}.get(size, "other")] += 1
-    print(
-        "4. kill -9 during 15 imports of 3,000 receipts: "
-        + ", ".join(f"{count} {name}" for name, count in outcomes.items())
-    )
+    return outcomes
 
 
 def main() -> None:
@@ -209,7 +210,11 @@ def main() -> None:
         save_costs(directory, args.sizes)
         concurrent_adds(directory)
         kills_during_saves(directory, args.saves, chance)
-        kills_during_imports(directory, chance)
+        outcomes = kills_during_imports(directory, chance)
+        print(
+            "4. kill -9 during 15 imports of 3,000 receipts: "
+            + ", ".join(f"{count} {name}" for name, count in outcomes.items())
+        )
 
 
 if __name__ == "__main__":

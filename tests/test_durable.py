@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import importlib.util
 import os
 import random
 import signal
@@ -22,7 +23,6 @@ import pytest
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
 from casewatch.config import ConfigError, read_config_file
-from casewatch.files import atomic_write_text
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease
 from casewatch.watchlist import (
@@ -461,23 +461,11 @@ def test_kill_9_in_the_middle_of_saves_never_loses_a_saved_case(path: Path) -> N
 def test_kill_9_during_large_imports_never_leaves_a_file_that_does_not_parse(
     tmp_path: Path,
 ) -> None:
-    receipts = tmp_path / "receipts.txt"
-    receipts.write_text("".join(f"{receipt(n)}\n" for n in range(3000)))
-    chance = random.Random(15)
-    for kill in range(15):
-        path = tmp_path / f"w{kill}.toml"
-        seed = f'schema = 1\n[[case]]\nreceipt_number = "{FIRST}"\nadded_at = {NOW.isoformat()}\n'
-        atomic_write_text(path, seed)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "casewatch", "import", str(receipts), "--watchlist", str(path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        lock = path.with_name(path.name + ".lock")
-        while not lock.exists() and child.poll() is None:  # the save has begun
-            time.sleep(0.001)
-        time.sleep(chance.uniform(0, 0.03))  # a save of 3,001 cases takes about 20 ms
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=60)
-        cases = Watchlist.load(path).cases
-        assert FIRST.value in cases and len(cases) in (1, 3001)
+    benchmark = Path(__file__).parents[1] / "benchmarks" / "durable.py"
+    spec = importlib.util.spec_from_file_location("durable_benchmark", benchmark)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    outcomes = module.kills_during_imports(tmp_path, random.Random(15))
+    assert outcomes["did not parse"] == outcomes["other"] == 0
+    assert outcomes["old file"] + outcomes["new file"] == 15
