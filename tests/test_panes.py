@@ -173,3 +173,29 @@ async def test_a_full_disk_keeps_the_cases_in_memory_says_so_once_and_retries(
         assert app.save_problem is None
     saved = Watchlist.load(path)
     assert saved.get(TARGET).label == "one" and saved.get("EAC9999103405").label == "two"
+
+
+async def test_a_lease_that_cannot_be_taken_is_said_once_and_checks_still_work(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts = record_toasts(app, monkeypatch)
+
+    def read_only(lease: RefresherLease) -> bool:
+        raise OSError(errno.EROFS, "Read-only file system", str(lease.path))
+
+    monkeypatch.setattr(RefresherLease, "try_take", read_only)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await follow(app)
+        await follow(app)
+        assert toasts == [
+            (
+                "",
+                "Automatic refreshes are off: Read-only file system: "
+                f"{app.watchlist.path}.refresher.lock",
+            )
+        ]
+        await pilot.press("r")  # a manual check still works
+        await app.workers.wait_for_complete()
+        assert app.watchlist.get("EAC9999103403").status is not None
+        assert app.watchlist.get("EAC9999103402").status is None

@@ -130,6 +130,7 @@ class CaseWatchApp(App[None]):
         self.save_problem: str | None = None  # why the last save or reload failed
         self._retry_save_at = 0.0  # time.monotonic() of the next try after a failed save
         self._follow_at = 0.0  # time.monotonic() before which the file is not read again
+        self._lease_problem: str | None = None  # why the refresher lease cannot be taken
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -510,9 +511,13 @@ class CaseWatchApp(App[None]):
     def _take_lease(self) -> None:
         try:
             leader = self.lease.try_take()
-        except OSError as exc:
-            self.notify(f"Automatic refreshes are off: {exc}", severity="error")
+        except OSError as exc:  # tried again every FOLLOW_EVERY_S: said once
+            message = f"Automatic refreshes are off: {os_error_message(exc)}"
+            if message != self._lease_problem:
+                self.notify(message, severity="error", timeout=30)
+            self._lease_problem = message
             return
+        self._lease_problem = None
         if leader:
             self._start_refresh()
         else:
