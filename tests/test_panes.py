@@ -199,3 +199,28 @@ async def test_a_lease_that_cannot_be_taken_is_said_once_and_checks_still_work(
         await app.workers.wait_for_complete()
         assert app.watchlist.get("EAC9999103403").status is not None
         assert app.watchlist.get("EAC9999103402").status is None
+
+
+async def test_quitting_saves_what_is_left_or_says_why_it_could_not(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    record_toasts(app, monkeypatch)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        monkeypatch.setattr("casewatch.files.os.fsync", disk_full)
+        await pilot.press("down", "e", "ctrl+u", *"one", "enter")
+        await app.workers.wait_for_complete()
+    assert app.save_problem == f"cannot write {app.watchlist.path}: No space left on device"
+    assert app.watchlist.has_unsaved_changes()
+    monkeypatch.undo()
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+        app.watchlist.set_label(TARGET, "typed just before quitting")
+    assert app.save_problem is None
+    assert Watchlist.load(app.watchlist.path).get(TARGET).label == "typed just before quitting"

@@ -208,7 +208,14 @@ class CaseWatchApp(App[None]):
 
     async def on_unmount(self) -> None:
         if self.watchlist.has_unsaved_changes():  # a save cut short by quitting, or failed
-            await self._save_watchlist()
+            try:
+                await self.watchlist.save_async()
+            except WatchlistError as exc:
+                self.save_problem = str(exc)
+            except OSError as exc:
+                self.save_problem = os_error_message(exc)
+            else:
+                self.save_problem = None
         self.lease.release()
         if self.client is not None:
             await self.client.aclose()
