@@ -131,6 +131,7 @@ class CaseWatchApp(App[None]):
         self._retry_save_at = 0.0  # time.monotonic() of the next try after a failed save
         self._follow_at = 0.0  # time.monotonic() before which the file is not read again
         self._lease_problem: str | None = None  # why the refresher lease cannot be taken
+        self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -185,7 +186,7 @@ class CaseWatchApp(App[None]):
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
-        self.set_interval(FOLLOW_EVERY_S, self._follow_file)
+        self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
         self._take_lease()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -207,6 +208,8 @@ class CaseWatchApp(App[None]):
             )
 
     async def on_unmount(self) -> None:
+        if self._follow_timer is not None:  # no more following (nor taking the lease back)
+            self._follow_timer.stop()
         if self.watchlist.has_unsaved_changes():  # a save cut short by quitting, or failed
             try:
                 await self.watchlist.save_async()
