@@ -28,7 +28,7 @@ from casewatch.config import (
     describe_settings,
     load_settings,
 )
-from casewatch.files import atomic_write_text
+from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
@@ -39,7 +39,7 @@ from casewatch.receipts import (
     ReceiptNumberError,
     parse_receipt_number,
 )
-from casewatch.refresh import Refresher, RefreshProgress
+from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.uscis.limits import LedgerError
 from casewatch.watchlist import (
     ChangeEvent,
@@ -135,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="one refresh pass over the watchlist, printing what changed (for cron)",
         description="Refresh every case once, through the same limits, quota reserve and "
         "change detection as the dashboard; print each change and run the on_change "
-        "command for it. Exit status: 0 the pass ran (cases that failed are marked in the "
-        "watchlist); 2 a bad setting or watchlist; 4 authentication failed; 5 out of "
+        "command for it. When another casewatch (a dashboard) refreshes this watchlist "
+        "automatically, it does nothing and says so (exit status 0). Exit status: 0 the "
+        "pass ran (cases that failed are marked in the watchlist); 2 a bad setting or "
+        "watchlist; 4 authentication failed; 5 out of "
         "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written.",
     )
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
@@ -148,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 _WATCHLIST_NOTE = (
     "It reads and writes the watchlist file only (--watchlist, or the default file of "
-    "--env): no network, no dashboard. A watchlist file that cannot be read is left "
-    "untouched, exit status 2."
+    "--env): no network, no dashboard. What other casewatch processes saved meanwhile is "
+    "merged, never overwritten. A watchlist file that cannot be read is left untouched, "
+    "exit status 2."
 )
 
 
@@ -265,6 +268,19 @@ def _refresh(args: argparse.Namespace) -> int:
         watchlist = open_watchlist(settings)
     except (ConfigError, WatchlistError, OSError) as exc:
         return _fail(exc)
+    lease = RefresherLease(watchlist.path)
+    try:
+        refreshing_here = lease.try_take()
+    except OSError as exc:
+        return _fail(exc, 1)
+    if not refreshing_here:
+        holder = lease.holder()
+        print(
+            f"casewatch: another casewatch{f' (pid {holder})' if holder else ''} refreshes "
+            f"{watchlist.path} automatically; nothing done",
+            file=sys.stderr,
+        )
+        return 0
     changes: list[tuple[WatchedCase, ChangeEvent]] = []
 
     async def run() -> RefreshProgress:
@@ -283,8 +299,13 @@ def _refresh(args: argparse.Namespace) -> int:
 
     try:
         progress = asyncio.run(run())
+    except WatchlistError as exc:
+        _fail(exc)
+        return _fail("the answers were not saved")
     except OSError as exc:
         return _fail(exc, 1)
+    finally:
+        lease.release()
     for case, event in changes:
         if not event.first:
             print(describe_change(case, event))
@@ -340,11 +361,16 @@ def _parse_receipts(texts: Sequence[str]) -> list[ReceiptNumber] | None:
     return None if problems else receipts
 
 
-def _save(watchlist: Watchlist) -> int:
+def _save(watchlist: Watchlist, undone: str) -> int:
+    """Save (merging what other processes wrote meanwhile); 0, or the exit status
+    after saying that ``undone`` ("nothing was added") and why."""
     try:
         watchlist.save()
+    except WatchlistError as exc:  # its message may end with a command to copy: own line
+        _fail(exc)
+        return _fail(undone)
     except OSError as exc:
-        return _fail(exc, 1)
+        return _fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
     return 0
 
 
@@ -366,7 +392,7 @@ def _add(args: argparse.Namespace) -> int:
             _fail(f"{receipt} is already on the watchlist ({describe_case(existing)}); skipped")
     if not added:
         return 0
-    if code := _save(watchlist):
+    if code := _save(watchlist, "nothing was added"):
         return code
     for case in added:
         print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -389,7 +415,7 @@ def _remove(args: argparse.Namespace) -> int:
             _fail(exc.args[0])
     if not removed:
         return _fail("nothing was removed")
-    if code := _save(watchlist):
+    if code := _save(watchlist, "nothing was removed"):
         return code
     for case in removed:
         print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -429,7 +455,7 @@ def _import(args: argparse.Namespace) -> int:
     for case in added:
         for warning in case.receipt_number.warnings:
             print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
-    if added and (code := _save(watchlist)):
+    if added and (code := _save(watchlist, "nothing was added")):
         return code
     for case in added:
         print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -488,7 +514,10 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         return _fail(exc)
     from casewatch.tui.app import CaseWatchApp
 
-    CaseWatchApp(settings, watchlist).run()
+    app = CaseWatchApp(settings, watchlist)
+    app.run()
+    if app.save_problem is not None and watchlist.has_unsaved_changes():
+        return _fail(f"the last changes were not saved: {app.save_problem}", 1)
     return 0
 
 

@@ -3,7 +3,12 @@
 A pass sends the receipts through a small pool of workers, so requests are pipelined:
 while one waits for USCIS, the next is already spaced and sent, and N receipts take
 about N/TPS seconds whatever the latency. Answers are recorded in the watchlist, which
-is saved atomically at most every :data:`SAVE_EVERY_S` seconds and at the end.
+is saved (merged with what other processes wrote) at most every :data:`SAVE_EVERY_S`
+seconds and at the end.
+
+Several processes may watch one watchlist; only the one holding its
+:class:`RefresherLease` refreshes automatically, so the work and the alerts are not
+doubled. The others follow the file.
 """
 
 from __future__ import annotations
@@ -11,18 +16,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN, CaseStatus
-from casewatch.files import atomic_write_text
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted, USCISError
 from casewatch.uscis.limits import LedgerError, keeping_reserve
-from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist
+from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, WatchlistError
 
 SAVE_EVERY_S = 5.0
 """Seconds between two saves of the watchlist during a long pass."""
@@ -68,7 +76,9 @@ class Refresher:
     ``on_case`` is called (in the event loop) with each case as soon as its answer or
     error is recorded, ``on_change`` with the case and its :class:`ChangeEvent` when the
     answer changed the case (the first status of a new case included: check
-    ``event.first`` before alerting); ``clock`` gives Unix time in seconds.
+    ``event.first`` before alerting); ``clock`` gives Unix time in seconds; ``save``
+    saves the watchlist (default: :meth:`Watchlist.save_async`, whose errors end the
+    pass; the dashboard gives its own, which reports them and retries).
     """
 
     def __init__(
@@ -79,12 +89,14 @@ class Refresher:
         on_case: Callable[[WatchedCase], None] = lambda case: None,
         on_change: Callable[[WatchedCase, ChangeEvent], None] = lambda case, event: None,
         clock: Callable[[], float] = time.time,
+        save: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.client = client
         self.watchlist = watchlist
         self.on_case = on_case
         self.on_change = on_change
         self._clock = clock
+        self._save_watchlist = save or watchlist.save_async
         self._running = asyncio.Lock()
         self.progress: RefreshProgress | None = None
         self._last_save = 0.0
@@ -107,8 +119,9 @@ class Refresher:
         (``progress.stopped_by``): no further request can succeed. An ``automatic``
         pass also stops with :class:`~casewatch.uscis.limits.QuotaReserved` when
         only :func:`quota_reserve` requests are left today. Raises
-        :class:`RefreshInProgress` if a pass is already running, and :class:`OSError` if
-        the watchlist cannot be saved.
+        :class:`RefreshInProgress` if a pass is already running, and what ``save``
+        raises at the end of the pass (by default :class:`OSError` when the watchlist
+        cannot be written, :class:`WatchlistError` when the file no longer parses).
         """
         if self._running.locked():
             raise RefreshInProgress("a refresh is already running")
@@ -154,10 +167,58 @@ class Refresher:
                 progress.changed += 0 if event.first else 1
                 self.on_change(case, event)
             if self._clock() - self._last_save >= SAVE_EVERY_S:
-                with contextlib.suppress(OSError):  # the save that ends the pass reports it
+                with contextlib.suppress(OSError, WatchlistError):  # the last save reports it
                     await self._save()
 
     async def _save(self) -> None:
         self._last_save = self._clock()
-        text = self.watchlist.to_toml()  # in the loop: the cases do not change under it
-        await asyncio.to_thread(atomic_write_text, self.watchlist.path, text)
+        await self._save_watchlist()
+
+
+class RefresherLease:
+    """The right to refresh the watchlist at ``watchlist_path`` automatically.
+
+    A non-blocking lock on ``<watchlist>.refresher.lock``, holding the holder's process
+    id. The operating system drops it when the holder exits, even by ``kill -9``; the
+    next process that asks takes it over. Manual checks need no lease.
+    """
+
+    def __init__(self, watchlist_path: Path) -> None:
+        self.path = watchlist_path.with_name(watchlist_path.name + ".refresher.lock")
+        self._lock = FileLock(self.path, timeout=0, thread_local=False, on_acquired=_write_pid)
+
+    @property
+    def held(self) -> bool:
+        """True while this process holds the lease."""
+        return self._lock.is_locked
+
+    def try_take(self) -> bool:
+        """Take the lease if no other process holds it; True when this process holds it.
+
+        Never waits. Raises :class:`OSError` when the lock file cannot be created.
+        """
+        if self.held:
+            return True
+        try:
+            self._lock.acquire()
+        except Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lease up (another process takes it on its next try)."""
+        if self.held:
+            self._lock.release()
+
+    def holder(self) -> int | None:
+        """The process id of the holder as it wrote it, or None when unknown."""
+        try:
+            text = self.path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else None
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -1,21 +1,37 @@
 """The TOML watchlist: the cases a user watches and what USCIS last said of each.
 
 One file per environment (see :func:`casewatch.config.default_watchlist_path`). It is
-read with tomllib, written with tomli-w, and replaced atomically, so a crash in the
-middle of a save leaves the previous file whole. It never holds a secret.
+read with tomllib and written with tomli-w. It never holds a secret.
+
+Several casewatch processes may share one file (two dashboards, a cron
+``casewatch refresh``, ``casewatch add``), and a person may edit it by hand. So a save is
+a read-modify-write under a file lock (``<file>.lock``): the file is read again, what
+other processes wrote since this one last read it is merged with this process's own
+changes (:func:`merge_cases`), the previous version is kept as ``<file>.bak``, and the
+result replaces the file atomically (temporary file, fsync, rename): a crash at any
+moment leaves the old file or the new one, whole. A file that does not parse, or that a
+newer casewatch wrote, is never written over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import asyncio
+import glob
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-from casewatch.files import TomlFileError, atomic_write_text, read_toml
+from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
 SCHEMA_VERSION = 1
@@ -99,12 +115,273 @@ def detect_change(
     )
 
 
+def _from_schema_0(document: dict[str, Any]) -> dict[str, Any]:
+    # Schema 0: a file written by hand with no schema key (like the README's example):
+    # the same [[case]] tables as schema 1, which only adds the key.
+    return {**document, "schema": 1}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _from_schema_0}
+"""The migration path: ``MIGRATIONS[n]`` turns a document of schema ``n`` into one of
+schema ``n + 1``. A file is migrated in memory when it is read, and written in
+:data:`SCHEMA_VERSION` at the next save (the original stays in ``<file>.bak``)."""
+
+LOCK_TIMEOUT_S = 30.0
+"""Seconds a save waits for another process's save to finish before giving up."""
+
+
+def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``document`` (the TOML of the watchlist ``path``) brought to :data:`SCHEMA_VERSION`
+    through :data:`MIGRATIONS`. A file without ``schema`` is schema 0.
+
+    Raises :class:`WatchlistError` for a schema that is not a whole number, or one newer
+    than this casewatch knows (the file is then left alone: upgrade casewatch).
+    """
+    version = document.get("schema", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise WatchlistError(
+            f"the watchlist {path}: schema = {version!r} is not a schema version; "
+            f"this casewatch writes schema = {SCHEMA_VERSION}"
+        )
+    if version > SCHEMA_VERSION:
+        raise WatchlistError(
+            f"the watchlist {path} has schema {version}: a newer casewatch wrote it, and this "
+            f"one knows schema {SCHEMA_VERSION} at most. The file is left as it is: upgrade "
+            "casewatch (pip install --upgrade casewatch) to use it"
+        )
+    while version < SCHEMA_VERSION:
+        document = MIGRATIONS[version](document)
+        version += 1
+    return document
+
+
+def _restore_hint(path: Path) -> str:
+    backup = backup_path(path)
+    return (
+        f"; or put back the version before the last save: cp {backup} {path}"
+        if backup.exists()
+        else ""
+    )
+
+
+def backup_path(path: Path) -> Path:
+    """Where the version of the watchlist ``path`` before the last save is kept."""
+    return path.with_name(path.name + ".bak")
+
+
+_CASE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
+_INLINE_CASES_HINT = (
+    ": the cases above are written as case = [ ... ] (as casewatch writes short ones); "
+    "add a case inside those brackets, such as "
+    '{ receipt_number = "EAC9999103403", added_at = 2026-11-29T09:30:00-05:00 },'
+)
+
+
+def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
+    """The cases of watchlist ``text`` (read from ``path``), in file order.
+
+    Raises :class:`WatchlistError`: the file, line and column of a TOML syntax error
+    and how to fix or restore it; the case (and its line) and the field of a bad value;
+    a schema this casewatch cannot read.
+    """
+    try:
+        data = migrate(parse_toml(text, path, "the watchlist"), path)
+    except TomlFileError as exc:
+        hint = _INLINE_CASES_HINT if "namespace ('case',)" in str(exc) else ""
+        raise WatchlistError(f"{exc}{hint}{_restore_hint(path)}") from None
+    cases: dict[str, WatchedCase] = {}
+    try:
+        tables = _tables(data.get("case", []), "case")
+    except TypeError as exc:
+        raise WatchlistError(f"the watchlist {path}: {exc}") from None
+    headers = _header_lines(text)
+    for index, raw in enumerate(tables, start=1):
+        where = f"case {index}" + (
+            f" (line {headers[index - 1]})" if len(headers) == len(tables) else ""
+        )
+        try:
+            case = _case_from_toml(raw)
+        except (ReceiptNumberError, TypeError, ValueError) as exc:
+            raise WatchlistError(f"{where} in the watchlist {path}: {exc}") from None
+        if case.receipt_number.value in cases:
+            raise WatchlistError(
+                f"{where} in the watchlist {path}: {case.receipt_number} is listed "
+                "twice; keep one of its [[case]] tables"
+            )
+        cases[case.receipt_number.value] = case
+    return cases
+
+
+def _header_lines(text: str) -> list[int]:
+    """The line numbers (from 1) of the ``[[case]]`` headers of ``text``."""
+    lines, position, found = [], 0, 1
+    for header in _CASE_HEADER.finditer(text):
+        found += text.count("\n", position, header.start())
+        position = header.start()
+        lines.append(found)
+    return lines
+
+
+def watchlist_text(cases: Mapping[str, WatchedCase]) -> str:
+    """``cases`` as the TOML text of a watchlist file (schema :data:`SCHEMA_VERSION`)."""
+    document = {
+        "schema": SCHEMA_VERSION,
+        "case": [_case_to_toml(case) for case in cases.values()],
+    }
+    return tomli_w.dumps(document)
+
+
+# Merging what two processes wrote
+
+
+def _user_fields_changed(old: WatchedCase, new: WatchedCase) -> bool:
+    # A new label, or the case removed and added again: what a person did.
+    return new.label != old.label or new.added_at != old.added_at
+
+
+def _new_alert(old: WatchedCase | None, case: WatchedCase) -> bool:
+    known = old.events if old is not None else ()
+    return case.unseen and any(not e.first and e not in known for e in case.events)
+
+
+def merge_events(
+    ours: tuple[ChangeEvent, ...], theirs: tuple[ChangeEvent, ...]
+) -> tuple[ChangeEvent, ...]:
+    """The events of both sides, oldest first (by ``seen_at``); the same change seen by
+    two processes (same USCIS date, titles and fields) is kept once, as first seen."""
+    if ours == theirs:
+        return ours
+    kept: dict[tuple[object, ...], ChangeEvent] = {}
+    for event in sorted((*ours, *theirs), key=lambda e: e.seen_at):
+        kept.setdefault((event.changed_at, event.previous_title, event.title, event.fields), event)
+    return tuple(kept.values())
+
+
+def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) -> WatchedCase:
+    """One case changed on both sides since ``old`` (None: both added it).
+
+    The label: the side that changed it (ours when both did; when both added the case,
+    ours unless empty). The last check (status, error, when checked): the side that
+    checked later. Events: those of both (:func:`merge_events`). The unseen mark: the
+    side that changed it, and always set when either side brings a change alert the
+    other has not seen.
+    """
+
+    def pick(name: str) -> Any:
+        mine = getattr(ours, name)
+        if old is None:
+            return mine or getattr(theirs, name)
+        return getattr(theirs, name) if mine == getattr(old, name) else mine
+
+    never = datetime.min.replace(tzinfo=US_EASTERN)
+    checked = ours if (ours.checked_at or never) >= (theirs.checked_at or never) else theirs
+    return replace(
+        checked,
+        label=pick("label"),
+        added_at=min(ours.added_at, theirs.added_at) if old is None else pick("added_at"),
+        events=merge_events(ours.events, theirs.events),
+        unseen=pick("unseen") or _new_alert(old, ours) or _new_alert(old, theirs),
+    )
+
+
+def merge_cases(
+    base: Mapping[str, WatchedCase],
+    ours: Mapping[str, WatchedCase],
+    theirs: Mapping[str, WatchedCase],
+) -> dict[str, WatchedCase]:
+    """A three-way merge of watchlists: ``base`` is the file as this process last read
+    or wrote it, ``ours`` this process's cases now, ``theirs`` the file now.
+
+    A case changed on one side only takes that side's version (cases are immutable, so
+    "unchanged" is checked by identity against ``base``: :func:`_read_file` keeps the
+    objects of ``base`` for the cases the file did not change); changed on both,
+    :func:`merge_case`. A case added on either side is kept. A case removed on one side
+    goes, unless the other side gave it a new label (or removed and added it again)
+    that the removing side had not seen: then nothing of that edit is lost and it
+    stays. New status checks never bring a removed case back. Order: ``ours``, each case
+    only ``theirs`` has placed after the case it follows there.
+    """
+    merged: dict[str, WatchedCase] = {}
+    for key, their in theirs.items():
+        mine, old = ours.get(key), base.get(key)
+        if mine is None:
+            if old is None or _user_fields_changed(old, their):
+                merged[key] = their
+        elif old is None:
+            merged[key] = mine if mine is their else merge_case(None, mine, their)
+        elif their is old:
+            merged[key] = mine
+        elif mine is old:
+            merged[key] = their
+        else:
+            merged[key] = merge_case(old, mine, their)
+    for key, mine in ours.items():
+        if key in theirs:
+            continue
+        old = base.get(key)
+        if old is None or (mine is not old and _user_fields_changed(old, mine)):
+            merged[key] = mine
+    return {key: merged[key] for key in _merged_order(ours, theirs, merged)}
+
+
+def _merged_order(
+    ours: Mapping[str, WatchedCase],
+    theirs: Mapping[str, WatchedCase],
+    merged: Mapping[str, WatchedCase],
+) -> list[str]:
+    following: dict[str | None, list[str]] = {}  # case of ours -> cases only theirs has
+    anchor = None
+    for key in theirs:
+        if key in ours:
+            anchor = key
+        elif key in merged:
+            following.setdefault(anchor, []).append(key)
+    order = list(following.get(None, ()))
+    for key in ours:
+        if key in merged:
+            order.append(key)
+        order.extend(following.get(key, ()))
+    return order
+
+
+# The file as this process last saw it
+
+Stamp = tuple[int, int, int]
+"""A file's (inode, size in bytes, modification time in nanoseconds): a cheap check
+that it may have changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """The watchlist file as this process last read or wrote it: the SHA-256 of its
+    bytes and its :data:`Stamp` (both None when there was no file) and its cases, the
+    base of the next merge. After a read that failed to parse, ``cases`` is empty, so
+    the repaired file is merged as a union: nothing of either side is dropped."""
+
+    digest: bytes | None = None
+    stamp: Stamp | None = None
+    cases: Mapping[str, WatchedCase] = field(default_factory=dict)
+
+
+Changes = dict[str, "WatchedCase | None"]
+"""What a sync changed in memory: receipt number -> the case as it was before (None
+for a case the sync added). A receipt no longer in ``Watchlist.cases`` was removed."""
+
+
 class Watchlist:
-    """The ordered cases of one watchlist file, keyed by receipt number."""
+    """The ordered cases of one watchlist file, keyed by receipt number.
+
+    Change ``cases`` only through the methods (or by assigning a new
+    :class:`WatchedCase`): the merge tells this process's changes by identity.
+    """
 
     def __init__(self, path: Path, cases: dict[str, WatchedCase] | None = None) -> None:
         self.path = path
         self.cases: dict[str, WatchedCase] = cases or {}
+        self.file = FileState()
+        self._file_lock: FileLock | None = None
+        self._thread_lock = threading.Lock()
+        self._sync_lock: asyncio.Lock | None = None
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -142,6 +419,12 @@ class Watchlist:
         items.insert(position, (key, case))
         self.cases.clear()
         self.cases.update(items)
+        return case
+
+    def set_label(self, receipt: ReceiptNumber | str, label: str) -> WatchedCase:
+        """Give the case of ``receipt`` a new label (spaces around it removed)."""
+        case = replace(self.get(receipt), label=label.strip())
+        self.cases[case.receipt_number.value] = case
         return case
 
     def record_status(
@@ -184,47 +467,187 @@ class Watchlist:
         """Read ``path``; a missing file is an empty watchlist.
 
         Raises :class:`WatchlistError` (file, line and column for a TOML syntax error;
-        the case and field for a bad value). The file is never changed by reading.
+        the case and field for a bad value; a newer schema). The file is never changed
+        by reading.
         """
+        watchlist = cls(path)
         try:
-            data = read_toml(path, "the watchlist")
-        except TomlFileError as exc:
-            raise WatchlistError(str(exc)) from None
-        if data is None:
-            return cls(path)
-        cases: dict[str, WatchedCase] = {}
-        try:
-            tables = _tables(data.get("case", []), "case")
-        except TypeError as exc:
-            raise WatchlistError(f"the watchlist {path}: {exc}") from None
-        for index, raw in enumerate(tables, start=1):
-            try:
-                case = _case_from_toml(raw)
-            except (ReceiptNumberError, TypeError, ValueError) as exc:
-                raise WatchlistError(f"case {index} in the watchlist {path}: {exc}") from None
-            if case.receipt_number.value in cases:
-                raise WatchlistError(
-                    f"case {index} in the watchlist {path}: {case.receipt_number} is listed "
-                    "twice; keep one of its [[case]] tables"
-                )
-            cases[case.receipt_number.value] = case
-        return cls(path, cases)
+            state = _read_file(path, FileState())
+        except OSError as exc:
+            raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
+        watchlist.file = state
+        watchlist.cases = dict(state.cases)
+        return watchlist
 
-    def to_toml(self) -> str:
-        """The watchlist as TOML text (schema version :data:`SCHEMA_VERSION`)."""
-        document = {
-            "schema": SCHEMA_VERSION,
-            "case": [_case_to_toml(case) for case in self.cases.values()],
+    # Saving and following the file
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether the cases differ from the file as this process last read or wrote it."""
+        base = self.file.cases
+        return len(base) != len(self.cases) or any(
+            base.get(key) is not case for key, case in self.cases.items()
+        )
+
+    def changed_on_disk(self) -> bool:
+        """Whether the file's :data:`Stamp` differs from when this process last read or
+        wrote it (a cheap ``stat``; call :meth:`reload` to see what changed)."""
+        return _stamp(self.path) != self.file.stamp
+
+    def save(self) -> Changes:
+        """Merge this process's changes into the file and write it (see the module).
+
+        Returns what the merge changed in memory (others' changes taken in). Raises
+        :class:`WatchlistError` when the file on disk does not parse or has a newer
+        schema (it is not written; the cases stay in memory) and :class:`OSError` when
+        it cannot be read, locked or written (disk full, read-only directory); the file
+        on disk is then left as it was.
+        """
+        ours = dict(self.cases)
+        return self._adopt(ours, self._write_merged(self.file, ours))
+
+    async def save_async(self) -> Changes:
+        """:meth:`save` with the file work in a thread, so the event loop goes on; the
+        cases changed meanwhile stay changed, to be saved next time. Saves and reloads
+        of one watchlist run one at a time."""
+        async with self._sync():
+            ours = dict(self.cases)
+            written = await asyncio.to_thread(self._write_merged, self.file, ours)
+            return self._adopt(ours, written)
+
+    async def reload_async(self) -> Changes:
+        """Take in what other processes or a text editor wrote since this process last
+        read or wrote the file, keeping the changes not saved yet (see :func:`merge_cases`).
+
+        Returns what changed in memory. Raises :class:`WatchlistError` for a file that
+        does not parse (the cases in memory stay as they are) and :class:`OSError` for
+        one that cannot be read.
+        """
+        async with self._sync():
+            base = self.file
+            state = await asyncio.to_thread(self._read_or_forget, base)
+            if state.digest == base.digest:
+                self.file = state
+                return {}
+            return self._take(merge_cases(base.cases, self.cases, state.cases), state)
+
+    def _sync(self) -> asyncio.Lock:
+        if self._sync_lock is None:
+            self._sync_lock = asyncio.Lock()
+        return self._sync_lock
+
+    def _read_or_forget(self, base: FileState) -> FileState:
+        # A file that does not parse: forget the base, so that the repaired file (or the
+        # backup put back) is merged as a union and nothing of this process is lost.
+        try:
+            return _read_file(self.path, base)
+        except WatchlistError:
+            self.file = FileState(stamp=_stamp(self.path))
+            raise
+
+    def _write_merged(self, base: FileState, ours: Mapping[str, WatchedCase]) -> FileState:
+        """Under the file lock: read the file, merge ``ours`` into it, keep the previous
+        version as the backup, write the result. Blocking; returns the new state."""
+        if self._file_lock is None:
+            self._file_lock = FileLock(
+                self.path.with_name(self.path.name + ".lock"),
+                timeout=LOCK_TIMEOUT_S,
+                thread_local=False,
+            )
+        try:
+            with self._thread_lock, self._file_lock:
+                current = self._read_or_forget(base)
+                merged = merge_cases(base.cases, ours, current.cases)
+                text = watchlist_text(merged)
+                if current.digest is not None:
+                    _keep_backup(self.path)
+                _remove_leftovers(self.path)
+                atomic_write_text(self.path, text)
+                return FileState(hashlib.sha256(text.encode()).digest(), _stamp(self.path), merged)
+        except Timeout:
+            raise OSError(
+                f"cannot write {self.path}: another casewatch has held its lock "
+                f"{self._file_lock.lock_file} for over {LOCK_TIMEOUT_S:g} seconds"
+            ) from None
+
+    def _adopt(self, ours: Mapping[str, WatchedCase], written: FileState) -> Changes:
+        # The cases changed while the file was written (compared with ``ours``) stay
+        # changed, rebased on what was written.
+        return self._take(merge_cases(ours, self.cases, written.cases), written)
+
+    def _take(self, merged: dict[str, WatchedCase], state: FileState) -> Changes:
+        changes: Changes = {
+            key: case for key, case in self.cases.items() if merged.get(key) is not case
         }
-        return tomli_w.dumps(document)
+        changes.update((key, None) for key in merged if key not in self.cases)
+        self.cases.clear()
+        self.cases.update(merged)
+        self.file = state
+        return changes
 
-    def save(self) -> None:
-        """Write the watchlist atomically (temporary file, fsync, rename).
 
-        Raises :class:`OSError` (disk full, read-only directory); the file on disk is
-        then left as it was.
-        """
-        atomic_write_text(self.path, self.to_toml())
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _read_file(path: Path, base: FileState) -> FileState:
+    """The watchlist file now; ``base``'s cases when its bytes are the same (no parse),
+    and ``base``'s object for each case that did not change.
+
+    Raises :class:`WatchlistError` for a file that does not parse, :class:`OSError` for
+    one that cannot be read.
+    """
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        return FileState()
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    digest = hashlib.sha256(data).digest()
+    if digest == base.digest:
+        return FileState(digest, stamp, base.cases)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WatchlistError(
+            f"the watchlist {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+            f"{_restore_hint(path)}"
+        ) from None
+    known = base.cases
+    cases = {  # the objects of the cases that did not change, so they compare by identity
+        key: old if (old := known.get(key)) is not None and old == case else case
+        for key, case in parse_watchlist(text, path).items()
+    }
+    return FileState(digest, stamp, cases)
+
+
+def _remove_leftovers(path: Path) -> None:
+    # The temporary files of a save killed before its rename. Under the file lock no
+    # other save is writing one.
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _keep_backup(path: Path) -> None:
+    """Make the current file ``<file>.bak``: a hard link, so no data is copied and the
+    file itself is untouched (a copy where the file system has no hard links)."""
+    backup = backup_path(path)
+    spare = path.with_name(f".{backup.name}.tmp")
+    try:
+        spare.unlink(missing_ok=True)
+        try:
+            os.link(path, spare)
+        except OSError:
+            atomic_write_text(spare, path.read_text(encoding="utf-8"))
+        spare.replace(backup)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"cannot keep the previous version as {backup}: {exc.strerror or exc}"
+        ) from None
 
 
 def _drop_empty(table: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,12 +18,12 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
-from casewatch.files import atomic_write_text
+from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
-from casewatch.refresh import Refresher, RefreshInProgress, quota_reserve
+from casewatch.refresh import Refresher, RefresherLease, RefreshInProgress, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.tui.find import matches, sort_key
 from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
@@ -41,7 +39,14 @@ from casewatch.tui.widgets import (
 )
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
-from casewatch.watchlist import ChangeEvent, DuplicateReceipt, WatchedCase, Watchlist
+from casewatch.watchlist import (
+    ChangeEvent,
+    Changes,
+    DuplicateReceipt,
+    WatchedCase,
+    Watchlist,
+    WatchlistError,
+)
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("receipt", "Receipt", 15),
@@ -60,6 +65,17 @@ BUSY_NOTICE_S = 3.0
 
 NARROW_WIDTH = 90
 """Below this many columns the quota gauge drops its bar and keeps its words."""
+
+FOLLOW_EVERY_S = 2.0
+"""Seconds between two looks at the watchlist file for changes made by other processes
+(another dashboard, casewatch add or refresh, a text editor)."""
+
+FOLLOW_SHARE = 0.2
+"""At most this share of the time goes to reading again a file that other processes
+keep changing (10,000 cases take about 1.6 s to read: then every 8 s at most)."""
+
+SAVE_RETRY_S = 30.0
+"""Seconds between two tries to save a watchlist that could not be written."""
 
 
 class CaseWatchApp(App[None]):
@@ -110,6 +126,12 @@ class CaseWatchApp(App[None]):
         self._stage_filter: Stage | None = None
         self._sort_column: str | None = None
         self._last_removed: tuple[int, WatchedCase] | None = None  # for undo, one level
+        self.lease = RefresherLease(watchlist.path)
+        self.save_problem: str | None = None  # why the last save or reload failed
+        self._retry_save_at = 0.0  # time.monotonic() of the next try after a failed save
+        self._follow_at = 0.0  # time.monotonic() before which the file is not read again
+        self._lease_problem: str | None = None  # why the refresher lease cannot be taken
+        self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -160,10 +182,12 @@ class CaseWatchApp(App[None]):
             on_case=self._update_row,
             on_change=self._alert,
             clock=self.clock,
+            save=self._save_watchlist,
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
-        self._start_refresh()
+        self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
+        self._take_lease()
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
@@ -184,6 +208,18 @@ class CaseWatchApp(App[None]):
             )
 
     async def on_unmount(self) -> None:
+        if self._follow_timer is not None:  # no more following (nor taking the lease back)
+            self._follow_timer.stop()
+        if self.watchlist.has_unsaved_changes():  # a save cut short by quitting, or failed
+            try:
+                await self.watchlist.save_async()
+            except WatchlistError as exc:
+                self.save_problem = str(exc)
+            except OSError as exc:
+                self.save_problem = os_error_message(exc)
+            else:
+                self.save_problem = None
+        self.lease.release()
         if self.client is not None:
             await self.client.aclose()
 
@@ -280,6 +316,11 @@ class CaseWatchApp(App[None]):
         if running and progress is not None:
             bar.update(total=max(progress.total, 1), progress=progress.done)
             table.border_subtitle = f"refreshing {progress.done} of {progress.total}"
+        elif not self.lease.held:
+            holder = self.lease.holder()
+            table.border_subtitle = "refreshed by another casewatch" + (
+                f" (pid {holder})" if holder else ""
+            )
         elif self._next_refresh_at is not None:
             due = datetime.fromtimestamp(self._next_refresh_at).astimezone()
             table.border_subtitle = f"next refresh {due:%H:%M}"
@@ -335,6 +376,8 @@ class CaseWatchApp(App[None]):
         return True
 
     def _start_refresh(self, *, automatic: bool = True) -> None:
+        if automatic and not self.lease.held:
+            return  # another process refreshes; this one follows the file
         if self.refresher is None or self._say_if_busy(self.refresher):
             return
         if self._next_refresh is not None:
@@ -349,19 +392,13 @@ class CaseWatchApp(App[None]):
         wait_s: float | None = self._refresh_interval_s
         self._paused_until = None
         try:
+            await self._reload_watchlist()  # what the others checked is not due again
             due = (
                 due_cases(self.watchlist.cases.values(), self._now(), self.settings.refresh_minutes)
                 if automatic
                 else None
             )
             progress = await self.refresher.refresh(due, automatic=automatic)
-        except OSError as exc:
-            self.notify(
-                f"Could not save the watchlist {self.watchlist.path}: {exc}",
-                title="Save failed",
-                severity="error",
-            )
-        else:
             stopped = progress.stopped_by
             if isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
@@ -417,12 +454,107 @@ class CaseWatchApp(App[None]):
         if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
             self._show_in_drawer(receipt)
 
+    # Saving, and following what other processes write
+
     async def _save_watchlist(self) -> None:
-        text = self.watchlist.to_toml()
+        """Save the watchlist, merged with what other processes wrote. A failure is
+        reported once; the cases stay in memory and the save is tried again."""
         try:
-            await asyncio.to_thread(atomic_write_text, self.watchlist.path, text)
+            changes = await self.watchlist.save_async()
+        except WatchlistError as exc:
+            self._report_bad_file(exc)
         except OSError as exc:
-            self.notify(str(exc), title="Save failed", severity="error")
+            self._retry_save_at = time.monotonic() + SAVE_RETRY_S
+            self._report_save_problem(
+                f"{os_error_message(exc)}. Your cases are kept in memory; casewatch tries "
+                f"again every "
+                f"{SAVE_RETRY_S:g} s and at the next change.",
+                "Could not save the watchlist",
+            )
+        else:
+            if self.save_problem is not None:
+                self.save_problem = None
+                self.notify(f"Saved {self.watchlist.path} again.", title="Saved")
+            self._show_changes(changes)
+
+    def _report_bad_file(self, exc: WatchlistError) -> None:
+        self._report_save_problem(
+            f"{exc}\n\ncasewatch keeps your cases in memory and does not save over the "
+            "file; it saves them as soon as the file is valid again.",
+            "The watchlist file is not valid",
+        )
+
+    def _report_save_problem(self, message: str, title: str) -> None:
+        if message != self.save_problem:  # once, not at every retry
+            self.notify(message, title=title, severity="error", timeout=30)
+        self.save_problem = message
+
+    async def _reload_watchlist(self) -> None:
+        """Take in what other processes or a text editor wrote to the watchlist."""
+        if not self.watchlist.changed_on_disk():
+            return
+        try:
+            changes = await self.watchlist.reload_async()
+        except WatchlistError as exc:
+            self._report_bad_file(exc)
+            return
+        except OSError as exc:
+            self._report_save_problem(os_error_message(exc), "Could not read the watchlist")
+            return
+        self._show_changes(changes)
+        if self.save_problem is not None or self.watchlist.has_unsaved_changes():
+            await self._save_watchlist()
+
+    async def _follow_file(self) -> None:
+        """Every :data:`FOLLOW_EVERY_S`: retry a failed save when due, take in the file's
+        changes, and take over the automatic refreshes when their holder has exited."""
+        if self.save_problem is not None and time.monotonic() >= self._retry_save_at:
+            await self._save_watchlist()
+        if time.monotonic() >= self._follow_at:
+            started = time.monotonic()
+            await self._reload_watchlist()
+            spent = time.monotonic() - started
+            self._follow_at = started + spent / FOLLOW_SHARE
+        if not self.lease.held:
+            self._take_lease()
+
+    def _take_lease(self) -> None:
+        try:
+            leader = self.lease.try_take()
+        except OSError as exc:  # tried again every FOLLOW_EVERY_S: said once
+            message = f"Automatic refreshes are off: {os_error_message(exc)}"
+            if message != self._lease_problem:
+                self.notify(message, severity="error", timeout=30)
+            self._lease_problem = message
+            return
+        self._lease_problem = None
+        if leader:
+            self._start_refresh()
+        else:
+            self._show_progress()  # says who refreshes
+
+    def _show_changes(self, changes: Changes) -> None:
+        """Show what a save or a reload brought from other processes: rows updated in
+        place (the table refilled when cases came or went), a toast for each change
+        another casewatch saw (its hooks ran there, not here)."""
+        if not changes:
+            return
+        cases = self.watchlist.cases
+        if any(key not in cases or before is None for key, before in changes.items()):
+            self._fill_table()
+            drawer = self.query_one(HistoryDrawer)
+            if drawer.has_class("-open") and self._selected_receipt() not in cases:
+                self.action_close_drawer()
+        for key, before in changes.items():
+            case = cases.get(key)
+            if case is None:
+                continue
+            self._update_row(case)
+            known = before.events if before is not None else ()
+            for event in case.events:
+                if event not in known and not event.first:
+                    title, body = change_message(case, event)
+                    self.notify(body, title=f"{title} (seen by another casewatch)", timeout=15)
 
     def action_next_changed(self) -> None:
         """Move to the next case with a change not yet viewed, wrapping around."""
@@ -523,9 +655,6 @@ class CaseWatchApp(App[None]):
             progress = await self.refresher.refresh([receipt], automatic=False)
         except RefreshInProgress:
             return  # the next pass checks it
-        except OSError as exc:
-            self.notify(str(exc), title="Save failed", severity="error")
-            return
         finally:
             self._show_progress()
             self._update_gauge()
@@ -542,9 +671,7 @@ class CaseWatchApp(App[None]):
         def done(label: str | None) -> None:
             if label is None or receipt not in self.watchlist.cases:
                 return
-            updated = replace(self.watchlist.get(receipt), label=label)
-            self.watchlist.cases[receipt] = updated
-            self._update_row(updated)
+            self._update_row(self.watchlist.set_label(receipt, label))
             self._save_soon()
 
         self.push_screen(AskScreen(f"Label of {case.receipt_number}", case.label, "Label"), done)

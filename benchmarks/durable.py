@@ -1,0 +1,221 @@
+"""Durability of the watchlist: what a save costs, and what concurrency and kill -9 do.
+
+Prints four sets of figures (issue 6):
+
+1. the time of a save, a save that merges another process's change, a reload and a
+   load, for watchlists of 1,000 and 10,000 checked cases (3 history entries each);
+2. two processes each running 150 ``casewatch add`` at once: the cases kept;
+3. kill -9 at random moments (seeded) of a process saving a growing watchlist, until
+   500 saves have returned: the kills, the files that did not parse, the saved cases
+   missing;
+4. kill -9 during 15 imports of 3,000 receipts, each after the save has begun: the
+   files that did not parse, and how many kept the old file or got the new one.
+
+    python benchmarks/durable.py [--sizes 1000 10000] [--saves 500] [--seed 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+from casewatch.files import atomic_write_text
+from casewatch.receipts import parse_receipt_number
+from casewatch.watchlist import WatchedCase, Watchlist, WatchlistError, watchlist_text
+
+NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
+FIRST = parse_receipt_number("EAC9999103403")
+
+
+def receipt_text(number: int) -> str:
+    return f"LIN{2_100_000_000 + number:010d}"
+
+
+def checked_watchlist(path: Path, size: int) -> Watchlist:
+    """``size`` cases, each with a status, 3 history entries and two change events."""
+    watchlist = Watchlist(path)
+    history = tuple(
+        HistoryEntry(date(2026, 1, 1) + timedelta(days=day), "", f"Step {day} was done.")
+        for day in range(3)
+    )
+    for number in range(size):
+        receipt = parse_receipt_number(receipt_text(number))
+        watchlist.add(receipt, label=f"client {number}", added_at=NOW)
+        status = CaseStatus(receipt.value, "I-130", "Case Was Received", "We received it.")
+        watchlist.record_status(receipt, status, NOW)
+        approved = replace(status, title_en="Case Was Approved", history=history)
+        watchlist.record_status(receipt, approved, NOW + timedelta(days=1))
+    watchlist.save()
+    return watchlist
+
+
+def milliseconds(step: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    step()
+    return (time.perf_counter() - started) * 1000
+
+
+def save_costs(directory: Path, sizes: list[int]) -> None:
+    print("1. save costs (median of 5, milliseconds)")
+    print(f"{'cases':>8} {'save':>6} {'merge save':>11} {'reload':>7} {'load':>6} {'file':>8}")
+    for size in sizes:
+        path = directory / f"w{size}.toml"
+        ours = checked_watchlist(path, size)
+        other = Watchlist.load(path)  # another process
+        times: dict[str, list[float]] = {"save": [], "merge": [], "reload": [], "load": []}
+        for round_ in range(5):
+            # Nobody else wrote since ours last did: no parse.
+            ours.set_label(receipt_text(size // 2), f"here {round_}")
+            times["save"].append(milliseconds(ours.save))
+            # The other process's file is stale: read, parse, merge, write.
+            other.set_label(receipt_text(1), f"there {round_}")
+            times["merge"].append(milliseconds(other.save))
+            # The dashboard following the file takes that in.
+            times["reload"].append(milliseconds(partial(asyncio.run, ours.reload_async())))
+            times["load"].append(milliseconds(partial(Watchlist.load, path)))
+        median = {name: statistics.median(values) for name, values in times.items()}
+        print(
+            f"{size:>8,} {median['save']:>6.0f} {median['merge']:>11.0f} "
+            f"{median['reload']:>7.0f} {median['load']:>6.0f} {path.stat().st_size / 1e6:>6.1f}MB"
+        )
+
+
+ADDER = """
+import sys
+from casewatch.cli import main
+path, start = sys.argv[1], int(sys.argv[2])
+for number in range(start, start + 150):
+    assert main(["add", f"LIN{2_100_000_000 + number:010d}", "--watchlist", path]) == 0
+"""
+
+
+def concurrent_adds(directory: Path) -> None:
+    path = directory / "adds.toml"
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(path), str(start)], stdout=subprocess.DEVNULL
+        )
+        for start in (0, 1000)
+    ]
+    for child in children:
+        child.wait()
+    kept = len(Watchlist.load(path))
+    print(
+        f"2. two processes x 150 casewatch add at once: {kept} of 300 cases kept "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+
+
+SAVER = """
+import sys
+from pathlib import Path
+from casewatch.cases import US_EASTERN
+from casewatch.receipts import parse_receipt_number
+from casewatch.watchlist import Watchlist
+from datetime import datetime
+watchlist = Watchlist.load(Path(sys.argv[1]))
+while True:
+    number = len(watchlist)
+    receipt = parse_receipt_number(f"LIN{2_100_000_000 + number:010d}")
+    watchlist.add(receipt, label="x" * (number % 40), added_at=datetime.now(US_EASTERN))
+    watchlist.save()
+    print(number + 1, flush=True)
+"""
+
+
+def kills_during_saves(directory: Path, saves: int, chance: random.Random) -> None:
+    path = directory / "crash.toml"
+    kills = bad = missing = returned = 0
+    while returned < saves:
+        child = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        for _ in range(chance.randint(1, 40)):
+            child.stdout.readline()
+        time.sleep(chance.uniform(0, 0.02))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        kills += 1
+        lines = child.stdout.read().split()
+        try:
+            cases = list(Watchlist.load(path).cases)
+        except WatchlistError:
+            bad += 1
+            path.unlink()
+            continue
+        saved = int(lines[-1]) if lines else len(cases)  # the last save that returned
+        returned = max(returned, saved)
+        missing += sum(1 for n in range(saved) if receipt_text(n) not in cases)
+    print(
+        f"3. kill -9 during saves: {kills} kills, {returned} saves returned, "
+        f"{bad} files that did not parse, {missing} saved cases missing"
+    )
+
+
+def kills_during_imports(directory: Path, chance: random.Random) -> dict[str, int]:
+    """Kill -9 15 ``casewatch import`` runs of 3,000 receipts into a watchlist of one
+    case, each at a random moment (from ``chance``) of its save. Returns how many files
+    did not parse, kept the old file, got the new one, or hold anything else.
+    (``tests/test_durable.py`` runs it too, and asserts.)"""
+    receipts = directory / "receipts.txt"
+    receipts.write_text("".join(f"{receipt_text(n)}\n" for n in range(3000)))
+    outcomes = {"did not parse": 0, "old file": 0, "new file": 0, "other": 0}
+    for kill in range(15):
+        path = directory / f"import{kill}.toml"
+        atomic_write_text(path, watchlist_text({FIRST.value: WatchedCase(FIRST, NOW)}))
+        child = subprocess.Popen(
+            [sys.executable, "-m", "casewatch", "import", str(receipts), "--watchlist", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        lock = path.with_name(path.name + ".lock")
+        while not lock.exists() and child.poll() is None:  # the save has begun
+            time.sleep(0.001)
+        time.sleep(chance.uniform(0, 0.03))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        try:
+            size = len(Watchlist.load(path))
+        except WatchlistError:
+            outcomes["did not parse"] += 1
+            continue
+        outcomes[{1: "old file", 3001: "new file"}.get(size, "other")] += 1
+    return outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--saves", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    chance = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="casewatch-durable-") as name:
+        directory = Path(name)
+        save_costs(directory, args.sizes)
+        concurrent_adds(directory)
+        kills_during_saves(directory, args.saves, chance)
+        outcomes = kills_during_imports(directory, chance)
+        print(
+            "4. kill -9 during 15 imports of 3,000 receipts: "
+            + ", ".join(f"{count} {name}" for name, count in outcomes.items())
+        )
+
+
+if __name__ == "__main__":
+    main()
