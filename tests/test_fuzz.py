@@ -39,6 +39,7 @@ from casewatch.receipts import (
     normalize_receipt_text,
     parse_receipt_number,
 )
+from casewatch.sandbox import staging_case
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import USCISError, error_from_response, parse_error_body
@@ -73,17 +74,9 @@ json_values = st.recursive(
 )
 """Any JSON value (NaN and infinities included: Python's json writes and reads them)."""
 
-FIELDS = (
-    "receiptNumber",
-    "formType",
-    "submittedDate",
-    "modifiedDate",
-    "current_case_status_text_en",
-    "current_case_status_desc_en",
-    "current_case_status_text_es",
-    "current_case_status_desc_es",
-    "hist_case_status",
-)
+FIELDS = tuple(staging_case("EAC9999103403")["case_status"])
+"""The fields of a case status, as the sandbox sends them."""
+
 html_texts = st.text(alphabet="<>![]/-&#;:=\"' ?abxCDAT", max_size=40) | st.sampled_from(
     ["<![foo bar]>", "<![CDATA[x]]>", "<!--", "&#99999999999;", '<a href="x">y</a>', "<br>"]
 )
