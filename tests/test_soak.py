@@ -5,16 +5,16 @@
 seconds, and the refresher runs pass after pass until the sandbox has counted 5,000
 requests. Nothing may escape as an exception, every case must end with fresh data or
 with the reason of its last failure, the client must earn at most 1% spike arrests, and
-the traced memory must not grow from pass to pass.
+the memory must not grow from pass to pass.
 
 Time is compressed :data:`SPEEDUP` times. The sandbox (in-process, so that the machine's
 load delays the client and the server alike) and the client's token clock run on a
 clock that goes :data:`SPEEDUP` times faster than the wall clock: the sandbox's spike
 arrest of :data:`SANDBOX_TPS` requests per second is 250 a second of wall time, and a
 20-second token lives 2 s. The request spacing runs on the wall clock at 250 requests
-per second; the worker pool is sized for 2 s of latency on the compressed clock, as at
-production's 10 requests per second; stamina's backoff waits, which cannot be
-compressed, are off (its testing mode, with the same number of tries).
+per second; the worker pool is production's (:data:`POOL`); stamina's backoff waits and
+the disk's fsyncs, which cannot be compressed, are left out (stamina's testing mode, with
+the same number of tries; the request ledger in memory, see ``ledger_dir``).
 Nothing here is timed: the figures are printed (``pytest -s``), not asserted.
 
 Memory is counted in allocated blocks (``sys.getallocatedblocks``, every live object

@@ -69,5 +69,4 @@ def setup_logging(path: Path | None = None) -> Path:
     _handler.setLevel(logging.WARNING)
     _handler.setFormatter(logging.Formatter(FORMAT))
     log.addHandler(_handler)
-    log.setLevel(logging.WARNING)
     return path
