@@ -2,10 +2,11 @@
 a watchlist, casewatch answers with a typed, user-facing error, never a crash.
 
 Hypothesis, derandomized (the same examples on every run, so CI is repeatable) and
-without an example database (no files written): receipt numbers as typed; API bodies as
-random JSON and random bytes, given to the parsers and to the client as HTTP responses
-with various status codes, on the case-status and the token URL; watchlist files as
-random bytes and as valid watchlists mutated in their text and in their values.
+without an example database (the examples never depend on earlier runs): receipt
+numbers as typed; API bodies as random JSON and random bytes, given to the parsers and
+to the client as HTTP responses with various status codes, on the case-status and the
+token URL; watchlist files as random bytes and as valid watchlists mutated in their
+text and in their values.
 """
 
 from __future__ import annotations
