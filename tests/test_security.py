@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
 import secrets
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -70,7 +67,7 @@ class RecordingSecrets:
 
 
 @pytest.fixture
-def session_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def session_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The working directory and the temporary directory inside ``tmp_path`` too (the
     user directories already are, by conftest), so every file the session writes is
     under ``tmp_path``."""
@@ -81,11 +78,7 @@ def session_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    yield tmp_path
-    casewatch_log = logging.getLogger("casewatch")
-    for handler in list(casewatch_log.handlers):  # the file handler main() added
-        casewatch_log.removeHandler(handler)
-        handler.close()
+    return tmp_path
 
 
 def write_config(base_url: str, hook: Path) -> Path:
@@ -215,23 +208,3 @@ def test_the_on_change_command_never_goes_through_a_shell() -> None:
     assert "create_subprocess_exec" in source
     for shell in ("create_subprocess_shell", "shell=True", "os.system", "os.popen"):
         assert shell not in source
-
-
-def test_the_log_file_is_created_private_even_with_a_permissive_umask(
-    tmp_path: Path,
-) -> None:
-    from casewatch.logs import setup_logging
-
-    previous = os.umask(0)
-    try:
-        path = setup_logging(tmp_path / "log" / "casewatch.log")
-        logging.getLogger("casewatch.test").warning("something worth keeping")
-    finally:
-        os.umask(previous)
-        casewatch_log = logging.getLogger("casewatch")
-        for handler in list(casewatch_log.handlers):
-            casewatch_log.removeHandler(handler)
-            handler.close()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert "WARNING casewatch.test: something worth keeping" in path.read_text()

@@ -18,6 +18,9 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import platformdirs
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
+
+from casewatch.receipts import ReceiptNumber
 
 LOGGER_NAME = "casewatch"
 
@@ -51,13 +54,29 @@ class PrivateFileHandler(RotatingFileHandler):
         return os.fdopen(descriptor, "a", encoding=self.encoding, errors=self.errors)
 
 
+def log_retry(details: RetryDetails) -> None:
+    """stamina's hook for a try that failed and is tried again: one line in the log,
+    with the receipt number and the error, instead of stamina's own record (which says
+    only ``stamina.retry_scheduled``, on standard error when nothing else logs)."""
+    receipt = next((str(arg) for arg in details.args if isinstance(arg, ReceiptNumber)), "")
+    log.warning(
+        "%s %s: try %d failed, trying again in %.1f s: %s",
+        details.name.rsplit(".", 1)[-1],
+        receipt,
+        details.retry_num,
+        details.wait_for,
+        details.caused_by,
+    )
+
+
 _handler: PrivateFileHandler | None = None
 
 
 def setup_logging(path: Path | None = None) -> Path:
-    """Send casewatch's warnings and errors to ``path`` (default: :func:`default_log_path`)
-    and return it. The file is created when the first record is written. Calling it again
-    replaces the previous file handler (one file at a time)."""
+    """Send casewatch's warnings and errors, and the tries stamina retries
+    (:func:`log_retry`), to ``path`` (default: :func:`default_log_path`) and return it.
+    The file is created when the first record is written. Calling it again replaces the
+    previous file handler (one file at a time)."""
     global _handler
     path = path or default_log_path()
     if _handler is not None:
@@ -69,4 +88,5 @@ def setup_logging(path: Path | None = None) -> Path:
     _handler.setLevel(logging.WARNING)
     _handler.setFormatter(logging.Formatter(FORMAT))
     log.addHandler(_handler)
+    set_on_retry_hooks([log_retry])
     return path
