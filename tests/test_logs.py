@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import stamina
 
 from casewatch.cli import main
 from casewatch.logs import default_log_path, setup_logging
 from casewatch.sandbox import SandboxConfig, running_server
+from casewatch.tui.app import CaseWatchApp
 from casewatch.uscis.client import RETRY_ATTEMPTS
 
 
@@ -48,3 +51,19 @@ def test_retries_and_failed_checks_are_logged_with_their_receipt_and_reason() ->
             "USCIS had a server error: Internal Server Error"
         ) in logged
     assert "check EAC9999103403 failed: USCIS had a server error" in logged
+
+
+async def test_the_dashboard_logs_its_warnings_and_how_many_cases_failed(
+    make_app: Callable[..., CaseWatchApp], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(faults={"500": 1.0}, seed=1)
+    with stamina.set_testing(True, attempts=RETRY_ATTEMPTS):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app.notify("only shown", title="Information")
+            app.notify("kept", title="Something went wrong", severity="error")
+    logged = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert ("WARNING", "refresh: 50 of 50 cases failed") in logged
+    assert ("ERROR", "Something went wrong: kept") in logged
+    assert not any("only shown" in message for _, message in logged)

@@ -397,6 +397,8 @@ class CaseWatchApp(App[None]):
                 severity="error",
             )
         else:
+            if progress.failed:  # each is marked in the table; the log keeps the count
+                log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
             stopped = progress.stopped_by
             if isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
