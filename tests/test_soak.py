@@ -48,8 +48,8 @@ from starlette.applications import Starlette
 from casewatch.cases import US_EASTERN
 from casewatch.config import DEMO_CREDENTIALS
 from casewatch.receipts import parse_receipt_number
-from casewatch.refresh import Refresher
-from casewatch.sandbox import SandboxConfig, create_app
+from casewatch.refresh import Refresher, RefreshProgress
+from casewatch.sandbox import SandboxConfig, create_app, running_server
 from casewatch.uscis.client import RETRY_ATTEMPTS, CaseStatusClient
 from casewatch.uscis.errors import ReceiptNotRecognized, USCISError
 from casewatch.uscis.limits import RateLimiter
@@ -109,9 +109,9 @@ class SoakFigures:
     stats: dict[str, Any]
 
 
-def soak_watchlist(path: Path, added_at: datetime) -> Watchlist:
+def soak_watchlist(path: Path, added_at: datetime, cases: int = CASES) -> Watchlist:
     watchlist = Watchlist(path)
-    for number in range(1, CASES + 1):
+    for number in range(1, cases + 1):
         # A receipt ending in 0000 is one the synthetic sandbox does not know.
         serial = number * 10_000 if number % UNKNOWN_EVERY == 0 else number
         watchlist.add(parse_receipt_number(f"EAC{2612000000 + serial:010d}"), added_at=added_at)
@@ -124,6 +124,28 @@ def error_summaries() -> set[str]:
     for kind in kinds:
         kinds.extend(kind.__subclasses__())
     return {kind.summary for kind in kinds}
+
+
+def ending_reasons(watchlist: Watchlist, started: datetime, *, passes: int = 2) -> Counter[str]:
+    """How the cases of the saved ``watchlist`` ended: the kind of error of their last
+    check (``""`` for fresh data). Asserts that every case was checked since ``started``
+    and ends with fresh data or with a typed reason; after two ``passes`` or more, that
+    only the cases unknown to the sandbox (receipts ending in 0000) never got a status
+    (after one, a case whose every try failed has none yet)."""
+    saved = Watchlist.load(watchlist.path)
+    assert list(saved.cases) == list(watchlist.cases)
+    for case in saved.cases.values():
+        # The watchlist started with no status: any status came from this run.
+        assert case.checked_at is not None and case.checked_at >= started
+        if case.receipt_number.value.endswith("0000"):
+            assert case.status is None and case.last_error
+        else:
+            assert case.status is not None or (passes == 1 and case.last_error)
+            assert case.status is None or case.status.receipt_number == case.receipt_number.value
+            assert not case.last_error.startswith(ReceiptNotRecognized.summary)
+    reasons = Counter(case.last_error.split(":")[0] for case in saved.cases.values())
+    assert set(reasons) - {""} <= error_summaries(), reasons
+    return reasons
 
 
 @pytest.fixture
@@ -204,8 +226,7 @@ def test_the_refresher_survives_5000_requests_with_30_percent_faults(
     stats = figures.stats
     requests = stats["requests"]
     arrest_share = stats["spike_arrests"] / requests
-    saved = Watchlist.load(watchlist.path)
-    reasons = Counter(case.last_error.split(":")[0] for case in saved.cases.values())
+    reasons = ending_reasons(watchlist, started, passes=len(figures.memory_by_pass))
     print(
         f"\nsoak: {requests} requests in {figures.wall_s:.1f} s, {len(figures.memory_by_pass)} "
         f"passes of {CASES} cases; by status {dict(sorted(stats['by_status'].items()))}; faults "
@@ -218,15 +239,45 @@ def test_the_refresher_survives_5000_requests_with_30_percent_faults(
     assert arrest_share <= MAX_SPIKE_ARREST_SHARE
     assert stats["tokens_issued"] >= 10
     assert figures.memory_by_pass[-1] - figures.memory_by_pass[1] <= MEMORY_GROWTH_LIMIT
-    assert list(saved.cases) == list(watchlist.cases)
-    for case in saved.cases.values():
-        # The watchlist started with no status: any status came from this run.
-        assert case.checked_at is not None and case.checked_at >= started
-        if case.receipt_number.value.endswith("0000"):  # unknown to the sandbox
-            assert case.status is None and case.last_error
-        else:
-            assert case.status is not None
-            assert case.status.receipt_number == case.receipt_number.value
-            assert not case.last_error.startswith(ReceiptNotRecognized.summary)
-    assert set(reasons) - {""} <= error_summaries(), reasons
     assert reasons[ReceiptNotRecognized.summary] >= 1
+
+
+def test_client_timeouts_and_dropped_connections_over_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What the in-process soak cannot show: the client's own timeout (the sandbox holds
+    # the answer until the client gives up) and connections reset by the server, with
+    # httpx's connection pool on real sockets. No spike arrest here: only the faults.
+    monkeypatch.setattr("casewatch.uscis.client.TIMEOUT_S", 0.3)
+    caplog.set_level(logging.ERROR, logger="stamina")
+    caplog.set_level(logging.ERROR, logger="casewatch")
+    config = SandboxConfig(
+        tps=1_000_000.0,
+        latency_ms=(1.0, 3.0),
+        synthetic=True,
+        faults={"timeout": 0.1, "reset": 0.1, "500": 0.1},
+        fault_timeout_s=30.0,
+        seed=7,
+    )
+    started = datetime.now(US_EASTERN)
+    watchlist = soak_watchlist(tmp_path / "watchlist.toml", started, cases=200)
+
+    async def one_pass(base_url: str) -> tuple[RefreshProgress, dict[str, Any]]:
+        limiter = RateLimiter(tmp_path / "limits.json", tps=CLIENT_TPS, daily_quota=1_000_000)
+        async with (
+            httpx.AsyncClient(base_url=base_url) as control,
+            CaseStatusClient(
+                host_url=base_url, credentials=DEMO_CREDENTIALS, limiter=limiter
+            ) as client,
+        ):
+            progress = await Refresher(client, watchlist).refresh()
+            return progress, (await control.get("/__sandbox/stats")).json()
+
+    with running_server(config) as base_url, stamina.set_testing(True, attempts=RETRY_ATTEMPTS):
+        progress, stats = asyncio.run(one_pass(base_url))
+
+    print(f"\nloopback: {stats['requests']} requests, faults {stats['faults']}")
+    assert progress.stopped_by is None
+    assert progress.done == progress.total == 200
+    assert stats["faults"]["timeout"] >= 10 and stats["faults"]["reset"] >= 10
+    ending_reasons(watchlist, started, passes=1)
