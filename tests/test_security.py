@@ -183,6 +183,7 @@ def test_a_whole_session_never_shows_or_writes_the_secret(
         "change alert for EAC9999103403 failed: the on_change command",
         "Refresh stopped: USCIS refused the credentials",
         "the dashboard crashed",
+        "RuntimeError: forced crash, the secret has",  # the traceback, without locals
         "casewatch config failed unexpectedly",
     ):
         assert expected in logged

@@ -1,12 +1,12 @@
 """casewatch's log file: the errors and warnings worth keeping after the screen is gone.
 
-Failed checks, refreshes that stopped, change alerts that failed, files that could not be
-saved and unexpected errors (with their traceback, never the values of local variables)
-go to ``casewatch.log`` in the user log directory (``~/.local/state/casewatch/log`` on
-Linux, by platformdirs). The file is private (mode 0600) from the moment it exists, and
-what is logged never holds a secret: messages are the ones shown to the user, in which
-the client secret and the access token never appear. It rotates at
-:data:`MAX_BYTES`, keeping :data:`BACKUPS` old files.
+Tries that failed and are tried again, failed checks, refreshes that stopped, change
+alerts that failed, files that could not be saved and unexpected errors (with their
+traceback, never the values of local variables) go to ``casewatch.log`` in the user log
+directory (``~/.local/state/casewatch/log`` on Linux, by platformdirs). The file is
+private (mode 0600) from the moment it exists, and what is logged never holds a secret:
+messages are the ones shown to the user, in which the client secret and the access token
+never appear. It rotates at :data:`MAX_BYTES`, keeping :data:`BACKUPS` old files.
 """
 
 from __future__ import annotations
