@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,17 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("CASEWATCH_ENV", "CASEWATCH_CLIENT_ID", "CASEWATCH_CLIENT_SECRET", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_log_file_left() -> Iterator[None]:
+    """The log file handler a test's ``main()`` adds (casewatch.logs) goes with the test,
+    so later tests never write to its directory."""
+    yield
+    casewatch_log = logging.getLogger("casewatch")
+    for handler in list(casewatch_log.handlers):
+        casewatch_log.removeHandler(handler)
+        handler.close()
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from casewatch.sandbox import (
     running_server,
 )
 from casewatch.sandbox.app import INVALID_TOKEN, MALFORMED_RECEIPT, UNKNOWN_RECEIPT
-from casewatch.uscis.auth import Credentials, Secret
+from casewatch.uscis.auth import MAX_TRIES, Credentials, Secret
 from casewatch.uscis.client import RETRY_ATTEMPTS, CaseStatusClient
 from casewatch.uscis.errors import (
     AuthenticationError,
@@ -352,8 +352,9 @@ async def test_sandbox_restart_forgets_tokens_concurrent_requests_share_one_new_
 async def test_a_second_401_with_a_fresh_token_is_an_error_without_a_retry_storm(
     tmp_path: Path, no_backoff: None
 ) -> None:
-    # Every clock read jumps 10 s and tokens live 1 s: each token is dead on arrival.
-    config = sandbox_config(token_lifetime_s=1, clock=SteppingClock(10.0))
+    # Every read of the sandbox's clock jumps 2,000 s and tokens live 1,800 s: each
+    # token is dead on arrival, while the client's clock says it is fresh.
+    config = sandbox_config(token_lifetime_s=1800, clock=SteppingClock(2000.0))
     app = create_app(config)
     transport = httpx.ASGITransport(app=app)
     async with make_client(IN_PROCESS_URL, tmp_path, transport=transport) as client:
@@ -365,6 +366,42 @@ async def test_a_second_401_with_a_fresh_token_is_an_error_without_a_retry_storm
     assert INVALID_TOKEN in caught.value.message
     assert stats["tokens_issued"] == 2  # the first token, and one renewal after the 401
     assert stats["by_status"] == {"401": 2}  # AuthenticationError is not retried
+
+
+@pytest.mark.parametrize("aged", [2, 10])
+async def test_a_token_that_aged_in_the_send_queue_is_renewed_without_counting_a_refusal(
+    tmp_path: Path, aged: int
+) -> None:
+    # Tokens live 20 s. The client and the sandbox share a clock; ``aged`` times, the
+    # request waits 30 s between getting its token and reaching the sandbox (a long send
+    # queue on a busy machine), so its token has expired when it arrives. Each such 401
+    # gets a new token, up to MAX_TRIES tries.
+    clock = SkewedClock()
+    app = create_app(sandbox_config(token_lifetime_s=20, clock=clock))
+    transport = httpx.ASGITransport(app=app)
+    queue_waits = [30.0] * aged
+
+    async def wait_in_the_queue(request: httpx.Request) -> None:
+        if request.url.path.startswith("/case-status/") and queue_waits:
+            clock.offset += queue_waits.pop()
+
+    async with make_client(IN_PROCESS_URL, tmp_path, transport=transport, clock=clock) as client:
+        client._http.event_hooks["request"].append(wait_in_the_queue)
+        try:
+            answer: CaseStatus | AuthenticationError = await client.get_case_status(
+                receipt("EAC9999103403")
+            )
+        except AuthenticationError as exc:
+            answer = exc
+        stats = await sandbox_stats(IN_PROCESS_URL, transport)
+
+    if aged < MAX_TRIES:
+        assert isinstance(answer, CaseStatus)
+        assert stats["by_status"] == {"401": aged, "200": 1}
+    else:
+        assert isinstance(answer, AuthenticationError)
+        assert stats["by_status"] == {"401": MAX_TRIES}
+    assert stats["tokens_issued"] == min(aged + 1, MAX_TRIES)
 
 
 # 4. Wrong credentials ------------------------------------------------------------------

@@ -224,8 +224,13 @@ def strip_html(text: str) -> str:
     if "<" not in text and "&" not in text:
         return text.strip()
     extractor = _TextExtractor()
-    extractor.feed(text)
-    extractor.close()
+    try:
+        extractor.feed(text)
+        extractor.close()
+    except AssertionError:  # html.parser on a marked section it does not know: "<![x]>"
+        extractor = _TextExtractor()
+        extractor.feed(text.replace("<!", "&lt;!"))  # declarations read as text
+        extractor.close()
     lines = ("".join(extractor.parts)).split("\n")
     return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in lines).strip()
 

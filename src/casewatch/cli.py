@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from casewatch import __version__, listing
 from casewatch.argtypes import positive_float, whole
-from casewatch.cases import US_EASTERN
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.check import (
     EXIT_USAGE,
     Result,
@@ -32,6 +33,7 @@ from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
+from casewatch.logs import setup_logging
 from casewatch.readiness import readiness_report
 from casewatch.receipts import (
     EXPECTED_FORMAT,
@@ -48,6 +50,8 @@ from casewatch.watchlist import (
     Watchlist,
     WatchlistError,
 )
+
+log = logging.getLogger(__name__)
 
 
 def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -> Watchlist:
@@ -257,6 +261,9 @@ def _check(args: argparse.Namespace) -> int:
         results = asyncio.run(run())
     except LedgerError as exc:
         return _fail(exc, 1)
+    for receipt, result in zip(receipts, results, strict=True):
+        if not isinstance(result, CaseStatus):
+            log.warning("check %s failed: %s", receipt, result)
     formatter = format_json_lines if args.json else format_table
     print(formatter(receipts, results))
     return exit_code(results)
@@ -294,6 +301,7 @@ def _refresh(args: argparse.Namespace) -> int:
                 for problem in await announce_change(
                     settings.on_change, settings.notify_urls, case, event
                 ):
+                    log.warning("change alert for %s failed: %s", case.receipt_number, problem)
                     _fail(problem)
         return progress
 
@@ -303,6 +311,7 @@ def _refresh(args: argparse.Namespace) -> int:
         _fail(exc)
         return _fail("the answers were not saved")
     except OSError as exc:
+        log.error("refresh could not save: %s", exc)
         return _fail(exc, 1)
     finally:
         lease.release()
@@ -314,8 +323,11 @@ def _refresh(args: argparse.Namespace) -> int:
         f"{progress.failed} failed",
         file=sys.stderr,
     )
+    if progress.failed:
+        log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
     if progress.stopped_by is None:
         return 0
+    log.error("refresh stopped: %s", progress.stopped_by)
     _fail(progress.stopped_by)
     return 1 if isinstance(progress.stopped_by, LedgerError) else exit_code([progress.stopped_by])
 
@@ -523,11 +535,14 @@ def _run_dashboard(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``casewatch`` with ``argv`` (default: the process's arguments); returns the
-    exit status."""
+    exit status. Warnings and errors worth keeping go to the log file
+    (:func:`casewatch.logs.setup_logging`); an unexpected error is reported in one line
+    (its type, never its local values), exit status 1, with its traceback in the log."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     if arguments[:1] == ["sandbox"]:
         return _serve_sandbox(arguments[1:])
     args = build_parser().parse_args(arguments)
+    log_path = setup_logging()
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
         "check": _check,
         "refresh": _refresh,
@@ -539,4 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }
-    return commands.get(args.command, _run_dashboard)(args)
+    try:
+        return commands.get(args.command, _run_dashboard)(args)
+    except Exception as exc:  # a bug: say so in one line; the traceback goes to the log
+        log.exception("casewatch %s failed unexpectedly", args.command or "dashboard")
+        return _fail(f"unexpected error ({type(exc).__name__}); the details are in {log_path}", 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,9 +43,15 @@ def event_to_json(case: WatchedCase, event: ChangeEvent) -> dict[str, Any]:
     }
 
 
+SECRET_VARIABLES = ("CASEWATCH_CLIENT_SECRET",)
+"""Variables of casewatch's environment that the ``on_change`` command does not inherit."""
+
+
 async def run_on_change(command: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
     """Run ``command`` (program and arguments, no shell) with the event as one line of
-    JSON on stdin.
+    JSON on stdin, in casewatch's environment without :data:`SECRET_VARIABLES` (what the
+    command prints on failure is shown and logged: it must not be able to show the
+    client secret).
 
     Raises :class:`HookError` naming the program when it cannot start, exits with a
     status other than 0 (with the end of its error output), or runs longer than
@@ -54,6 +61,7 @@ async def run_on_change(command: Sequence[str], case: WatchedCase, event: Change
     try:
         process = await asyncio.create_subprocess_exec(
             *command,
+            env={name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES},
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,

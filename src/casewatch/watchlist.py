@@ -717,7 +717,10 @@ def _eastern(value: object, name: str) -> datetime | None:
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a date and time, got {value!r}")
     aware = value if value.tzinfo is not None else value.replace(tzinfo=US_EASTERN)
-    return aware.astimezone(US_EASTERN)
+    try:
+        return aware.astimezone(US_EASTERN)
+    except OverflowError:  # year 1 or 9999 with an offset: outside what Python can date
+        raise ValueError(f"{name} {value.isoformat()} is out of range") from None
 
 
 def _tables(value: object, name: str) -> list[dict[str, Any]]:

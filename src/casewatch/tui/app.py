@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import rich
+from rich.segment import Segments
 from rich.text import Text
+from rich.traceback import Traceback
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
@@ -76,6 +81,8 @@ keep changing (10,000 cases take about 1.6 s to read: then every 8 s at most).""
 
 SAVE_RETRY_S = 30.0
 """Seconds between two tries to save a watchlist that could not be written."""
+
+log = logging.getLogger(__name__)
 
 
 class CaseWatchApp(App[None]):
@@ -188,6 +195,34 @@ class CaseWatchApp(App[None]):
         self.set_interval(1.0, self._update_gauge)
         self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
         self._take_lease()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a toast; warnings and errors also go to the log file."""
+        if severity != "information":
+            level = logging.ERROR if severity == "error" else logging.WARNING
+            log.log(level, "%s", f"{title}: {message}" if title else message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _fatal_error(self) -> None:
+        # Textual prints a crash's traceback with the values of each frame's local
+        # variables, where a client secret or an access token may be held as plain text
+        # (httpx's and h11's frames while the token request is sent): print it without
+        # them, and log it.
+        log.exception("the dashboard crashed")
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
@@ -399,6 +434,8 @@ class CaseWatchApp(App[None]):
                 else None
             )
             progress = await self.refresher.refresh(due, automatic=automatic)
+            if progress.failed:  # each is marked in the table; the log keeps the count
+                log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
             stopped = progress.stopped_by
             if isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first

@@ -29,6 +29,11 @@ from casewatch.uscis.errors import (
 RENEW_BEFORE_S = 60.0
 """Seconds before expiry at which a token is renewed (a tenth of its life if shorter)."""
 
+MAX_TRIES = 4
+"""Tries of one request at most: the first, one retry with a new token after a 401, and
+retries after a 401 for a token that had aged in the send queue (see
+:class:`ClientCredentialsAuth`)."""
+
 
 class Secret:
     """A string that never shows itself in a repr, a str, a log or a traceback."""
@@ -73,7 +78,11 @@ class ClientCredentialsAuth(httpx.Auth):
     and reusing it until shortly before it expires.
 
     However many requests need a token at once, one token request is made. A 401 gets
-    one retry with a new token; a second 401 gives the 401 back. A token request refused
+    one retry with a new token; a second 401 gives the 401 back. A 401 that comes back
+    when its token was already due for renewal does not count as one: the token was
+    attached before the request waited for its send slot, and it may have expired in
+    the queue (tokens of 20 seconds, a busy machine); that request is tried again with
+    a new token, up to :data:`MAX_TRIES` tries in all. A token request refused
     with a 4xx raises :class:`AuthenticationError`, and so does every later request
     without asking again (no retry storm): the credentials must be fixed. A 429 or 5xx
     of the token URL raises the typed error of :func:`error_from_response`.
@@ -131,7 +140,8 @@ class ClientCredentialsAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         refused: _Token | None = None
-        for _ in range(2):  # the request, and one retry with a new token after a 401
+        refusals = 0  # 401s for a token that was not due for renewal yet
+        for _ in range(MAX_TRIES):
             async with self._lock:
                 if self._refused is not None:  # a fresh copy: no traceback piles up
                     known = self._refused
@@ -146,6 +156,10 @@ class ClientCredentialsAuth(httpx.Auth):
             response = yield request
             if response.status_code != 401:
                 return
+            if self._clock() < token.renew_at:
+                refusals += 1
+                if refusals == 2:
+                    return
             refused = token
 
     def sync_auth_flow(self, request: httpx.Request) -> None:  # type: ignore[override]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import struct
 import time
@@ -151,7 +152,10 @@ class RateLimiter:
             state_path.with_name(state_path.name + ".lock"), timeout=10, poll_interval=LOCK_POLL_S
         )
         self._send_path = state_path.with_name(state_path.name + ".send")
-        self._recent: deque[float] = deque()
+        # Sends of the last RATE_WINDOW_S seconds, for current_rate(): spaced 1/tps apart,
+        # no more than this fit in the window, so older ones fall off even when nobody
+        # asks for the rate (casewatch refresh, check).
+        self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
         self._slow_until = 0.0
 
     @property
