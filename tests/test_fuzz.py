@@ -45,7 +45,7 @@ from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import USCISError, error_from_response, parse_error_body
 from casewatch.uscis.limits import RateLimiter
-from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist import Watchlist, WatchlistError, watchlist_text
 
 FUZZ = settings(
     derandomize=True,
@@ -289,7 +289,7 @@ def valid_watchlist_text() -> str:
     other = parse_receipt_number("IOE0123456789")
     watchlist.add(other, added_at=NOW)
     watchlist.record_error(other, "USCIS is unavailable", NOW)
-    return watchlist.to_toml()
+    return watchlist_text(watchlist.cases)
 
 
 VALID = valid_watchlist_text()
@@ -340,7 +340,7 @@ def load(tmp_path: Path, content: bytes) -> None:
     except WatchlistError as exc:
         assert str(path) in str(exc) or "case" in str(exc)
         return
-    watchlist.to_toml()  # what a save would write
+    watchlist_text(watchlist.cases)  # what a save would write
 
 
 @FUZZ_IO
