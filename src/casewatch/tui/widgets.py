@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets.data_table import RowKey
 
 from casewatch.cases import US_EASTERN, Stage, strip_html
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
@@ -33,9 +36,10 @@ STAGE_SYMBOLS: dict[Stage, str] = {
 """A symbol per stage, so stages stay distinguishable without colour."""
 
 
-def stage_text(stage: Stage, colours: dict[Stage, str]) -> Text:
-    """The stage as a coloured ``symbol name`` cell."""
-    return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=colours.get(stage, ""))
+def stage_text(stage: Stage, styles: dict[Stage, Style]) -> Text:
+    """The stage as a ``symbol name`` cell in the theme's style of the stage: the symbol
+    and the word keep stages apart without colour (``NO_COLOR``)."""
+    return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=styles.get(stage, ""))
 
 
 def format_date(moment: datetime | None) -> str:
@@ -69,9 +73,67 @@ def format_duration(seconds: float) -> str:
 
 
 class CaseTable(DataTable[str | Text]):
-    """The live case table; ``enter`` (shown in the footer) opens the history drawer."""
+    """The live case table; ``enter`` (shown in the footer) opens the history drawer.
+    Moves with the arrows, ``PgUp``/``PgDn`` and vim's ``j``/``k``/``g``/``G``."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "History", id="history")]
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "History",
+            id="history",
+            tooltip="Open or close the history drawer of the selected case",
+        ),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="cursor_down",
+            tooltip="Move to the next case",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="cursor_up",
+            tooltip="Move to the previous case",
+        ),
+        Binding(
+            "home,g",
+            "scroll_top",
+            "First case",
+            show=False,
+            id="first_case",
+            tooltip="Move to the first case",
+        ),
+        Binding(
+            "end,G",
+            "scroll_bottom",
+            "Last case",
+            show=False,
+            id="last_case",
+            tooltip="Move to the last case",
+        ),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="page_up", tooltip="Move one screen up"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="page_down",
+            tooltip="Move one screen down",
+        ),
+    ]
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every cell of every new row to size auto-width columns and
+        # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
+        # fixed width and every row one line, so only the virtual size is recomputed.
+        super()._update_dimensions(())
 
 
 class QuotaGauge(Horizontal):
@@ -133,7 +195,7 @@ class HistoryDrawer(VerticalScroll):
         yield Static(id="drawer-body")
 
     def show(
-        self, case: WatchedCase, colours: dict[Stage, str], now: datetime, spanish: bool = False
+        self, case: WatchedCase, styles: dict[Stage, Style], now: datetime, spanish: bool = False
     ) -> None:
         """Paint ``case``; ``now`` is the current time (for the "checked" line);
         ``spanish`` shows USCIS's Spanish texts where it sent them."""
@@ -156,7 +218,7 @@ class HistoryDrawer(VerticalScroll):
             )
             summary = Text()
             summary.append(title + "\n", style="bold")
-            summary.append_text(stage_text(status.stage, colours))
+            summary.append_text(stage_text(status.stage, styles))
             summary.append(
                 f"\nFiled {format_date(status.submitted)} "
                 f"({format_days(status.submitted, now)} ago) · "
