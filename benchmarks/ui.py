@@ -1,0 +1,234 @@
+"""The dashboard with 50 and with 10,000 cases: paint time, memory, key-to-screen delay.
+
+Each figure comes from its own child process (so peak memory is one run's):
+
+1. start to painted table: from reading the watchlist file to the first screen update
+   that shows the table's rows and count (the app's own compositor update), for 50 and
+   for 10,000 cases, and their ratio; the time to read the file is also given;
+2. peak resident memory of the 10,000-case run (``resource.getrusage``), once every row
+   is in the table;
+3. key to screen while results stream in: the real refresher asks the in-process
+   sandbox (synthetic cases, 10 requests per second, 150-400 ms latency) about every
+   case, so about 10 rows are updated a second; meanwhile ``j`` and ``k`` are pressed
+   every 100 ms, and each delay runs from the key press to the first screen update
+   that shows the moved cursor.
+
+Targets (issue 5): ratio at most 1.5, memory at most 200 MB, key-to-screen p99 at most
+50 ms. Headless, 120x40 cells.
+
+    python benchmarks/ui.py [--cases 10000] [--seconds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+from casewatch.cases import US_EASTERN, parse_case_status  # noqa: E402
+from casewatch.config import Settings, fast_demo_settings  # noqa: E402
+from casewatch.receipts import parse_receipt_number  # noqa: E402
+from casewatch.sandbox import SandboxConfig  # noqa: E402
+from casewatch.sandbox.data import synthetic_case  # noqa: E402
+from casewatch.watchlist import Watchlist  # noqa: E402
+
+SIZE = (120, 40)
+TARGET_RATIO = 1.5
+TARGET_RSS_MB = 200.0
+TARGET_P99_MS = 50.0
+
+
+def demo_settings(directory: Path) -> Settings:
+    """The demo environment at USCIS's 10 requests per second, on a synthetic sandbox."""
+    sandbox = SandboxConfig(latency_ms=(150.0, 400.0), tps=10.0, synthetic=True, seed=5)
+    settings = fast_demo_settings(directory, sandbox)
+    return replace(settings, environment=replace(settings.environment, tps=10.0))
+
+
+def write_watchlist(settings: Settings, count: int, checked_days_ago: float) -> None:
+    """A watchlist of ``count`` synthetic cases with their statuses, last checked
+    ``checked_days_ago`` days ago (not due for a while when 0, all due when 3)."""
+    now = datetime.now(US_EASTERN)
+    checked = now - timedelta(days=checked_days_ago)
+    watchlist = Watchlist(settings.watchlist_path)
+    for number in range(1, count + 1):
+        # Ends in 01 to 07, never in 0000 (which the synthetic sandbox does not know).
+        receipt = parse_receipt_number(f"EAC26{number:06d}{number % 7 + 1:02d}")
+        watchlist.add(receipt, label=f"client {number}", added_at=now)
+        watchlist.record_status(receipt, parse_case_status(synthetic_case(receipt.value)), checked)
+    watchlist.save()
+
+
+class ScreenUpdates:
+    """Records each screen update the app sends (time, cursor row of the case table)."""
+
+    def __init__(self, app: Any) -> None:
+        self.times: list[tuple[float, int]] = []
+        display = app._display
+        table = app.query_one("CaseTable")
+
+        def record(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.times.append((time.perf_counter(), table.cursor_row))
+
+        app._display = record
+
+    def first_after(self, moment: float, row: int) -> float | None:
+        """When the first update after ``moment`` showing the cursor on ``row`` was sent."""
+        return next((t for t, shown in self.times if t >= moment and shown == row), None)
+
+
+async def measure_paint(count: int) -> dict[str, float]:
+    from casewatch.tui.app import CaseWatchApp
+
+    with tempfile.TemporaryDirectory() as directory:
+        settings = demo_settings(Path(directory))
+        write_watchlist(settings, count, checked_days_ago=0)
+        start = time.perf_counter()
+        watchlist = Watchlist.load(settings.watchlist_path)
+        loaded = time.perf_counter()
+        app = CaseWatchApp(settings, watchlist)
+        painted: list[float] = []
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None and not painted and app.query("CaseTable"):
+                table = app.query_one("CaseTable")
+                if table.row_count and str(count) in str(table.border_title):
+                    painted.append(time.perf_counter())
+
+        app._display = record  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            while not painted:
+                await pilot.pause(0.01)
+            while app._pending:  # the rest of the rows, in batches
+                await pilot.pause(0.05)
+            rows = app.query_one("CaseTable").row_count
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "cases": count,
+        "rows": rows,
+        "load_s": loaded - start,
+        "paint_s": painted[0] - loaded,
+        "total_s": painted[0] - start,
+        "rss_mb": rss_mb,
+    }
+
+
+async def measure_keys(count: int, seconds: float) -> dict[str, float]:
+    from casewatch.tui.app import CaseWatchApp
+
+    with tempfile.TemporaryDirectory() as directory:
+        settings = demo_settings(Path(directory))
+        write_watchlist(settings, count, checked_days_ago=3)  # every case is due
+        app = CaseWatchApp(settings, Watchlist.load(settings.watchlist_path))
+        updates = 0
+        update_row = app._update_row
+
+        def counted(case: Any) -> None:
+            nonlocal updates
+            updates += 1
+            update_row(case)
+
+        app._update_row = counted  # type: ignore[method-assign]
+        delays: list[float] = []
+        async with app.run_test(size=SIZE) as pilot:
+            while app._pending:
+                await pilot.pause(0.05)
+            screen = ScreenUpdates(app)
+            table = app.query_one("CaseTable")
+            begin = time.perf_counter()
+            updates = 0
+            presses = 0
+            while time.perf_counter() - begin < seconds:
+                if app.refresher is not None and not app.refresher.running:
+                    app.action_refresh()  # 50 cases take 5 s: keep results streaming
+                key, row = ("j", table.cursor_row + 1) if presses % 2 == 0 else ("k", 0)
+                pressed = time.perf_counter()
+                await pilot.press(key)
+                presses += 1
+                shown = None
+                while shown is None and time.perf_counter() - pressed < 5:
+                    await pilot.pause(0.005)
+                    shown = screen.first_after(pressed, row)
+                delays.append((shown or time.perf_counter()) - pressed)
+                await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - pressed)))
+            elapsed = time.perf_counter() - begin
+    delays.sort()
+    return {
+        "cases": count,
+        "presses": len(delays),
+        "updates_per_s": updates / elapsed,
+        "p50_ms": statistics.median(delays) * 1000,
+        "p99_ms": delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))] * 1000,
+        "max_ms": delays[-1] * 1000,
+        "worst_ms": [round(d * 1000, 1) for d in delays[-5:]],
+    }
+
+
+def child(kind: str, count: int, seconds: float) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; returns its figures."""
+    command = [sys.executable, __file__, "--child", kind, "--cases", str(count)]
+    command += ["--seconds", str(seconds)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--cases", type=int, default=10_000, help="the large watchlist")
+    parser.add_argument("--seconds", type=float, default=12.0, help="key test duration")
+    parser.add_argument("--child", choices=("paint", "keys"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "paint":
+        print(json.dumps(asyncio.run(measure_paint(args.cases))))
+        return
+    if args.child == "keys":
+        print(json.dumps(asyncio.run(measure_keys(args.cases, args.seconds))))
+        return
+    small, large = (child("paint", n, args.seconds) for n in (50, args.cases))
+    print("start to painted table (120x40, headless):")
+    for run in (small, large):
+        print(
+            f"  {run['cases']:>6,} cases: {run['paint_s'] * 1000:7.0f} ms "
+            f"(+ {run['load_s'] * 1000:.0f} ms reading the watchlist file: "
+            f"{run['total_s'] * 1000:.0f} ms), {run['rows']:,} rows, "
+            f"peak RSS {run['rss_mb']:.0f} MB"
+        )
+    ratio = large["paint_s"] / small["paint_s"]
+    total_ratio = large["total_s"] / small["total_s"]
+    print(
+        f"  ratio {ratio:.2f} (target <= {TARGET_RATIO}); "
+        f"with the file read {total_ratio:.2f}"
+    )
+    print(f"  peak RSS with {large['cases']:,} cases: {large['rss_mb']:.0f} MB "
+          f"(target <= {TARGET_RSS_MB:.0f} MB)")
+    print(f"key to screen while a refresh streams results ({args.seconds:g} s, j/k every 100 ms):")
+    for count in (50, args.cases):
+        run = child("keys", count, args.seconds)
+        print(
+            f"  {run['cases']:>6,} cases: p50 {run['p50_ms']:.1f} ms, p99 "
+            f"{run['p99_ms']:.1f} ms, max {run['max_ms']:.1f} ms over {run['presses']} "
+            f"presses, {run['updates_per_s']:.1f} row updates/s "
+            f"(target p99 <= {TARGET_P99_MS:.0f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
