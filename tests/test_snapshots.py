@@ -4,6 +4,7 @@ animations off. Update with ``pytest --snapshot-update`` after a deliberate chan
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual.pilot import Pilot
 
@@ -61,3 +62,63 @@ def test_filtered_table(
     snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
 ) -> None:
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=filtered_by_stage_and_text)
+
+
+def themed(app: CaseWatchApp, theme: str) -> CaseWatchApp:
+    app.settings = replace(app.settings, theme=theme)
+    return app
+
+
+async def keys_listed(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+async def add_dialog(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("a", *"EAC99991O3403")
+    await pilot.pause()
+
+
+def test_light_theme(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    app = themed(make_app(), "casewatch-light")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=drawer_open)
+
+
+def test_sixteen_colour_theme(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    app = themed(make_app(), "casewatch-16")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=refreshed)
+
+
+def test_sixteen_colour_theme_in_a_compact_pane(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    app = themed(make_app(), "casewatch-16")
+    assert snap_compare(app, terminal_size=(40, 12), run_before=refreshed)
+
+
+def test_compact_pane(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(40, 12), run_before=refreshed)
+
+
+def test_narrow_pane_with_the_drawer_open(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(60, 20), run_before=drawer_open)
+
+
+def test_add_dialog_in_a_compact_pane(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(40, 12), run_before=add_dialog)
+
+
+def test_key_list(snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]) -> None:
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=keys_listed)

@@ -14,7 +14,6 @@ from pathlib import Path
 import platformdirs
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -80,8 +79,9 @@ TABLE_FRAME = 3
 
 
 def fitting_columns(width: int) -> tuple[str, ...]:
-    """The keys of the columns to show in a pane ``width`` cells wide, in table order:
-    the most important that fit (each takes its width and 2 cells of padding)."""
+    """The keys of the columns to show in a table ``width`` cells wide (border and
+    scrollbar included), in table order: the most important that fit (each takes its
+    width and 2 cells of padding); the receipt number and the stage always."""
     budget = width - TABLE_FRAME
     widths = {key: size + 2 for key, _, size in COLUMNS}
     chosen = set(COLUMN_PRIORITY[:2])
@@ -310,9 +310,10 @@ class CaseWatchApp(App[None]):
         self.set_interval(1.0, self._update_gauge)
         self._start_refresh()
 
-    def on_resize(self, event: events.Resize) -> None:
-        columns = fitting_columns(event.size.width)
-        if columns != self._columns:  # rare: only when a pane crosses a column's width
+    def on_case_table_resized(self, event: CaseTable.Resized) -> None:
+        """Show the columns that fit: a resized pane, the drawer opened or closed."""
+        columns = fitting_columns(event.width)
+        if columns != self._columns:  # only when the width crosses a column's
             self._columns = columns
             table = self.query_one(CaseTable)
             table.clear(columns=True)

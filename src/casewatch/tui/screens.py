@@ -174,19 +174,18 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         rows = Table.grid(padding=(0, 1))
         rows.add_column(style="bold", no_wrap=True)
-        rows.add_column(no_wrap=True)
         rows.add_column(ratio=1)
-        rows.add_column(style="dim", no_wrap=True)
         for keys, name, what, binding_id in self.keys:
-            rows.add_row(keys, name, what, binding_id)
+            line = Text.assemble((name, "bold"), f" · {what} ", (f"({binding_id})", "dim"))
+            rows.add_row(keys, line)
         with VerticalScroll(classes="dialog help"):
             yield Label("Keys", classes="dialog-title")
             yield Static(rows)
-            yield Label(
-                'Remap a key in config.toml: [keys] then id = "keys", such as '
-                'refresh = "f5". '
-                "ctrl+p: every action by name. escape: close.",
+            yield Static(
+                'Remap a key in config.toml: under [keys], id = "keys", such as '
+                'refresh = "f5". ctrl+p runs any action by name. escape closes this list.',
                 classes="dialog-hint",
+                markup=False,
             )
 
     def action_close(self) -> None:

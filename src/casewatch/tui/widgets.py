@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -130,6 +131,16 @@ class CaseTable(DataTable[str | Text]):
             tooltip="Move one screen down",
         ),
     ]
+
+    class Resized(Message):
+        """The table's width (border and scrollbar included, in cells) changed."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self.outer_size.width))
 
     def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
         """Replace the cells of the row ``row_key`` that changed (column key to value)
