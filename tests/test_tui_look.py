@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from rich.text import Text
+from textual.widgets import Static
 
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.receipts import parse_receipt_number
@@ -237,12 +238,15 @@ async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
         await pilot.pause()
         assert column_keys(app) == ["receipt", "stage", "changed", "days"]
         assert app.query_one(CaseTable).row_count == 50
-        await pilot.press("enter")
+        await pilot.press("j", "j", "enter")
         drawer = app.query_one(HistoryDrawer)
         assert drawer.has_class("-open")
         assert drawer.size.width >= 58
+        assert app._selected_receipt() == "EAC9999103405"  # kept as the columns changed
         await pilot.press("down")  # the table keeps the focus under the drawer
-        assert app._selected_receipt() == "EAC9999103404"
+        assert app._selected_receipt() == "EAC9999103410"
+        head = app.query_one("#drawer-body", Static).content.renderables[0]  # type: ignore[union-attr]
+        assert head.plain.startswith("EAC9999103410")  # the drawer follows the cursor
         await pilot.press("escape")
         await pilot.resize_terminal(40, 12)
         await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.dom import DOMNode
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
@@ -108,6 +109,9 @@ ROWS_PER_BATCH = 500
 
 SHORT_HEIGHT = 20
 """Below this many lines the dialogs drop their spacing and use one-line inputs."""
+
+
+_NO_COLOUR = NoColor()
 
 
 class CaseWatchApp(App[None]):
@@ -314,13 +318,23 @@ class CaseWatchApp(App[None]):
         """Show the columns that fit: a resized pane, the drawer opened or closed."""
         columns = fitting_columns(event.width)
         if columns != self._columns:  # only when the width crosses a column's
+            selected = self._selected_receipt()
             self._columns = columns
             table = self.query_one(CaseTable)
             table.clear(columns=True)
             self._add_columns(table)
-            self._fill_table()
+            self._fill_table(select=selected)
 
     # Themes and keys
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """With ``NO_COLOR``, no colour at all: Textual picks its grey filter from the theme
+        at start, and grey turns every cell black on black on a 16-colour terminal. The
+        stages keep their symbols and words; the cursor row is drawn in reverse video."""
+        return [
+            _NO_COLOUR if isinstance(line_filter, Monochrome) else line_filter
+            for line_filter in super().get_line_filters()
+        ]
 
     def _use_themes(self) -> None:
         """Register the bundled and the user's themes, toast the files that cannot be
