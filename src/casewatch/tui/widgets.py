@@ -204,28 +204,66 @@ class QuotaGauge(Horizontal):
         self.query_one("#quota-figures", Label).update(figures, layout=False)  # fixed size
 
 
+_WORDS = {
+    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
+    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
+    "uscis date": ("USCIS date", "fecha de USCIS"),
+    "not given": ("not given", "no indicada"),
+    "seen": ("seen", "visto"),
+    "undated": ("undated", "sin fecha"),
+    "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
+    "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
+    "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
+    "filed": ("Filed", "Presentado"),
+    "ago": ("ago", "atrás"),
+    "changed": ("changed", "cambiado"),
+    "in status": ("in this status", "en este estado"),
+    "checked": ("checked", "consultado"),
+    "failed": ("Last check failed", "Falló la última consulta"),
+}
+"""The drawer's own words, in English and in Spanish (``l``)."""
+
+
+def _word(key: str, spanish: bool) -> str:
+    return _WORDS[key][spanish]
+
+
 def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
     """USCIS's history and the changes casewatch saw, as one timeline, newest first:
     ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
-    casewatch shows when it was seen (local time) and when USCIS says it made it."""
+    casewatch shows when it was seen (local time) and when USCIS says it made it.
+    ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
+    title of a status title that is the current one."""
     status = case.status
+
+    def title(english: str) -> str:
+        if spanish and status is not None and english == status.title_en and status.title_es:
+            return status.title_es
+        return english
+
     dated: list[tuple[tuple[date, int], tuple[str, str, str]]] = []
     for order, entry in enumerate(status.history if status else ()):
-        when = entry.date.isoformat() if entry.date else entry.date_text or "undated"
+        when = (
+            entry.date.isoformat() if entry.date else entry.date_text or _word("undated", spanish)
+        )
         text = (entry.text_es or entry.text_en) if spanish else entry.text_en
         # USCIS lists newest first; a later index is older on the same date.
         dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
     for order, event in enumerate(case.events):
         seen = event.seen_at.astimezone()
         if event.first:
-            text = f"casewatch started watching: {event.title}"
+            text = f"{_word('started', spanish)}: {title(event.title)}"
         else:
-            uscis_date = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "not given"
-            text = (
-                f"casewatch saw a change ({', '.join(event.fields)}): "
-                f"{event.previous_title} → {event.title} (USCIS date: {uscis_date})"
+            uscis_date = (
+                f"{event.changed_at:%Y-%m-%d}" if event.changed_at else _word("not given", spanish)
             )
-        dated.append(((seen.date(), 1 + order), (f"{seen:%Y-%m-%d %H:%M}", "seen", text)))
+            text = (
+                f"{_word('saw', spanish)} ({', '.join(event.fields)}): "
+                f"{title(event.previous_title)} → {title(event.title)} "
+                f"({_word('uscis date', spanish)}: {uscis_date})"
+            )
+        when = f"{seen:%Y-%m-%d %H:%M}"
+        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
@@ -249,7 +287,7 @@ class HistoryDrawer(VerticalScroll):
             head.append(f" · {case.label}", style="italic")
         parts: list[RenderableType] = [head]
         if status is None:
-            parts.append(Text("\nNo answer from USCIS yet."))
+            parts.append(Text(f"\n{_word('no answer', spanish)}"))
         else:
             title = (status.title_es or status.title_en) if spanish else status.title_en
             description = (
@@ -261,19 +299,20 @@ class HistoryDrawer(VerticalScroll):
             summary.append(title + "\n", style="bold")
             summary.append_text(stage_text(status.stage, styles))
             summary.append(
-                f"\nFiled {format_date(status.submitted)} "
-                f"({format_days(status.submitted, now)} ago) · "
-                f"changed {format_date(status.last_changed)} "
-                f"({format_days(status.last_changed, now)} in this status) · "
-                f"checked {format_checked(case.checked_at, now)}\n"
+                f"\n{_word('filed', spanish)} {format_date(status.submitted)} "
+                f"({format_days(status.submitted, now)} {_word('ago', spanish)}) · "
+                f"{_word('changed', spanish)} {format_date(status.last_changed)} "
+                f"({format_days(status.last_changed, now)} {_word('in status', spanish)}) · "
+                f"{_word('checked', spanish)} {format_checked(case.checked_at, now)}\n"
             )
             parts += [summary, Text(strip_html(description))]
         if case.last_error:
-            parts.append(Text(f"\n⚠ Last check failed: {case.last_error}", style="bold"))
+            failed = _word("failed", spanish)
+            parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
         if status is not None:
-            parts.append(Text("\nTimeline, newest first", style="bold underline"))
+            parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))
             if not status.history:
-                parts.append(Text("USCIS sent no history for this case.", style="dim"))
+                parts.append(Text(_word("no history", spanish), style="dim"))
             rows = Table.grid(padding=(0, 1))
             rows.add_column(no_wrap=True, style="bold")
             rows.add_column(no_wrap=True, style="dim")
