@@ -301,7 +301,7 @@ class CaseWatchApp(App[None]):
                 title="The watchlist is empty",
                 timeout=30,
             )
-        self._warn_if_quota_is_short()
+        self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
         self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client,
