@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, Stage
-from casewatch.config import APP_NAME, Settings
+from casewatch.config import Settings
 from casewatch.files import atomic_write_text
 from casewatch.hooks import announce_change, change_message
 from casewatch.importing import add_imported, parse_import
@@ -443,13 +443,16 @@ class CaseWatchApp(App[None]):
         self.notify(f"Saved to {saved}", title="Screenshot", markup=False)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette: Textual's commands (with a screenshot that works without
-        a downloads directory) and every casewatch action."""
+        """The command palette: Textual's commands (theme, quit, maximize), a screenshot
+        that works without a downloads directory, and every casewatch action (whose
+        "Keys" lists every key, in place of Textual's panel of the focused widget's)."""
         for command in super().get_system_commands(screen):
-            if command.title != "Screenshot":
+            if command.title not in ("Screenshot", "Keys"):
                 yield command
         yield SystemCommand(
-            "Screenshot", f"Save an SVG of the screen ({APP_NAME})", self.action_screenshot
+            "Screenshot",
+            "Save an SVG of the screen in the downloads directory",
+            self.action_screenshot,
         )
         for node, binding in self._case_bindings():
             keys = self.keymap.get(str(binding.id), binding.key)
