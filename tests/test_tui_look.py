@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from casewatch.cases import US_EASTERN, Stage
+from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.tui.app import CaseWatchApp, fitting_columns
 from casewatch.tui.screens import HelpScreen
@@ -291,3 +292,15 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
                 break
             await pilot.pause(0.05)
         assert app._selected_receipt() == "EAC2600001200"
+
+
+def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\nrefresh = "f5"\nquit = "q,ctrl+q"\n')
+    assert load_settings(config_path=config, environ={}).keys == {
+        "refresh": "f5",
+        "quit": "q,ctrl+q",
+    }
+    config.write_text("[keys]\nrefresh = 5\n")
+    with pytest.raises(ConfigError, match=r"\[keys\] maps a binding id to keys"):
+        load_settings(config_path=config, environ={})
