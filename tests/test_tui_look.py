@@ -220,6 +220,7 @@ async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
         assert any(str(config / "themes" / "mine.toml") in m and "#12345" in m for m in messages)
         assert any("no theme named 'mine'" in m for m in messages)
         assert app.theme == "casewatch-dark"
+        assert remembered_theme(app.settings.state_dir) is None  # the fallback is no choice
         app.theme = "paper"  # the good user theme is there, its stages over the light ones
         await pilot.pause()
         assert stage_style(app, "EAC9999103403").color.triplet.hex == "#008800"  # type: ignore[union-attr]

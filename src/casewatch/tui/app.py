@@ -361,7 +361,7 @@ class CaseWatchApp(App[None]):
             asked = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = asked
         self._restyle_stages()  # also when the theme asked for is already the current one
-        if self.settings.theme is not None:
+        if self.theme == self.settings.theme:  # --theme NAME, when there is such a theme
             self._remember_theme()
         self._theme_chosen = True
 
