@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from casewatch.cases import US_EASTERN, Stage
@@ -30,6 +31,14 @@ from casewatch.tui.widgets import CaseTable, HistoryDrawer
 from casewatch.watchlist import Watchlist
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``, up to a minute (a busy machine runs a refresh meanwhile)."""
+    for _ in range(1200):
+        if condition():
+            return
+        await pilot.pause(0.05)
 
 
 def column_keys(app: CaseWatchApp) -> list[str]:
@@ -280,18 +289,12 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(CaseTable)
         assert table.border_title == "Cases · 1200"
-        for _ in range(200):
-            if table.row_count == 1200:
-                break
-            await pilot.pause(0.05)
-        assert table.row_count == 1200
+        await until(pilot, lambda: table.row_count == 1200)
         await pilot.press("G")
         assert app._selected_receipt() == "EAC2600001200"
         app._fill_table()  # a refill (filter, sort, theme) keeps the selected case
-        for _ in range(200):
-            if not app._pending:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: not app._pending)
+        assert table.row_count == 1200
         assert app._selected_receipt() == "EAC2600001200"
 
 

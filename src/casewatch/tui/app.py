@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.screen import Screen
@@ -582,9 +583,12 @@ class CaseWatchApp(App[None]):
 
     def _show_progress(self) -> None:
         progress = self.refresher.progress if self.refresher else None
-        table = self.query_one(CaseTable)
         running = self.refresher is not None and self.refresher.running
-        bar = self.query_one("#refresh-bar", ProgressBar)
+        try:
+            table = self.query_one(CaseTable)
+            bar = self.query_one("#refresh-bar", ProgressBar)
+        except NoMatches:
+            return  # quitting: a refresh ending as the dashboard closes finds it gone
         bar.set_class(running, "-running")
         if running and progress is not None:
             bar.update(total=max(progress.total, 1), progress=progress.done)
@@ -602,12 +606,15 @@ class CaseWatchApp(App[None]):
             return
         limiter = self.client.limiter
         refreshing = self.refresher is not None and self.refresher.running
-        self.query_one(QuotaGauge).show(
-            limiter.usage(),
-            now=self.clock(),
-            rate=limiter.current_rate() if refreshing else None,
-            paused_until=self._paused_until,
-        )
+        try:
+            self.query_one(QuotaGauge).show(
+                limiter.usage(),
+                now=self.clock(),
+                rate=limiter.current_rate() if refreshing else None,
+                paused_until=self._paused_until,
+            )
+        except NoMatches:
+            return  # quitting: a refresh ending as the dashboard closes finds it gone
 
     def _selected_receipt(self) -> str | None:
         table = self.query_one(CaseTable)
