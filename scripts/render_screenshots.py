@@ -1,7 +1,8 @@
 """Render the demo dashboard to SVG screenshots in screenshots/, deterministically.
 
 Fixed clock (09:30 US Eastern, 2026-11-29), the seeded built-in sandbox without
-latency, animations off. Run: ``python scripts/render_screenshots.py``.
+latency, animations off: the table, the drawer open, a narrow and a compact pane, the
+light and the 16-colour themes, the key list. Run: ``python scripts/render_screenshots.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,17 +28,22 @@ from casewatch.tui.app import CaseWatchApp  # noqa: E402
 FROZEN_NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
 OUTPUT = Path(__file__).resolve().parent.parent / "screenshots"
 
-SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
-    ("dashboard", (120, 40), ()),
-    ("history-drawer", (120, 40), ("down", "down", "enter")),
-    ("narrow-pane", (60, 20), ()),
+SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], str], ...] = (
+    # name, terminal size, keys pressed, theme
+    ("dashboard", (120, 40), (), "casewatch-dark"),
+    ("history-drawer", (120, 40), ("down", "down", "enter"), "casewatch-dark"),
+    ("narrow-pane", (60, 20), (), "casewatch-dark"),
+    ("compact-pane", (40, 12), (), "casewatch-dark"),
+    ("light-theme", (120, 40), ("down", "down", "enter"), "casewatch-light"),
+    ("sixteen-colours", (120, 40), (), "casewatch-16"),
+    ("keys", (120, 40), ("question_mark",), "casewatch-dark"),
 )
 
 
-async def render(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Path:
+async def render(name: str, size: tuple[int, int], keys: tuple[str, ...], theme: str) -> Path:
     with tempfile.TemporaryDirectory() as directory:
         sandbox = SandboxConfig(latency_ms=(0.0, 0.0), tps=1_000_000.0)
-        settings = fast_demo_settings(Path(directory), sandbox)
+        settings = replace(fast_demo_settings(Path(directory), sandbox), theme=theme)
         app = CaseWatchApp(
             settings, open_watchlist(settings, lambda: FROZEN_NOW), clock=lambda: FROZEN_NOW
         )
@@ -48,8 +55,8 @@ async def render(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Pat
 
 
 def main() -> None:
-    for name, size, keys in SHOTS:
-        print(asyncio.run(render(name, size, keys)))
+    for name, size, keys, theme in SHOTS:
+        print(asyncio.run(render(name, size, keys, theme)))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@ animations off. Update with ``pytest --snapshot-update`` after a deliberate chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
+import pytest
 from textual.pilot import Pilot
 
 from casewatch.tui.app import CaseWatchApp
@@ -61,3 +63,33 @@ def test_filtered_table(
     snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
 ) -> None:
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=filtered_by_stage_and_text)
+
+
+async def keys_listed(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("theme", "size", "run_before"),
+    [
+        pytest.param("casewatch-light", (120, 40), drawer_open, id="light"),
+        pytest.param("casewatch-16", (120, 40), refreshed, id="sixteen-colours"),
+        pytest.param("casewatch-16", (40, 12), refreshed, id="sixteen-colours-40x12"),
+        pytest.param("casewatch-dark", (40, 12), refreshed, id="dark-40x12"),
+        pytest.param("casewatch-dark", (60, 20), drawer_open, id="drawer-60x20"),
+        pytest.param("casewatch-dark", (40, 12), add_dialog_with_a_typo, id="add-dialog-40x12"),
+        pytest.param("casewatch-dark", (120, 40), keys_listed, id="key-list"),
+    ],
+)
+def test_themes_and_pane_sizes(
+    snap_compare: Callable[..., bool],
+    make_app: Callable[..., CaseWatchApp],
+    theme: str,
+    size: tuple[int, int],
+    run_before: Callable[[Pilot[None]], Awaitable[None]],
+) -> None:
+    app = make_app()
+    app.settings = replace(app.settings, theme=theme)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -228,6 +228,9 @@ async def test_the_drawer_shows_one_timeline_and_l_switches_to_spanish(
         text = drawer_text(app)
         assert "Caso Fue Aprobado" in text
         assert "Aprobamos su Formulario I-130" in text
+        assert "Historial, lo más reciente primero" in text
+        assert "casewatch empezó a seguir el caso: Caso Fue Aprobado" in text
+        assert "Case Was Approved" not in text and "Timeline" not in text
         await pilot.press("l")
         assert "Case Was Approved" in drawer_text(app)
 

@@ -112,8 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "on the built-in sandbox (environment 'demo').",
     )
     parser.add_argument("--version", action="version", version=f"casewatch {__version__}")
+    _add_theme_option(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("dashboard", parents=[common], help="open the dashboard (the default)")
+    dashboard = commands.add_parser(
+        "dashboard", parents=[common], help="open the dashboard (the default)"
+    )
+    _add_theme_option(dashboard)
     check = commands.add_parser(
         "check",
         parents=[common],
@@ -150,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="serve the built-in USCIS sandbox on loopback (see: sandbox --help)"
     )
     return parser
+
+
+def _add_theme_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the dashboard's theme, remembered for the next runs (casewatch-dark, "
+        "casewatch-light, casewatch-16, a Textual theme or one in the config directory's "
+        "themes/)",
+    )
 
 
 _WATCHLIST_NOTE = (
@@ -236,6 +251,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         refresh_minutes=getattr(args, "refresh_minutes", None),
         watchlist=getattr(args, "watchlist", None),
         config_path=getattr(args, "config", None),
+        theme=getattr(args, "theme", None),
     )
 
 

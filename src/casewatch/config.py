@@ -75,7 +75,9 @@ class Settings:
     ``sandbox`` configures the in-process sandbox of the demo environment (its defaults
     when None); ``sources`` says where each setting came from (for ``casewatch config``);
     ``on_change`` is the command run for each change (program and arguments, no shell);
-    ``notify_urls`` are Apprise URLs notified of each change.
+    ``notify_urls`` are Apprise URLs notified of each change; ``theme`` is the dashboard
+    theme asked for on the command line; ``keys`` remaps the dashboard's keys (binding id
+    to keys, such as ``{"refresh": "f5"}``).
     """
 
     environment: Environment
@@ -88,6 +90,8 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     on_change: tuple[str, ...] = ()
     notify_urls: tuple[str, ...] = ()
+    theme: str | None = None
+    keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def limits_path(self) -> Path:
@@ -171,6 +175,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "watchlist": str,
     "on_change": list,
     "notify_urls": list,
+    "keys": dict,
 }
 _CREDENTIAL_KEYS = ("client_id", "client_secret")
 
@@ -180,8 +185,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
     ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs); a
-    ``[credentials]`` table with
-    ``client_id`` and ``client_secret``.
+    ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
+    of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
     an unknown key, a value of the wrong type, or a client secret in a file that group
     or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
@@ -208,6 +213,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: notify_urls must be a list of Apprise URLs, such as "
             'notify_urls = ["ntfy://my-topic"]'
+        )
+    if not all(isinstance(keys, str) and keys.strip() for keys in data.get("keys", {}).values()):
+        raise ConfigError(
+            f'{path}: [keys] maps a binding id to keys as text, such as refresh = "f5" '
+            'or quit = "q,ctrl+q" (the ids are listed by ? in the dashboard)'
         )
     credentials = data.get("credentials", {})
     if not isinstance(credentials, dict):
@@ -286,6 +296,7 @@ def load_settings(
     watchlist: Path | None = None,
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    theme: str | None = None,
 ) -> Settings:
     """The effective settings: command line, then ``CASEWATCH_*`` variables, then the
     config file, then the environment's preset.
@@ -295,7 +306,8 @@ def load_settings(
     ``demo`` (the in-process sandbox) when not. Credentials come from
     ``CASEWATCH_CLIENT_ID``/``CASEWATCH_CLIENT_SECRET`` or the config file's
     ``[credentials]``. ``base_url``, ``tps`` (requests per second) and ``daily_quota``
-    (requests per US Eastern day) override the preset. The config file is
+    (requests per US Eastern day) override the preset; ``theme`` (``--theme``) names the
+    dashboard's theme. The config file is
     ``config_path``, ``CASEWATCH_CONFIG``, or :func:`default_config_path`.
 
     Raises :class:`ConfigError` (the message says what is wrong, where it came from and
@@ -396,6 +408,8 @@ def load_settings(
         sources=sources,
         on_change=tuple(file.get("on_change", ())),
         notify_urls=tuple(file.get("notify_urls", ())),
+        theme=theme,
+        keys=dict(file.get("keys", {})),
     )
 
 

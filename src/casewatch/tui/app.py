@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
+import platformdirs
 import rich
 from rich.segment import Segments
+from rich.style import Style
 from rich.text import Text
 from rich.traceback import Traceback
-from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.dom import DOMNode
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
@@ -31,8 +38,18 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefresherLease, RefreshInProgress, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.tui.find import matches, sort_key
-from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
-from casewatch.tui.themes import CaseTheme, ThemeError, bundled_theme
+from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, HelpScreen, NewCase
+from casewatch.tui.themes import (
+    ANSI_THEME,
+    DEFAULT_THEME,
+    CaseTheme,
+    bundled_theme_files,
+    load_themes,
+    remember_theme,
+    remembered_theme,
+    stage_styles,
+    user_theme_files,
+)
 from casewatch.tui.widgets import (
     CaseTable,
     HistoryDrawer,
@@ -65,11 +82,47 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
 
+COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
+"""The columns from the most to the least important: a narrow pane hides the last first;
+the receipt number and the stage always show."""
+
+TABLE_FRAME = 3
+"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
+
+
+def fitting_columns(width: int) -> tuple[str, ...]:
+    """The keys of the columns to show in a table ``width`` cells wide (border and
+    scrollbar included), in table order: the most important that fit (each takes its
+    width and 2 cells of padding); the receipt number and the stage always."""
+    budget = width - TABLE_FRAME
+    widths = {key: size + 2 for key, _, size in COLUMNS}
+    chosen = set(COLUMN_PRIORITY[:2])
+    budget -= sum(widths[key] for key in chosen)
+    for key in COLUMN_PRIORITY[2:]:
+        if widths[key] <= budget:
+            chosen.add(key)
+            budget -= widths[key]
+    return tuple(key for key, _, _ in COLUMNS if key in chosen)
+
+
 BUSY_NOTICE_S = 3.0
 """Seconds a "refresh already running" toast stays, and before it may show again."""
 
 NARROW_WIDTH = 90
-"""Below this many columns the quota gauge drops its bar and keeps its words."""
+"""Below this many columns the quota gauge drops its bar and keeps its words, and the
+history drawer covers the table instead of sharing the screen with it."""
+
+FIRST_ROWS = 150
+"""Rows added to the table before its first paint: more than a screen shows."""
+
+ROWS_PER_BATCH = 1000
+"""Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
+
+SHORT_HEIGHT = 20
+"""Below this many lines the dialogs drop their spacing and use one-line inputs."""
+
+
+_NO_COLOUR = NoColor()
 
 FOLLOW_EVERY_S = 2.0
 """Seconds between two looks at the watchlist file for changes made by other processes
@@ -90,23 +143,121 @@ class CaseWatchApp(App[None]):
 
     TITLE = "casewatch"
     CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
+    # The footer shows the most used keys; ? lists them all, ctrl+p runs any of them.
     BINDINGS = [
-        Binding("enter", "toggle_drawer", "History", id="toggle_drawer", show=False),
-        Binding("escape", "close_drawer", "Close", id="close_drawer"),
-        Binding("r", "refresh_selected", "Check case", id="refresh_selected"),
-        Binding("R", "refresh", "Refresh all", id="refresh"),
-        Binding("n", "next_changed", "Next changed", id="next_changed"),
-        Binding("l", "toggle_language", "English/Español", id="toggle_language"),
-        Binding("slash", "find", "Find", id="find"),
-        Binding("s", "next_stage", "Stage filter", id="next_stage"),
-        Binding("o", "next_sort", "Sort", id="next_sort"),
-        Binding("i", "import_file", "Import", id="import_file"),
-        Binding("x", "export_table", "Export", id="export_table"),
-        Binding("a", "add_case", "Add", id="add_case"),
-        Binding("e", "edit_label", "Label", id="edit_label"),
-        Binding("d", "delete_case", "Delete", id="delete_case"),
-        Binding("u", "undo_delete", "Undo", id="undo_delete"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("enter", "toggle_drawer", "History", show=False, id="history"),
+        Binding(
+            "escape",
+            "close_drawer",
+            "Close",
+            show=False,
+            id="close_drawer",
+            tooltip="Close the history drawer, or the find box (clearing it)",
+        ),
+        Binding(
+            "r",
+            "refresh_selected",
+            "Check",
+            id="refresh_selected",
+            tooltip="Check the selected case now",
+        ),
+        Binding(
+            "R",
+            "refresh",
+            "Refresh all",
+            id="refresh",
+            tooltip="Refresh every case now (not while a refresh runs)",
+        ),
+        Binding(
+            "n",
+            "next_changed",
+            "Next changed",
+            show=False,
+            id="next_changed",
+            tooltip="Jump to the next case that changed and was not viewed yet",
+        ),
+        Binding(
+            "l",
+            "toggle_language",
+            "English/Español",
+            show=False,
+            id="toggle_language",
+            tooltip="Show USCIS's Spanish texts in the drawer, or the English ones",
+        ),
+        Binding(
+            "slash",
+            "find",
+            "Find",
+            id="find",
+            tooltip="Filter the table by receipt, label, form, status or stage",
+        ),
+        Binding(
+            "s",
+            "next_stage",
+            "Stage filter",
+            show=False,
+            id="next_stage",
+            tooltip="Show only the next stage on the watchlist, then all again",
+        ),
+        Binding(
+            "o",
+            "next_sort",
+            "Sort",
+            show=False,
+            id="next_sort",
+            tooltip="Sort by the next column, then back to the watchlist's order",
+        ),
+        Binding(
+            "a",
+            "add_case",
+            "Add",
+            id="add_case",
+            tooltip="Add a case: the receipt number is checked as you type",
+        ),
+        Binding(
+            "e",
+            "edit_label",
+            "Label",
+            show=False,
+            id="edit_label",
+            tooltip="Edit the label of the selected case",
+        ),
+        Binding(
+            "d",
+            "delete_case",
+            "Delete",
+            show=False,
+            id="delete_case",
+            tooltip="Stop watching the selected case (asks first)",
+        ),
+        Binding(
+            "u",
+            "undo_delete",
+            "Undo",
+            show=False,
+            id="undo_delete",
+            tooltip="Put the last removed case back",
+        ),
+        Binding(
+            "i",
+            "import_file",
+            "Import",
+            show=False,
+            id="import_file",
+            tooltip="Add the receipt numbers of a text or CSV file",
+        ),
+        Binding(
+            "x",
+            "export_table",
+            "Export",
+            show=False,
+            id="export_table",
+            tooltip="Write the cases shown to a .csv or .json file",
+        ),
+        Binding("question_mark", "help", "Keys", id="help", tooltip="List every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit casewatch"),
     ]
 
     def __init__(
@@ -120,7 +271,11 @@ class CaseWatchApp(App[None]):
         self.settings = settings
         self.watchlist = watchlist
         self.clock = clock
-        self.case_theme: CaseTheme | None = None
+        self.case_themes: dict[str, CaseTheme] = {}
+        self.stage_styles: dict[Stage, Style] = {}
+        self._theme_chosen = False  # True once the theme at start is set
+        self.keymap: dict[str, str] = {}
+        self._columns = tuple(key for key, _, _ in COLUMNS)
         self.client: CaseStatusClient | None = None
         self.refresher: Refresher | None = None
         self._next_refresh: Timer | None = None
@@ -129,6 +284,7 @@ class CaseWatchApp(App[None]):
         self._busy_notice_at = -BUSY_NOTICE_S
         self.spanish = False
         self._shown: list[str] = []  # receipt numbers of the rows, in order
+        self._pending: deque[str] = deque()  # the receipts of rows still to add
         self._text_filter = ""
         self._stage_filter: Stage | None = None
         self._sort_column: str | None = None
@@ -148,30 +304,24 @@ class CaseWatchApp(App[None]):
             yield ProgressBar(show_eta=False, id="refresh-bar")
         yield QuotaGauge(id="quota")
         table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, key=key, width=width)
+        self._add_columns(table)
         with Horizontal(id="body"):
             yield table
             yield HistoryDrawer(id="drawer")
         yield Input(placeholder="Find: receipt, label, form, status or stage", id="find")
         yield Footer()
 
-    @property
-    def stage_colours(self) -> dict[Stage, str]:
-        """The colour of each stage in the current theme."""
-        return self.case_theme.stage_colours if self.case_theme else {}
+    def _add_columns(self, table: CaseTable) -> None:
+        for key, heading, width in COLUMNS:
+            if key in self._columns:
+                table.add_column(heading, key=key, width=width)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), US_EASTERN)
 
     def on_mount(self) -> None:
-        try:
-            self.case_theme = bundled_theme()
-        except ThemeError as exc:
-            self.notify(f"{exc}; using Textual's default theme", severity="warning")
-        else:
-            self.register_theme(self.case_theme.theme)
-            self.theme = self.case_theme.theme.name
+        self._use_keymap()
+        self._use_themes()
         self._fill_table()
         self.query_one(CaseTable).focus()
         if not self.watchlist.cases:
@@ -181,7 +331,7 @@ class CaseWatchApp(App[None]):
                 title="The watchlist is empty",
                 timeout=30,
             )
-        self._warn_if_quota_is_short()
+        self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
         self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client,
@@ -224,8 +374,153 @@ class CaseWatchApp(App[None]):
         )
         self._close_messages_no_wait()
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.screen.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+    def on_case_table_resized(self, event: CaseTable.Resized) -> None:
+        """Show the columns that fit: a resized pane, the drawer opened or closed."""
+        columns = fitting_columns(event.width)
+        if columns != self._columns:  # only when the width crosses a column's
+            selected = self._selected_receipt()
+            self._columns = columns
+            table = self.query_one(CaseTable)
+            table.clear(columns=True)
+            self._add_columns(table)
+            self._fill_table(select=selected)
+
+    # Themes and keys
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """With ``NO_COLOR``, no colour at all: Textual picks its grey filter from the theme
+        at start, and grey turns every cell black on black on a 16-colour terminal. The
+        stages keep their symbols and words; the cursor row is drawn in reverse video."""
+        return [
+            _NO_COLOUR if isinstance(line_filter, Monochrome) else line_filter
+            for line_filter in super().get_line_filters()
+        ]
+
+    def _use_themes(self) -> None:
+        """Register the bundled and the user's themes, toast the files that cannot be
+        used, and start with the theme asked for (``--theme``), else the one last
+        chosen, else the default (the 16-colour one on a 16-colour terminal)."""
+        files = bundled_theme_files() + user_theme_files(self.settings.config_path)
+        self.case_themes, problems = load_themes(files)
+        for problem in problems:
+            self.notify(str(problem), title="Theme file not used", severity="warning", timeout=20)
+        for case_theme in self.case_themes.values():
+            self.register_theme(case_theme.theme)
+        asked = self.settings.theme or remembered_theme(self.settings.state_dir)
+        if asked is None:  # a 16-colour terminal (TERM=screen) gets the 16-colour theme
+            sixteen = not self.is_headless and self.console.color_system == "standard"
+            asked = ANSI_THEME if sixteen else DEFAULT_THEME
+        if asked not in self.available_themes:
+            known = ", ".join(sorted(self.available_themes))
+            self.notify(
+                f"There is no theme named {asked!r}; using {DEFAULT_THEME}. Themes: {known}",
+                title="Unknown theme",
+                severity="warning",
+                timeout=20,
+            )
+            asked = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = asked
+        self._restyle_stages()  # also when the theme asked for is already the current one
+        if self.theme == self.settings.theme:  # --theme NAME, when there is such a theme
+            self._remember_theme()
+        self._theme_chosen = True
+
+    def watch_theme(self) -> None:
+        """A theme chosen in the palette: recolour the stages, remember the choice."""
+        if self.case_themes:  # not before on_mount registered the themes
+            self._restyle_stages()
+            if self._theme_chosen:
+                self._remember_theme()
+
+    def _restyle_stages(self) -> None:
+        styles = stage_styles(self.current_theme, self.case_themes)
+        if styles == self.stage_styles:
+            return
+        self.stage_styles = styles
+        if self.query_one(CaseTable).row_count:
+            self._fill_table()
+            receipt = self._selected_receipt()
+            if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
+                self._show_in_drawer(receipt)
+
+    def _remember_theme(self) -> None:
+        if self.theme == remembered_theme(self.settings.state_dir):
+            return
+        try:
+            remember_theme(self.settings.state_dir, self.theme)
+        except OSError as exc:
+            self.notify(str(exc), title="Theme not remembered", severity="warning")
+
+    def _case_bindings(self) -> list[tuple[DOMNode, Binding]]:
+        """Every binding of the dashboard with an id, with the node that runs it."""
+        table = self.query_one(CaseTable)
+        found: dict[str, tuple[DOMNode, Binding]] = {}
+        for node, bindings in ((table, table.BINDINGS), (self, self.BINDINGS)):
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.id:
+                    found.setdefault(binding.id, (node, binding))  # enter: the table's
+        return list(found.values())
+
+    def _use_keymap(self) -> None:
+        """Apply the config file's ``[keys]`` (binding id = keys); toast unknown ids."""
+        known = {binding.id for _, binding in self._case_bindings()}
+        unknown = sorted(set(self.settings.keys) - known)
+        if unknown:
+            self.notify(
+                f"[keys] in {self.settings.config_path}: unknown {', '.join(unknown)}; "
+                f"the ids are: {', '.join(sorted(str(id) for id in known))}",
+                title="Keys not remapped",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
+        self.keymap = {id: keys for id, keys in self.settings.keys.items() if id in known}
+        self.set_keymap(self.keymap)
+
+    def key_list(self) -> list[tuple[str, str, str, str]]:
+        """Every action as ``(keys, name, what it does, binding id)``, with the keys as
+        remapped by ``[keys]``."""
+        rows = []
+        for _, binding in self._case_bindings():
+            keys = self.keymap.get(str(binding.id), binding.key)
+            shown = " ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
+            rows.append((shown, binding.description, binding.tooltip, str(binding.id)))
+        return rows
+
+    def action_help(self) -> None:
+        """List every key and what it does."""
+        self.push_screen(HelpScreen(self.key_list()))
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG screenshot of the screen in the downloads directory."""
+        directory = Path(path) if path else platformdirs.user_downloads_path()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, path=str(directory))
+        except OSError as exc:
+            self.notify(f"Cannot save the screenshot: {exc}", title="Screenshot", severity="error")
+            return
+        self.notify(f"Saved to {saved}", title="Screenshot", markup=False)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: Textual's commands (theme, quit, maximize), a screenshot
+        that works without a downloads directory, and every casewatch action (whose
+        "Keys" lists every key, in place of Textual's panel of the focused widget's)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Keys"):
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG of the screen in the downloads directory",
+            self.action_screenshot,
+        )
+        for node, binding in self._case_bindings():
+            keys = self.keymap.get(str(binding.id), binding.key)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip} ({keys})",
+                partial(self.run_action, binding.action, node),
+            )
 
     def _warn_if_quota_is_short(self) -> None:
         environment = self.settings.environment
@@ -258,28 +553,29 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
-    def _cells(self, case: WatchedCase) -> tuple[str | Text, ...]:
+    def _cells(self, case: WatchedCase) -> list[str | Text]:
+        """The cells of the shown columns for ``case``."""
         status = case.status
         checked: str | Text = format_checked(case.checked_at, self._now())
         if case.last_error:
             checked = Text(f"⚠ {checked}", style="bold red")
-        receipt = (
-            Text(f"● {case.receipt_number}", style="bold")
-            if case.unseen
-            else Text(f"  {case.receipt_number}")
-        )
+        receipt = f"● {case.receipt_number}" if case.unseen else f"  {case.receipt_number}"
+        cells: dict[str, str | Text] = {
+            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
+            "label": case.label,
+            "checked": checked,
+        }
         if status is None:
-            return (receipt, case.label, "", "…", "", "", "", checked)
-        return (
-            receipt,
-            case.label,
-            status.form_type,
-            status.title_en,
-            stage_text(status.stage, self.stage_colours),
-            format_date(status.last_changed),
-            format_days(status.last_changed, self._now()),
-            checked,
-        )
+            cells["status"] = "…"
+        else:
+            cells |= {
+                "form": status.form_type,
+                "status": status.title_en,
+                "stage": stage_text(status.stage, self.stage_styles),
+                "changed": format_date(status.last_changed),
+                "days": format_days(status.last_changed, self._now()),
+            }
+        return [cells.get(key, "") for key in self._columns]
 
     def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
         if event.first:  # the first status of a newly added case is recorded, not alerted
@@ -298,13 +594,12 @@ class CaseWatchApp(App[None]):
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)
         row_key = case.receipt_number.value
-        if row_key in self._shown:  # a filtered-out case has no row
-            for (column, _, _), value in zip(COLUMNS, self._cells(case), strict=True):
-                table.update_cell(row_key, column, value)
+        if row_key in table.rows:  # a filtered-out case has no row
+            table.update_row(row_key, dict(zip(self._columns, self._cells(case), strict=True)))
         self._show_progress()
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and self._selected_receipt() == row_key:
-            drawer.show(case, self.stage_colours, self._now(), self.spanish)
+            drawer.show(case, self.stage_styles, self._now(), self.spanish)
 
     def _show_count(self) -> None:
         table = self.query_one(CaseTable)
@@ -330,23 +625,41 @@ class CaseWatchApp(App[None]):
 
     def _fill_table(self, select: str | None = None) -> None:
         """Show the cases that pass the filters, in the chosen order; keep the cursor on
-        ``select`` (or on the selected case) when it is shown."""
+        ``select`` (or on the selected case) when it is shown.
+
+        The first :data:`FIRST_ROWS` rows are added at once, the others
+        :data:`ROWS_PER_BATCH` at a time between the event loop's other work, so 10,000
+        cases paint about as fast as 50 and keys are answered while the rest fill in.
+        """
         table = self.query_one(CaseTable)
         keep = select or self._selected_receipt()
         table.clear()
-        cases = self._visible_cases()
-        for case in cases:
-            table.add_row(*self._cells(case), key=case.receipt_number.value)
-        self._shown = [case.receipt_number.value for case in cases]
+        self._shown = [case.receipt_number.value for case in self._visible_cases()]
         self._show_count()
-        if keep in self._shown:
-            table.move_cursor(row=self._shown.index(keep))
+        self._pending = deque(self._shown)
+        self._add_rows(table, self._pending, keep, FIRST_ROWS)
+
+    def _add_rows(
+        self, table: CaseTable, pending: deque[str], keep: str | None, count: int
+    ) -> None:
+        if pending is not self._pending or not table.is_attached:
+            return  # a newer fill started over, or the dashboard is closing
+        for _ in range(min(count, len(pending))):
+            receipt = pending.popleft()
+            table.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
+            if receipt == keep:
+                table.move_cursor(row=table.row_count - 1)
+        if pending:
+            self.set_timer(0.001, partial(self._add_rows, table, pending, keep, ROWS_PER_BATCH))
 
     def _show_progress(self) -> None:
         progress = self.refresher.progress if self.refresher else None
-        table = self.query_one(CaseTable)
         running = self.refresher is not None and self.refresher.running
-        bar = self.query_one("#refresh-bar", ProgressBar)
+        try:
+            table = self.query_one(CaseTable)
+            bar = self.query_one("#refresh-bar", ProgressBar)
+        except NoMatches:
+            return  # quitting: a refresh ending as the dashboard closes finds it gone
         bar.set_class(running, "-running")
         if running and progress is not None:
             bar.update(total=max(progress.total, 1), progress=progress.done)
@@ -369,12 +682,15 @@ class CaseWatchApp(App[None]):
             return
         limiter = self.client.limiter
         refreshing = self.refresher is not None and self.refresher.running
-        self.query_one(QuotaGauge).show(
-            limiter.usage(),
-            now=self.clock(),
-            rate=limiter.current_rate() if refreshing else None,
-            paused_until=self._paused_until,
-        )
+        try:
+            self.query_one(QuotaGauge).show(
+                limiter.usage(),
+                now=self.clock(),
+                rate=limiter.current_rate() if refreshing else None,
+                paused_until=self._paused_until,
+            )
+        except NoMatches:
+            return  # quitting: a refresh ending as the dashboard closes finds it gone
 
     def _selected_receipt(self) -> str | None:
         table = self.query_one(CaseTable)
@@ -481,7 +797,7 @@ class CaseWatchApp(App[None]):
             case = self.watchlist.mark_seen(receipt)
             self._update_row(case)
             self._save_soon()
-        self.query_one(HistoryDrawer).show(case, self.stage_colours, self._now(), self.spanish)
+        self.query_one(HistoryDrawer).show(case, self.stage_styles, self._now(), self.spanish)
 
     def action_toggle_language(self) -> None:
         """Show USCIS's Spanish texts in the drawer, or the English ones again."""
@@ -596,7 +912,7 @@ class CaseWatchApp(App[None]):
     def action_next_changed(self) -> None:
         """Move to the next case with a change not yet viewed, wrapping around."""
         table = self.query_one(CaseTable)
-        keys = self._shown
+        keys = self._shown[: table.row_count]  # the rows added so far
         if not keys:
             return
         start = table.cursor_row
@@ -731,7 +1047,10 @@ class CaseWatchApp(App[None]):
         index = list(self.watchlist.cases).index(receipt)
         case = self.watchlist.remove(receipt)
         self._last_removed = (index, case)
-        self.query_one(CaseTable).remove_row(receipt)
+        if receipt in self._pending:
+            self._pending.remove(receipt)
+        else:
+            self.query_one(CaseTable).remove_row(receipt)
         self._shown.remove(receipt)
         self._show_count()
         if self.query_one(HistoryDrawer).has_class("-open"):

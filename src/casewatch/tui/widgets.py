@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN, Stage, strip_html
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
@@ -33,9 +39,10 @@ STAGE_SYMBOLS: dict[Stage, str] = {
 """A symbol per stage, so stages stay distinguishable without colour."""
 
 
-def stage_text(stage: Stage, colours: dict[Stage, str]) -> Text:
-    """The stage as a coloured ``symbol name`` cell."""
-    return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=colours.get(stage, ""))
+def stage_text(stage: Stage, styles: dict[Stage, Style]) -> Text:
+    """The stage as a ``symbol name`` cell in the theme's style of the stage: the symbol
+    and the word keep stages apart without colour (``NO_COLOR``)."""
+    return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=styles.get(stage, ""))
 
 
 def format_date(moment: datetime | None) -> str:
@@ -69,9 +76,105 @@ def format_duration(seconds: float) -> str:
 
 
 class CaseTable(DataTable[str | Text]):
-    """The live case table; ``enter`` (shown in the footer) opens the history drawer."""
+    """The live case table; ``enter`` (shown in the footer) opens the history drawer.
+    Moves with the arrows, ``PgUp``/``PgDn`` and vim's ``j``/``k``/``g``/``G``."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "History", id="history")]
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "History",
+            id="history",
+            tooltip="Open or close the history drawer of the selected case",
+        ),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="cursor_down",
+            tooltip="Move to the next case",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="cursor_up",
+            tooltip="Move to the previous case",
+        ),
+        Binding(
+            "home,g",
+            "scroll_top",
+            "First case",
+            show=False,
+            id="first_case",
+            tooltip="Move to the first case",
+        ),
+        Binding(
+            "end,G",
+            "scroll_bottom",
+            "Last case",
+            show=False,
+            id="last_case",
+            tooltip="Move to the last case",
+        ),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="page_up", tooltip="Move one screen up"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="page_down",
+            tooltip="Move one screen down",
+        ),
+    ]
+
+    class Resized(Message):
+        """The table's width (border and scrollbar included, in cells) changed."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self.outer_size.width))
+
+    def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
+        """Replace the cells of the row ``row_key`` that changed (column key to value)
+        and repaint that row alone.
+
+        DataTable.update_cell marks every row's rendering stale (its caches key on one
+        update counter): a full repaint of the table for each case a refresh answers,
+        about 50 ms at 120x40 on a slow machine, ten times a second. Here only the
+        cached renderings of this row are dropped (rows are one line high).
+        """
+        data = self._data[RowKey(row_key)]
+        changed = {key: value for key, value in cells.items() if data[ColumnKey(key)] != value}
+        if not changed:
+            return
+        for column, value in changed.items():
+            data[ColumnKey(column)] = value
+        index = self.get_row_index(row_key)
+        _discard(self._cell_render_cache, 0, row_key)
+        _discard(self._row_render_cache, 0, row_key)
+        _discard(self._row_renderable_cache, 1, index)
+        self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
+        self.refresh_row(index)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every cell of every new row to size auto-width columns and
+        # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
+        # fixed width and every row one line, so only the virtual size is recomputed.
+        super()._update_dimensions(())
+
+
+def _discard(cache: LRUCache[Any, Any], position: int, value: object) -> None:
+    """Drop the entries of ``cache`` whose key holds ``value`` at ``position``."""
+    for key in [key for key in cache.keys() if key[position] == value]:  # noqa: SIM118 (no __iter__)
+        cache.discard(key)
 
 
 class QuotaGauge(Horizontal):
@@ -98,31 +201,69 @@ class QuotaGauge(Horizontal):
         )
         if paused_until is not None and now < paused_until.timestamp():
             figures += f" · auto-refresh paused until {paused_until:%H:%M} ET"
-        self.query_one("#quota-figures", Label).update(figures)
+        self.query_one("#quota-figures", Label).update(figures, layout=False)  # fixed size
+
+
+_WORDS = {
+    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
+    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
+    "uscis date": ("USCIS date", "fecha de USCIS"),
+    "not given": ("not given", "no indicada"),
+    "seen": ("seen", "visto"),
+    "undated": ("undated", "sin fecha"),
+    "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
+    "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
+    "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
+    "filed": ("Filed", "Presentado"),
+    "ago": ("ago", "atrás"),
+    "changed": ("changed", "cambiado"),
+    "in status": ("in this status", "en este estado"),
+    "checked": ("checked", "consultado"),
+    "failed": ("Last check failed", "Falló la última consulta"),
+}
+"""The drawer's own words, in English and in Spanish (``l``)."""
+
+
+def _word(key: str, spanish: bool) -> str:
+    return _WORDS[key][spanish]
 
 
 def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
     """USCIS's history and the changes casewatch saw, as one timeline, newest first:
     ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
-    casewatch shows when it was seen (local time) and when USCIS says it made it."""
+    casewatch shows when it was seen (local time) and when USCIS says it made it.
+    ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
+    title of a status title that is the current one."""
     status = case.status
+
+    def title(english: str) -> str:
+        if spanish and status is not None and english == status.title_en and status.title_es:
+            return status.title_es
+        return english
+
     dated: list[tuple[tuple[date, int], tuple[str, str, str]]] = []
     for order, entry in enumerate(status.history if status else ()):
-        when = entry.date.isoformat() if entry.date else entry.date_text or "undated"
+        when = (
+            entry.date.isoformat() if entry.date else entry.date_text or _word("undated", spanish)
+        )
         text = (entry.text_es or entry.text_en) if spanish else entry.text_en
         # USCIS lists newest first; a later index is older on the same date.
         dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
     for order, event in enumerate(case.events):
         seen = event.seen_at.astimezone()
         if event.first:
-            text = f"casewatch started watching: {event.title}"
+            text = f"{_word('started', spanish)}: {title(event.title)}"
         else:
-            uscis_date = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "not given"
-            text = (
-                f"casewatch saw a change ({', '.join(event.fields)}): "
-                f"{event.previous_title} → {event.title} (USCIS date: {uscis_date})"
+            uscis_date = (
+                f"{event.changed_at:%Y-%m-%d}" if event.changed_at else _word("not given", spanish)
             )
-        dated.append(((seen.date(), 1 + order), (f"{seen:%Y-%m-%d %H:%M}", "seen", text)))
+            text = (
+                f"{_word('saw', spanish)} ({', '.join(event.fields)}): "
+                f"{title(event.previous_title)} → {title(event.title)} "
+                f"({_word('uscis date', spanish)}: {uscis_date})"
+            )
+        when = f"{seen:%Y-%m-%d %H:%M}"
+        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
@@ -133,7 +274,7 @@ class HistoryDrawer(VerticalScroll):
         yield Static(id="drawer-body")
 
     def show(
-        self, case: WatchedCase, colours: dict[Stage, str], now: datetime, spanish: bool = False
+        self, case: WatchedCase, styles: dict[Stage, Style], now: datetime, spanish: bool = False
     ) -> None:
         """Paint ``case``; ``now`` is the current time (for the "checked" line);
         ``spanish`` shows USCIS's Spanish texts where it sent them."""
@@ -146,7 +287,7 @@ class HistoryDrawer(VerticalScroll):
             head.append(f" · {case.label}", style="italic")
         parts: list[RenderableType] = [head]
         if status is None:
-            parts.append(Text("\nNo answer from USCIS yet."))
+            parts.append(Text(f"\n{_word('no answer', spanish)}"))
         else:
             title = (status.title_es or status.title_en) if spanish else status.title_en
             description = (
@@ -156,21 +297,22 @@ class HistoryDrawer(VerticalScroll):
             )
             summary = Text()
             summary.append(title + "\n", style="bold")
-            summary.append_text(stage_text(status.stage, colours))
+            summary.append_text(stage_text(status.stage, styles))
             summary.append(
-                f"\nFiled {format_date(status.submitted)} "
-                f"({format_days(status.submitted, now)} ago) · "
-                f"changed {format_date(status.last_changed)} "
-                f"({format_days(status.last_changed, now)} in this status) · "
-                f"checked {format_checked(case.checked_at, now)}\n"
+                f"\n{_word('filed', spanish)} {format_date(status.submitted)} "
+                f"({format_days(status.submitted, now)} {_word('ago', spanish)}) · "
+                f"{_word('changed', spanish)} {format_date(status.last_changed)} "
+                f"({format_days(status.last_changed, now)} {_word('in status', spanish)}) · "
+                f"{_word('checked', spanish)} {format_checked(case.checked_at, now)}\n"
             )
             parts += [summary, Text(strip_html(description))]
         if case.last_error:
-            parts.append(Text(f"\n⚠ Last check failed: {case.last_error}", style="bold"))
+            failed = _word("failed", spanish)
+            parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
         if status is not None:
-            parts.append(Text("\nTimeline, newest first", style="bold underline"))
+            parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))
             if not status.history:
-                parts.append(Text("USCIS sent no history for this case.", style="dim"))
+                parts.append(Text(_word("no history", spanish), style="dim"))
             rows = Table.grid(padding=(0, 1))
             rows.add_column(no_wrap=True, style="bold")
             rows.add_column(no_wrap=True, style="dim")

@@ -1,0 +1,271 @@
+"""The dashboard with 50 and with 10,000 cases: paint time, memory, key-to-screen delay.
+
+Each figure comes from its own child process (so peak memory is one run's):
+
+1. start to painted table: from reading the watchlist file to the first screen update
+   that shows the table's rows and count (the app's own compositor update), for 50 and
+   for 10,000 cases, and their ratio; the time to read the file is also given;
+2. peak resident memory of the 10,000-case run (``resource.getrusage``), once every row
+   is in the table;
+3. key to screen while results stream in: the real refresher asks the in-process
+   sandbox (synthetic cases, 10 requests per second, 150-400 ms latency) about every
+   case, so up to 10 rows are updated a second (and the watchlist saved every 5 s);
+   meanwhile another thread presses ``j`` or ``k`` every 150 ms, as a terminal would,
+   whatever the event loop is doing, and each delay runs from the key press to the
+   first screen update that shows the moved cursor.
+
+Targets (issue 5): ratio at most 1.5, memory at most 200 MB, key-to-screen p99 at most
+50 ms. Headless, 120x40 cells.
+
+    python benchmarks/ui.py [--cases 10000] [--seconds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+from casewatch.cases import US_EASTERN, parse_case_status
+from casewatch.config import Settings, fast_demo_settings
+from casewatch.receipts import parse_receipt_number
+from casewatch.sandbox import SandboxConfig
+from casewatch.sandbox.data import synthetic_case
+from casewatch.watchlist import Watchlist
+
+SIZE = (120, 40)
+TARGET_RATIO = 1.5
+TARGET_RSS_MB = 200.0
+TARGET_P99_MS = 50.0
+PAINT_RUNS = 5
+
+
+def demo_settings(directory: Path) -> Settings:
+    """The demo environment at USCIS's 10 requests per second, on a synthetic sandbox."""
+    sandbox = SandboxConfig(latency_ms=(150.0, 400.0), tps=10.0, synthetic=True, seed=5)
+    settings = fast_demo_settings(directory, sandbox)
+    return replace(settings, environment=replace(settings.environment, tps=10.0))
+
+
+def write_watchlist(settings: Settings, count: int, checked_days_ago: float) -> None:
+    """A watchlist of ``count`` synthetic cases with their statuses, last checked
+    ``checked_days_ago`` days ago (not due for a while when 0, all due when 3)."""
+    now = datetime.now(US_EASTERN)
+    checked = now - timedelta(days=checked_days_ago)
+    watchlist = Watchlist(settings.watchlist_path)
+    for number in range(1, count + 1):
+        # Ends in 01 to 07, never in 0000 (which the synthetic sandbox does not know).
+        receipt = parse_receipt_number(f"EAC26{number:06d}{number % 7 + 1:02d}")
+        watchlist.add(receipt, label=f"client {number}", added_at=now)
+        watchlist.record_status(receipt, parse_case_status(synthetic_case(receipt.value)), checked)
+    watchlist.save()
+
+
+class ScreenUpdates:
+    """Records when each cursor key was handled and when each screen update was sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.handled: list[float] = []
+        self.sent: list[float] = []
+        display = app._display
+        table = app.query_one("CaseTable")
+
+        def record(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.sent.append(time.perf_counter())
+
+        def handling(action: Any) -> Any:
+            def handle() -> None:
+                action()
+                self.handled.append(time.perf_counter())
+
+            return handle
+
+        app._display = record
+        table.action_cursor_down = handling(table.action_cursor_down)
+        table.action_cursor_up = handling(table.action_cursor_up)
+
+    def delays(self, pressed: list[float]) -> list[float]:
+        """For each key pressed (in order), seconds to the first screen update after
+        the key was handled (5 s when none came)."""
+        return [
+            next((sent for sent in self.sent if sent >= handled), press + 5.0) - press
+            for press, handled in zip(pressed, self.handled, strict=False)
+        ]
+
+
+def press_keys(app: Any, loop: asyncio.AbstractEventLoop, seconds: float) -> list[float]:
+    """From another thread, as a terminal would: ``j`` 20 times then ``k`` 20 times, and
+    so on, one every 150 ms, whatever the event loop is doing. Returns when each key
+    was pressed."""
+    from textual import events
+
+    presses: list[float] = []
+    begin = time.perf_counter()
+    while time.perf_counter() - begin < seconds:
+        key = "j" if (len(presses) // 20) % 2 == 0 else "k"
+        presses.append(time.perf_counter())
+        loop.call_soon_threadsafe(app.post_message, events.Key(key, key))
+        time.sleep(0.15)
+    return presses
+
+
+async def measure_paint(count: int) -> dict[str, float]:
+    from casewatch.tui.app import CaseWatchApp
+
+    with tempfile.TemporaryDirectory() as directory:
+        settings = demo_settings(Path(directory))
+        write_watchlist(settings, count, checked_days_ago=0)
+        start = time.perf_counter()
+        watchlist = Watchlist.load(settings.watchlist_path)
+        loaded = time.perf_counter()
+        app = CaseWatchApp(settings, watchlist)
+        painted: list[float] = []
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None and not painted and app.query("CaseTable"):
+                table = app.query_one("CaseTable")
+                if table.row_count and str(count) in str(table.border_title):
+                    painted.append(time.perf_counter())
+
+        app._display = record  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            while not painted:
+                await pilot.pause(0.01)
+            while app._pending:  # the rest of the rows, in batches
+                await pilot.pause(0.01)
+            filled = time.perf_counter()
+            rows = app.query_one("CaseTable").row_count
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "cases": count,
+        "rows": rows,
+        "load_s": loaded - start,
+        "paint_s": painted[0] - loaded,
+        "total_s": painted[0] - start,
+        "filled_s": filled - loaded,
+        "rss_mb": rss_mb,
+    }
+
+
+async def measure_keys(count: int, seconds: float) -> dict[str, float]:
+    from casewatch.tui.app import CaseWatchApp
+
+    with tempfile.TemporaryDirectory() as directory:
+        settings = demo_settings(Path(directory))
+        write_watchlist(settings, count, checked_days_ago=3)  # every case is due
+        app = CaseWatchApp(settings, Watchlist.load(settings.watchlist_path))
+        updates = 0
+        update_row = app._update_row
+
+        def counted(case: Any) -> None:
+            nonlocal updates
+            updates += 1
+            update_row(case)
+
+        app._update_row = counted  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            while app._pending:
+                await pilot.pause(0.05)
+            screen = ScreenUpdates(app)
+            updates = 0
+            keys = asyncio.create_task(
+                asyncio.to_thread(press_keys, app, asyncio.get_running_loop(), seconds)
+            )
+            begin = time.perf_counter()
+            while not keys.done():
+                if app.refresher is not None and not app.refresher.running:
+                    app.action_refresh()  # 50 cases take 5 s: keep results streaming
+                await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - begin
+            await pilot.pause(1.0)
+            presses = keys.result()
+    delays = screen.delays(presses)
+    delays.sort()
+    return {
+        "cases": count,
+        "presses": len(delays),
+        "updates_per_s": updates / elapsed,
+        "p50_ms": statistics.median(delays) * 1000,
+        "p99_ms": delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))] * 1000,
+        "max_ms": delays[-1] * 1000,
+    }
+
+
+def child(kind: str, count: int, seconds: float) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; returns its figures."""
+    command = [sys.executable, __file__, "--child", kind, "--cases", str(count)]
+    command += ["--seconds", str(seconds)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return figures
+
+
+def median_run(count: int, seconds: float) -> dict[str, Any]:
+    """The paint run of ``count`` cases with the median paint time of :data:`PAINT_RUNS`."""
+    runs = sorted((child("paint", count, seconds) for _ in range(PAINT_RUNS)), key=paint_time)
+    return runs[len(runs) // 2]
+
+
+def paint_time(run: dict[str, Any]) -> float:
+    return float(run["paint_s"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--cases", type=int, default=10_000, help="the large watchlist")
+    parser.add_argument("--seconds", type=float, default=12.0, help="key test duration")
+    parser.add_argument("--child", choices=("paint", "keys"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "paint":
+        print(json.dumps(asyncio.run(measure_paint(args.cases))))
+        return
+    if args.child == "keys":
+        print(json.dumps(asyncio.run(measure_keys(args.cases, args.seconds))))
+        return
+    small, large = (median_run(n, args.seconds) for n in (50, args.cases))
+    print(f"start to painted table (120x40, headless, median of {PAINT_RUNS} runs):")
+    for run in (small, large):
+        print(
+            f"  {run['cases']:>6,} cases: {run['paint_s'] * 1000:7.0f} ms "
+            f"(+ {run['load_s'] * 1000:.0f} ms reading the watchlist file: "
+            f"{run['total_s'] * 1000:.0f} ms), {run['rows']:,} rows all in after "
+            f"{run['filled_s'] * 1000:.0f} ms, "
+            f"peak RSS {run['rss_mb']:.0f} MB"
+        )
+    ratio = large["paint_s"] / small["paint_s"]
+    total_ratio = large["total_s"] / small["total_s"]
+    print(f"  ratio {ratio:.2f} (target <= {TARGET_RATIO}); with the file read {total_ratio:.2f}")
+    print(
+        f"  peak RSS with {large['cases']:,} cases: {large['rss_mb']:.0f} MB "
+        f"(target <= {TARGET_RSS_MB:.0f} MB)"
+    )
+    print(f"key to screen while a refresh streams results ({args.seconds:g} s, j/k every 150 ms):")
+    for count in (50, args.cases):
+        run = child("keys", count, args.seconds)
+        print(
+            f"  {run['cases']:>6,} cases: p50 {run['p50_ms']:.1f} ms, p99 "
+            f"{run['p99_ms']:.1f} ms, max {run['max_ms']:.1f} ms over {run['presses']} "
+            f"presses, {run['updates_per_s']:.1f} row updates/s "
+            f"(target p99 <= {TARGET_P99_MS:.0f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Pilot tests of the dashboard's look and keys: themes, narrow panes, vim keys, the key
+list, the command palette, remapped keys and a large watchlist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from casewatch.cases import US_EASTERN, Stage
+from casewatch.config import ConfigError, load_settings
+from casewatch.receipts import parse_receipt_number
+from casewatch.tui.app import CaseWatchApp, fitting_columns
+from casewatch.tui.screens import HelpScreen
+from casewatch.tui.themes import (
+    ThemeError,
+    bundled_theme_files,
+    load_theme_file,
+    load_themes,
+    remembered_theme,
+    stage_styles,
+)
+from casewatch.tui.widgets import CaseTable, HistoryDrawer
+from casewatch.watchlist import Watchlist
+
+BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``, up to a minute (a busy machine runs a refresh meanwhile)."""
+    for _ in range(1200):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
+def column_keys(app: CaseWatchApp) -> list[str]:
+    return [str(key.value) for key in app.query_one(CaseTable).columns]
+
+
+def stage_style(app: CaseWatchApp, receipt: str) -> Style:
+    cell = app.query_one(CaseTable).get_cell(receipt, "stage")
+    assert isinstance(cell, Text) and isinstance(cell.style, Style)
+    return cell.style
+
+
+def test_three_themes_ship_inside_the_package() -> None:
+    themes, problems = load_themes(bundled_theme_files())
+    assert problems == []
+    assert {"casewatch-dark", "casewatch-light", "casewatch-16"} <= set(themes)
+    assert not themes["casewatch-light"].theme.dark
+    assert themes["casewatch-16"].theme.ansi
+    for theme in themes.values():
+        assert set(theme.stage_styles) == set(Stage), theme.theme.name
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('name = "mine"\nprimary = "#5FA8D3"\n[stages]\nlost = "#FFFFFF"\n', "unknown stage"),
+        (BAD_COLOUR, "'#12345' is not a colour"),
+        ('name = "mine"\nprimary = "#5FA8D3"\nshade = 3\n', "unknown key 'shade'"),
+        ('primary = "#5FA8D3"\n', "needs a name"),
+        ('name = "mine"\n', "needs a primary colour"),
+        ('name = "mine"\nprimary = "#5FA8D3"\ndark = "yes"\n', "dark must be true or false"),
+        ('name = "mine\n', "line 1"),
+    ],
+)
+def test_a_bad_theme_file_is_named_with_its_problem(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    with pytest.raises(ThemeError) as raised:
+        load_theme_file(path)
+    assert str(path) in str(raised.value)
+    assert problem in str(raised.value)
+
+
+def test_textual_themes_borrow_the_stage_colours_of_their_kind() -> None:
+    themes, _ = load_themes(bundled_theme_files())
+    from textual.theme import BUILTIN_THEMES
+
+    light = stage_styles(BUILTIN_THEMES["textual-light"], themes)
+    assert light == themes["casewatch-light"].stage_styles
+    assert stage_styles(BUILTIN_THEMES["nord"], themes) == themes["casewatch-dark"].stage_styles
+    assert stage_styles(BUILTIN_THEMES["ansi-dark"], themes) == themes["casewatch-16"].stage_styles
+
+
+def test_the_least_important_columns_go_first() -> None:
+    everything = ("receipt", "label", "form", "status", "stage", "changed", "days", "checked")
+    assert fitting_columns(120) == everything
+    assert fitting_columns(60) == ("receipt", "stage", "changed", "days")
+    assert fitting_columns(40) == ("receipt", "stage")
+    assert fitting_columns(20) == ("receipt", "stage")  # never fewer
+
+
+async def test_vim_keys_and_home_end_move_through_the_cases(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == 49
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == 49
+        await pilot.press("home", "down")
+        assert table.cursor_row == 1
+
+
+async def test_question_mark_lists_every_action_and_escape_closes_it(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        listed = {binding_id for _, _, _, binding_id in app.screen.keys}
+        for binding in [*app.BINDINGS, *CaseTable.BINDINGS]:
+            assert binding.id in listed  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    app.settings = replace(app.settings, keys={"next_stage": "t", "hyperdrive": "h"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert any("hyperdrive" in n.message for n in app._notifications)
+        await pilot.press("s")  # no longer bound
+        assert "stage:" not in str(app.query_one(CaseTable).border_title)
+        await pilot.press("t")
+        assert "stage:" in str(app.query_one(CaseTable).border_title)
+        assert ("t", "Stage filter") in {(keys, name) for keys, name, _, _ in app.key_list()}
+
+
+async def test_the_palette_runs_casewatch_actions_and_saves_a_screenshot(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    downloads = tmp_path / "no such dir yet"
+    monkeypatch.setattr("platformdirs.user_downloads_path", lambda: downloads)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Refresh all", "Stage filter", "Add", "Keys", "Theme", "Screenshot"} <= set(titles)
+        assert titles.count("Keys") == titles.count("Screenshot") == 1  # casewatch's own
+        await pilot.press("ctrl+p", *"stage filter")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "stage:" in str(app.query_one(CaseTable).border_title)
+        await pilot.press("ctrl+p", *"screenshot")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert len(list(downloads.glob("*.svg"))) == 1
+
+
+async def test_a_theme_picked_in_the_palette_recolours_stages_and_is_remembered(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert app.theme == "casewatch-dark"
+        dark = stage_style(app, "EAC9999103403")
+        await pilot.press("ctrl+p", *"theme")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await pilot.press(*"casewatch-light")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "casewatch-light"
+        light = stage_style(app, "EAC9999103403")
+        assert light.color != dark.color
+        assert str(light.color.triplet.hex).upper() == "#2E7D32"  # type: ignore[union-attr]
+    assert remembered_theme(app.settings.state_dir) == "casewatch-light"
+    again = CaseWatchApp(app.settings, app.watchlist, clock=app.clock)
+    async with again.run_test(size=(120, 40)):
+        assert again.theme == "casewatch-light"
+
+
+async def test_the_theme_option_wins_and_is_remembered(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    app.settings = replace(app.settings, theme="casewatch-16")
+    async with app.run_test(size=(120, 40)):
+        assert app.theme == "casewatch-16"
+        assert app.current_theme.ansi
+    assert remembered_theme(app.settings.state_dir) == "casewatch-16"
+
+
+async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    (config / "themes").mkdir(parents=True)
+    (config / "themes" / "mine.toml").write_text(BAD_COLOUR)
+    (config / "themes" / "paper.toml").write_text(
+        'name = "paper"\ndark = false\nprimary = "#224488"\n[stages]\napproved = "#008800"\n'
+    )
+    app = make_app()
+    app.settings = replace(app.settings, config_path=config / "config.toml", theme="mine")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        messages = [n.message for n in app._notifications]
+        assert any(str(config / "themes" / "mine.toml") in m and "#12345" in m for m in messages)
+        assert any("no theme named 'mine'" in m for m in messages)
+        assert app.theme == "casewatch-dark"
+        assert remembered_theme(app.settings.state_dir) is None  # the fallback is no choice
+        app.theme = "paper"  # the good user theme is there, its stages over the light ones
+        await pilot.pause()
+        assert stage_style(app, "EAC9999103403").color.triplet.hex == "#008800"  # type: ignore[union-attr]
+        assert (
+            app.stage_styles[Stage.DENIED]
+            == load_themes(bundled_theme_files())[0]["casewatch-light"].stage_styles[Stage.DENIED]
+        )
+
+
+async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert len(column_keys(app)) == 8
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert column_keys(app) == ["receipt", "stage", "changed", "days"]
+        assert app.query_one(CaseTable).row_count == 50
+        await pilot.press("j", "j", "enter")
+        drawer = app.query_one(HistoryDrawer)
+        assert drawer.has_class("-open")
+        assert drawer.size.width >= 58
+        assert app._selected_receipt() == "EAC9999103405"  # kept as the columns changed
+        await pilot.press("down")  # the table keeps the focus under the drawer
+        assert app._selected_receipt() == "EAC9999103410"
+        head = app.query_one("#drawer-body", Static).content.renderables[0]  # type: ignore[union-attr]
+        assert head.plain.startswith("EAC9999103410")  # the drawer follows the cursor
+        await pilot.press("escape")
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert column_keys(app) == ["receipt", "stage"]
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert len(column_keys(app)) == 8
+
+
+async def test_the_add_dialog_fits_a_40x12_pane(make_app: Callable[..., CaseWatchApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press("a")
+        for button in app.screen.query("Button"):
+            region = button.region
+            assert region.height >= 1 and region.bottom <= 12 and region.right <= 40, button
+
+
+async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app(synthetic=True)
+    added_at = datetime(2026, 11, 1, tzinfo=US_EASTERN)
+    big = Watchlist(app.watchlist.path)
+    for number in range(1, 1201):
+        big.add(parse_receipt_number(f"EAC26{number:08d}"), added_at=added_at)
+    app.watchlist = big
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(CaseTable)
+        assert table.border_title == "Cases · 1200"
+        await until(pilot, lambda: table.row_count == 1200)
+        await pilot.press("G")
+        assert app._selected_receipt() == "EAC2600001200"
+        app._fill_table()  # a refill (filter, sort, theme) keeps the selected case
+        await until(pilot, lambda: not app._pending)
+        assert table.row_count == 1200
+        assert app._selected_receipt() == "EAC2600001200"
+
+
+def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\nrefresh = "f5"\nquit = "q,ctrl+q"\n')
+    assert load_settings(config_path=config, environ={}).keys == {
+        "refresh": "f5",
+        "quit": "q,ctrl+q",
+    }
+    config.write_text("[keys]\nrefresh = 5\n")
+    with pytest.raises(ConfigError, match=r"\[keys\] maps a binding id to keys"):
+        load_settings(config_path=config, environ={})
