@@ -282,7 +282,9 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
 ) -> None:
     app = make_app(synthetic=True)
     added_at = datetime(2026, 11, 1, tzinfo=US_EASTERN)
-    big = Watchlist(app.watchlist.path)
+    big = Watchlist.load(app.watchlist.path)  # the cases on disk are removed, not merged in
+    for receipt in list(big.cases):
+        big.remove(receipt)
     for number in range(1, 1201):
         big.add(parse_receipt_number(f"EAC26{number:08d}"), added_at=added_at)
     app.watchlist = big
