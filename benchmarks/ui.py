@@ -127,7 +127,7 @@ def press_keys(app: Any, loop: asyncio.AbstractEventLoop, seconds: float) -> lis
 async def measure_paint(count: int) -> dict[str, float]:
     from casewatch.tui.app import CaseWatchApp
 
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
         settings = demo_settings(Path(directory))
         write_watchlist(settings, count, checked_days_ago=0)
         start = time.perf_counter()
@@ -167,7 +167,7 @@ async def measure_paint(count: int) -> dict[str, float]:
 async def measure_keys(count: int, seconds: float) -> dict[str, float]:
     from casewatch.tui.app import CaseWatchApp
 
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
         settings = demo_settings(Path(directory))
         write_watchlist(settings, count, checked_days_ago=3)  # every case is due
         app = CaseWatchApp(settings, Watchlist.load(settings.watchlist_path))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
 from casewatch.config import ConfigError, read_config_file
@@ -28,10 +29,12 @@ from casewatch.refresh import RefresherLease
 from casewatch.watchlist import (
     SCHEMA_VERSION,
     ChangeEvent,
+    WatchedCase,
     Watchlist,
     WatchlistError,
     backup_path,
     merge_events,
+    watchlist_text,
 )
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
@@ -53,6 +56,14 @@ def receipt(number: int) -> str:
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "w.toml"
+
+
+INLINE = f"""schema = 1
+case = [
+    {{ receipt_number = "{FIRST}", label = "mom", added_at = {NOW.isoformat()} }},
+    {{ receipt_number = "{SECOND}", added_at = {NOW.isoformat()} }},
+]
+"""
 
 
 def two_panes(path: Path) -> tuple[Watchlist, Watchlist]:
@@ -184,8 +195,7 @@ def test_merge_events_keeps_one_of_the_same_change() -> None:
 def test_an_external_edit_is_found_and_taken_in(path: Path) -> None:
     one, _ = two_panes(path)
     text = path.read_text().replace('label = "mom"', 'label = "mother"')
-    added = f'    {{ receipt_number = "{THIRD}", added_at = {NOW.isoformat()} }},\n]'
-    path.write_text(text.replace("\n]", "\n" + added))
+    path.write_text(f'{text}\n[[case]]\nreceipt_number = "{THIRD}"\nadded_at = {NOW.isoformat()}\n')
     assert one.changed_on_disk()
     changes = asyncio.run(one.reload_async())
     assert set(changes) == {FIRST.value, THIRD.value}
@@ -194,11 +204,115 @@ def test_an_external_edit_is_found_and_taken_in(path: Path) -> None:
 
 
 def test_a_case_appended_as_a_table_to_inline_cases_gets_a_hint(path: Path) -> None:
-    two_panes(path)
+    path.write_text(INLINE)  # as an older casewatch wrote short cases
+    assert list(Watchlist.load(path).cases) == [FIRST.value, SECOND.value]
     with path.open("a") as handle:
         handle.write(f'[[case]]\nreceipt_number = "{THIRD}"\nadded_at = {NOW.isoformat()}\n')
     with pytest.raises(WatchlistError, match="add a case inside those brackets"):
         Watchlist.load(path)
+
+
+# --- long watchlists: each case its own table, saves that do only what changed ------------
+
+
+def long_watchlist(path: Path, count: int) -> list[str]:
+    """A saved watchlist of ``count`` cases, each with a status; their receipts in order."""
+    watchlist = Watchlist(path)
+    for number in range(1, count + 1):
+        case = watchlist.add(parse_receipt_number(receipt(number)), added_at=NOW)
+        watchlist.record_status(case.receipt_number, status(f"step {number}"), NOW)
+    watchlist.save()
+    return list(watchlist.cases)
+
+
+def test_short_cases_are_written_as_tables_not_inline(path: Path) -> None:
+    two_panes(path)
+    text = path.read_text()
+    assert "case = [" not in text and text.count("\n[[case]]\n") == 2
+    assert list(Watchlist.load(path).cases) == [FIRST.value, SECOND.value]
+
+
+def test_a_save_with_nothing_changed_writes_nothing(path: Path) -> None:
+    one, _ = two_panes(path)
+    before = path.stat()
+    assert one.save() == {}
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not backup_path(path).exists()
+
+
+def test_a_save_writes_again_only_the_cases_that_changed(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_watchlist(path, 5)
+    one = Watchlist.load(path)
+    written: list[str] = []
+    real_case_text = watchlist_module.case_text
+
+    def counted(case: WatchedCase) -> str:
+        written.append(case.receipt_number.value)
+        return real_case_text(case)
+
+    monkeypatch.setattr(watchlist_module, "case_text", counted)
+    one.set_label(receipt(2), "first save")
+    one.save()
+    assert len(written) == 5  # nothing known yet: every case
+    written.clear()
+    one.set_label(receipt(4), "second save")
+    one.save()
+    assert written == [receipt(4)]
+    assert path.read_text() == watchlist_text(Watchlist.load(path).cases)
+
+
+def test_the_first_cases_of_a_long_file_are_read_first_and_the_rest_later(path: Path) -> None:
+    order = long_watchlist(path, 10)
+    one = Watchlist.load_first(path, 3)
+    assert list(one.cases) == order[:3] and one.unread == 7
+    assert one.cases == {key: Watchlist.load(path).cases[key] for key in order[:3]}
+    changes = asyncio.run(one.reload_async())
+    assert set(changes) == set(order[3:]) and all(changes[key] is None for key in order[3:])
+    assert list(one.cases) == order and one.unread == 0
+    assert not one.has_unsaved_changes() and not one.changed_on_disk()
+
+
+def test_a_save_before_the_rest_is_read_keeps_it(path: Path) -> None:
+    order = long_watchlist(path, 10)
+    one = Watchlist.load_first(path, 3)
+    one.remove(order[1])
+    one.set_label(order[0], "edited")
+    one.save()
+    kept = Watchlist.load(path).cases
+    assert list(kept) == [order[0], *order[2:]] and kept[order[0]].label == "edited"
+    assert list(one.cases) == list(kept) and one.unread == 0
+
+
+def test_a_file_that_does_not_split_into_tables_is_read_whole(path: Path) -> None:
+    path.write_text(INLINE)
+    one = Watchlist.load_first(path, 1)
+    assert list(one.cases) == [FIRST.value, SECOND.value] and one.unread == 0
+
+
+@pytest.mark.parametrize("where", [2, 9])
+def test_a_syntax_error_is_reported_as_when_the_file_is_read_whole(path: Path, where: int) -> None:
+    long_watchlist(path, 10)
+    text = path.read_text()
+    bad = text.replace(f'receipt_number = "{receipt(where)}"', f"receipt_number = {receipt(where)}")
+    path.write_text(bad)
+    with pytest.raises(WatchlistError) as whole:
+        Watchlist.load(path)
+    assert "line" in str(whole.value)
+    if where <= 3:  # among the first cases: said at once
+        with pytest.raises(WatchlistError) as first:
+            Watchlist.load_first(path, 3)
+    else:  # after them: said when the rest is read, and the file is never written
+        one = Watchlist.load_first(path, 3)
+        with pytest.raises(WatchlistError) as first:
+            asyncio.run(one.reload_async())
+        one.set_label(receipt(1), "edited")
+        with pytest.raises(WatchlistError):
+            one.save()
+        assert path.read_text() == bad
+    assert str(first.value) == str(whole.value)
 
 
 # --- backup, bad files and the schema --------------------------------------------------------
@@ -231,14 +345,15 @@ def test_a_backup_is_copied_where_hard_links_are_refused(
 
 def test_a_syntax_error_names_the_file_line_column_and_the_backup(path: Path) -> None:
     one, _ = two_panes(path)
+    one.set_label(SECOND, "dad")
     one.save()  # now there is a backup
     path.write_text(path.read_text().replace('label = "mom"', "label = mom"))
-    column = path.read_text().splitlines()[2].index("mom") + 1
+    column = path.read_text().splitlines()[4].index("mom") + 1
     with pytest.raises(WatchlistError) as caught:
         Watchlist.load(path)
     message = str(caught.value)
-    assert str(path) in message and f"line 3, column {column}:" in message
-    assert "Fix line 3" in message and f"cp {backup_path(path)} {path}" in message
+    assert str(path) in message and f"line 5, column {column}:" in message
+    assert "Fix line 5" in message and f"cp {backup_path(path)} {path}" in message
 
 
 def test_a_save_refuses_to_write_over_a_file_that_does_not_parse(path: Path) -> None:
@@ -248,7 +363,7 @@ def test_a_save_refuses_to_write_over_a_file_that_does_not_parse(path: Path) -> 
     broken = good.replace(b'label = "mom"', b"label = mom")
     path.write_bytes(broken)
     backup = backup_path(path).read_bytes() if backup_path(path).exists() else None
-    with pytest.raises(WatchlistError, match="line 3"):
+    with pytest.raises(WatchlistError, match="line 5"):
         one.save()
     assert path.read_bytes() == broken
     assert (backup_path(path).read_bytes() if backup_path(path).exists() else None) == backup

@@ -21,9 +21,10 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -223,12 +224,46 @@ def _header_lines(text: str) -> list[int]:
 
 
 def watchlist_text(cases: Mapping[str, WatchedCase]) -> str:
-    """``cases`` as the TOML text of a watchlist file (schema :data:`SCHEMA_VERSION`)."""
-    document = {
-        "schema": SCHEMA_VERSION,
-        "case": [_case_to_toml(case) for case in cases.values()],
-    }
-    return tomli_w.dumps(document)
+    """``cases`` as the TOML text of a watchlist file (schema :data:`SCHEMA_VERSION`):
+    the schema, then each case as a ``[[case]]`` table (:func:`case_text`)."""
+    return _joined(_case_texts(cases.values(), {}))
+
+
+def case_text(case: WatchedCase) -> str:
+    """``case`` as the TOML text of its ``[[case]]`` table, the tables inside it
+    (``[case.status]``, ``[[case.events]]``) following it.
+
+    Always a table of its own, where tomli-w writes a short array of short tables inline
+    (``case = [ ... ]``): so a file splits cheaply into its cases at their headers
+    (:meth:`Watchlist.load_first`). The TOML rule that makes this text valid: a table
+    header under an array of tables belongs to its last element (TOML 1.0, "Array of
+    Tables").
+    """
+    # tomli-w writes the table named case with its header first, as it holds the
+    # receipt number (a plain value); its subtables are written case.status and so on.
+    return "[[case]]" + tomli_w.dumps({"case": _case_to_toml(case)}).removeprefix("[case]")
+
+
+TextCache = dict[int, tuple[WatchedCase, str]]
+""":func:`case_text` of cases by the id of the case object. Each entry holds the object
+itself, so its id is never another object's while it is cached; cases are immutable, so
+a cached text stays right."""
+
+
+def _case_texts(cases: Iterable[WatchedCase], known: TextCache) -> TextCache:
+    """The text of each of ``cases``, in order: from ``known`` when it holds that very
+    object, else made now."""
+    texts: TextCache = {}
+    for case in cases:
+        cached = known.get(id(case))
+        if cached is None or cached[0] is not case:
+            cached = (case, case_text(case))
+        texts[id(case)] = cached
+    return texts
+
+
+def _joined(texts: TextCache) -> str:
+    return f"schema = {SCHEMA_VERSION}\n" + "".join(f"\n{text}" for _, text in texts.values())
 
 
 # Merging what two processes wrote
@@ -373,12 +408,17 @@ class Watchlist:
 
     Change ``cases`` only through the methods (or by assigning a new
     :class:`WatchedCase`): the merge tells this process's changes by identity.
+
+    ``unread`` is the number of cases of the file not read yet: 0, but after
+    :meth:`load_first` until the whole file is read (by :meth:`reload_async` or a save).
     """
 
     def __init__(self, path: Path, cases: dict[str, WatchedCase] | None = None) -> None:
         self.path = path
         self.cases: dict[str, WatchedCase] = cases or {}
         self.file = FileState()
+        self.unread = 0
+        self._texts: TextCache = {}  # the text of each case as last written
         self._file_lock: FileLock | None = None
         self._thread_lock = threading.Lock()
         self._sync_lock: asyncio.Lock | None = None
@@ -479,6 +519,40 @@ class Watchlist:
         watchlist.cases = dict(state.cases)
         return watchlist
 
+    @classmethod
+    def load_first(cls, path: Path, count: int) -> Watchlist:
+        """Read the first ``count`` cases of ``path`` only, when the file holds more, so a
+        long watchlist shows at once; :attr:`unread` is then the number of the others,
+        counted by their ``[[case]]`` headers as casewatch writes them (at the start of
+        a line, no spaces): a rough count, right once the whole file is read.
+
+        The cases read are the base of the next merge (:class:`FileState`, with no
+        digest: the file is read whole at the next :meth:`reload_async` or save), so a
+        case not read yet counts as one another process added, and is kept. The file
+        is read whole, as :meth:`load` does and with its errors, when its cases are not
+        in ``[[case]]`` tables (written inline by an older casewatch) or its first
+        cases do not parse (so that a syntax error is reported where :meth:`load`
+        reports it). Raises :class:`WatchlistError` as :meth:`load` does.
+        """
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, UnicodeDecodeError):
+            return cls.load(path)  # which says what is wrong
+        # The header of the first case left out, if any.
+        cut = next(islice(_CASE_HEADER.finditer(text), count, None), None)
+        if cut is None:
+            return cls.load(path)
+        try:
+            first = parse_watchlist(text[: cut.start()], path)
+        except WatchlistError:
+            return cls.load(path)
+        watchlist = cls(path, dict(first))
+        watchlist.file = FileState(cases=first)
+        watchlist.unread = 1 + text.count("\n[[case]]", cut.end())  # as casewatch writes
+        return watchlist
+
     # Saving and following the file
 
     def has_unsaved_changes(self) -> bool:
@@ -502,6 +576,8 @@ class Watchlist:
         it cannot be read, locked or written (disk full, read-only directory); the file
         on disk is then left as it was.
         """
+        if self._saved():
+            return {}
         ours = dict(self.cases)
         return self._adopt(ours, self._write_merged(self.file, ours))
 
@@ -510,6 +586,8 @@ class Watchlist:
         cases changed meanwhile stay changed, to be saved next time. Saves and reloads
         of one watchlist run one at a time."""
         async with self._sync():
+            if self._saved():
+                return {}
             ours = dict(self.cases)
             written = await asyncio.to_thread(self._write_merged, self.file, ours)
             return self._adopt(ours, written)
@@ -525,10 +603,14 @@ class Watchlist:
         async with self._sync():
             base = self.file
             state = await asyncio.to_thread(self._read_or_forget, base)
-            if state.digest == base.digest:
+            if state.digest == base.digest and not self.unread:
                 self.file = state
                 return {}
             return self._take(merge_cases(base.cases, self.cases, state.cases), state)
+
+    def _saved(self) -> bool:
+        """Whether a save has nothing to do: no change in memory, none on disk."""
+        return not self.has_unsaved_changes() and not self.changed_on_disk()
 
     def _sync(self) -> asyncio.Lock:
         if self._sync_lock is None:
@@ -557,11 +639,13 @@ class Watchlist:
             with self._thread_lock, self._file_lock:
                 current = self._read_or_forget(base)
                 merged = merge_cases(base.cases, ours, current.cases)
-                text = watchlist_text(merged)
+                texts = _case_texts(merged.values(), self._texts)
+                text = _joined(texts)
                 if current.digest is not None:
                     _keep_backup(self.path)
                 _remove_leftovers(self.path)
                 atomic_write_text(self.path, text)
+                self._texts = texts
                 return FileState(hashlib.sha256(text.encode()).digest(), _stamp(self.path), merged)
         except Timeout:
             raise OSError(
@@ -582,6 +666,7 @@ class Watchlist:
         self.cases.clear()
         self.cases.update(merged)
         self.file = state
+        self.unread = 0
         return changes
 
 
