@@ -2,11 +2,14 @@
 
 Each figure comes from its own child process (so peak memory is one run's):
 
-1. start to painted table: from reading the watchlist file to the first screen update
-   that shows the table's rows and count (the app's own compositor update), for 50 and
-   for 10,000 cases, and their ratio; the time to read the file is also given;
-2. peak resident memory of the 10,000-case run (``resource.getrusage``), once every row
-   is in the table;
+1. start to painted table, as the user waits for it: from opening the watchlist file
+   as ``casewatch`` does (its first screenful of cases when it is long, the rest read
+   once they show) to the first screen update that shows the table's rows and its
+   count (the app's own compositor update), for 50 and for 10,000 cases, and their
+   ratio; how much of it went to opening the file, and when every case was read and
+   every row in the table, are also given;
+2. peak resident memory of the 10,000-case run (``resource.getrusage``), once every case
+   is read and every row in the table;
 3. key to screen while results stream in: the real refresher asks the in-process
    sandbox (synthetic cases, 10 requests per second, 150-400 ms latency) about every
    case, so up to 10 rows are updated a second (and the watchlist saved every 5 s);
@@ -40,6 +43,7 @@ from typing import Any
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 from casewatch.cases import US_EASTERN, parse_case_status
+from casewatch.cli import open_watchlist
 from casewatch.config import Settings, fast_demo_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.sandbox import SandboxConfig
@@ -62,7 +66,15 @@ def demo_settings(directory: Path) -> Settings:
 
 def write_watchlist(settings: Settings, count: int, checked_days_ago: float) -> None:
     """A watchlist of ``count`` synthetic cases with their statuses, last checked
-    ``checked_days_ago`` days ago (not due for a while when 0, all due when 3)."""
+    ``checked_days_ago`` days ago (not due for a while when 0, all due when 3), written
+    by another process: so the one measured starts as fresh as a user's."""
+    command = [sys.executable, __file__, "--child", "write", "--cases", str(count)]
+    command += ["--directory", str(settings.watchlist_path.parent), "--days", str(checked_days_ago)]
+    subprocess.run(command, check=True)
+
+
+def write_cases(settings: Settings, count: int, checked_days_ago: float) -> None:
+    """What :func:`write_watchlist` runs."""
     now = datetime.now(US_EASTERN)
     checked = now - timedelta(days=checked_days_ago)
     watchlist = Watchlist(settings.watchlist_path)
@@ -131,7 +143,7 @@ async def measure_paint(count: int) -> dict[str, float]:
         settings = demo_settings(Path(directory))
         write_watchlist(settings, count, checked_days_ago=0)
         start = time.perf_counter()
-        watchlist = Watchlist.load(settings.watchlist_path)
+        watchlist = open_watchlist(settings, first=SIZE[1])  # a line each, as casewatch does
         loaded = time.perf_counter()
         app = CaseWatchApp(settings, watchlist)
         painted: list[float] = []
@@ -148,10 +160,11 @@ async def measure_paint(count: int) -> dict[str, float]:
         async with app.run_test(size=SIZE) as pilot:
             while not painted:
                 await pilot.pause(0.01)
-            while app._pending:  # the rest of the rows, in batches
+            table = app.query_one("CaseTable")
+            while table.row_count < count:  # the rest of the file, and of the rows
                 await pilot.pause(0.01)
             filled = time.perf_counter()
-            rows = app.query_one("CaseTable").row_count
+            rows = table.row_count
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "cases": count,
@@ -159,7 +172,7 @@ async def measure_paint(count: int) -> dict[str, float]:
         "load_s": loaded - start,
         "paint_s": painted[0] - loaded,
         "total_s": painted[0] - start,
-        "filled_s": filled - loaded,
+        "filled_s": filled - start,
         "rss_mb": rss_mb,
     }
 
@@ -170,7 +183,7 @@ async def measure_keys(count: int, seconds: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
         settings = demo_settings(Path(directory))
         write_watchlist(settings, count, checked_days_ago=3)  # every case is due
-        app = CaseWatchApp(settings, Watchlist.load(settings.watchlist_path))
+        app = CaseWatchApp(settings, open_watchlist(settings, first=SIZE[1]))
         updates = 0
         update_row = app._update_row
 
@@ -181,7 +194,7 @@ async def measure_keys(count: int, seconds: float) -> dict[str, float]:
 
         app._update_row = counted  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
-            while app._pending:
+            while app.query_one("CaseTable").row_count < count:
                 await pilot.pause(0.05)
             screen = ScreenUpdates(app)
             updates = 0
@@ -224,15 +237,20 @@ def median_run(count: int, seconds: float) -> dict[str, Any]:
 
 
 def paint_time(run: dict[str, Any]) -> float:
-    return float(run["paint_s"])
+    return float(run["total_s"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cases", type=int, default=10_000, help="the large watchlist")
     parser.add_argument("--seconds", type=float, default=12.0, help="key test duration")
-    parser.add_argument("--child", choices=("paint", "keys"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("paint", "keys", "write"), help=argparse.SUPPRESS)
+    parser.add_argument("--directory", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--days", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "write":
+        write_cases(demo_settings(args.directory), args.cases, args.days)
+        return
     if args.child == "paint":
         print(json.dumps(asyncio.run(measure_paint(args.cases))))
         return
@@ -240,18 +258,20 @@ def main() -> None:
         print(json.dumps(asyncio.run(measure_keys(args.cases, args.seconds))))
         return
     small, large = (median_run(n, args.seconds) for n in (50, args.cases))
-    print(f"start to painted table (120x40, headless, median of {PAINT_RUNS} runs):")
+    print(
+        f"start to painted table, from opening the watchlist file (120x40, headless, "
+        f"median of {PAINT_RUNS} runs):"
+    )
     for run in (small, large):
         print(
-            f"  {run['cases']:>6,} cases: {run['paint_s'] * 1000:7.0f} ms "
-            f"(+ {run['load_s'] * 1000:.0f} ms reading the watchlist file: "
-            f"{run['total_s'] * 1000:.0f} ms), {run['rows']:,} rows all in after "
-            f"{run['filled_s'] * 1000:.0f} ms, "
-            f"peak RSS {run['rss_mb']:.0f} MB"
+            f"  {run['cases']:>6,} cases: {run['total_s'] * 1000:7.0f} ms "
+            f"({run['load_s'] * 1000:.0f} ms opening the file, {run['paint_s'] * 1000:.0f} ms "
+            f"the dashboard), every case read and {run['rows']:,} rows in after "
+            f"{run['filled_s'] * 1000:.0f} ms, peak RSS {run['rss_mb']:.0f} MB"
         )
-    ratio = large["paint_s"] / small["paint_s"]
-    total_ratio = large["total_s"] / small["total_s"]
-    print(f"  ratio {ratio:.2f} (target <= {TARGET_RATIO}); with the file read {total_ratio:.2f}")
+    ratio = large["total_s"] / small["total_s"]
+    app_ratio = large["paint_s"] / small["paint_s"]
+    print(f"  ratio {ratio:.2f} (target <= {TARGET_RATIO}); the dashboard alone {app_ratio:.2f}")
     print(
         f"  peak RSS with {large['cases']:,} cases: {large['rss_mb']:.0f} MB "
         f"(target <= {TARGET_RSS_MB:.0f} MB)"

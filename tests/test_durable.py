@@ -225,6 +225,12 @@ def long_watchlist(path: Path, count: int) -> list[str]:
     return list(watchlist.cases)
 
 
+@pytest.fixture
+def split_from_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_first splits files of more than 5 cases (not 200: the tests' files are short)."""
+    monkeypatch.setattr(watchlist_module, "READ_WHOLE_UP_TO", 5)
+
+
 def test_short_cases_are_written_as_tables_not_inline(path: Path) -> None:
     two_panes(path)
     text = path.read_text()
@@ -264,6 +270,7 @@ def test_a_save_writes_again_only_the_cases_that_changed(
     assert path.read_text() == watchlist_text(Watchlist.load(path).cases)
 
 
+@pytest.mark.usefixtures("split_from_5")
 def test_the_first_cases_of_a_long_file_are_read_first_and_the_rest_later(path: Path) -> None:
     order = long_watchlist(path, 10)
     one = Watchlist.load_first(path, 3)
@@ -275,6 +282,7 @@ def test_the_first_cases_of_a_long_file_are_read_first_and_the_rest_later(path: 
     assert not one.has_unsaved_changes() and not one.changed_on_disk()
 
 
+@pytest.mark.usefixtures("split_from_5")
 def test_a_save_before_the_rest_is_read_keeps_it(path: Path) -> None:
     order = long_watchlist(path, 10)
     one = Watchlist.load_first(path, 3)
@@ -286,12 +294,24 @@ def test_a_save_before_the_rest_is_read_keeps_it(path: Path) -> None:
     assert list(one.cases) == list(kept) and one.unread == 0
 
 
+@pytest.mark.usefixtures("split_from_5")
 def test_a_file_that_does_not_split_into_tables_is_read_whole(path: Path) -> None:
-    path.write_text(INLINE)
+    more = "".join(
+        f'    {{ receipt_number = "{receipt(n)}", added_at = {NOW.isoformat()} }},\n'
+        for n in range(1, 7)
+    )
+    path.write_text(INLINE.replace("\n]", f"\n{more}]"))  # 8 cases, inline
     one = Watchlist.load_first(path, 1)
-    assert list(one.cases) == [FIRST.value, SECOND.value] and one.unread == 0
+    assert len(one.cases) == 8 and one.unread == 0
 
 
+def test_a_short_file_is_read_whole(path: Path) -> None:
+    order = long_watchlist(path, 10)
+    one = Watchlist.load_first(path, 3)
+    assert list(one.cases) == order and one.unread == 0 and one.file.digest is not None
+
+
+@pytest.mark.usefixtures("split_from_5")
 @pytest.mark.parametrize("where", [2, 9])
 def test_a_syntax_error_is_reported_as_when_the_file_is_read_whole(path: Path, where: int) -> None:
     long_watchlist(path, 10)

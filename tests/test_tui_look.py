@@ -3,10 +3,12 @@ list, the command palette, remapped keys and a large watchlist."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.style import Style
@@ -14,6 +16,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
@@ -28,7 +31,7 @@ from casewatch.tui.themes import (
     stage_styles,
 )
 from casewatch.tui.widgets import CaseTable, HistoryDrawer
-from casewatch.watchlist import Watchlist
+from casewatch.watchlist import Watchlist, WatchlistError
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
 
@@ -310,3 +313,77 @@ def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:
     config.write_text("[keys]\nrefresh = 5\n")
     with pytest.raises(ConfigError, match=r"\[keys\] maps a binding id to keys"):
         load_settings(config_path=config, environ={})
+
+
+def long_file(app: CaseWatchApp, count: int, unseen: int = 0) -> list[str]:
+    """Write ``count`` cases to the dashboard's watchlist file (the ``unseen``-th marked
+    changed), then give the dashboard their first 20 only, as ``casewatch`` does with a
+    long file; returns the receipts in order."""
+    added_at = datetime(2026, 11, 1, tzinfo=US_EASTERN)
+    app.watchlist.path.unlink()  # the demo's cases go
+    file = Watchlist(app.watchlist.path)
+    for number in range(1, count + 1):
+        file.add(parse_receipt_number(f"EAC26{number:08d}"), added_at=added_at)
+    if unseen:
+        key = list(file.cases)[unseen - 1]
+        file.cases[key] = replace(file.cases[key], unseen=True)
+    file.save()
+    app.watchlist = Watchlist.load_first(app.watchlist.path, 20)
+    assert app.watchlist.unread == count - 20
+    return list(file.cases)
+
+
+def hold_reads(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """From now on, reads of the whole watchlist file wait until the event is set."""
+    go = threading.Event()
+    read_file = watchlist_module._read_file
+
+    def held(*args: Any) -> Any:
+        assert go.wait(60)
+        return read_file(*args)
+
+    monkeypatch.setattr(watchlist_module, "_read_file", held)
+    return go
+
+
+async def test_a_long_file_shows_its_first_cases_and_its_count_then_all(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(synthetic=True)
+    order = long_file(app, 300, unseen=2)
+    held_reads = hold_reads(monkeypatch)
+    before = app.watchlist.path.read_bytes()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(CaseTable)
+        assert table.border_title == "Cases · 300 · reading the watchlist"
+        assert table.row_count == 20 and not app.lease.held  # no refresh yet
+        await pilot.press("d", "slash", "R")  # wait for every case: nothing happens
+        assert app.screen is app.screen_stack[0] and not app.query_one("#find").has_focus
+        assert app.check_action("delete_case", ()) is None
+        await pilot.press("j", "enter")  # viewed: marked seen in memory, saved later
+        assert not app.watchlist.get(order[1]).unseen
+        await pilot.pause(0.2)
+        assert app.watchlist.path.read_bytes() == before
+        held_reads.set()
+        await until(pilot, lambda: table.row_count == 300)
+        assert table.border_title == "Cases · 300" and app.check_action("delete_case", ())
+        assert list(app.watchlist.cases) == order and app._selected_receipt() == order[1]
+        await until(pilot, lambda: not Watchlist.load(app.watchlist.path).get(order[1]).unseen)
+        await until(pilot, lambda: app.lease.held)
+    assert list(Watchlist.load(app.watchlist.path).cases) == order
+
+
+async def test_a_long_file_that_does_not_parse_after_its_first_cases_ends_the_dashboard(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app(synthetic=True)
+    order = long_file(app, 300)
+    path = app.watchlist.path
+    broken = path.read_text().replace(f'"{order[250]}"', order[250])
+    path.write_text(broken)
+    with pytest.raises(WatchlistError) as whole:
+        Watchlist.load(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.load_error is not None)
+    assert str(app.load_error) == str(whole.value) and app.return_code == 2
+    assert path.read_text() == broken

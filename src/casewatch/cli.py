@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -54,15 +55,20 @@ from casewatch.watchlist import (
 log = logging.getLogger(__name__)
 
 
-def open_watchlist(settings: Settings, clock: Callable[[], float] = time.time) -> Watchlist:
-    """Load the watchlist of ``settings``. The first demo run, finding no file, seeds it
-    with the 50 staging receipts of the USCIS sandbox and saves it.
+def open_watchlist(
+    settings: Settings, clock: Callable[[], float] = time.time, *, first: int | None = None
+) -> Watchlist:
+    """Load the watchlist of ``settings``: with ``first``, only its first ``first``
+    cases when it holds more (:meth:`Watchlist.load_first`; the dashboard reads the
+    rest once they show). The first demo run, finding no file, seeds it with the 50
+    staging receipts of the USCIS sandbox and saves it.
 
     Raises :class:`WatchlistError` for a file that cannot be read, :class:`OSError` when
     the seeded file cannot be written.
     """
-    watchlist = Watchlist.load(settings.watchlist_path)
-    if settings.environment.name == "demo" and not settings.watchlist_path.exists():
+    path = settings.watchlist_path
+    watchlist = Watchlist.load(path) if first is None else Watchlist.load_first(path, first)
+    if settings.environment.name == "demo" and not path.exists():
         from casewatch.sandbox import STAGING_RECEIPTS, STAGING_RECEIPTS_WITH_HISTORY
 
         added_at = datetime.fromtimestamp(clock(), US_EASTERN)
@@ -537,13 +543,17 @@ def _serve_sandbox(argv: Sequence[str]) -> int:
 def _run_dashboard(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
-        watchlist = open_watchlist(settings)
+        # A screenful of cases first (a line each is more than the table shows).
+        first = shutil.get_terminal_size().lines
+        watchlist = open_watchlist(settings, first=first)
     except (ConfigError, WatchlistError, OSError) as exc:
         return _fail(exc)
     from casewatch.tui.app import CaseWatchApp
 
     app = CaseWatchApp(settings, watchlist)
     app.run()
+    if app.load_error is not None:  # the rest of the file, read once the first cases showed
+        return _fail(app.load_error)
     if app.save_problem is not None and watchlist.has_unsaved_changes():
         return _fail(f"the last changes were not saved: {app.save_problem}", 1)
     return 0

@@ -127,6 +127,10 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _from_sc
 schema ``n + 1``. A file is migrated in memory when it is read, and written in
 :data:`SCHEMA_VERSION` at the next save (the original stays in ``<file>.bak``)."""
 
+READ_WHOLE_UP_TO = 200
+"""Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
+about 30 ms), as reading its first cases first would save little."""
+
 LOCK_TIMEOUT_S = 30.0
 """Seconds a save waits for another process's save to finish before giving up."""
 
@@ -171,6 +175,7 @@ def backup_path(path: Path) -> Path:
 
 
 _CASE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
+_CASE_HEADER_BYTES = re.compile(_CASE_HEADER.pattern.encode(), re.MULTILINE)
 _INLINE_CASES_HINT = (
     ": the cases above are written as case = [ ... ] (as casewatch writes short ones); "
     "add a case inside those brackets, such as "
@@ -521,36 +526,38 @@ class Watchlist:
 
     @classmethod
     def load_first(cls, path: Path, count: int) -> Watchlist:
-        """Read the first ``count`` cases of ``path`` only, when the file holds more, so a
-        long watchlist shows at once; :attr:`unread` is then the number of the others,
-        counted by their ``[[case]]`` headers as casewatch writes them (at the start of
-        a line, no spaces): a rough count, right once the whole file is read.
+        """Read the first ``count`` cases of ``path`` only, when it holds more than
+        ``count`` and :data:`READ_WHOLE_UP_TO`, so that a long watchlist shows at once.
+        :attr:`unread` is then the number of the others, counted by their ``[[case]]``
+        headers as casewatch writes them (at the start of a line, no spaces): a quick
+        count, made exact when the whole file is read.
 
-        The cases read are the base of the next merge (:class:`FileState`, with no
-        digest: the file is read whole at the next :meth:`reload_async` or save), so a
-        case not read yet counts as one another process added, and is kept. The file
-        is read whole, as :meth:`load` does and with its errors, when its cases are not
-        in ``[[case]]`` tables (written inline by an older casewatch) or its first
-        cases do not parse (so that a syntax error is reported where :meth:`load`
-        reports it). Raises :class:`WatchlistError` as :meth:`load` does.
+        The cases read are the base of the next merge (a :class:`FileState` with no
+        digest: the next :meth:`reload_async` or save reads the whole file), so a case
+        not read yet counts as one another process added, and is kept. The file is read
+        whole, as :meth:`load` does and with its errors, when its cases are not all in
+        ``[[case]]`` tables (written inline by an older casewatch) or its first cases
+        do not parse (a syntax error is then reported where :meth:`load` reports it).
+        Raises :class:`WatchlistError` as :meth:`load` does.
         """
         try:
-            text = path.read_bytes().decode("utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             return cls(path)
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             return cls.load(path)  # which says what is wrong
-        # The header of the first case left out, if any.
-        cut = next(islice(_CASE_HEADER.finditer(text), count, None), None)
-        if cut is None:
+        whole = max(count, READ_WHOLE_UP_TO)
+        headers = list(islice(_CASE_HEADER_BYTES.finditer(data), whole + 1))
+        if len(headers) <= whole:
             return cls.load(path)
+        cut = headers[count]  # the header of the first case left out
         try:
-            first = parse_watchlist(text[: cut.start()], path)
-        except WatchlistError:
+            first = parse_watchlist(data[: cut.start()].decode("utf-8"), path)
+        except (UnicodeDecodeError, WatchlistError):
             return cls.load(path)
         watchlist = cls(path, dict(first))
         watchlist.file = FileState(cases=first)
-        watchlist.unread = 1 + text.count("\n[[case]]", cut.end())  # as casewatch writes
+        watchlist.unread = 1 + data.count(b"\n[[case]]", cut.end())  # as casewatch writes
         return watchlist
 
     # Saving and following the file

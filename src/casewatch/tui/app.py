@@ -118,6 +118,24 @@ FIRST_ROWS = 150
 ROWS_PER_BATCH = 1000
 """Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
 
+NEEDING_EVERY_CASE = frozenset(
+    {
+        "refresh",
+        "refresh_selected",
+        "find",
+        "next_stage",
+        "next_sort",
+        "add_case",
+        "edit_label",
+        "delete_case",
+        "undo_delete",
+        "import_file",
+        "export_table",
+    }
+)
+"""Actions that wait until every case of the watchlist file is read: they check, find,
+filter, sort, change or export the cases, or tell whether a case is already watched."""
+
 SHORT_HEIGHT = 20
 """Below this many lines the dialogs drop their spacing and use one-line inputs."""
 
@@ -295,6 +313,7 @@ class CaseWatchApp(App[None]):
         self._follow_at = 0.0  # time.monotonic() before which the file is not read again
         self._lease_problem: str | None = None  # why the refresher lease cannot be taken
         self._follow_timer: Timer | None = None
+        self.load_error: WatchlistError | OSError | None = None  # reading the file's rest
 
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
@@ -331,7 +350,6 @@ class CaseWatchApp(App[None]):
                 title="The watchlist is empty",
                 timeout=30,
             )
-        self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
         self.client = self.settings.open_client()
         self.refresher = Refresher(
             self.client,
@@ -343,8 +361,42 @@ class CaseWatchApp(App[None]):
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
+        if self.watchlist.unread:
+            self.call_after_refresh(self._start_reading)  # once the first cases show
+        else:
+            self._start_work()
+
+    def _start_work(self) -> None:
+        """With every case read: warn of a short quota, follow the file, and refresh
+        when this process takes the refresher lease."""
+        self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
         self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
         self._take_lease()
+
+    def _start_reading(self) -> None:
+        self.run_worker(self._read_the_rest(), group="read")
+
+    async def _read_the_rest(self) -> None:
+        """Read the whole watchlist file, the first cases of which show
+        (:meth:`Watchlist.load_first`), then start the work. A file that does not
+        parse, or cannot be read, ends the dashboard with the message ``casewatch``
+        gives for it at start (:attr:`load_error`); the file is left as it is."""
+        try:
+            await self.watchlist.reload_async()
+        except (WatchlistError, OSError) as exc:
+            self.load_error = exc
+            self.exit(return_code=2)
+            return
+        self._fill_table()
+        self.refresh_bindings()
+        if self.watchlist.has_unsaved_changes():  # cases viewed meanwhile
+            self._save_soon()
+        self._start_work()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The actions of :data:`NEEDING_EVERY_CASE` wait until the whole watchlist
+        file is read: None (their keys greyed out in the footer) until then."""
+        return None if self.watchlist.unread and action in NEEDING_EVERY_CASE else True
 
     def notify(
         self,
@@ -540,7 +592,8 @@ class CaseWatchApp(App[None]):
     async def on_unmount(self) -> None:
         if self._follow_timer is not None:  # no more following (nor taking the lease back)
             self._follow_timer.stop()
-        if self.watchlist.has_unsaved_changes():  # a save cut short by quitting, or failed
+        if self.load_error is None and self.watchlist.has_unsaved_changes():
+            # A save cut short by quitting, or failed.
             try:
                 await self.watchlist.save_async()
             except WatchlistError as exc:
@@ -603,8 +656,11 @@ class CaseWatchApp(App[None]):
 
     def _show_count(self) -> None:
         table = self.query_one(CaseTable)
-        shown, total = len(self._shown), len(self.watchlist)
+        unread = self.watchlist.unread  # with no filter while the rest is read
+        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
+        if unread:
+            parts.append("reading the watchlist")
         if self._stage_filter is not None:
             parts.append(f"stage: {self._stage_filter.value}")
         if self._text_filter:
@@ -970,13 +1026,18 @@ class CaseWatchApp(App[None]):
         self.action_toggle_drawer()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        drawer = self.query_one(HistoryDrawer)
+        try:
+            drawer = self.query_one(HistoryDrawer)
+        except NoMatches:
+            return  # quitting: the rows filled in as the dashboard closes
         if drawer.has_class("-open") and event.row_key.value is not None:
             self._show_in_drawer(event.row_key.value)
 
     # Managing the watchlist: add, edit a label, delete and undo
 
     def _save_soon(self) -> None:
+        if self.watchlist.unread:
+            return  # saved once the whole file is read (_read_the_rest)
         self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
 
     def action_add_case(self) -> None:
