@@ -262,12 +262,49 @@ def test_a_save_writes_again_only_the_cases_that_changed(
     monkeypatch.setattr(watchlist_module, "case_text", counted)
     one.set_label(receipt(2), "first save")
     one.save()
-    assert len(written) == 5  # nothing known yet: every case
-    written.clear()
+    assert written == [receipt(2)]  # the others as read
     one.set_label(receipt(4), "second save")
     one.save()
-    assert written == [receipt(4)]
+    assert written == [receipt(2), receipt(4)]
     assert path.read_text() == watchlist_text(Watchlist.load(path).cases)
+    path.write_text(path.read_text().replace("\n[[case]]\n", "\n[[ case ]]\n"))  # by hand
+    two = Watchlist.load(path)
+    two.set_label(receipt(4), "third save")
+    written.clear()
+    two.save()
+    assert len(written) == 5  # read whole: no text kept of a file written otherwise
+    assert path.read_text() == watchlist_text(two.cases)
+
+
+def test_a_reload_parses_only_the_cases_another_process_changed(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = long_watchlist(path, 6)
+    one, two = Watchlist.load(path), Watchlist.load(path)
+    two.set_label(order[3], "changed there")
+    two.save()
+    parsed: list[str] = []
+    real_lone_case = watchlist_module._lone_case
+
+    def counted(chunk: str) -> WatchedCase | None:
+        parsed.append(chunk)
+        return real_lone_case(chunk)
+
+    monkeypatch.setattr(watchlist_module, "_lone_case", counted)
+    before = dict(one.cases)
+    assert set(asyncio.run(one.reload_async())) == {order[3]}
+    assert len(parsed) == 1 and one.get(order[3]).label == "changed there"
+    assert all(one.cases[key] is before[key] for key in order if key != order[3])
+
+
+def test_a_header_line_inside_a_multi_line_string_is_text(path: Path) -> None:
+    order = long_watchlist(path, 3)
+    text = path.read_text()
+    fake = f'[[case]]\nreceipt_number = "{THIRD}"\nadded_at = {NOW.isoformat()}\n'
+    label = f'label = """notes:\n{fake}"""\n'
+    path.write_text(text.replace(f'"{order[1]}"\n', f'"{order[1]}"\n{label}', 1))
+    cases = Watchlist.load(path).cases
+    assert list(cases) == order and cases[order[1]].label == f"notes:\n{fake}"
 
 
 @pytest.mark.usefixtures("split_from_5")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import stamina
 import tomli_w
 from hypothesis import HealthCheck, given, settings
@@ -45,7 +46,7 @@ from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import USCISError, error_from_response, parse_error_body
 from casewatch.uscis.limits import RateLimiter
-from casewatch.watchlist import Watchlist, WatchlistError, watchlist_text
+from casewatch.watchlist import Watchlist, WatchlistError, parse_watchlist, watchlist_text
 
 FUZZ = settings(
     derandomize=True,
@@ -332,14 +333,24 @@ def replace_leaf(document: Any, path: list[int], value: Any) -> Any:
 
 def load(tmp_path: Path, content: bytes) -> None:
     """Load ``content`` as a watchlist file: a Watchlist, or a WatchlistError with a
-    message naming the file."""
+    message naming the file; the same cases, or the same error, as when the text is
+    parsed whole (a file as casewatch writes it is read case by case)."""
     path = tmp_path / "watchlist.toml"
     path.write_bytes(content)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
     try:
         watchlist = Watchlist.load(path)
     except WatchlistError as exc:
         assert str(path) in str(exc) or "case" in str(exc)
+        if text is not None:
+            with pytest.raises(WatchlistError) as whole:
+                parse_watchlist(text, path)
+            assert str(whole.value) == str(exc)
         return
+    assert text is not None and watchlist.cases == parse_watchlist(text, path)
     watchlist_text(watchlist.cases)  # what a save would write
 
 
@@ -354,7 +365,9 @@ def test_random_bytes_are_a_watchlist_or_a_watchlist_error(content: bytes) -> No
 @given(
     st.integers(min_value=0, max_value=len(VALID)),
     st.integers(min_value=0, max_value=20),
-    st.text(max_size=10) | st.sampled_from(["[[case]]", "=", '"', "\n", "[", "]", "'''", "#"]),
+    st.text(max_size=10)
+    | st.sampled_from(["[[case]]", "\n[[case]]\n", "=", '"', '"""', "\n", "[", "]", "'''", "#"])
+    | st.sampled_from(["[other]\n", "\n[case.status]\n", "schema = 1\n", "\r\n"]),
 )
 def test_an_edited_watchlist_is_a_watchlist_or_a_watchlist_error(
     position: int, deleted: int, inserted: str

@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import threading
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -175,6 +176,8 @@ def backup_path(path: Path) -> Path:
 
 
 _CASE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
+_HEADER = "[[case]]\n"
+"""The header of a case's table as casewatch writes it."""
 _CASE_HEADER_BYTES = re.compile(_CASE_HEADER.pattern.encode(), re.MULTILINE)
 _INLINE_CASES_HINT = (
     ": the cases above are written as case = [ ... ] (as casewatch writes short ones); "
@@ -246,7 +249,7 @@ def case_text(case: WatchedCase) -> str:
     """
     # tomli-w writes the table named case with its header first, as it holds the
     # receipt number (a plain value); its subtables are written case.status and so on.
-    return "[[case]]" + tomli_w.dumps({"case": _case_to_toml(case)}).removeprefix("[case]")
+    return _HEADER + tomli_w.dumps({"case": _case_to_toml(case)}).removeprefix("[case]\n")
 
 
 TextCache = dict[int, tuple[WatchedCase, str]]
@@ -395,12 +398,14 @@ that it may have changed."""
 class FileState:
     """The watchlist file as this process last read or wrote it: the SHA-256 of its
     bytes and its :data:`Stamp` (both None when there was no file) and its cases, the
-    base of the next merge. After a read that failed to parse, ``cases`` is empty, so
+    base of the next merge, and the text of each (:data:`TextCache`; of none for a file
+    written by hand). After a read that failed to parse, ``cases`` is empty, so
     the repaired file is merged as a union: nothing of either side is dropped."""
 
     digest: bytes | None = None
     stamp: Stamp | None = None
     cases: Mapping[str, WatchedCase] = field(default_factory=dict)
+    texts: TextCache = field(default_factory=dict)
 
 
 Changes = dict[str, "WatchedCase | None"]
@@ -423,7 +428,6 @@ class Watchlist:
         self.cases: dict[str, WatchedCase] = cases or {}
         self.file = FileState()
         self.unread = 0
-        self._texts: TextCache = {}  # the text of each case as last written
         self._file_lock: FileLock | None = None
         self._thread_lock = threading.Lock()
         self._sync_lock: asyncio.Lock | None = None
@@ -552,11 +556,11 @@ class Watchlist:
             return cls.load(path)
         cut = headers[count]  # the header of the first case left out
         try:
-            first = parse_watchlist(data[: cut.start()].decode("utf-8"), path)
+            first, texts = _read_cases(data[: cut.start()].decode("utf-8"), path, FileState())
         except (UnicodeDecodeError, WatchlistError):
             return cls.load(path)
         watchlist = cls(path, dict(first))
-        watchlist.file = FileState(cases=first)
+        watchlist.file = FileState(cases=first, texts=texts)
         watchlist.unread = 1 + data.count(b"\n[[case]]", cut.end())  # as casewatch writes
         return watchlist
 
@@ -646,14 +650,14 @@ class Watchlist:
             with self._thread_lock, self._file_lock:
                 current = self._read_or_forget(base)
                 merged = merge_cases(base.cases, ours, current.cases)
-                texts = _case_texts(merged.values(), self._texts)
+                texts = _case_texts(merged.values(), {**base.texts, **current.texts})
                 text = _joined(texts)
                 if current.digest is not None:
                     _keep_backup(self.path)
                 _remove_leftovers(self.path)
                 atomic_write_text(self.path, text)
-                self._texts = texts
-                return FileState(hashlib.sha256(text.encode()).digest(), _stamp(self.path), merged)
+                digest = hashlib.sha256(text.encode()).digest()
+                return FileState(digest, _stamp(self.path), merged, texts)
         except Timeout:
             raise OSError(
                 f"cannot write {self.path}: another casewatch has held its lock "
@@ -701,7 +705,7 @@ def _read_file(path: Path, base: FileState) -> FileState:
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     digest = hashlib.sha256(data).digest()
     if digest == base.digest:
-        return FileState(digest, stamp, base.cases)
+        return FileState(digest, stamp, base.cases, base.texts)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -709,12 +713,80 @@ def _read_file(path: Path, base: FileState) -> FileState:
             f"the watchlist {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
             f"{_restore_hint(path)}"
         ) from None
+    return FileState(digest, stamp, *_read_cases(text, path, base))
+
+
+def _read_cases(text: str, path: Path, base: FileState) -> tuple[dict[str, WatchedCase], TextCache]:
+    """The cases of watchlist ``text`` (read from ``path``) and the text of each; for each
+    case the file did not change, ``base``'s object (by its text, else by its value), so
+    that cases compare by identity (:func:`merge_cases`).
+
+    A file as casewatch writes it is split at its ``[[case]]`` headers and each case
+    parsed alone (a case whose text ``base`` holds is not parsed again); any other file
+    (written by hand, inline, not valid, with an older schema) is parsed whole by
+    :func:`parse_watchlist`, with its errors and their positions, and no texts kept.
+    Raises :class:`WatchlistError` as :func:`parse_watchlist` does.
+    """
+    split = _split_cases(text, base)
+    if split is not None:
+        return split
     known = base.cases
-    cases = {  # the objects of the cases that did not change, so they compare by identity
+    cases = {
         key: old if (old := known.get(key)) is not None and old == case else case
         for key, case in parse_watchlist(text, path).items()
     }
-    return FileState(digest, stamp, cases)
+    return cases, {}
+
+
+def _split_cases(text: str, base: FileState) -> tuple[dict[str, WatchedCase], TextCache] | None:
+    """:func:`_read_cases` of a file as casewatch writes it: its schema first, then
+    ``[[case]]`` tables each starting a line. None when the file is not so, or when
+    anything in it is wrong, for :func:`parse_watchlist` to say where.
+
+    Each case's text is a whole TOML document of its own (a table header under an array
+    of tables belongs to its last element), checked to hold that one case and nothing
+    else; a header-like line inside a multi-line string cuts the string, which fails.
+    """
+    preamble, *parts = text.split(f"\n{_HEADER}")
+    try:
+        document = tomllib.loads(preamble)
+    except tomllib.TOMLDecodeError:
+        return None
+    if document.get("schema") != SCHEMA_VERSION or "case" in document:
+        return None  # an older schema is migrated whole
+    by_text = {text: case for case, text in base.texts.values()}
+    cases: dict[str, WatchedCase] = {}
+    texts: TextCache = {}
+    for part in parts:
+        chunk = _HEADER + part.rstrip("\n") + "\n"
+        case = by_text.get(chunk)
+        if case is None:
+            case = _lone_case(chunk)
+            if case is None:
+                return None
+            old = base.cases.get(case.receipt_number.value)
+            case = old if old is not None and old == case else case
+        if case.receipt_number.value in cases:
+            return None
+        cases[case.receipt_number.value] = case
+        texts[id(case)] = (case, chunk)
+    return cases, texts
+
+
+def _lone_case(chunk: str) -> WatchedCase | None:
+    """The case of ``chunk``, a TOML document holding one ``[[case]]`` table and nothing
+    else; None when it is not that, or the case is not valid."""
+    try:
+        document = tomllib.loads(chunk)
+    except tomllib.TOMLDecodeError:
+        return None
+    tables = document.get("case")
+    if len(document) != 1 or not isinstance(tables, list) or len(tables) != 1:
+        return None  # another table, or more cases (headers not written as casewatch does)
+    try:
+        return _case_from_toml(tables[0])
+    except (ReceiptNumberError, TypeError, ValueError):
+        return None
 
 
 def _remove_leftovers(path: Path) -> None:
