@@ -1,3 +1,4 @@
+import asyncio
 import itertools
 import json
 import time
@@ -162,3 +163,24 @@ async def test_a_late_send_pushes_the_next_one_back(tmp_path: Path) -> None:
     first = clock.now
     await limiter.claim_send()  # ... so the second waits a full interval after it
     assert clock.now - first >= limiter.interval_s - 1e-6
+
+
+async def test_waiting_sends_queue_up_in_order(tmp_path: Path) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+
+    async def sleep(seconds: float) -> None:  # other tasks run while one waits
+        await clock.sleep(seconds)
+        await asyncio.sleep(0)
+
+    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=sleep)
+    sent: list[tuple[int, float]] = []
+
+    async def send(number: int) -> None:
+        await limiter.claim_send()
+        sent.append((number, clock.now))
+
+    await asyncio.gather(*(send(number) for number in range(5)))
+    # In the order they asked, not whoever tries the ledger at the right moment.
+    assert [number for number, _ in sent] == [0, 1, 2, 3, 4]
+    times = [when for _, when in sent]
+    assert all(b - a >= limiter.interval_s - 1e-6 for a, b in itertools.pairwise(times))

@@ -157,6 +157,7 @@ class RateLimiter:
         # asks for the rate (casewatch refresh, check).
         self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
         self._slow_until = 0.0
+        self._claim_queue: asyncio.Lock | None = None
 
     @property
     def interval_s(self) -> float:
@@ -265,11 +266,16 @@ class RateLimiter:
         """Wait until the gap since the last send of any process holds, and record this
         send: call it as late as possible before the request is written, so that a send
         that woke up late never shrinks the gap to the next one. The check runs in the
-        event loop itself (about half a millisecond under the file lock), so nothing
-        runs between it and the caller. Raises :class:`LedgerError`.
+        event loop itself (a tenth of a millisecond under the file lock), so nothing
+        runs between it and the caller. The sends of this process queue up in order: only
+        the first waits on the ledger, so waiting requests do not all wake up for the same
+        moment and take the lock in turn. Raises :class:`LedgerError`.
         """
-        while (delay := self._in_ledger(self._claim_send)) > 0:
-            await self._sleep(delay)
+        if self._claim_queue is None:
+            self._claim_queue = asyncio.Lock()
+        async with self._claim_queue:
+            while (delay := self._in_ledger(self._claim_send)) > 0:
+                await self._sleep(delay)
 
     def _in_ledger(self, step: Callable[[], float]) -> float:
         try:
