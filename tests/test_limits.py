@@ -12,6 +12,7 @@ from casewatch.uscis.errors import QuotaExhausted
 from casewatch.uscis.limits import (
     SLOW_DOWN_FACTOR,
     SLOW_DOWN_S,
+    WRITE_ALLOWANCE_S,
     RateLimiter,
     eastern_day,
     precise_sleep,
@@ -184,3 +185,22 @@ async def test_waiting_sends_queue_up_in_order(tmp_path: Path) -> None:
     assert [number for number, _ in sent] == [0, 1, 2, 3, 4]
     times = [when for _, when in sent]
     assert all(b - a >= limiter.interval_s - 1e-6 for a, b in itertools.pairwise(times))
+
+
+async def test_a_write_long_after_its_claim_spaces_the_next_send_from_the_write(
+    tmp_path: Path,
+) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+    limiter = RateLimiter(
+        tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep
+    )
+    await limiter.claim_send()
+    claimed = clock.now
+    limiter.mark_written()  # written at once: the next send is spaced from the claim
+    await limiter.claim_send()
+    assert clock.now == pytest.approx(claimed + limiter.interval_s)
+    claimed = clock.now
+    clock.now += 0.004  # the event loop was busy between this claim and its write
+    limiter.mark_written()
+    await limiter.claim_send()
+    assert clock.now == pytest.approx(claimed + 0.004 - WRITE_ALLOWANCE_S + limiter.interval_s)
