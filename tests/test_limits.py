@@ -103,10 +103,13 @@ async def test_two_limiters_on_one_file_share_the_spacing(tmp_path: Path) -> Non
     assert a.usage().used == 2
 
 
-def test_a_corrupt_state_file_counts_from_zero(tmp_path: Path) -> None:
+def test_a_corrupt_state_file_counts_from_zero_and_says_so_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "limits.json"
     path.write_text("{not json")
     assert RateLimiter(path, tps=1, daily_quota=5).usage().used == 0
+    assert f"the request ledger {path} cannot be read" in caplog.text
 
 
 async def test_a_truncated_send_record_counts_as_no_last_send(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import struct
@@ -52,6 +53,8 @@ WAKE_NOISE_S = 0.0003
 """Seconds of lateness after a wait that count as the wait's own noise."""
 
 _T = TypeVar("_T")
+
+log = logging.getLogger(__name__)
 
 WRITE_ALLOWANCE_S = 0.0015
 """Seconds a request may take from its claim to the network write before the next send is
@@ -198,7 +201,14 @@ class RateLimiter:
     def _read_state(self) -> dict[str, object]:
         try:
             data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            # Counting from zero is safe (USCIS refuses past the quota, and casewatch then
+            # pauses until the reset), but the count was lost: say so in the log.
+            log.warning(
+                "the request ledger %s cannot be read (%s); counting from 0", self.state_path, exc
+            )
             return {}
         return data if isinstance(data, dict) else {}
 
