@@ -1,3 +1,4 @@
+import asyncio
 import itertools
 import json
 import time
@@ -11,6 +12,7 @@ from casewatch.uscis.errors import QuotaExhausted
 from casewatch.uscis.limits import (
     SLOW_DOWN_FACTOR,
     SLOW_DOWN_S,
+    WRITE_ALLOWANCE_S,
     RateLimiter,
     eastern_day,
     precise_sleep,
@@ -101,10 +103,13 @@ async def test_two_limiters_on_one_file_share_the_spacing(tmp_path: Path) -> Non
     assert a.usage().used == 2
 
 
-def test_a_corrupt_state_file_counts_from_zero(tmp_path: Path) -> None:
+def test_a_corrupt_state_file_counts_from_zero_and_says_so_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "limits.json"
     path.write_text("{not json")
     assert RateLimiter(path, tps=1, daily_quota=5).usage().used == 0
+    assert f"the request ledger {path} cannot be read" in caplog.text
 
 
 async def test_a_truncated_send_record_counts_as_no_last_send(tmp_path: Path) -> None:
@@ -162,3 +167,43 @@ async def test_a_late_send_pushes_the_next_one_back(tmp_path: Path) -> None:
     first = clock.now
     await limiter.claim_send()  # ... so the second waits a full interval after it
     assert clock.now - first >= limiter.interval_s - 1e-6
+
+
+async def test_waiting_sends_queue_up_in_order(tmp_path: Path) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+
+    async def sleep(seconds: float) -> None:  # other tasks run while one waits
+        await clock.sleep(seconds)
+        await asyncio.sleep(0)
+
+    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=sleep)
+    sent: list[tuple[int, float]] = []
+
+    async def send(number: int) -> None:
+        await limiter.claim_send()
+        sent.append((number, clock.now))
+
+    await asyncio.gather(*(send(number) for number in range(5)))
+    # In the order they asked, not whoever tries the ledger at the right moment.
+    assert [number for number, _ in sent] == [0, 1, 2, 3, 4]
+    times = [when for _, when in sent]
+    assert all(b - a >= limiter.interval_s - 1e-6 for a, b in itertools.pairwise(times))
+
+
+async def test_a_write_long_after_its_claim_spaces_the_next_send_from_the_write(
+    tmp_path: Path,
+) -> None:
+    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
+    limiter = RateLimiter(
+        tmp_path / "l.json", tps=10, daily_quota=100, clock=clock, sleep=clock.sleep
+    )
+    await limiter.claim_send()
+    claimed = clock.now
+    limiter.mark_written()  # written at once: the next send is spaced from the claim
+    await limiter.claim_send()
+    assert clock.now == pytest.approx(claimed + limiter.interval_s)
+    claimed = clock.now
+    clock.now += 0.004  # the event loop was busy between this claim and its write
+    limiter.mark_written()
+    await limiter.claim_send()
+    assert clock.now == pytest.approx(claimed + 0.004 - WRITE_ALLOWANCE_S + limiter.interval_s)

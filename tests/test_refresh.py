@@ -3,6 +3,7 @@ failures that stop a pass with a reason instead of an exception group."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,21 +43,39 @@ def test_the_reserve_is_two_percent_of_the_quota() -> None:
     assert quota_reserve(10) == 1
 
 
-async def test_an_automatic_pass_leaves_the_reserve_a_manual_one_spends_it(
+async def test_a_pass_leaves_the_reserve_a_check_of_one_case_spends_it(
     tmp_path: Path,
 ) -> None:
     chosen = settings(tmp_path, daily_quota=50)  # reserve: 1 request
     watchlist = open_watchlist(chosen)
     async with chosen.open_client() as client:
         refresher = Refresher(client, watchlist)
-        automatic = await refresher.refresh(automatic=True)
+        automatic = await refresher.refresh()
         assert isinstance(automatic.stopped_by, QuotaReserved)
         assert "kept for manual checks" in str(automatic.stopped_by)
         assert client.limiter.usage().used == 49
-        manual = await refresher.refresh(automatic=False)
+        unchecked = next(c for c in watchlist.cases.values() if c.status is None)
+        manual = await refresher.check(unchecked.receipt_number)
+        assert manual.stopped_by is None and manual.done == 1
+        assert watchlist.get(unchecked.receipt_number).status is not None
         assert client.limiter.usage().used == 50
-        assert manual.done == 1
-        assert isinstance(manual.stopped_by, QuotaExhausted)
+        spent = await refresher.check(unchecked.receipt_number)
+        assert isinstance(spent.stopped_by, QuotaExhausted)
+
+
+async def test_a_check_of_one_case_runs_during_a_pass(tmp_path: Path) -> None:
+    chosen = settings(tmp_path)
+    watchlist = open_watchlist(chosen)
+    async with chosen.open_client() as client:
+        refresher = Refresher(client, watchlist)
+        last = list(watchlist.cases.values())[-1].receipt_number
+        passing = asyncio.create_task(refresher.refresh())
+        while not refresher.running:
+            await asyncio.sleep(0)
+        checked = await refresher.check(last)
+        assert refresher.running  # answered before the pass reached it
+        assert checked.done == 1 and watchlist.get(last).status is not None
+        await passing
 
 
 async def test_an_unusable_request_ledger_stops_the_pass_with_its_reason(

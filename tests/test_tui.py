@@ -92,7 +92,7 @@ async def test_r_refreshes_again_and_the_gauge_counts(
         )
 
 
-async def test_r_during_a_refresh_does_not_start_a_second_one(
+async def test_during_a_refresh_r_checks_the_case_and_capital_r_starts_no_second_pass(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
@@ -100,10 +100,12 @@ async def test_r_during_a_refresh_does_not_start_a_second_one(
     async with app.run_test(size=(120, 40)) as pilot:
         monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
         assert app.refresher is not None and app.refresher.running
-        await pilot.press("r")
+        await pilot.press("R")
+        assert toasts == ["A refresh is already running."]
+        await pilot.press("r")  # one case: checked at once, the pass goes on
         await app.workers.wait_for_complete()
         assert toasts == ["A refresh is already running."]
-        assert app.client is not None and app.client.limiter.usage().used == 50
+        assert app.client is not None and app.client.limiter.usage().used == 51
 
 
 async def test_a_case_uscis_does_not_know_is_marked_with_its_error(

@@ -128,6 +128,30 @@ async def test_e_edits_the_label_and_escape_keeps_it(
     assert Watchlist.load(app.watchlist.path).get("EAC9999103404").label == "Mum's I-130"
 
 
+async def test_brackets_in_a_label_and_in_find_are_text_not_markup(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    # A label such as "[/] [red]boss" once crashed the dashboard at every start.
+    app = make_app()
+    label = "[/] [red]boss [H-1B]"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("down", "e", "ctrl+u", *label, "enter")
+        await app.workers.wait_for_complete()
+        assert cell(app, "EAC9999103404", "label") == label
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "[H-1B]" in str(app.screen.query_one(".dialog-title", Static).render())
+        await pilot.press("n", "slash", *"[/]", "enter")
+        await pilot.pause()
+        assert app.query_one(CaseTable).row_count == 1  # the case whose label has "[/]"
+    assert Watchlist.load(app.watchlist.path).get("EAC9999103404").label == label
+    restarted = make_app()
+    async with restarted.run_test(size=(120, 40)):
+        await restarted.workers.wait_for_complete()
+        assert cell(restarted, "EAC9999103404", "label") == label
+
+
 async def test_d_deletes_after_confirming_and_u_puts_it_back(
     make_app: Callable[..., CaseWatchApp],
 ) -> None:
@@ -210,6 +234,7 @@ async def test_i_imports_a_file_and_lists_what_was_not_added(
         await app.workers.wait_for_complete()
         assert "EAC1234567891" in app.watchlist.cases
         assert app.query_one(CaseTable).row_count == 51
+        assert app.watchlist.get("EAC1234567891").checked_at is not None  # checked at once
     assert toasts and "1 added from clients.csv; 2 not added" in toasts[-1]
     assert "line 4" in toasts[-1] and "already on the watchlist" in toasts[-1]
     assert "EAC1234567891" in Watchlist.load(app.watchlist.path).cases

@@ -259,6 +259,23 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str], watchlist_path:
     assert unchecked["found"] is None and unchecked["label"] == ""
 
 
+def test_a_long_error_does_not_widen_the_list_table(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    watchlist.record_error(
+        parse_receipt_number(SECOND), "USCIS is unavailable " * 20, datetime.now(US_EASTERN)
+    )
+    watchlist.save()
+    code, out, err = run(capsys, watchlist_path, "list")
+    assert code == 0, err
+    assert "error: USCIS is unavailable" in out and "…" in out
+    assert max(len(line) for line in out.splitlines()) < 160
+    code, out, err = run(capsys, watchlist_path, "list", "--json")
+    assert ("USCIS is unavailable " * 20).strip() in out
+
+
 def test_export_csv_to_a_file(
     capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
 ) -> None:
@@ -293,6 +310,23 @@ def test_export_json_to_stdout(capsys: pytest.CaptureFixture[str], watchlist_pat
     cases = json.loads(out)
     assert [case["receipt_number"] for case in cases] == [FIRST, SECOND]
     assert cases == listed(capsys, watchlist_path)
+
+
+def test_export_guesses_the_format_from_the_file_name_and_defuses_formulas(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    watchlist.set_label(SECOND, '=HYPERLINK("http://example.test","click")')
+    watchlist.save()
+    target = tmp_path / "cases.json"
+    code, _, err = run(capsys, watchlist_path, "export", "--output", str(target))
+    assert code == 0, err
+    assert [case["receipt_number"] for case in json.loads(target.read_text())] == [FIRST, SECOND]
+    code, out, err = run(capsys, watchlist_path, "export")
+    assert code == 0, err
+    second = list(csv.DictReader(io.StringIO(out)))[1]
+    assert second["label"] == '\'=HYPERLINK("http://example.test","click")'
 
 
 def test_verbs_on_an_empty_watchlist(

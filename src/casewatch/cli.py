@@ -238,7 +238,9 @@ def _add_watchlist_commands(
         + _WATCHLIST_NOTE,
     )
     export.add_argument(
-        "--format", choices=("csv", "json"), default="csv", help="csv (the default) or json"
+        "--format",
+        choices=("csv", "json"),
+        help="csv or json (default: from the --output name's .json or .csv, else csv)",
     )
     export.add_argument(
         "--output",
@@ -317,7 +319,7 @@ def _refresh(args: argparse.Namespace) -> int:
             refresher = Refresher(
                 client, watchlist, on_change=lambda case, event: changes.append((case, event))
             )
-            progress = await refresher.refresh(automatic=True)
+            progress = await refresher.refresh()
         for case, event in changes:
             if not event.first:
                 for problem in await announce_change(
@@ -507,8 +509,9 @@ def _export(args: argparse.Namespace) -> int:
     except (ConfigError, WatchlistError) as exc:
         return _fail(exc)
     cases = list(watchlist.cases.values())
-    text = listing.format_csv(cases) if args.format == "csv" else listing.format_json_array(cases)
     output: Path | None = getattr(args, "output", None)
+    form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
+    text = listing.format_csv(cases) if form == "csv" else listing.format_json_array(cases)
     if output is None:
         sys.stdout.write(text)
         return 0
@@ -556,7 +559,7 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         return _fail(app.load_error)
     if app.save_problem is not None and watchlist.has_unsaved_changes():
         return _fail(f"the last changes were not saved: {app.save_problem}", 1)
-    return 0
+    return app.return_code or 0  # 1 after a crash (Textual printed it, the log has it)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

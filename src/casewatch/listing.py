@@ -72,14 +72,22 @@ def case_to_json(case: WatchedCase) -> dict[str, Any]:
     return document
 
 
+STATUS_WIDTH = 60
+"""Characters of a status (or an error message) in ``casewatch list``'s table; ``--json``
+has the whole text."""
+
+
 def format_list_table(cases: Iterable[WatchedCase]) -> str:
-    """A plain-text table: receipt, label, form, stage, status title, changed date and
-    when it was checked (US Eastern, to the minute); ``-`` where nothing is known."""
+    """A plain-text table: receipt, label, form, stage, status title (or the last error,
+    cut at :data:`STATUS_WIDTH` characters), changed date and when it was checked (US
+    Eastern, to the minute); ``-`` where nothing is known."""
     rows: list[tuple[str, ...]] = [_TABLE_HEADER]
     for case in cases:
         row = case_row(case)
         checked = f"{case.checked_at:%Y-%m-%d %H:%M}" if case.checked_at is not None else ""
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
+        if len(status) > STATUS_WIDTH:
+            status = status[: STATUS_WIDTH - 1] + "…"
         cells = (row["receipt_number"], row["label"], row["form_type"], row["stage"], status)
         rows.append(tuple(cell or "-" for cell in (*cells, row["changed"], checked)))
     return align_columns(rows)
@@ -95,12 +103,26 @@ def format_json_array(cases: Iterable[WatchedCase]) -> str:
     return json.dumps([case_to_json(case) for case in cases], ensure_ascii=False, indent=2) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+Injection")."""
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value``, with a ``'`` before it when a spreadsheet would run it as a formula (a
+    label such as ``=HYPERLINK(...)``)."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def format_csv(cases: Iterable[WatchedCase]) -> str:
-    """CSV (RFC 4180 quoting, ``\\n`` line ends) with the header :data:`EXPORT_COLUMNS`."""
+    """CSV (RFC 4180 quoting, ``\\n`` line ends) with the header :data:`EXPORT_COLUMNS`;
+    texts that a spreadsheet would run as formulas are quoted with ``'``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(case_row(case) for case in cases)
+    writer.writerows(
+        {key: spreadsheet_safe(value) for key, value in case_row(case).items()} for case in cases
+    )
     return buffer.getvalue()
 
 

@@ -110,20 +110,26 @@ class Refresher:
         return datetime.fromtimestamp(self._clock(), US_EASTERN)
 
     async def refresh(
-        self, receipts: Iterable[ReceiptNumber] | None = None, *, automatic: bool = False
+        self,
+        receipts: Iterable[ReceiptNumber] | None = None,
+        *,
+        keep_reserve: bool = True,
+        wait: bool = False,
     ) -> RefreshProgress:
         """One pass over ``receipts`` (every watched case when None).
 
         Records each answer or error in the watchlist and saves it. A spent quota or
         refused credentials or an unusable request ledger stop the pass
-        (``progress.stopped_by``): no further request can succeed. An ``automatic``
-        pass also stops with :class:`~casewatch.uscis.limits.QuotaReserved` when
-        only :func:`quota_reserve` requests are left today. Raises
-        :class:`RefreshInProgress` if a pass is already running, and what ``save``
+        (``progress.stopped_by``): no further request can succeed. With
+        ``keep_reserve`` the pass also stops with
+        :class:`~casewatch.uscis.limits.QuotaReserved` when only :func:`quota_reserve`
+        requests are left today (they are kept for :meth:`check`). With ``wait`` a pass
+        already running is waited for; without, raises :class:`RefreshInProgress`.
+        Raises what ``save``
         raises at the end of the pass (by default :class:`OSError` when the watchlist
         cannot be written, :class:`WatchlistError` when the file no longer parses).
         """
-        if self._running.locked():
+        if self._running.locked() and not wait:
             raise RefreshInProgress("a refresh is already running")
         async with self._running:
             queue: asyncio.Queue[ReceiptNumber] = asyncio.Queue()
@@ -133,7 +139,7 @@ class Refresher:
                 queue.put_nowait(receipt)
             progress = self.progress = RefreshProgress(total=queue.qsize())
             self._last_save = self._clock()
-            reserve = quota_reserve(self.client.limiter.daily_quota) if automatic else 0
+            reserve = quota_reserve(self.client.limiter.daily_quota) if keep_reserve else 0
             async with asyncio.TaskGroup() as group:
                 for _ in range(pool_size(self.client.limiter.tps, queue.qsize())):
                     group.create_task(self._work(queue, progress, reserve))
@@ -145,30 +151,53 @@ class Refresher:
     ) -> None:
         while progress.stopped_by is None and not queue.empty():
             receipt = queue.get_nowait()
-            answer: CaseStatus | USCISError
-            try:
-                with keeping_reserve(reserve):
-                    answer = await self.client.get_case_status(receipt)
-            except (QuotaExhausted, AuthenticationError, LedgerError) as exc:
-                progress.stopped_by = exc
+            if (answer := await self._ask(receipt, progress, reserve)) is None:
                 return
-            except USCISError as exc:
-                answer = exc
-            progress.done += 1
-            if receipt.value not in self.watchlist.cases:
-                continue  # removed while its answer was on the way
-            if isinstance(answer, USCISError):
-                case, event = self.watchlist.record_error(receipt, str(answer), self._now()), None
-                progress.failed += 1
-            else:
-                case, event = self.watchlist.record_status(receipt, answer, self._now())
-            self.on_case(case)
-            if event is not None:
-                progress.changed += 0 if event.first else 1
-                self.on_change(case, event)
+            self._record(receipt, answer, progress)
             if self._clock() - self._last_save >= SAVE_EVERY_S:
                 with contextlib.suppress(OSError, WatchlistError):  # the last save reports it
                     await self._save()
+
+    async def _ask(
+        self, receipt: ReceiptNumber, progress: RefreshProgress, reserve: int
+    ) -> CaseStatus | USCISError | None:
+        # USCIS's answer or error for one case; None (the reason in progress.stopped_by)
+        # when no further request can succeed.
+        try:
+            with keeping_reserve(reserve):
+                return await self.client.get_case_status(receipt)
+        except (QuotaExhausted, AuthenticationError, LedgerError) as exc:
+            progress.stopped_by = exc
+            return None
+        except USCISError as exc:
+            return exc
+
+    def _record(
+        self, receipt: ReceiptNumber, answer: CaseStatus | USCISError, progress: RefreshProgress
+    ) -> None:
+        progress.done += 1
+        if receipt.value not in self.watchlist.cases:
+            return  # removed while its answer was on the way
+        if isinstance(answer, USCISError):
+            case, event = self.watchlist.record_error(receipt, str(answer), self._now()), None
+            progress.failed += 1
+        else:
+            case, event = self.watchlist.record_status(receipt, answer, self._now())
+        self.on_case(case)
+        if event is not None:
+            progress.changed += 0 if event.first else 1
+            self.on_change(case, event)
+
+    async def check(self, receipt: ReceiptNumber) -> RefreshProgress:
+        """Check one case now, also while a pass runs: a manual check, which may spend
+        the reserve that passes keep. Records and saves like a pass; a spent quota,
+        refused credentials or an unusable ledger are in ``stopped_by``. Raises what
+        ``save`` raises."""
+        progress = RefreshProgress(total=1)
+        if (answer := await self._ask(receipt, progress, reserve=0)) is not None:
+            self._record(receipt, answer, progress)
+            await self._save()
+        return progress
 
     async def _save(self) -> None:
         self._last_save = self._clock()

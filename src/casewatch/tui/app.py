@@ -35,7 +35,7 @@ from casewatch.hooks import announce_change, change_message
 from casewatch.importing import add_imported, parse_import
 from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
-from casewatch.refresh import Refresher, RefresherLease, RefreshInProgress, quota_reserve
+from casewatch.refresh import Refresher, RefresherLease, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.tui.find import matches, sort_key
 from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, HelpScreen, NewCase
@@ -405,9 +405,11 @@ class CaseWatchApp(App[None]):
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
-        markup: bool = True,
+        markup: bool = False,
     ) -> None:
-        """Show a toast; warnings and errors also go to the log file."""
+        """Show a toast; warnings and errors also go to the log file. The message is
+        not markup unless ``markup`` is True: toasts quote labels, file names and USCIS's
+        texts, where a ``[`` is just a character."""
         if severity != "information":
             level = logging.ERROR if severity == "error" else logging.WARNING
             log.log(level, "%s", f"{title}: {message}" if title else message)
@@ -524,7 +526,6 @@ class CaseWatchApp(App[None]):
                 title="Keys not remapped",
                 severity="warning",
                 timeout=30,
-                markup=False,
             )
         self.keymap = {id: keys for id, keys in self.settings.keys.items() if id in known}
         self.set_keymap(self.keymap)
@@ -552,7 +553,7 @@ class CaseWatchApp(App[None]):
         except OSError as exc:
             self.notify(f"Cannot save the screenshot: {exc}", title="Screenshot", severity="error")
             return
-        self.notify(f"Saved to {saved}", title="Screenshot", markup=False)
+        self.notify(f"Saved to {saved}", title="Screenshot")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (theme, quit, maximize), a screenshot
@@ -606,7 +607,7 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
-    def _cells(self, case: WatchedCase) -> list[str | Text]:
+    def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
         status = case.status
         checked: str | Text = format_checked(case.checked_at, self._now())
@@ -628,7 +629,11 @@ class CaseWatchApp(App[None]):
                 "changed": format_date(status.last_changed),
                 "days": format_days(status.last_changed, self._now()),
             }
-        return [cells.get(key, "") for key in self._columns]
+        # Labels and USCIS's texts are shown as they are, never read as markup.
+        return [
+            cell if isinstance(cell, Text) else Text(cell)
+            for cell in (cells.get(key, "") for key in self._columns)
+        ]
 
     def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
         if event.first:  # the first status of a newly added case is recorded, not alerted
@@ -667,7 +672,7 @@ class CaseWatchApp(App[None]):
             parts.append(f"/{self._text_filter}")
         if self._sort_column is not None:
             parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self._sort_column]}")
-        table.border_title = " · ".join(parts)
+        table.border_title = Text(" · ".join(parts))  # the find text is not markup
 
     def _visible_cases(self) -> list[WatchedCase]:
         cases = [
@@ -758,21 +763,21 @@ class CaseWatchApp(App[None]):
     # Actions
 
     def action_refresh(self) -> None:
-        """Refresh every case now, unless a refresh is already running. A manual refresh
-        may spend the quota's reserve that automatic refreshes leave."""
+        """Refresh every case now, unless a refresh is already running. Like the
+        automatic refreshes it keeps the quota's reserve for checks of one case (r)."""
         self._start_refresh(automatic=False)
 
     def action_refresh_selected(self) -> None:
         """Check the selected case now (a manual check)."""
         receipt = self._selected_receipt()
-        if receipt is None or self.refresher is None or self._say_if_busy(self.refresher):
-            return
-        self.run_worker(
-            self._refresh_one(self.watchlist.get(receipt).receipt_number),
-            name="refresh",
-            group="refresh",
-            exit_on_error=False,
-        )
+        if receipt is not None:
+            self._check_now([self.watchlist.get(receipt).receipt_number])
+
+    def _check_now(self, receipts: list[ReceiptNumber]) -> None:
+        """Check these cases now: one case at once, also during a refresh; several (an
+        import) in a pass of their own, after the one running."""
+        if self.refresher is not None and receipts:
+            self.run_worker(self._check(receipts), group="check", exit_on_error=False)
 
     def _say_if_busy(self, refresher: Refresher) -> bool:
         if not refresher.running:
@@ -805,7 +810,7 @@ class CaseWatchApp(App[None]):
                 if automatic
                 else None
             )
-            progress = await self.refresher.refresh(due, automatic=automatic)
+            progress = await self.refresher.refresh(due)
             if progress.failed:  # each is marked in the table; the log keeps the count
                 log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
             stopped = progress.stopped_by
@@ -1054,21 +1059,15 @@ class CaseWatchApp(App[None]):
             return
         self._fill_table(select=case.receipt_number.value)
         self._save_soon()
-        if self.refresher is not None and not self.refresher.running:
-            self.run_worker(
-                self._refresh_one(case.receipt_number),
-                name="refresh",
-                group="refresh",
-                exit_on_error=False,
-            )
+        self._check_now([case.receipt_number])
 
-    async def _refresh_one(self, receipt: ReceiptNumber) -> None:
-        """Check one new case now (a manual check); the refresh schedule stays as it is."""
+    async def _check(self, receipts: list[ReceiptNumber]) -> None:
         assert self.refresher is not None
         try:
-            progress = await self.refresher.refresh([receipt], automatic=False)
-        except RefreshInProgress:
-            return  # the next pass checks it
+            if len(receipts) == 1:
+                progress = await self.refresher.check(receipts[0])
+            else:
+                progress = await self.refresher.refresh(receipts, wait=True)
         finally:
             self._show_progress()
             self._update_gauge()
@@ -1164,6 +1163,7 @@ class CaseWatchApp(App[None]):
         if added:
             self._fill_table(select=added[0].receipt_number.value)
             self._save_soon()
+            self._check_now([case.receipt_number for case in added])
         summary = f"{len(added)} added from {path.name}"
         if problems:
             shown = "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")

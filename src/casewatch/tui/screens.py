@@ -149,7 +149,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
+            yield Static(self.question, classes="dialog-title", markup=False)
             yield Label("y / enter: yes    n / escape: no", classes="dialog-hint")
 
     def action_confirm(self) -> None:

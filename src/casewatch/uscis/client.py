@@ -96,6 +96,8 @@ class CaseStatusClient:
     async def _trace(self, event: str, info: dict[str, object]) -> None:
         if event.endswith(".send_request_headers.started"):
             await self.limiter.claim_send()
+        elif event.endswith(".send_request_headers.complete"):
+            self.limiter.mark_written()
 
     async def _log_response(self, response: httpx.Response) -> None:
         if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import struct
@@ -22,6 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -50,8 +52,33 @@ hold a send back by half a request interval)."""
 WAKE_NOISE_S = 0.0003
 """Seconds of lateness after a wait that count as the wait's own noise."""
 
-_SEND_RECORD = struct.Struct("<d")
-"""The last send of any process: Unix time in seconds, one little-endian double."""
+_T = TypeVar("_T")
+
+log = logging.getLogger(__name__)
+
+WRITE_ALLOWANCE_S = 0.0015
+"""Seconds a request may take from its claim to the network write before the next send is
+spaced from the write instead (see :meth:`RateLimiter.mark_written`)."""
+
+
+class _SendRecord:
+    """The last send of any process: Unix time in seconds, one little-endian double, in
+    the open file ``fd``."""
+
+    _format = struct.Struct("<d")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def read(self) -> float | None:
+        """The time recorded; None when there is none (or a write was cut short)."""
+        data = os.pread(self._fd, self._format.size, 0)
+        return self._format.unpack(data)[0] if len(data) == self._format.size else None
+
+    def write(self, when: float) -> None:
+        """Record ``when`` (Unix time in seconds)."""
+        os.pwrite(self._fd, self._format.pack(when), 0)
+
 
 RATE_WINDOW_S = 5.0
 """Seconds over which :meth:`RateLimiter.current_rate` averages."""
@@ -157,6 +184,7 @@ class RateLimiter:
         # asks for the rate (casewatch refresh, check).
         self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
         self._slow_until = 0.0
+        self._claim_queue: asyncio.Lock | None = None
 
     @property
     def interval_s(self) -> float:
@@ -173,7 +201,14 @@ class RateLimiter:
     def _read_state(self) -> dict[str, object]:
         try:
             data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            # Counting from zero is safe (USCIS refuses past the quota, and casewatch then
+            # pauses until the reset), but the count was lost: say so in the log.
+            log.warning(
+                "the request ledger %s cannot be read (%s); counting from 0", self.state_path, exc
+            )
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -215,29 +250,46 @@ class RateLimiter:
             atomic_write_text(self.state_path, json.dumps(state))
             return slot
 
-    def _claim_send(self) -> float:
-        # 0 when the spacing since the last send of any process holds (this send is then
-        # recorded as the last one), else the seconds still to wait. The last send is an
-        # 8-byte float in a file of its own, rewritten in place: a temporary file and a
-        # rename would cost a tenth of a millisecond more between the check and the send.
+    @contextmanager
+    def _send_record(self) -> Iterator[_SendRecord]:
+        # The last send of any process, under the ledger's lock: an 8-byte float in a
+        # file of its own, rewritten in place (a temporary file and a rename would cost a
+        # tenth of a millisecond more between the spacing check and the send).
         with self._lock:
-            now = self._clock()
             fd = os.open(self._send_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                recorded = os.pread(fd, _SEND_RECORD.size, 0)
-                last_send = (
-                    _SEND_RECORD.unpack(recorded)[0] if len(recorded) == _SEND_RECORD.size else None
-                )
-                earliest = now if last_send is None else last_send + self.interval_s
-                if now < earliest:
-                    return earliest - now
-                # Up to WAKE_NOISE_S of lateness is forgiven, so the wake-up noise of waits
-                # does not add up and push every later send back.
-                os.pwrite(fd, _SEND_RECORD.pack(max(earliest, now - WAKE_NOISE_S)), 0)
+                yield _SendRecord(fd)
             finally:
                 os.close(fd)
-            self._recent.append(now)
-            return 0.0
+
+    def _claim_send(self) -> float:
+        # 0 when the spacing since the last send of any process holds (this send is then
+        # recorded as the last one), else the seconds still to wait.
+        with self._send_record() as record:
+            now = self._clock()
+            last_send = record.read()
+            earliest = now if last_send is None else last_send + self.interval_s
+            if now < earliest:
+                return earliest - now
+            # Up to WAKE_NOISE_S of lateness is forgiven, so the wake-up noise of waits
+            # does not add up and push every later send back.
+            record.write(max(earliest, now - WAKE_NOISE_S))
+        self._recent.append(now)
+        return 0.0
+
+    def _mark_written(self) -> None:
+        with self._send_record() as record:
+            written = self._clock() - WRITE_ALLOWANCE_S
+            last_send = record.read()
+            if last_send is None or last_send < written:
+                record.write(written)
+
+    def mark_written(self) -> None:
+        """The request claimed last has just been written to the network. When that came
+        more than :data:`WRITE_ALLOWANCE_S` seconds after its claim (the event loop was
+        busy in between), the spacing to the next send counts from now, not from the
+        claim. Raises :class:`LedgerError`."""
+        self._in_ledger(self._mark_written)
 
     async def acquire(self) -> None:
         """Wait for this request's send slot and count it, then claim the send:
@@ -265,13 +317,18 @@ class RateLimiter:
         """Wait until the gap since the last send of any process holds, and record this
         send: call it as late as possible before the request is written, so that a send
         that woke up late never shrinks the gap to the next one. The check runs in the
-        event loop itself (about half a millisecond under the file lock), so nothing
-        runs between it and the caller. Raises :class:`LedgerError`.
+        event loop itself (a tenth of a millisecond under the file lock), so nothing
+        runs between it and the caller. The sends of this process queue up in order: only
+        the first waits on the ledger, so waiting requests do not all wake up for the same
+        moment and take the lock in turn. Raises :class:`LedgerError`.
         """
-        while (delay := self._in_ledger(self._claim_send)) > 0:
-            await self._sleep(delay)
+        if self._claim_queue is None:
+            self._claim_queue = asyncio.Lock()
+        async with self._claim_queue:
+            while (delay := self._in_ledger(self._claim_send)) > 0:
+                await self._sleep(delay)
 
-    def _in_ledger(self, step: Callable[[], float]) -> float:
+    def _in_ledger(self, step: Callable[[], _T]) -> _T:
         try:
             return step()
         except (OSError, Timeout) as exc:
