@@ -391,3 +391,14 @@ def test_days_are_whole_us_eastern_calendar_days() -> None:
     assert format_days(datetime(2026, 11, 28, 23, 59, tzinfo=US_EASTERN), now) == "1d"
     assert format_days(datetime(2023, 9, 5, 14, 28, tzinfo=US_EASTERN), now) == "1181d"
     assert format_days(None, now) == "—"
+
+
+async def test_refused_credentials_stay_said_in_the_gauge(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app(client_secret="not-the-demo-secret")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
+        assert "refreshing stopped: USCIS refused the credentials" in figures

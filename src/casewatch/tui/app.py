@@ -300,6 +300,7 @@ class CaseWatchApp(App[None]):
         self._next_refresh: Timer | None = None
         self._next_refresh_at: float | None = None
         self._paused_until: datetime | None = None
+        self._stopped = ""  # why refreshing stopped for good (refused credentials)
         self._busy_notice_at = -BUSY_NOTICE_S
         self.spanish = False
         self._shown: list[str] = []  # receipt numbers of the rows, in order
@@ -750,6 +751,7 @@ class CaseWatchApp(App[None]):
                 now=self.clock(),
                 rate=limiter.current_rate() if refreshing else None,
                 paused_until=self._paused_until,
+                stopped=self._stopped,
             )
         except NoMatches:
             return  # quitting: a refresh ending as the dashboard closes finds it gone
@@ -817,6 +819,7 @@ class CaseWatchApp(App[None]):
             stopped = progress.stopped_by
             if isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
+                self._stopped = "refreshing stopped: USCIS refused the credentials"
                 self.notify(
                     f"{stopped}. Nothing more is sent with these credentials: fix them "
                     "(casewatch config shows where they come from) and start casewatch again.",

@@ -187,11 +187,18 @@ class QuotaGauge(Horizontal):
         yield Label("", id="quota-figures")
 
     def show(
-        self, usage: QuotaUsage, *, now: float, rate: float | None, paused_until: datetime | None
+        self,
+        usage: QuotaUsage,
+        *,
+        now: float,
+        rate: float | None,
+        paused_until: datetime | None,
+        stopped: str = "",
     ) -> None:
         """Paint ``usage`` as of Unix time ``now`` (seconds): the countdown to the next
-        midnight US Eastern, ``rate`` (requests per second, None when idle), and
-        ``paused_until``, when paused automatic refreshes resume (US Eastern)."""
+        midnight US Eastern, ``rate`` (requests per second, None when idle),
+        ``paused_until``, when paused automatic refreshes resume (US Eastern), and
+        ``stopped``, why refreshing stopped until casewatch is started again."""
         self.query_one(ProgressBar).update(total=usage.daily_quota, progress=usage.used)
         to_reset = quota_reset_at(eastern_day(now)).timestamp() - now
         figures = (
@@ -201,6 +208,8 @@ class QuotaGauge(Horizontal):
         )
         if paused_until is not None and now < paused_until.timestamp():
             figures += f" · auto-refresh paused until {paused_until:%H:%M} ET"
+        if stopped:
+            figures += f" · {stopped}"
         self.query_one("#quota-figures", Label).update(figures, layout=False)  # fixed size
 
 
