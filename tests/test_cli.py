@@ -609,6 +609,21 @@ def test_dashboard_on_production_without_credentials_exits_2(tmp_path: Path) -> 
     assert "--env demo" in result.stderr
 
 
+def test_the_dashboard_without_a_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "casewatch"],
+        env=subprocess_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the dashboard needs a terminal" in result.stderr
+    assert result.stdout == ""  # no escape codes
+
+
 def test_help_exits_0(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "casewatch", "--help"],

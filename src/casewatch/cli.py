@@ -32,7 +32,7 @@ from casewatch.config import (
 )
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change
-from casewatch.importing import add_imported, parse_import
+from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
 from casewatch.listing import EXPORT_COLUMNS, describe_case, describe_change
 from casewatch.logs import setup_logging
 from casewatch.readiness import readiness_report
@@ -473,9 +473,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {args.file}: {exc}")
+        text = read_import_file(args.file)
+    except ImportFileError as exc:
+        return _fail(exc)
     try:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
@@ -551,6 +551,11 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         watchlist = open_watchlist(settings, first=first)
     except (ConfigError, WatchlistError, OSError) as exc:
         return _fail(exc)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return _fail(
+            "the dashboard needs a terminal (standard input and output are not one); "
+            "in scripts and cron jobs use casewatch refresh, check or list"
+        )
     from casewatch.tui.app import CaseWatchApp
 
     app = CaseWatchApp(settings, watchlist)

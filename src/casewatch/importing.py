@@ -21,10 +21,34 @@ from __future__ import annotations
 import csv
 import re
 from datetime import datetime
+from pathlib import Path
 
+from casewatch.files import os_error_message
 from casewatch.listing import describe_case
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist
+
+
+class ImportFileError(ValueError):
+    """A file to import that cannot be read; the message says why and what to do."""
+
+
+def read_import_file(path: Path) -> str:
+    """The text of ``path`` (UTF-8, with or without a byte order mark).
+
+    Raises :class:`ImportFileError` when it cannot be read or is not UTF-8 (as a
+    spreadsheet's "Unicode text", UTF-16, is not), with the fix in the message.
+    """
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8 "
+            '(in a spreadsheet: "CSV UTF-8") and import it again'
+        ) from None
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {os_error_message(exc)}") from None
+
 
 Good = tuple[int, ReceiptNumber, str]
 """A receipt read from the file: (line number, receipt, label)."""

@@ -32,7 +32,7 @@ from casewatch.cases import US_EASTERN, Stage
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
-from casewatch.importing import add_imported, parse_import
+from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
 from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefresherLease, quota_reserve
@@ -1156,9 +1156,9 @@ class CaseWatchApp(App[None]):
 
     def _import(self, path: Path) -> None:
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.notify(f"Cannot read {path}: {exc}", title="Import failed", severity="error")
+            text = read_import_file(path)
+        except ImportFileError as exc:
+            self.notify(str(exc), title="Import failed", severity="error")
             return
         good, bad = parse_import(text)
         added, skipped = add_imported(self.watchlist, good, self._now())
@@ -1199,4 +1199,4 @@ class CaseWatchApp(App[None]):
         except OSError as exc:
             self.notify(str(exc), title="Export failed", severity="error")
             return
-        self.notify(f"{len(cases)} cases written to {path}", title="Export")
+        self.notify(f"{len(cases)} cases written to {path.resolve()}", title="Export")

@@ -307,13 +307,17 @@ class HistoryDrawer(VerticalScroll):
             summary = Text()
             summary.append(title + "\n", style="bold")
             summary.append_text(stage_text(status.stage, styles))
-            summary.append(
-                f"\n{_word('filed', spanish)} {format_date(status.submitted)} "
-                f"({format_days(status.submitted, now)} {_word('ago', spanish)}) · "
-                f"{_word('changed', spanish)} {format_date(status.last_changed)} "
-                f"({format_days(status.last_changed, now)} {_word('in status', spanish)}) · "
-                f"{_word('checked', spanish)} {format_checked(case.checked_at, now)}\n"
-            )
+            dates = [
+                f"{_word(word, spanish)} {format_date(day)} "
+                f"({format_days(day, now)} {_word(since, spanish)})"
+                for word, day, since in (
+                    ("filed", status.submitted, "ago"),
+                    ("changed", status.last_changed, "in status"),
+                )
+                if day is not None  # USCIS did not say: nothing to show
+            ]
+            dates.append(f"{_word('checked', spanish)} {format_checked(case.checked_at, now)}")
+            summary.append("\n" + " · ".join(dates) + "\n")
             parts += [summary, Text(strip_html(description))]
         if case.last_error:
             failed = _word("failed", spanish)
