@@ -592,9 +592,11 @@ def test_production_without_credentials_is_refused(capsys: pytest.CaptureFixture
     assert not settings_for(environment="demo").limits_path.parent.exists()
 
 
-def test_dashboard_on_production_without_credentials_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "casewatch", "--env", "production"],
+def run_python(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python *args`` in a child process with the user directories in ``tmp_path``, no
+    terminal and nothing on standard input."""
+    return subprocess.run(
+        [sys.executable, *args],
         env=subprocess_env(tmp_path),
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -602,6 +604,10 @@ def test_dashboard_on_production_without_credentials_exits_2(tmp_path: Path) -> 
         timeout=120,
         check=False,
     )
+
+
+def test_dashboard_on_production_without_credentials_exits_2(tmp_path: Path) -> None:
+    result = run_python(tmp_path, "-m", "casewatch", "--env", "production")
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("casewatch: ")
@@ -610,29 +616,14 @@ def test_dashboard_on_production_without_credentials_exits_2(tmp_path: Path) -> 
 
 
 def test_the_dashboard_without_a_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "casewatch"],
-        env=subprocess_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(tmp_path, "-m", "casewatch")
     assert result.returncode == 2, result.stderr
     assert "the dashboard needs a terminal" in result.stderr
     assert result.stdout == ""  # no escape codes
 
 
 def test_help_exits_0(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "casewatch", "--help"],
-        env=subprocess_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(tmp_path, "-m", "casewatch", "--help")
     assert result.returncode == 0, result.stderr
     for command in ("dashboard", "check", "config", "readiness", "sandbox", "--env"):
         assert command in result.stdout
@@ -652,14 +643,7 @@ def test_check_does_not_import_textual(tmp_path: Path) -> None:
         "import sys; from casewatch.cli import main; "
         f"main(['check', '{STAGING_WITH_HISTORY}']); print('textual' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        env=subprocess_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(tmp_path, "-c", program)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[-1] == "False"
