@@ -155,6 +155,18 @@ async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
         assert ("t", "Stage filter") in {(keys, name) for keys, name, _, _ in app.key_list()}
 
 
+async def test_a_key_remapped_onto_another_actions_key_is_named(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    app.settings = replace(app.settings, keys={"find": "j", "next_stage": "t"})
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+        warnings = [n.message for n in app._notifications if n.title == "Keys remapped twice"]
+        assert len(warnings) == 1
+        assert "j (cursor_down and find)" in warnings[0] and "t (" not in warnings[0]
+
+
 async def test_the_palette_runs_casewatch_actions_and_saves_a_screenshot(
     make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -531,6 +531,23 @@ class CaseWatchApp(App[None]):
             )
         self.keymap = {id: keys for id, keys in self.settings.keys.items() if id in known}
         self.set_keymap(self.keymap)
+        users: dict[str, list[str]] = {}
+        for _, binding in self._case_bindings():
+            for key in self.keymap.get(str(binding.id), binding.key).split(","):
+                users.setdefault(key.strip(), []).append(str(binding.id))
+        clashes = [
+            f"{key} ({' and '.join(ids)})"
+            for key, ids in users.items()
+            if len(ids) > 1 and any(id in self.keymap for id in ids)
+        ]
+        if clashes:
+            self.notify(
+                f"[keys] in {self.settings.config_path}: a key for two actions works for only "
+                f"one of them: {', '.join(clashes)}. Give each its own key.",
+                title="Keys remapped twice",
+                severity="warning",
+                timeout=30,
+            )
 
     def key_list(self) -> list[tuple[str, str, str, str]]:
         """Every action as ``(keys, name, what it does, binding id)``, with the keys as
