@@ -125,9 +125,9 @@ class Refresher:
         :class:`~casewatch.uscis.limits.QuotaReserved` when only :func:`quota_reserve`
         requests are left today (they are kept for :meth:`check`). With ``wait`` a pass
         already running is waited for; without, raises :class:`RefreshInProgress`.
-        Raises what ``save``
-        raises at the end of the pass (by default :class:`OSError` when the watchlist
-        cannot be written, :class:`WatchlistError` when the file no longer parses).
+        Raises what ``save`` raises at the end of the pass (by default :class:`OSError`
+        when the watchlist cannot be written, :class:`WatchlistError` when the file no
+        longer parses).
         """
         if self._running.locked() and not wait:
             raise RefreshInProgress("a refresh is already running")
