@@ -552,12 +552,15 @@ class CaseWatchApp(App[None]):
     def key_list(self) -> list[tuple[str, str, str, str]]:
         """Every action as ``(keys, name, what it does, binding id)``, with the keys as
         remapped by ``[keys]``."""
-        rows = []
-        for _, binding in self._case_bindings():
-            keys = self.keymap.get(str(binding.id), binding.key)
-            shown = " ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
-            rows.append((shown, binding.description, binding.tooltip, str(binding.id)))
-        return rows
+        return [
+            (self._shown_keys(binding), binding.description, binding.tooltip, str(binding.id))
+            for _, binding in self._case_bindings()
+        ]
+
+    def _shown_keys(self, binding: Binding) -> str:
+        """The keys of ``binding`` (as remapped by ``[keys]``) as the footer shows them."""
+        keys = self.keymap.get(str(binding.id), binding.key)
+        return " ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
 
     def action_help(self) -> None:
         """List every key and what it does."""
@@ -587,10 +590,9 @@ class CaseWatchApp(App[None]):
             self.action_screenshot,
         )
         for node, binding in self._case_bindings():
-            keys = self.keymap.get(str(binding.id), binding.key)
             yield SystemCommand(
                 binding.description,
-                f"{binding.tooltip} ({keys})",
+                f"{binding.tooltip} ({self._shown_keys(binding)})",
                 partial(self.run_action, binding.action, node),
             )
 
