@@ -622,6 +622,23 @@ def test_the_dashboard_without_a_terminal_says_so_and_exits_2(tmp_path: Path) ->
     assert result.stdout == ""  # no escape codes
 
 
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
+    added = run_python(tmp_path, "-m", "casewatch", "add", STAGING_WITH_HISTORY)
+    assert added.returncode == 0, added.stderr
+    listing = subprocess.Popen(  # casewatch list | head, where head has already exited
+        [sys.executable, "-m", "casewatch", "list"],
+        env=subprocess_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout is not None
+    listing.stdout.close()
+    _, err = listing.communicate(timeout=120)
+    assert listing.returncode == 0, err
+    assert err == b""
+
+
 def test_help_exits_0(tmp_path: Path) -> None:
     result = run_python(tmp_path, "-m", "casewatch", "--help")
     assert result.returncode == 0, result.stderr

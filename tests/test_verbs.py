@@ -221,13 +221,14 @@ def test_import_a_missing_file_exits_2(
 def test_import_a_utf16_file_says_to_save_it_as_utf8(
     capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
 ) -> None:
-    source = tmp_path / "unicode.txt"  # a spreadsheet's "Unicode text"
-    source.write_text("receipt\nEAC9999103403\n", encoding="utf-16")
-    code, _, err = run(capsys, watchlist_path, "import", str(source))
-    assert code == 2
-    assert f"{source} is not UTF-8 text" in err and "CSV UTF-8" in err
-    assert "codec" not in err
-    assert not watchlist_path.exists()
+    for encoding in ("utf-16", "utf-16-le"):  # a spreadsheet's "Unicode text", BOM or not
+        source = tmp_path / f"{encoding}.txt"
+        source.write_text("receipt\nEAC9999103403\n", encoding=encoding)
+        code, _, err = run(capsys, watchlist_path, "import", str(source))
+        assert code == 2
+        assert f"{source} is not UTF-8 text" in err and "CSV UTF-8" in err
+        assert "codec" not in err
+        assert not watchlist_path.exists()
 
 
 # --- list and export -------------------------------------------------------------------------

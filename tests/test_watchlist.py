@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, parse_case_status
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import DuplicateReceipt, Watchlist, WatchlistError, detect_change
 
@@ -170,3 +170,31 @@ def test_events_and_the_unseen_mark_survive_a_save(tmp_path: Path) -> None:
     loaded = Watchlist.load(tmp_path / "w.toml").get(RECEIPT)
     assert loaded == watchlist.get(RECEIPT)
     assert loaded.unseen and [event.first for event in loaded.events] == [True, False]
+
+
+def test_labels_and_texts_never_carry_terminal_control_characters(tmp_path: Path) -> None:
+    # An escape sequence in an imported label once set the terminal's title.
+    evil = "bom\x1b]0;PWNED\x07 \x1b[31mred\x9b\nnext"
+    watchlist = Watchlist(tmp_path / "watchlist.toml")
+    receipt = parse_receipt_number("EAC2677770001")
+    assert watchlist.add(receipt, label=evil, added_at=NOW).label == "bom]0;PWNED [31mred next"
+    assert watchlist.set_label(receipt, "\x07tab\there").label == "tab here"
+    watchlist.save()
+    edited = (
+        (tmp_path / "watchlist.toml")
+        .read_text()
+        .replace('label = "tab here"', 'label = "by hand\\u001b[2J"')
+    )
+    (tmp_path / "watchlist.toml").write_text(edited)
+    assert Watchlist.load(tmp_path / "watchlist.toml").get(receipt).label == "by hand[2J"
+    status = parse_case_status(
+        {
+            "case_status": {
+                "receiptNumber": receipt.value,
+                "current_case_status_text_en": "Case Was \x1b]0;x\x07Approved",
+                "current_case_status_desc_en": "Line one\nline two\x1b[5m",
+            }
+        }
+    )
+    assert status.title_en == "Case Was ]0;xApproved"
+    assert status.description_en == "Line one\nline two[5m"

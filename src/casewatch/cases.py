@@ -335,8 +335,18 @@ class CaseStatus:
         return datetime(newest.year, newest.month, newest.day, tzinfo=US_EASTERN)
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters other than tab and line feed: an escape
+    sequence in a label or in an answer would drive the terminal that shows it (set its
+    title, its colours, ...)."""
+    return _CONTROL_CHARACTERS.sub("", text)
+
+
 def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return printable(value).strip() if isinstance(value, str) else ""
 
 
 def parse_history(raw: object) -> tuple[HistoryEntry, ...]:

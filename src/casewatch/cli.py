@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import shutil
 import sys
 import time
@@ -590,6 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands.get(args.command, _run_dashboard)(args)
+    except BrokenPipeError:  # the reader went away (casewatch list | head): not an error
+        # Python flushes standard output again at exit: point it where that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: say so in one line; the traceback goes to the log
         log.exception("casewatch %s failed unexpectedly", args.command or "dashboard")
         return _fail(f"unexpected error ({type(exc).__name__}); the details are in {log_path}", 1)

@@ -40,14 +40,21 @@ def read_import_file(path: Path) -> str:
     spreadsheet's "Unicode text", UTF-16, is not), with the fix in the message.
     """
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8 "
-            '(in a spreadsheet: "CSV UTF-8") and import it again'
-        ) from None
+        raise _not_utf8(path, exc.start) from None
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {os_error_message(exc)}") from None
+    if (nul := text.find("\x00")) >= 0:  # UTF-16 without a byte order mark
+        raise _not_utf8(path, len(text[:nul].encode()))
+    return text
+
+
+def _not_utf8(path: Path, byte: int) -> ImportFileError:
+    return ImportFileError(
+        f"{path} is not UTF-8 text (byte {byte}): save it as UTF-8 "
+        '(in a spreadsheet: "CSV UTF-8") and import it again'
+    )
 
 
 Good = tuple[int, ReceiptNumber, str]

@@ -32,7 +32,7 @@ from typing import Any
 import tomli_w
 from filelock import FileLock, Timeout
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, printable
 from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
@@ -443,7 +443,7 @@ class Watchlist:
         """Start watching ``receipt``. Raises :class:`DuplicateReceipt` if already watched."""
         if receipt.value in self.cases:
             raise DuplicateReceipt(f"{receipt} is already on the watchlist")
-        case = WatchedCase(receipt, added_at=added_at, label=label.strip())
+        case = WatchedCase(receipt, added_at=added_at, label=one_line_label(label))
         self.cases[receipt.value] = case
         return case
 
@@ -471,8 +471,8 @@ class Watchlist:
         return case
 
     def set_label(self, receipt: ReceiptNumber | str, label: str) -> WatchedCase:
-        """Give the case of ``receipt`` a new label (spaces around it removed)."""
-        case = replace(self.get(receipt), label=label.strip())
+        """Give the case of ``receipt`` a new label (as :func:`one_line_label` keeps it)."""
+        case = replace(self.get(receipt), label=one_line_label(label))
         self.cases[case.receipt_number.value] = case
         return case
 
@@ -897,7 +897,12 @@ def _str(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):
         raise TypeError(f"{key} must be text, got {value!r}")
-    return value
+    return printable(value)  # a file edited by hand may hold escape sequences
+
+
+def one_line_label(label: str) -> str:
+    """``label`` as casewatch keeps it: one line of printable text, spaces trimmed."""
+    return " ".join(printable(label).split())
 
 
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
@@ -958,7 +963,7 @@ def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
     return WatchedCase(
         receipt_number=receipt,
         added_at=added_at,
-        label=_str(raw, "label"),
+        label=one_line_label(_str(raw, "label")),
         status=None if status is None else _status_from_toml(status, receipt),
         checked_at=_eastern(raw.get("checked_at"), "checked_at"),
         last_error=_str(raw, "last_error"),

@@ -1188,6 +1188,8 @@ class CaseWatchApp(App[None]):
             self._save_soon()
             self._check_now([case.receipt_number for case in added])
         summary = f"{len(added)} added from {path.name}"
+        if added and self.refresher is not None and self.refresher.running:
+            summary += ", checked when the refresh under way ends"
         if problems:
             shown = "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")
             summary += f"; {len(problems)} not added:\n{shown}"
