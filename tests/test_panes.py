@@ -9,6 +9,7 @@ import errno
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -224,3 +225,22 @@ async def test_quitting_saves_what_is_left_or_says_why_it_could_not(
         app.watchlist.set_label(TARGET, "typed just before quitting")
     assert app.save_problem is None
     assert Watchlist.load(app.watchlist.path).get(TARGET).label == "typed just before quitting"
+
+
+@pytest.mark.parametrize("refreshes_here", [True, False])
+async def test_only_the_dashboard_that_refreshes_warns_of_a_short_quota(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch, refreshes_here: bool
+) -> None:
+    app = make_app()
+    short = replace(app.settings.environment, daily_quota=100)  # 50 cases need ~1,200
+    app.settings = replace(app.settings, environment=short)
+    toasts = record_toasts(app, monkeypatch)
+    other = RefresherLease(app.watchlist.path)
+    if not refreshes_here:
+        assert other.try_take()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    warned = [message for title, message in toasts if title == "More cases than the daily quota"]
+    assert len(warned) == (1 if refreshes_here else 0)
+    other.release()

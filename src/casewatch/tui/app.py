@@ -597,6 +597,8 @@ class CaseWatchApp(App[None]):
             )
 
     def _warn_if_quota_is_short(self) -> None:
+        if not self.lease.held:
+            return  # the dashboard that refreshes says it; this one follows the file
         environment = self.settings.environment
         usable = environment.daily_quota - quota_reserve(environment.daily_quota)
         needed = daily_requests(self.watchlist.cases.values(), self.settings.refresh_minutes)
