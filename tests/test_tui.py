@@ -127,6 +127,24 @@ async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
         assert "No answer from USCIS yet" in text
 
 
+async def test_in_a_narrow_pane_a_failed_check_is_marked_before_the_receipt(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    unknown = parse_receipt_number("EAC1234567890")
+    app.watchlist.add(unknown, added_at=app.watchlist.get("EAC9999103403").added_at)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "checked" not in app._columns
+        assert cell(app, unknown.value, "receipt").startswith("⚠ ")
+        assert cell(app, "EAC9999103403", "receipt").startswith("  ")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert "⚠" in cell(app, unknown.value, "checked")
+        assert cell(app, unknown.value, "receipt").startswith("  ")  # said once is enough
+
+
 async def test_a_spent_quota_pauses_the_refresh_with_a_toast(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -636,7 +636,11 @@ class CaseWatchApp(App[None]):
         checked: str | Text = format_checked(case.checked_at, self._now())
         if case.last_error:
             checked = Text(f"⚠ {checked}", style="bold red")
-        receipt = f"● {case.receipt_number}" if case.unseen else f"  {case.receipt_number}"
+        # The mark before the receipt: changed and not viewed yet, or (where the Checked
+        # column is hidden, in a narrow pane) the last check failed.
+        failed = case.last_error and "checked" not in self._columns
+        mark = "●" if case.unseen else "⚠" if failed else " "
+        receipt = f"{mark} {case.receipt_number}"
         cells: dict[str, str | Text] = {
             "receipt": Text(receipt, style="bold") if case.unseen else receipt,
             "label": case.label,
