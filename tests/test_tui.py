@@ -108,16 +108,22 @@ async def test_during_a_refresh_r_checks_the_case_and_capital_r_starts_no_second
         assert app.client is not None and app.client.limiter.usage().used == 51
 
 
-async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
-    make_app: Callable[..., CaseWatchApp],
-) -> None:
+def with_an_unknown_case(make_app: Callable[..., CaseWatchApp]) -> tuple[CaseWatchApp, str]:
+    """A dashboard whose watchlist also holds a receipt USCIS does not recognize."""
     app = make_app()
     unknown = parse_receipt_number("EAC1234567890")
     app.watchlist.add(unknown, added_at=app.watchlist.get("EAC9999103403").added_at)
+    return app, unknown.value
+
+
+async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app, unknown = with_an_unknown_case(make_app)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "⚠" in cell(app, unknown.value, "checked")
+        assert "⚠" in cell(app, unknown, "checked")
         assert "does not recognize" in app.watchlist.get(unknown).last_error
         assert "⚠" not in cell(app, "EAC9999103403", "checked")
         app.query_one(CaseTable).move_cursor(row=50)
@@ -130,19 +136,17 @@ async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
 async def test_in_a_narrow_pane_a_failed_check_is_marked_before_the_receipt(
     make_app: Callable[..., CaseWatchApp],
 ) -> None:
-    app = make_app()
-    unknown = parse_receipt_number("EAC1234567890")
-    app.watchlist.add(unknown, added_at=app.watchlist.get("EAC9999103403").added_at)
+    app, unknown = with_an_unknown_case(make_app)
     async with app.run_test(size=(60, 20)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "checked" not in app._columns
-        assert cell(app, unknown.value, "receipt").startswith("⚠ ")
+        assert cell(app, unknown, "receipt").startswith("⚠ ")
         assert cell(app, "EAC9999103403", "receipt").startswith("  ")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert "⚠" in cell(app, unknown.value, "checked")
-        assert cell(app, unknown.value, "receipt").startswith("  ")  # said once is enough
+        assert "⚠" in cell(app, unknown, "checked")
+        assert cell(app, unknown, "receipt").startswith("  ")  # said once is enough
 
 
 async def test_a_spent_quota_pauses_the_refresh_with_a_toast(

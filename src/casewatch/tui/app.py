@@ -533,8 +533,8 @@ class CaseWatchApp(App[None]):
         self.set_keymap(self.keymap)
         users: dict[str, list[str]] = {}
         for _, binding in self._case_bindings():
-            for key in self.keymap.get(str(binding.id), binding.key).split(","):
-                users.setdefault(key.strip(), []).append(str(binding.id))
+            for key in self._binding_keys(binding):
+                users.setdefault(key, []).append(str(binding.id))
         clashes = [
             f"{key} ({' and '.join(ids)})"
             for key, ids in users.items()
@@ -557,10 +557,15 @@ class CaseWatchApp(App[None]):
             for _, binding in self._case_bindings()
         ]
 
+    def _binding_keys(self, binding: Binding) -> list[str]:
+        """The keys of ``binding``, as remapped by ``[keys]``."""
+        return [key.strip() for key in self.keymap.get(str(binding.id), binding.key).split(",")]
+
     def _shown_keys(self, binding: Binding) -> str:
         """The keys of ``binding`` (as remapped by ``[keys]``) as the footer shows them."""
-        keys = self.keymap.get(str(binding.id), binding.key)
-        return " ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
+        return " ".join(
+            self.get_key_display(Binding(key, "")) for key in self._binding_keys(binding)
+        )
 
     def action_help(self) -> None:
         """List every key and what it does."""
