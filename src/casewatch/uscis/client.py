@@ -18,7 +18,6 @@ from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
     BadResponse,
     NetworkError,
-    ServerError,
     ServiceUnavailable,
     SpikeArrest,
     USCISError,
@@ -38,7 +37,10 @@ KEEPALIVE_S = 2.0
 """Seconds an idle connection is kept: well under common server keep-alive timeouts
 (uvicorn's is 5 s), so a request never goes out on a connection the server is closing."""
 
-_RETRYABLE = (SpikeArrest, ServiceUnavailable, ServerError, NetworkError, BadResponse)
+
+def _retryable(error: Exception) -> bool:
+    # Each error type says whether a later try can cure it (USCISError.retryable).
+    return isinstance(error, USCISError) and error.retryable
 
 
 class CaseStatusClient:
@@ -130,7 +132,7 @@ class CaseStatusClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    @stamina.retry(on=_RETRYABLE, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=5.0)
+    @stamina.retry(on=_retryable, attempts=RETRY_ATTEMPTS, wait_initial=0.2, wait_max=5.0)
     async def get_case_status(self, receipt: ReceiptNumber) -> CaseStatus:
         """The current status of ``receipt``, as USCIS reports it.
 
