@@ -17,7 +17,7 @@ from casewatch.sandbox.data import (
     staging_case,
     synthetic_case,
 )
-from casewatch.sandbox.server import running_server, serve
+from casewatch.sandbox.server import running_app, running_server, serve
 
 __all__ = [
     "FAULT_KINDS",
@@ -27,6 +27,7 @@ __all__ = [
     "UNAVAILABLE_BODY",
     "SandboxConfig",
     "create_app",
+    "running_app",
     "running_server",
     "serve",
     "staging_case",

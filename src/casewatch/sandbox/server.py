@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from casewatch.config import is_loopback_host
-from casewatch.sandbox.app import FAULT_KINDS, SandboxConfig, create_app
+from casewatch.sandbox.app import ARRIVAL_KEY, FAULT_KINDS, SandboxConfig, create_app
 
 _STARTUP_TIMEOUT_S = 10.0
 
@@ -44,10 +47,41 @@ def _base_url(host: str, sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(config: SandboxConfig, sock: socket.socket) -> uvicorn.Server:
+def arrival_stamping(clock: Callable[[], float]) -> type[asyncio.Protocol]:
+    """uvicorn's h11 HTTP protocol, stamping each request's scope with its arrival.
+
+    The arrival (``ARRIVAL_KEY``, ``clock`` seconds) is read when the request's first
+    bytes are handed to the protocol (``data_received``), before the request's task is
+    created and long before its handler runs: the earliest the server can see it, as a
+    gateway's spike arrest judges it. A busy event loop then delays the handler, not
+    the arrival. Bytes that arrive while the previous request's response is still
+    being made (pipelining) are stamped when the request they start is parsed.
+    """
+
+    class ArrivalStampingProtocol(H11Protocol):
+        _first_bytes: float | None = None
+
+        def data_received(self, data: bytes) -> None:
+            received = clock()
+            before = getattr(self, "cycle", None)
+            if self._first_bytes is None and (before is None or before.response_complete):
+                self._first_bytes = received
+            super().data_received(data)
+            after = getattr(self, "cycle", None)
+            if after is not None and after is not before:
+                first = self._first_bytes
+                after.scope[ARRIVAL_KEY] = received if first is None else first
+                self._first_bytes = None
+
+    return ArrivalStampingProtocol
+
+
+def _server(app: ASGIApp, clock: Callable[[], float], sock: socket.socket) -> uvicorn.Server:
     host, port = sock.getsockname()[:2]
-    app = create_app(config)
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    protocol = arrival_stamping(clock)
+    return uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol)
+    )
 
 
 def _number(value: float) -> str:
@@ -63,6 +97,10 @@ def banner(config: SandboxConfig, base_url: str) -> list[str]:
     """
     low, high = config.latency_ms
     latency = _number(low) if low == high else f"{_number(low)}-{_number(high)}"
+    if config.jitter_ms:
+        jitter = f"each arrival delayed 0-{_number(config.jitter_ms)} ms at random"
+    else:
+        jitter = "none (--jitter-ms N delays each arrival by 0-N ms, as over the Internet)"
     if config.hours:
         hours = "Mon-Fri 07:00-20:00 US Eastern, 503 outside (like the USCIS sandbox)"
     else:
@@ -95,6 +133,7 @@ def banner(config: SandboxConfig, base_url: str) -> list[str]:
         f"  limits:           {_number(config.tps)} requests/s (spike arrest), "
         f"{config.daily_quota} requests per US Eastern day",
         f"  latency:          {latency} ms; tokens live {config.token_lifetime_s} s",
+        f"  jitter:           {jitter}",
         f"  hours:            {hours}",
         f"  faults:           {faults}",
         f"  receipts:         {receipts}",
@@ -122,7 +161,7 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> N
     sock = _bind_loopback(host, port)
     print("\n".join(banner(config, _base_url(host, sock))), flush=True)
     with sock:
-        _server(config, sock).run(sockets=[sock])
+        _server(create_app(config), config.clock, sock).run(sockets=[sock])
 
 
 @contextmanager
@@ -141,9 +180,26 @@ def running_server(config: SandboxConfig, host: str = "127.0.0.1", port: int = 0
         OSError: the port cannot be bound.
         RuntimeError: the server did not start within 10 seconds.
     """
+    with running_app(create_app(config), clock=config.clock, host=host, port=port) as url:
+        yield url
+
+
+@contextmanager
+def running_app(
+    app: ASGIApp,
+    *,
+    clock: Callable[[], float] = time.time,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[str]:
+    """Serve any ASGI ``app`` as ``running_server`` serves the sandbox (a scripted server
+    that wraps the sandbox app, say); ``clock`` (seconds since the epoch) stamps each
+    request's arrival (see ``arrival_stamping``). Yields the base URL; raises as
+    ``running_server``.
+    """
     sock = _bind_loopback(host, port)
     with sock:
-        server = _server(config, sock)
+        server = _server(app, clock, sock)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="casewatch-sandbox", daemon=True
         )
