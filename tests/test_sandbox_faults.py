@@ -11,6 +11,10 @@ import argparse
 import json
 import logging
 import math
+import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -848,6 +852,43 @@ async def test_over_uvicorn_the_arrival_is_when_the_request_reached_the_server()
     assert stamped == [TUESDAY_9AM.timestamp() + 1.0, TUESDAY_9AM.timestamp() + 1.1]
     assert (first.status_code, second.status_code) == (200, 200)
     assert stats["spike_arrests"] == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="kernel receive timestamps are Linux's")
+def test_a_request_that_arrives_while_the_sandbox_is_busy_is_stamped_when_it_arrived() -> None:
+    # The first request blocks the sandbox's event loop until the second has been written
+    # to its socket. The second's arrival is when its bytes reached the server, before
+    # the loop was free again, not when the sandbox got round to reading them.
+    busy, second_sent = threading.Event(), threading.Event()
+    seen: dict[str, float] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/first":
+            busy.set()
+            second_sent.wait(timeout=10)  # blocks the event loop, as a busy handler would
+            seen["free again"] = time.time()
+        else:
+            seen["second arrived"] = scope[ARRIVAL_KEY]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def get(url: str, path: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            if path == "/second":
+                second_sent.set()
+            sock.recv(1024)
+
+    with running_app(app) as url:
+        first = threading.Thread(target=get, args=(url, "/first"))
+        first.start()
+        assert busy.wait(timeout=10)
+        get(url, "/second")
+        first.join()
+    assert seen["second arrived"] < seen["free again"]
 
 
 def test_every_fault_kind_is_tested() -> None:
