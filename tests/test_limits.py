@@ -154,14 +154,22 @@ def limiter_at(path: Path, clock: FakeTime, **options: Any) -> RateLimiter:
     return RateLimiter(path, tps=10, daily_quota=100_000, clock=clock, sleep=clock.sleep, **options)
 
 
+async def two_processes(
+    tmp_path: Path, start: float
+) -> tuple[FakeTime, Path, RateLimiter, RateLimiter]:
+    """A fake clock at ``start``, a ledger, and two limiters on it (two processes), the
+    first of which has just sent a request."""
+    clock = FakeTime(start)
+    path = tmp_path / "l.json"
+    first, other_process = limiter_at(path, clock), limiter_at(path, clock)
+    await first.acquire()
+    return clock, path, first, other_process
+
+
 async def test_a_spike_arrest_widens_the_margin_of_every_process_sharing_the_ledger(
     tmp_path: Path,
 ) -> None:
-    clock = FakeTime(at(2026, 11, 29, 12, 0, 0))
-    path = tmp_path / "l.json"
-    first = limiter_at(path, clock)
-    other_process = limiter_at(path, clock)
-    await first.acquire()
+    clock, path, first, other_process = await two_processes(tmp_path, at(2026, 11, 29, 12, 0, 0))
     before = first.margin_s
     assert before == pytest.approx(REMOTE_MARGIN_S - MARGIN_NARROW_S)
     first.record_spike_arrest()
@@ -286,11 +294,7 @@ async def test_without_jitter_the_margin_narrows_to_its_floor_and_nothing_is_arr
 async def test_a_hold_delays_the_next_request_of_every_process_sharing_the_ledger(
     tmp_path: Path,
 ) -> None:
-    clock = FakeTime(at(2026, 11, 29, 14, 2, 5))
-    path = tmp_path / "l.json"
-    first = limiter_at(path, clock)
-    other_process = limiter_at(path, clock)
-    await first.acquire()
+    clock, _, first, other_process = await two_processes(tmp_path, at(2026, 11, 29, 14, 2, 5))
     asked = clock.now
     first.hold(2.0)
     held_until = other_process.usage().held_until
