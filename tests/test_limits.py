@@ -147,6 +147,8 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
         RateLimiter(tmp_path / "x", tps=0, daily_quota=1)
     with pytest.raises(ValueError, match="daily_quota"):
         RateLimiter(tmp_path / "x", tps=1, daily_quota=0)
+    with pytest.raises(ValueError, match="initial_margin_s"):
+        RateLimiter(tmp_path / "x", tps=1, daily_quota=1, initial_margin_s=-0.001)
 
 
 def limiter_at(path: Path, clock: FakeTime, **options: Any) -> RateLimiter:
@@ -203,6 +205,11 @@ async def test_arrests_never_widen_the_margin_past_its_ceiling(tmp_path: Path) -
     for _ in range(100):
         limiter.record_spike_arrest()
     assert limiter.margin_s == MAX_MARGIN_S
+    # Never more than half an interval: at 250 TPS (4 ms apart), 2 ms.
+    fast = RateLimiter(tmp_path / "fast.json", tps=250, daily_quota=100, clock=clock)
+    assert fast.initial_margin_s == fast.max_margin_s == pytest.approx(0.002)
+    fast.record_spike_arrest()
+    assert fast.margin_s == pytest.approx(0.002)
 
 
 @pytest.mark.parametrize("written", ["-1", '"wide"', "1e999", "true"])
@@ -351,6 +358,7 @@ async def test_a_shorter_hold_never_cuts_a_longer_one_and_an_absurd_one_is_cappe
         ("soon", None, None),
         ("-5", None, None),
         ("1.5", None, None),
+        ("²", None, None),  # a digit to str.isdigit, not to float
         ("", None, None),
     ],
 )

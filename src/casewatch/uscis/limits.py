@@ -58,8 +58,9 @@ MIN_MARGIN_S = LOOPBACK_MARGIN_S
 """The narrowest learned margin, in seconds: below it the gain is under 0.5% of the rate."""
 
 MAX_MARGIN_S = 0.050
-"""The widest learned margin, in seconds (half an interval at 10 TPS): wider would cost
-a third of the rate, and no network jitter seen comes near it."""
+"""The widest learned margin, in seconds (half an interval at 10 TPS), and never more
+than half an interval at any rate (:attr:`RateLimiter.max_margin_s`): wider would cost
+more than a third of the rate, and no network jitter seen comes near it."""
 
 MARGIN_WIDEN_S = 0.002
 """Seconds added to the margin by each spike arrest."""
@@ -143,7 +144,7 @@ def parse_retry_after(value: str, *, now: float, server_date: str | None = None)
     ignored); a date in the past gives 0. Never raises.
     """
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return float(text)
     try:
         until = parsedate_to_datetime(text)
@@ -243,7 +244,9 @@ class RateLimiter:
     ``state_path`` is a JSON file in the user state directory (one per environment);
     ``tps`` is in requests per second; ``daily_quota`` in requests per US Eastern day;
     ``initial_margin_s`` the spacing margin (seconds) of a new ledger:
-    :data:`REMOTE_MARGIN_S` (the default) or :data:`LOOPBACK_MARGIN_S`.
+    :data:`REMOTE_MARGIN_S` (the default) or :data:`LOOPBACK_MARGIN_S`, brought within
+    :data:`MIN_MARGIN_S` and :attr:`max_margin_s`. Raises ValueError for a ``tps`` or
+    ``daily_quota`` that is not above 0, or an ``initial_margin_s`` below 0.
     ``clock`` gives Unix time in seconds and ``sleep`` waits seconds (both injectable).
     """
 
@@ -261,15 +264,13 @@ class RateLimiter:
             raise ValueError(f"tps must be above 0 requests per second, got {tps}")
         if daily_quota <= 0:
             raise ValueError(f"daily_quota must be above 0 requests, got {daily_quota}")
-        if not MIN_MARGIN_S <= initial_margin_s <= MAX_MARGIN_S:
-            raise ValueError(
-                f"initial_margin_s must be from {MIN_MARGIN_S} to {MAX_MARGIN_S} seconds, "
-                f"got {initial_margin_s}"
-            )
+        if not initial_margin_s >= 0:
+            raise ValueError(f"initial_margin_s must be 0 seconds or more, got {initial_margin_s}")
         self.state_path = state_path
         self.tps = tps
         self.daily_quota = daily_quota
-        self.initial_margin_s = initial_margin_s
+        self.max_margin_s = max(MIN_MARGIN_S, min(MAX_MARGIN_S, 0.5 / tps))
+        self.initial_margin_s = self._bounded(initial_margin_s)
         self._clock = clock
         self._sleep = sleep
         self._lock = FileLock(
@@ -282,7 +283,7 @@ class RateLimiter:
         self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
         # The ledger's margin as this process last read it (claim_send spaces by it
         # without reading the JSON state: it is at most one reservation old).
-        self._margin_s = initial_margin_s
+        self._margin_s = self.initial_margin_s
         self._claim_queue: asyncio.Lock | None = None
 
     @property
@@ -299,12 +300,15 @@ class RateLimiter:
         margin = _number(state, "spacing_margin_s")
         if margin is None:
             return self.initial_margin_s
-        return min(MAX_MARGIN_S, max(MIN_MARGIN_S, margin))
+        return self._bounded(margin)
+
+    def _bounded(self, margin: float) -> float:
+        return min(self.max_margin_s, max(MIN_MARGIN_S, margin))
 
     def _widen(self) -> None:
         with self._lock:
             state = self._read_state()
-            self._margin_s = min(MAX_MARGIN_S, self._margin_from(state) + MARGIN_WIDEN_S)
+            self._margin_s = self._bounded(self._margin_from(state) + MARGIN_WIDEN_S)
             state["spacing_margin_s"] = self._margin_s
             atomic_write_text(self.state_path, json.dumps(state))
 
@@ -385,7 +389,7 @@ class RateLimiter:
                     f"(US Eastern); requests resume at {usage.resets_at:%Y-%m-%d %H:%M %Z}"
                 )
             slot = max(now, _number(state, "next_slot") or now, _number(state, "hold_until") or now)
-            self._margin_s = max(MIN_MARGIN_S, self._margin_from(state) - MARGIN_NARROW_S)
+            self._margin_s = self._bounded(self._margin_from(state) - MARGIN_NARROW_S)
             state["day"] = usage.day.isoformat()
             state["used"] = usage.used + 1
             state["spacing_margin_s"] = self._margin_s
