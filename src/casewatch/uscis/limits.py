@@ -88,14 +88,17 @@ LOCK_POLL_S = 0.001
 """Seconds between two tries for the ledger's lock (filelock's default, 50 ms, would
 hold a send back by half a request interval)."""
 
-WAKE_NOISE_S = 0.0003
-"""Seconds of lateness after a wait that count as the wait's own noise."""
+WAKE_NOISE_S = 0.0001
+"""Seconds of lateness after a wait that count as the wait's own noise (a send this late
+is recorded as if on time, so the next one may come this much closer). With
+:data:`WRITE_ALLOWANCE_S` it is what two writes can lose of the spacing: together they
+stay under :data:`MIN_MARGIN_S`."""
 
 _T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
-WRITE_ALLOWANCE_S = 0.0015
+WRITE_ALLOWANCE_S = 0.0002
 """Seconds a request may take from its claim to the network write before the next send is
 spaced from the write instead (see :meth:`RateLimiter.mark_written`)."""
 
