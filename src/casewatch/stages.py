@@ -329,8 +329,9 @@ _STAGE_BY_TITLE: dict[str, Stage] = {normalize_title(title): stage for title, st
 # order keeps the rules of the table (case-stages.md and issue 10): an answer received is
 # in review before "evidence" or "intent" is seen; an intent is answered before "revok",
 # "terminat" or "deny" is seen; "not revoked", "reversed", "affirmed" and "upheld" turn the
-# keyword next to them; an expedite decision is not the case's; a returned, held, destroyed
-# or undeliverable card or document is returned before "card", "document" or "mailed".
+# keyword next to them; an expedite decision is not the case's; papers under review are in
+# review before "received" or "document" is seen; a returned, held, destroyed or
+# undeliverable card or document is returned before "card", "document" or "mailed".
 _FALLBACK: tuple[tuple[re.Pattern[str], Stage], ...] = tuple(
     (re.compile(pattern), stage)
     for pattern, stage in (
@@ -342,15 +343,17 @@ _FALLBACK: tuple[tuple[re.Pattern[str], Stage], ...] = tuple(
         (r"\b(denial|denied|dismissal)\b.*\b(affirmed|upheld|reaffirmed)\b", _D),
         (r"\bapprov\w*\b.*\b(affirmed|upheld|reaffirmed|certified)\b", _OK),
         (r"\bexpedite\b", _V),
+        (r"\breviewing\b|\bunder review\b|\bremand", _V),
         (
             r"\breturned\b|\bundeliverable\b|\bcould not (be )?deliver|\bheld\b|\bdestroyed\b",
             _RET,
         ),
         (r"\brevo[kc]|\brescind|\bterminat|\bden(ied|ial|y)\b|\breject|\bdismiss", _D),
         (r"\bapprov", _OK),
+        (r"\bpremium processing\b", _V),
         (r"\bevidence\b", _A),
         (r"\binterview", _I),
-        (r"\bfingerprint|\bbiometric", _B),
+        (r"\bfingerprint|\bbiometric|\bappointment\b|\bin-person processing\b", _B),
         (r"\btransfer|\brelocat", _T),
         (r"\bfees?\b|\brefund", _R),
         (r"\bcard\b|\bdocument\b|\bpermit\b|\bproduced\b|\bmailed\b|\bdelivered\b", _C),
@@ -361,19 +364,23 @@ _FALLBACK: tuple[tuple[re.Pattern[str], Stage], ...] = tuple(
 )
 
 
+def fallback_stage(title: str) -> Stage:
+    """The stage the keyword fallback gives ``title``, as if no row of :data:`TITLES`
+    had it: the stage of the first rule whose pattern is found in the normalized title
+    (``case-stages.md``, "Keyword fallback", in the order that keeps the table's rules),
+    :attr:`Stage.UNKNOWN` when none is. Never raises."""
+    normalized = normalize_title(title)
+    for pattern, stage in _FALLBACK:
+        if pattern.search(normalized):
+            return stage
+    return Stage.UNKNOWN
+
+
 def classify_stage(title: str) -> Stage:
     """The stage of a USCIS status title (``current_case_status_text_en``).
 
     The title is looked up in :data:`TITLES` after :func:`normalize_title`; a title not
-    there goes through the keyword fallback (``case-stages.md``, "Keyword fallback", in
-    the order that keeps the table's rules), and one no keyword fits is
-    :attr:`Stage.UNKNOWN`. Never raises.
+    there gets :func:`fallback_stage`, which is :attr:`Stage.UNKNOWN` when no keyword
+    fits. Never raises.
     """
-    normalized = normalize_title(title)
-    stage = _STAGE_BY_TITLE.get(normalized)
-    if stage is not None:
-        return stage
-    for pattern, fallback_stage in _FALLBACK:
-        if pattern.search(normalized):
-            return fallback_stage
-    return Stage.UNKNOWN
+    return _STAGE_BY_TITLE.get(normalize_title(title)) or fallback_stage(title)
