@@ -19,13 +19,15 @@ from casewatch.stages import TITLES, Stage, classify_stage, fallback_stage, norm
 
 def variants(title: str) -> list[str]:
     """``title`` as USCIS may send it: as collected, upper-cased, with whitespace runs
-    around and inside it, and with its apostrophes as HTML entities or typographic."""
+    around and inside it, with its apostrophes as HTML entities (escaped again, as a
+    proxy may) or typographic, and with a non-breaking space."""
     return [
         title,
         title.upper(),
         f"  {title.replace(' ', '   ')}\t\n",
         title.replace("'", "&apos;"),
         title.replace("'", "&#39;"),
+        title.replace("'", "&amp;#39;"),
         title.replace("'", "\u2019"),
         title.replace(" ", "&nbsp;", 1),
     ]
@@ -87,6 +89,7 @@ def test_real_titles_that_a_keyword_alone_would_misfile(title: str, stage: Stage
         # "not revoked", "reversed", "affirmed", "upheld" turn the keyword next to them
         ("Approval Was Not Revoked", Stage.APPROVED),
         ("Denial Of My Appeal Was Reversed", Stage.APPROVED),
+        ("Dismissal Of My Motion Was Vacated", Stage.APPROVED),
         ("Approval Was Reversed On Appeal", Stage.DENIED),
         ("Denial Was Upheld By The Appellate Authority", Stage.DENIED),
         ("Approval Was Upheld On Review", Stage.APPROVED),

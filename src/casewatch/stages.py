@@ -318,9 +318,11 @@ _APOSTROPHES = str.maketrans("", "", "'\u2018\u2019\u02bc`")
 
 
 def normalize_title(title: str) -> str:
-    """``title`` as the table compares it: HTML entities decoded, apostrophes (straight or
-    typographic) removed, whitespace runs made one space, case folded. Never raises."""
-    return " ".join(html.unescape(title).translate(_APOSTROPHES).casefold().split())
+    """``title`` as the table compares it: HTML entities decoded (twice, for a title a
+    proxy escaped again: ``&amp;#39;``), apostrophes (straight or typographic) removed,
+    whitespace runs made one space, case folded. Never raises."""
+    decoded = html.unescape(html.unescape(title))
+    return " ".join(decoded.translate(_APOSTROPHES).casefold().split())
 
 
 _STAGE_BY_TITLE: dict[str, Stage] = {normalize_title(title): stage for title, stage, _ in TITLES}
@@ -338,7 +340,10 @@ _FALLBACK: tuple[tuple[re.Pattern[str], Stage], ...] = tuple(
         (r"\bresponse\b.*\breceived\b|\bevidence (was )?received\b", _V),
         (r"\bintent to\b|\bintends? to\b", _A),
         (r"\bnot (\w+ )?(revoked|cancell?ed|terminated|rescinded)\b", _OK),
-        (r"\b(denial|denied|revocation|rejection)\b.*\b(reversed|overturned|vacated)\b", _OK),
+        (
+            r"\b(denial|denied|dismissal|revocation|rejection)\b.*\b(reversed|overturned|vacated)\b",
+            _OK,
+        ),
         (r"\bapprov\w*\b.*\b(reversed|overturned|vacated)\b", _D),
         (r"\b(denial|denied|dismissal)\b.*\b(affirmed|upheld|reaffirmed)\b", _D),
         (r"\bapprov\w*\b.*\b(affirmed|upheld|reaffirmed|certified)\b", _OK),
