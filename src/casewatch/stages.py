@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Stage(StrEnum):
@@ -381,11 +382,13 @@ def fallback_stage(title: str) -> Stage:
     return Stage.UNKNOWN
 
 
+@lru_cache(maxsize=4096)
 def classify_stage(title: str) -> Stage:
     """The stage of a USCIS status title (``current_case_status_text_en``).
 
     The title is looked up in :data:`TITLES` after :func:`normalize_title`; a title not
     there gets :func:`fallback_stage`, which is :attr:`Stage.UNKNOWN` when no keyword
-    fits. Never raises.
+    fits. Never raises. Answers are cached: a watchlist holds few distinct titles, and the
+    table's filter and sort ask for the stage of every case.
     """
     return _STAGE_BY_TITLE.get(normalize_title(title)) or fallback_stage(title)
