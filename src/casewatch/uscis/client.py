@@ -71,7 +71,12 @@ class CaseStatusClient:
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
         self._clock = clock
-        self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials, clock=clock)
+        self.auth = ClientCredentialsAuth(
+            f"{host_url}/oauth/accesstoken",
+            credentials,
+            wait_to_send=self._take_send_slot,
+            clock=clock,
+        )
         self._http = httpx.AsyncClient(
             base_url=host_url,
             auth=self.auth,
@@ -79,17 +84,22 @@ class CaseStatusClient:
             timeout=TIMEOUT_S,
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
             headers={"Accept": "application/json"},
-            event_hooks={"request": [self._take_send_slot], "response": [self._log_response]},
+            event_hooks={"request": [self._claim_send], "response": [self._log_response]},
         )
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
+        # The auth flow waits here for each try's send slot, then chooses its token: a
+        # token never ages in the queue (ClientCredentialsAuth).
+        if request.url.path.startswith("/case-status/"):
+            await self.limiter.take_slot()
+
+    async def _claim_send(self, request: httpx.Request) -> None:
         # An httpx request hook runs after the auth flow, right before the request goes
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
         if not request.url.path.startswith("/case-status/"):
             return
-        await self.limiter.take_slot()
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
