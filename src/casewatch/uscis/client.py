@@ -12,11 +12,11 @@ import filelock
 import httpx
 import stamina
 
-from casewatch.cases import US_EASTERN, CaseStatus, PayloadError, parse_case_status
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber
+from casewatch.uscis.answers import case_status_from_answer
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
-    BadResponse,
     NetworkError,
     ServiceUnavailable,
     SpikeArrest,
@@ -147,11 +147,14 @@ class CaseStatusClient:
         """The current status of ``receipt``, as USCIS reports it.
 
         Each try waits for a send slot and counts against the daily quota. Spike arrest,
-        5xx, a network failure or a body that is not JSON are tried again
+        5xx, a network failure or a 200 whose body is not JSON are tried again
         (:data:`RETRY_ATTEMPTS` tries, exponential backoff with jitter, by stamina).
         Raises a :class:`~casewatch.uscis.errors.USCISError` subclass carrying USCIS's
-        message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for 404,
-        :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is spent, ...
+        message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for a 404 that
+        USCIS sent, :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is
+        spent, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an answer that is not
+        the case status of ``receipt`` (see
+        :func:`~casewatch.uscis.answers.case_status_from_answer`), ...
         """
         try:
             response = await self._http.get(f"/case-status/{receipt.value}")
@@ -161,7 +164,4 @@ class CaseStatusClient:
             raise self._explain(exc) from None
         if response.status_code != 200:
             raise self._explain(error_from_response(response.status_code, response.content))
-        try:
-            return parse_case_status(response.json())
-        except (ValueError, PayloadError) as exc:
-            raise BadResponse(str(exc) or "the body is not JSON", status=200) from None
+        return case_status_from_answer(receipt, response.content)
