@@ -406,7 +406,7 @@ def test_check_a_proxy_404_page_is_an_unexpected_answer_exit_6(tmp_path: Path) -
         result = check_in_a_child(tmp_path, uscis.url, receipt)
     assert result.returncode == 6, result.stderr
     (line,) = result.stdout.splitlines()[1:]
-    assert line.startswith(f"{receipt}  -     error  -        An unexpected answer")
+    assert line.startswith(f"{receipt}  -     error  -        An unexpected answer: HTTP 404")
     assert "HTTP 404 with an HTML page: 404 Not Found (a proxy or a moved address" in line
     assert "does not recognize" not in result.stdout
     assert "Traceback" not in result.stderr

@@ -104,7 +104,9 @@ def test_an_answer_about_another_receipt_is_not_recorded_a_broken_quote_one_is_s
     assert len(case.events) == 1  # the first status only: the other receipt's never came in
     assert f"the case status of {cached}, not of {asked}" in case.last_error
     assert listed[asked]["status"] == first_title
-    assert listed[asked]["last_error"].startswith("An unexpected answer, not the case status")
+    assert listed[asked]["last_error"].startswith(
+        "An unexpected answer: HTTP 200 with the case status of"
+    )
     # The body with the unescaped quotes is recorded as it was meant, the link kept, and
     # the log says so once however many passes meet it.
     kept = saved.get(salvaged)

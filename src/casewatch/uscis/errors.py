@@ -113,7 +113,7 @@ class UnexpectedAnswer(USCISError):
     each try counts against the quota; the next refresh asks again.
     """
 
-    summary = "An unexpected answer, not the case status asked for"
+    summary = "An unexpected answer"
 
 
 class BadResponse(UnexpectedAnswer):
