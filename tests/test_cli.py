@@ -366,7 +366,6 @@ DOCUMENTED_404S = {
         404, b'\n\n  {"error": {"code": "404", "message": "Case Status Online: no such case"}}'
     ),
     "EAC2612000204": Answer(404, b'{"errors": [{"code": "404", "message": "Not on file"}]}'),
-    "EAC2612000205": Answer(404, b'{"fault": {"faultstring": "Receipt not found"}}'),
 }
 """A 404 in each of USCIS's documented error shapes (uscis-api.md, "Errors")."""
 
@@ -393,21 +392,39 @@ def test_check_a_404_in_uscis_own_shapes_is_not_recognized_exit_3(tmp_path: Path
         result = check_in_a_child(tmp_path, uscis.url, *DOCUMENTED_404S)
     assert result.returncode == 3, result.stderr
     lines = result.stdout.splitlines()[1:]
-    assert len(lines) == 5
+    assert len(lines) == 4
     assert all("USCIS does not recognize this receipt number" in line for line in lines)
-    for said in ("does not recognize it.", "no such case", "Not on file", "Receipt not found"):
+    for said in ("does not recognize it.", "no such case", "Not on file"):
         assert said in result.stdout
     assert set(uscis.requests.values()) == {1}
 
 
-def test_check_a_proxy_404_page_is_an_unexpected_answer_exit_6(tmp_path: Path) -> None:
+APIGEE_404 = Answer(
+    404,
+    b'{"fault": {"faultstring": "Unable to identify proxy for host: default and url: /x",'
+    b' "detail": {"errorcode": "messaging.adaptors.http.flow.ApplicationNotFound"}}}',
+)
+"""Apigee's own answer to an address it has no proxy for: the gateway, not USCIS."""
+
+
+@pytest.mark.parametrize(
+    ("answer", "what"),
+    [
+        (PROXY_404, "an HTML page: 404 Not Found"),
+        (APIGEE_404, "a gateway fault: Unable to identify proxy for host"),
+    ],
+)
+def test_check_a_proxy_404_page_is_an_unexpected_answer_exit_6(
+    tmp_path: Path, answer: Answer, what: str
+) -> None:
     receipt = "EAC2612000211"
-    with scripted_uscis({receipt: PROXY_404}) as uscis:
+    with scripted_uscis({receipt: answer}) as uscis:
         result = check_in_a_child(tmp_path, uscis.url, receipt)
     assert result.returncode == 6, result.stderr
     (line,) = result.stdout.splitlines()[1:]
     assert line.startswith(f"{receipt}  -     error  -        An unexpected answer: HTTP 404")
-    assert "HTTP 404 with an HTML page: 404 Not Found (a proxy or a moved address" in line
+    assert f"HTTP 404 with {what}" in line
+    assert "(a proxy or a moved address" in line
     assert "does not recognize" not in result.stdout
     assert "Traceback" not in result.stderr
     assert uscis.requests[receipt] == 1  # not retried: the proxy would answer the same

@@ -80,7 +80,8 @@ def test_long_bodies_are_clipped() -> None:
         (404, '{"message": "Case Status Online does not recognize"}', ReceiptNotRecognized),
         (404, '{"errors": [{"code": "404", "message": "Not here"}]}', ReceiptNotRecognized),
         (404, '\n {"error": {"code": "404", "message": "Not here"}}', ReceiptNotRecognized),
-        (404, '{"fault": {"faultstring": "Not here"}}', ReceiptNotRecognized),
+        # Apigee's own fault is the gateway speaking (an unknown address), not USCIS.
+        (404, '{"fault": {"faultstring": "Not here"}}', UnexpectedAnswer),
         (404, "<html><title>404 Not Found</title></html>", UnexpectedAnswer),
         (404, "", UnexpectedAnswer),
         (404, "404 page not found", UnexpectedAnswer),

@@ -184,6 +184,16 @@ def _is_json(text: str) -> bool:
     return True
 
 
+def _gateway_fault(body: bytes | str) -> bool:
+    # Apigee's own {"fault": ...}: the gateway speaking (a wrong or moved address answers
+    # 404 "ApplicationNotFound" so), not the case-status service.
+    try:
+        data = json.loads(_text_of(body))
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("fault"), dict)
+
+
 def describe_body(body: bytes | str, *, expected: str) -> str:
     """What ``body`` is, in words for the user, when it is not ``expected`` (such as
     "a case status"): "an empty body", "an HTML page: <its title>", "JSON that is not
@@ -227,13 +237,18 @@ def error_from_response(status: int, body: bytes | str) -> USCISError:
     """The typed error for an HTTP error response of the case-status endpoint.
 
     A 404 is a :class:`ReceiptNotRecognized` only when its body is one of USCIS's error
-    shapes; an HTML page, an empty body or other JSON is an :class:`UnexpectedAnswer`
+    shapes; an HTML page, an empty body, other JSON or an Apigee ``fault`` (the gateway's
+    own answer to an unknown address) is an :class:`UnexpectedAnswer`
     (a proxy or a moved address answered: ``uscis-api.md``, "More facts gathered
     later"). A 429 is a :class:`QuotaExhausted` when its message speaks of a quota,
     otherwise a :class:`SpikeArrest`. Never raises.
     """
-    if status == 404 and _uscis_error(_text_of(body)) is None:
-        what = describe_body(body, expected="a USCIS error")
+    if status == 404 and (_uscis_error(_text_of(body)) is None or _gateway_fault(body)):
+        what = (
+            f"a gateway fault: {parse_error_body(body)[1]}"
+            if _gateway_fault(body)
+            else describe_body(body, expected="a USCIS error")
+        )
         return UnexpectedAnswer(
             f"HTTP 404 with {what} (a proxy or a moved address, not USCIS: the receipt "
             "number may well be known)",
