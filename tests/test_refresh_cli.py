@@ -1,5 +1,6 @@
 """casewatch refresh against casewatch sandbox on loopback: a change, printed once, the
-on_change command run once (issue 4's "done when")."""
+on_change command run once (issue 4's "done when"); and against a scripted server, answers
+that are not what they claim (issue 10, point 5)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import httpx
 import pytest
 
 from casewatch.cli import main
-from casewatch.sandbox import SandboxConfig, running_server
+from casewatch.logs import default_log_path
+from casewatch.sandbox import SandboxConfig, running_server, synthetic_case
 from casewatch.watchlist import Watchlist
+from conftest import LINKED_DESCRIPTION, broken_quotes_answer, case_status_answer, scripted_uscis
 
 APPEND_STDIN = (
     "import sys; open(sys.argv[1], 'a').write(sys.stdin.read().replace(chr(10), ' ') + chr(10))"
@@ -69,3 +72,45 @@ def test_a_failing_hook_is_reported_and_the_pass_goes_on(
     out, err = capsys.readouterr()
     assert "EAC9999103405 changed" in out
     assert "exited with status 7" in err
+
+
+def test_an_answer_about_another_receipt_is_not_recorded_a_broken_quote_one_is_salvaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked, salvaged, cached = "EAC2612000301", "EAC2612000302", "EAC2612000399"
+    answers = {asked: case_status_answer(asked), salvaged: broken_quotes_answer(salvaged)}
+    watchlist = tmp_path / "w.toml"
+    with scripted_uscis(answers) as uscis:
+        common = ["--base-url", uscis.url, "--watchlist", str(watchlist), "--tps", "1000"]
+        assert main(["add", asked, salvaged, *common]) == 0
+        assert main(["refresh", *common]) == 0
+        answers[asked] = case_status_answer(asked, about=cached)  # a caching proxy's mix-up
+        capsys.readouterr()
+        assert main(["refresh", *common]) == 0
+        second = capsys.readouterr()
+        assert main(["list", "--json", *common]) == 0
+        listed = {
+            item["receipt_number"]: item
+            for item in map(json.loads, capsys.readouterr().out.splitlines())
+        }
+    assert "refreshed 2 of 2 cases: 0 changed, 1 failed" in second.err
+    assert second.out == ""  # no change reported, no on_change
+    saved = Watchlist.load(watchlist)
+    case = saved.get(asked)
+    assert case.status is not None
+    assert case.status.receipt_number == asked
+    first_title = synthetic_case(asked)["case_status"]["current_case_status_text_en"]
+    assert case.status.title_en == first_title
+    assert len(case.events) == 1  # the first status only: the other receipt's never came in
+    assert f"the case status of {cached}, not of {asked}" in case.last_error
+    assert listed[asked]["status"] == first_title
+    assert listed[asked]["last_error"].startswith(
+        "An unexpected answer: HTTP 200 with the case status of"
+    )
+    # The body with the unescaped quotes is recorded as it was meant, the link kept, and
+    # the log says so once however many passes meet it.
+    kept = saved.get(salvaged)
+    assert kept.status is not None and kept.status.description_en == LINKED_DESCRIPTION
+    assert kept.last_error == ""
+    log = default_log_path().read_text(encoding="utf-8")
+    assert log.count(f"{salvaged}: USCIS's answer had quotes not escaped") == 1

@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import US_EASTERN, Stage, strip_html
+from casewatch.cases import US_EASTERN, strip_html
+from casewatch.stages import Stage
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
