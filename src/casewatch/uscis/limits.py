@@ -88,17 +88,15 @@ LOCK_POLL_S = 0.001
 """Seconds between two tries for the ledger's lock (filelock's default, 50 ms, would
 hold a send back by half a request interval)."""
 
-WAKE_NOISE_S = 0.0001
+WAKE_NOISE_S = 0.0003
 """Seconds of lateness after a wait that count as the wait's own noise (a send this late
-is recorded as if on time, so the next one may come this much closer). With
-:data:`WRITE_ALLOWANCE_S` it is what two writes can lose of the spacing: together they
-stay under :data:`MIN_MARGIN_S`."""
+is recorded as if on time, so the next one may come this much closer)."""
 
 _T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
-WRITE_ALLOWANCE_S = 0.0002
+WRITE_ALLOWANCE_S = 0.0015
 """Seconds a request may take from its claim to the network write before the next send is
 spaced from the write instead (see :meth:`RateLimiter.mark_written`)."""
 
@@ -280,6 +278,13 @@ class RateLimiter:
             state_path.with_name(state_path.name + ".lock"), timeout=10, poll_interval=LOCK_POLL_S
         )
         self._send_path = state_path.with_name(state_path.name + ".send")
+        # The send record has a lock of its own: a send is never claimed late because a
+        # reservation holds the ledger's lock while it writes (and syncs) the JSON state.
+        self._send_lock = FileLock(
+            self._send_path.with_name(self._send_path.name + ".lock"),
+            timeout=10,
+            poll_interval=LOCK_POLL_S,
+        )
         # Sends of the last RATE_WINDOW_S seconds, for current_rate(): spaced 1/tps apart,
         # no more than this fit in the window, so older ones fall off even when nobody
         # asks for the rate (casewatch refresh, check).
@@ -405,10 +410,10 @@ class RateLimiter:
 
     @contextmanager
     def _send_record(self) -> Iterator[_SendRecord]:
-        # The last send of any process, under the ledger's lock: an 8-byte float in a
-        # file of its own, rewritten in place (a temporary file and a rename would cost a
-        # tenth of a millisecond more between the spacing check and the send).
-        with self._lock:
+        # The last send of any process, under its own lock: an 8-byte float in a file of
+        # its own, rewritten in place (a temporary file and a rename would cost a tenth
+        # of a millisecond more between the spacing check and the send).
+        with self._send_lock:
             fd = os.open(self._send_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 yield _SendRecord(fd)
