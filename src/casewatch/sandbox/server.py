@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import sys
@@ -136,6 +137,12 @@ def arrival_stamping(clock: Callable[[], float]) -> type[asyncio.Protocol]:
 
 def _server(app: ASGIApp, clock: Callable[[], float], sock: socket.socket) -> uvicorn.Server:
     host, port = sock.getsockname()[:2]
+    if clock is time.time and sys.platform == "linux":
+        # Set on the listening socket too: accepted connections inherit it, so bytes that
+        # arrive before the server accepts their connection are stamped on arrival (the
+        # kernel stamps packets only once some socket has asked for it).
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
     protocol = arrival_stamping(clock)
     return uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", http=protocol)
