@@ -220,13 +220,14 @@ def _add_watchlist_commands(
         "import",
         parents=[common],
         help="add the receipt numbers of a text or CSV file",
-        description="Add the receipt numbers of FILE: text with one receipt per line (blank "
-        "lines and # comments skipped), or CSV with a header naming a receipt column "
-        "(receipt, receipt_number or 'receipt number', any case) and optionally a label "
-        "column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was read, even if some "
-        "lines were not receipt numbers (listed on stderr with their line numbers) or were "
-        "already watched (reported and skipped); 2 the file cannot be read; 1 the watchlist "
-        "cannot be written.",
+        description="Add the receipt numbers of FILE: text with one receipt per line, "
+        "optionally followed by a tab, comma or semicolon and its label (two columns pasted "
+        "from a spreadsheet; blank lines and # comments skipped), or CSV with a header "
+        "naming a receipt column (receipt, receipt_number or 'receipt number', any case) and "
+        "optionally a label column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was "
+        "read, even if some lines were not receipt numbers (listed on stderr with their "
+        "line numbers) or were already watched (reported and skipped); 2 the file cannot be "
+        "read; 1 the watchlist cannot be written.",
     )
     importing.add_argument("file", type=Path, metavar="FILE", help="text or CSV file")
     export = commands.add_parser(
@@ -247,7 +248,8 @@ def _add_watchlist_commands(
         "--output",
         type=Path,
         metavar="FILE",
-        help="write to FILE (replaced atomically) instead of standard output",
+        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
+        "output",
     )
 
 
@@ -517,9 +519,9 @@ def _export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        atomic_write_text(output, text)
+        atomic_write_text(output, text, make_folder=False)
     except OSError as exc:
-        return _fail(exc, 1)
+        return _fail(os_error_message(exc), 1)
     print(f"exported {len(cases)} cases to {output}")
     return 0
 

@@ -1227,8 +1227,8 @@ class CaseWatchApp(App[None]):
             self.notify(f"{path.name}: give a name ending in .csv or .json", severity="warning")
             return
         try:
-            atomic_write_text(path, text)
+            atomic_write_text(path, text, make_folder=False)
         except OSError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
+            self.notify(os_error_message(exc), title="Export failed", severity="error")
             return
         self.notify(f"{len(cases)} cases written to {path.resolve()}", title="Export")
