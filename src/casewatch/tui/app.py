@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from casewatch.cases import US_EASTERN, Stage
+from casewatch.cases import US_EASTERN, Stage, eastern_time
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
@@ -53,8 +53,9 @@ from casewatch.tui.themes import (
 from casewatch.tui.widgets import (
     CaseTable,
     HistoryDrawer,
+    OutageNotice,
     QuotaGauge,
-    format_checked,
+    format_age,
     format_date,
     format_days,
     stage_text,
@@ -324,6 +325,7 @@ class CaseWatchApp(App[None]):
             yield Label(f"casewatch · {environment.name} · {where}", id="title")
             yield ProgressBar(show_eta=False, id="refresh-bar")
         yield QuotaGauge(id="quota")
+        yield OutageNotice(self.clock, id="outage")
         table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
         with Horizontal(id="body"):
@@ -636,9 +638,10 @@ class CaseWatchApp(App[None]):
             await self.client.aclose()
 
     def _cells(self, case: WatchedCase) -> list[Text]:
-        """The cells of the shown columns for ``case``."""
+        """The cells of the shown columns for ``case``; Checked is the age of its data
+        (its last answer), after ``⚠`` when the last check failed."""
         status = case.status
-        checked: str | Text = format_checked(case.checked_at, self._now())
+        checked: str | Text = format_age(case.answered_at, self._now()) if status else "never"
         if case.last_error:
             checked = Text(f"⚠ {checked}", style="bold red")
         # The mark before the receipt: changed and not viewed yet, or (where the Checked
@@ -687,6 +690,7 @@ class CaseWatchApp(App[None]):
         if row_key in table.rows:  # a filtered-out case has no row
             table.update_row(row_key, dict(zip(self._columns, self._cells(case), strict=True)))
         self._show_progress()
+        self.query_one(OutageNotice).saw(case.answered_at)
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and self._selected_receipt() == row_key:
             drawer.show(case, self.stage_styles, self._now(), self.spanish)
@@ -763,8 +767,8 @@ class CaseWatchApp(App[None]):
                 f" (pid {holder})" if holder else ""
             )
         elif self._next_refresh_at is not None:
-            due = datetime.fromtimestamp(self._next_refresh_at).astimezone()
-            table.border_subtitle = f"next refresh {due:%H:%M}"
+            due = datetime.fromtimestamp(self._next_refresh_at, US_EASTERN)
+            table.border_subtitle = f"next refresh {eastern_time(due, with_date=False)}"
 
     @property
     def _refresh_interval_s(self) -> float:
@@ -836,18 +840,28 @@ class CaseWatchApp(App[None]):
         assert self.refresher is not None and self.client is not None
         wait_s: float | None = self._refresh_interval_s
         self._paused_until = None
+        started, outage = self._now(), self.query_one(OutageNotice)
         try:
             await self._reload_watchlist()  # what the others checked is not due again
             due = (
-                due_cases(self.watchlist.cases.values(), self._now(), self.settings.refresh_minutes)
+                due_cases(self.watchlist.cases.values(), started, self.settings.refresh_minutes)
                 if automatic
                 else None
             )
+            quiet_try = due is not None and outage.outage is not None
+            if due is not None and quiet_try:
+                due = due[:1]  # USCIS unreachable: a quiet try, one case
             progress = await self.refresher.refresh(due)
             if progress.failed:  # each is marked in the table; the log keeps the count
                 log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
             stopped = progress.stopped_by
-            if isinstance(stopped, AuthenticationError):
+            if progress.all_unreachable:  # one notice, not a toast per case
+                wait_s = outage.failed(
+                    started, self.watchlist.cases.values(), self._refresh_interval_s
+                )
+            elif quiet_try and outage.outage is None:
+                wait_s = 0.001  # USCIS answers again: the cases that failed meanwhile, now
+            elif isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
                 self._stopped = "refreshing stopped: USCIS refused the credentials"
                 self.notify(
