@@ -213,7 +213,8 @@ def _add_watchlist_commands(
         parents=[common],
         help="print the watchlist and the last known status of each case",
         description="Print the watchlist: receipt, label, form, stage, status, the date USCIS "
-        "last changed the case and when casewatch last checked it. " + _WATCHLIST_NOTE,
+        "last changed the case and when USCIS last answered for it (US Eastern, after a ⚠ "
+        "when the last check failed). " + _WATCHLIST_NOTE,
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per case")
     importing = commands.add_parser(
