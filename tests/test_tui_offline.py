@@ -4,7 +4,7 @@ kept in the table, quiet retries, and the notice gone when an answer comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -114,3 +114,19 @@ def test_ages_need_no_zone() -> None:
         "12m",
     ]
     assert format_age(TWO_DAYS_AGO, NOW) == "2d" and format_age(None, NOW) == "—"
+
+
+async def test_the_ages_in_the_checked_column_move_on(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("casewatch.tui.app.AGES_EVERY_S", 0.05)
+    now = [FROZEN_NOW]
+    app = make_app(clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        first = next(iter(app.watchlist.cases))
+        assert str(table.get_cell(first, "checked")) == "now"
+        now[0] += 2 * 3600 + 60  # two hours later, nothing asked meanwhile
+        await until(pilot, lambda: str(table.get_cell(first, "checked")) == "2h")
+        assert str(table.get_cell(first, "checked")) == "2h"

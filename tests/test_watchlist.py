@@ -301,3 +301,21 @@ def test_a_schema_1_file_gets_the_time_of_its_last_answer(tmp_path: Path) -> Non
     text = path.read_text()
     assert text.startswith(f"schema = {SCHEMA_VERSION}\n")
     assert text.count("answered_at = 2026-11-29 09:30:00-05:00") == 1
+
+
+def test_a_failed_check_in_one_process_never_hides_an_answer_saved_by_another(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.toml"
+    first = Watchlist(path)
+    first.add(RECEIPT, added_at=NOW)
+    first.save()
+    second = Watchlist.load(path)
+    answered, failed = NOW.replace(hour=10), NOW.replace(hour=11)
+    second.record_status(RECEIPT, STATUS, answered)
+    second.save()
+    first.record_error(RECEIPT, "Could not reach USCIS", failed)  # later, but no answer
+    first.save()
+    case = Watchlist.load(path).get(RECEIPT)
+    assert case.status == STATUS and case.answered_at == answered
+    assert case.checked_at == failed and case.last_error == "Could not reach USCIS"

@@ -152,6 +152,9 @@ FOLLOW_SHARE = 0.2
 keep changing (a file of 10,000 cases laid out by hand takes about 1.6 s to read:
 then every 8 s at most; as casewatch writes it, about 50 ms)."""
 
+AGES_EVERY_S = 60.0
+"""Seconds between two updates of the ages in the Checked column (``12m``)."""
+
 SAVE_RETRY_S = 30.0
 """Seconds between two tries to save a watchlist that could not be written."""
 
@@ -365,6 +368,7 @@ class CaseWatchApp(App[None]):
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
+        self.set_interval(AGES_EVERY_S, self._age_checked_cells)
         if self.watchlist.unread:
             self.call_after_refresh(self._start_reading)  # once the first cases show
         else:
@@ -637,13 +641,27 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
+    def _checked_cell(self, case: WatchedCase) -> Text:
+        """The age of the case's data (its last answer), after ``⚠`` when the last check
+        failed."""
+        age = format_age(case.answered_at, self._now()) if case.status else "never"
+        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
+
+    def _age_checked_cells(self) -> None:
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on (a row
+        whose age did not change is not repainted)."""
+        if "checked" not in self._columns:
+            return
+        table = self.query_one(CaseTable)
+        for receipt in self._shown:
+            if receipt in table.rows:
+                table.update_row(
+                    receipt, {"checked": self._checked_cell(self.watchlist.get(receipt))}
+                )
+
     def _cells(self, case: WatchedCase) -> list[Text]:
-        """The cells of the shown columns for ``case``; Checked is the age of its data
-        (its last answer), after ``⚠`` when the last check failed."""
+        """The cells of the shown columns for ``case``."""
         status = case.status
-        checked: str | Text = format_age(case.answered_at, self._now()) if status else "never"
-        if case.last_error:
-            checked = Text(f"⚠ {checked}", style="bold red")
         # The mark before the receipt: changed and not viewed yet, or (where the Checked
         # column is hidden, in a narrow pane) the last check failed.
         failed = case.last_error and "checked" not in self._columns
@@ -652,7 +670,7 @@ class CaseWatchApp(App[None]):
         cells: dict[str, str | Text] = {
             "receipt": Text(receipt, style="bold") if case.unseen else receipt,
             "label": case.label,
-            "checked": checked,
+            "checked": self._checked_cell(case),
         }
         if status is None:
             cells["status"] = "…"
