@@ -5,12 +5,11 @@ import pytest
 from casewatch.cases import (
     US_EASTERN,
     PayloadError,
-    Stage,
-    classify_stage,
     parse_case_status,
     parse_uscis_date,
     strip_html,
 )
+from casewatch.stages import Stage
 
 
 def payload(**fields: object) -> dict[str, object]:
@@ -98,33 +97,6 @@ def test_odd_field_types_do_not_crash() -> None:
     assert case.form_type == ""
     assert case.submitted is None
     assert case.history == ()
-
-
-@pytest.mark.parametrize(
-    ("title", "stage"),
-    [
-        ("Case Was Received and A Receipt Notice Was Sent", Stage.RECEIVED),
-        ("CASE WAS APPROVED", Stage.APPROVED),
-        ("case is being actively reviewed by uscis", Stage.IN_REVIEW),
-        ("Fingerprint Fee Was Received", Stage.RECEIVED),
-        ("Case Rejected For Form Not Signed", Stage.DENIED),
-        ("Case Approval Was Revoked", Stage.DENIED),
-        ("Card Was Delivered To Me By The Post Office", Stage.CARD_OR_DOCUMENT),
-        ("Interview Was Scheduled", Stage.INTERVIEW),
-        ("Request for Additional Evidence Was Sent", Stage.ACTION_NEEDED),
-        ("Withdrawal Acknowledgement Notice Was Sent", Stage.WITHDRAWN),
-        ("Card Was Destroyed", Stage.RETURNED),
-        ("Case Was Transferred To An Asylum Office", Stage.TRANSFERRED),
-        # keyword fallback
-        ("Petition Approval Was Reaffirmed", Stage.APPROVED),
-        ("Approval Revoked On Appeal", Stage.DENIED),
-        ("Biometrics Were Reused", Stage.BIOMETRICS),
-        ("Case Relocated To Another Desk", Stage.TRANSFERRED),
-        ("Something Else Entirely", Stage.UNKNOWN),
-    ],
-)
-def test_stage_classification(title: str, stage: Stage) -> None:
-    assert classify_stage(title) is stage
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from casewatch.cases import Stage, classify_stage, parse_case_status, strip_html
+from casewatch.cases import parse_case_status, strip_html
 from casewatch.sandbox import (
     STAGING_RECEIPTS,
     STAGING_RECEIPTS_WITH_HISTORY,
@@ -31,6 +31,7 @@ from casewatch.sandbox import (
 from casewatch.sandbox.data import _BY_TITLE, _NEXT, is_final
 from casewatch.sandbox.options import add_sandbox_arguments, sandbox_config_from_arguments
 from casewatch.sandbox.server import banner
+from casewatch.stages import Stage, classify_stage
 
 EASTERN = ZoneInfo("America/New_York")
 CREDENTIALS = {
@@ -47,7 +48,7 @@ WAIT_S = 10.0  # generous: the evolve interval in these tests is 0.01 s
 NEXT_STAGES: dict[Stage, set[Stage]] = {
     Stage.RECEIVED: {Stage.RECEIVED, Stage.BIOMETRICS, Stage.IN_REVIEW},
     Stage.BIOMETRICS: {Stage.BIOMETRICS, Stage.IN_REVIEW},
-    Stage.IN_REVIEW: {Stage.INTERVIEW, Stage.ACTION_NEEDED, Stage.APPROVED},
+    Stage.IN_REVIEW: {Stage.IN_REVIEW, Stage.INTERVIEW, Stage.ACTION_NEEDED, Stage.APPROVED},
     Stage.TRANSFERRED: {Stage.IN_REVIEW, Stage.INTERVIEW},
     Stage.ACTION_NEEDED: {Stage.ACTION_NEEDED, Stage.IN_REVIEW},
     Stage.INTERVIEW: {Stage.INTERVIEW, Stage.APPROVED},

@@ -16,9 +16,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from casewatch import watchlist as watchlist_module
-from casewatch.cases import US_EASTERN, Stage
+from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
+from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp, fitting_columns
 from casewatch.tui.screens import HelpScreen
 from casewatch.tui.themes import (

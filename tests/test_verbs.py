@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, classify_stage
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.cli import main
 from casewatch.importing import parse_import
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import parse_receipt_number
+from casewatch.stages import classify_stage
 from casewatch.watchlist import Watchlist
 
 FIRST = "EAC9999103403"

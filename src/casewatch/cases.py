@@ -2,8 +2,8 @@
 
 The payload shape and its quirks come from ``uscis-api.md`` ("Case status"): a null
 history, missing dates for online (IOE) filings, unordered history, more than one date
-format, HTML in descriptions and Spanish fields. The stage table and the keyword
-fallback come from ``case-stages.md``.
+format, HTML in descriptions and Spanish fields. A status title's stage comes from the
+table in :mod:`casewatch.stages`.
 """
 
 from __future__ import annotations
@@ -11,181 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from casewatch.stages import Stage, classify_stage
 
 US_EASTERN = ZoneInfo("America/New_York")
 
 
 class PayloadError(ValueError):
     """A success response whose body is not a case status we can read."""
-
-
-class Stage(StrEnum):
-    """Where a case stands, grouped from USCIS status titles (``case-stages.md``)."""
-
-    RECEIVED = "received"
-    BIOMETRICS = "biometrics"
-    IN_REVIEW = "in review"
-    TRANSFERRED = "transferred"
-    ACTION_NEEDED = "action needed"
-    INTERVIEW = "interview"
-    APPROVED = "approved"
-    CARD_OR_DOCUMENT = "card or document"
-    RETURNED = "returned"
-    DENIED = "denied"
-    WITHDRAWN = "withdrawn"
-    UNKNOWN = "unknown"
-
-
-_TITLES: dict[Stage, tuple[str, ...]] = {
-    Stage.RECEIVED: (
-        "Case Was Received",
-        "Case Was Received and A Receipt Notice Was Sent",
-        "Case Was Received and A Receipt Notice Was Emailed",
-        "Case Accepted By The USCIS Lockbox",
-        "Case Was Received At Another USCIS Office",
-        "Fingerprint Fee Was Received",
-        "Fees Were Waived",
-        "Duplicate Notice Was Mailed",
-        "Amended Notice Was Mailed",
-        "Name Was Updated",
-        "Date of Birth Was Updated",
-    ),
-    Stage.BIOMETRICS: (
-        "Biometrics Appointment Was Scheduled",
-        "Fingerprint and Biometrics Appointment Was Scheduled",
-        "Case Was Updated To Show Fingerprints Were Taken",
-        "Request To Reschedule My Appointment Was Received",
-        "Case Was Updated To Show That No One Appeared for In-Person Processing",
-    ),
-    Stage.IN_REVIEW: (
-        "Case Is Being Actively Reviewed By USCIS",
-        "Case Remains Pending",
-        "Case Is On Hold",
-        "Case Is Pending at a Local Office",
-        "Correspondence Was Received And USCIS Is Reviewing It",
-        "Document And Letter Was Received And Under Review",
-        "Expedite Request Received",
-        "Expedite Request Approved",
-        "Expedite Request Denied",
-        "Request For Premium Processing Services Was Received",
-        "Case Was Reopened",
-        "Case Was Reopened For Reconsideration",
-        "Department of State Sent Case to USCIS For Review",
-        "Case Was Sent To The Administrative Appeals Office for Review",
-    ),
-    Stage.TRANSFERRED: (
-        "Case Was Transferred And A New Office Has Jurisdiction",
-        "Case Transferred To Another Office",
-        "Case Was Transferred To Schedule An Interview",
-        "Case Was Transferred To An Asylum Office",
-        "Case Was Relocated From Administrative Appeals Office To USCIS Originating Office",
-    ),
-    Stage.ACTION_NEEDED: (
-        "Request for Additional Evidence Was Sent",
-        "Request for Initial Evidence Was Sent",
-        "Request for Initial and Additional Evidence Was Mailed",
-        "Response To USCIS' Request For Evidence Was Received",
-        "Notice Of Intent To Deny Was Sent",
-        "Intent to Revoke Notice Was Sent",
-        "Intent To Rescind Notice Was Mailed",
-        "Continuation Notice Was Mailed",
-    ),
-    Stage.INTERVIEW: (
-        "Case is Ready to Be Scheduled for An Interview",
-        "Interview Was Scheduled",
-        "Interview Was Rescheduled",
-        "Interview Cancelled",
-        "Interview Was Completed And My Case Must Be Reviewed",
-    ),
-    Stage.APPROVED: (
-        "Case Was Approved",
-        "Case Was Approved And My Decision Was Emailed",
-        "Case Was Approved And A Decision Notice Was Sent",
-        "Case Approval Was Affirmed",
-        "Case Approval Was Certified By USCIS",
-        "Appeal Was Approved",
-        "Request For A Duplicate Card Was Approved",
-        "Case Was Sent To The Department of State",
-        "Case Closed Benefit Received By Other Means",
-    ),
-    Stage.CARD_OR_DOCUMENT: (
-        "New Card Is Being Produced",
-        "Card Was Mailed To Me",
-        "Card Was Picked Up By The United States Postal Service",
-        "Card Was Delivered To Me By The Post Office",
-        "Advance Parole Document Was Produced",
-        "Reentry Permit Was Produced",
-        "Refugee Travel Document Was Produced",
-        "Travel Document Was Mailed",
-        "Document Was Mailed To Me",
-    ),
-    Stage.RETURNED: (
-        "Notice Was Returned To USCIS Because The Post Office Could Not Deliver It",
-        "Card Is Being Returned to USCIS by Post Office",
-        "Card Was Returned To USCIS",
-        "Document Was Returned To USCIS",
-        "Document Is Being Held For 180 Days",
-        "Card Was Destroyed",
-    ),
-    Stage.DENIED: (
-        "Case Was Denied",
-        "Case Was Denied And My Decision Notice Mailed",
-        "Appeal Was Dismissed",
-        "Case Rejected Because I Sent An Incorrect Fee",
-        "Case Approval Was Revoked",
-        "Case Was Automatically Revoked",
-        "Revocation Notice Was Sent",
-        "Status Termination Notice Was Mailed",
-    ),
-    Stage.WITHDRAWN: (
-        "Withdrawal Acknowledgement Notice Was Sent",
-        "Withdrawal Of My Appeal Was Acknowledged",
-        "Case Was Administratively Closed",
-    ),
-}
-
-_STAGE_BY_TITLE: dict[str, Stage] = {
-    " ".join(title.casefold().split()): stage
-    for stage, titles in _TITLES.items()
-    for title in titles
-}
-
-# Keyword fallback, in the order of case-stages.md; the first stage with a match wins.
-_KEYWORDS: tuple[tuple[Stage, tuple[str, ...]], ...] = (
-    (Stage.DENIED, ("revok",)),
-    (Stage.APPROVED, ("approv",)),
-    (Stage.DENIED, ("denied", "reject", "dismiss", "terminat")),
-    (Stage.ACTION_NEEDED, ("evidence", "intent to")),
-    (Stage.INTERVIEW, ("interview",)),
-    (Stage.BIOMETRICS, ("fingerprint", "biometric")),
-    (Stage.TRANSFERRED, ("transfer", "relocat")),
-    (Stage.CARD_OR_DOCUMENT, ("card", "document", "mailed", "produced")),
-    (Stage.RETURNED, ("returned", "held", "destroyed")),
-    (Stage.WITHDRAWN, ("withdraw", "closed")),
-    (Stage.RECEIVED, ("received", "accepted")),
-    (Stage.IN_REVIEW, ("review", "pending", "hold")),
-)
-
-
-def classify_stage(title: str) -> Stage:
-    """The stage of a status title, matched case-insensitively.
-
-    Exact titles first, then "Case Rejected For/Because ..." variants, then the keyword
-    fallback of ``case-stages.md``, then :attr:`Stage.UNKNOWN`. Never raises.
-    """
-    folded = " ".join(title.casefold().split())
-    if folded in _STAGE_BY_TITLE:
-        return _STAGE_BY_TITLE[folded]
-    if folded.startswith("case rejected"):
-        return Stage.DENIED
-    for stage, keywords in _KEYWORDS:
-        if any(keyword in folded for keyword in keywords):
-            return stage
-    return Stage.UNKNOWN
 
 
 class _TextExtractor(HTMLParser):
@@ -340,7 +176,7 @@ class CaseStatus:
 
     @property
     def stage(self) -> Stage:
-        """The stage of the English status title (``case-stages.md``)."""
+        """The stage of the English status title (:func:`casewatch.stages.classify_stage`)."""
         return classify_stage(self.title_en)
 
     def meaning(self) -> dict[str, object]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from casewatch.cases import Stage
 from casewatch.receipts import ReceiptNumber
+from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
 ACT_SOON = frozenset({Stage.ACTION_NEEDED, Stage.INTERVIEW, Stage.BIOMETRICS, Stage.RETURNED})

@@ -4,7 +4,8 @@ The USCIS sandbox answers only for the 50 staging receipts listed in uscis-api.m
 ("Staging receipts (sandbox test data)"); USCIS publishes what two of them return, so the
 others get plausible invented cases. Every case is drawn from a random stream seeded with
 its receipt number alone (never the clock), so a receipt always gives the same payload,
-in any process. Status titles and their stages come from case-stages.md.
+in any process. Status titles come from case-stages.md, their stages from the table of
+:mod:`casewatch.stages`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from casewatch.stages import Stage, classify_stage
 
 RECEIPT_PATTERN = re.compile(r"[A-Z]{3}(?:[0-9]{10}|\*[0-9]{9})")
 """What the server accepts, matched in full and never normalized (uscis-api.md, "Receipt
@@ -40,20 +43,8 @@ STAGING_RECEIPTS_WITHOUT_HISTORY: tuple[str, ...] = (
 STAGING_RECEIPTS: tuple[str, ...] = STAGING_RECEIPTS_WITH_HISTORY + STAGING_RECEIPTS_WITHOUT_HISTORY
 """All 50 staging receipts, in the order of uscis-api.md."""
 
-STAGES: tuple[str, ...] = (
-    "received",
-    "biometrics",
-    "in review",
-    "transferred",
-    "action needed",
-    "interview",
-    "approved",
-    "card or document",
-    "returned",
-    "denied",
-    "withdrawn",
-)
-"""The stages of case-stages.md that a generated case can be in (all but ``unknown``)."""
+STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage if stage is not Stage.UNKNOWN)
+"""The stages that a generated case can be in (all but ``unknown``), in life order."""
 
 SUCCESS_MESSAGE = "Query was successful"
 
@@ -136,7 +127,6 @@ class _Status:
     is a form trait the status requires, ``after`` the titles that must come just before it.
     """
 
-    stage: str
     phase: int
     title_en: str
     title_es: str
@@ -146,6 +136,11 @@ class _Status:
     done_es: str
     needs: str | None = None
     after: tuple[str, ...] = ()
+
+    @property
+    def stage(self) -> str:
+        """The stage of the title, as casewatch classifies it."""
+        return classify_stage(self.title_en).value
 
     def fits(self, form: _Form) -> bool:
         return self.needs is None or self.needs in form.traits
@@ -175,7 +170,7 @@ _CARD_DELIVERED = "Card Was Delivered To Me By The Post Office"
 _STATUSES: tuple[_Status, ...] = (
     # received
     _Status(
-        "received", 0, "Case Was Received", "Caso Fue Recibido",
+        0, "Case Was Received", "Caso Fue Recibido",
         "On {date}, we received your {form}, Receipt Number {receipt}. We will notify you "
         f"when we make a decision or if we need something from you. {_ADDRESS_EN}",
         "El {date}, recibimos su {form}, Número de Recibo {receipt}. Le notificaremos cuando "
@@ -183,7 +178,7 @@ _STATUSES: tuple[_Status, ...] = (
         "We received your {form}.", "Recibimos su {form}.",
     ),
     _Status(
-        "received", 0, _RECEIPT_SENT, "Caso Fue Recibido y Se Envió un Aviso de Recibo",
+        0, _RECEIPT_SENT, "Caso Fue Recibido y Se Envió un Aviso de Recibo",
         "On {date}, we received your {form}, Receipt Number {receipt}, and sent you the "
         "receipt notice that describes how we will process your case. "
         f"{_NOTICE_EN} If you move, go to www.uscis.gov/addresschange to give us your new "
@@ -195,7 +190,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Recibimos su {form}, y le enviamos un aviso de recibo.",
     ),
     _Status(
-        "received", 0, _LOCKBOX, "Caso Aceptado por la Oficina de Recepción (Lockbox) de USCIS",
+        0, _LOCKBOX, "Caso Aceptado por la Oficina de Recepción (Lockbox) de USCIS",
         "On {date}, the USCIS lockbox accepted your {form}, Receipt Number {receipt}, and "
         "forwarded it to the office that will process your case. We will send you a receipt "
         "notice.",
@@ -206,7 +201,7 @@ _STATUSES: tuple[_Status, ...] = (
         "La oficina de recepción (lockbox) de USCIS aceptó su {form}.",
     ),
     _Status(
-        "received", 0, "Fees Were Waived", "Se Eximió el Pago de las Tarifas",
+        0, "Fees Were Waived", "Se Eximió el Pago de las Tarifas",
         "On {date}, we approved your request for a fee waiver for your {form}, Receipt Number "
         f"{{receipt}}, and we will now process your case. We sent you a notice. {_NOTICE_EN}",
         "El {date}, aprobamos su solicitud de exención de tarifas para su {form}, Número de "
@@ -216,7 +211,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # biometrics
     _Status(
-        "biometrics", 1, _BIO_SCHEDULED, "Se Programó una Cita de Servicios Biométricos",
+        1, _BIO_SCHEDULED, "Se Programó una Cita de Servicios Biométricos",
         "On {date}, we scheduled your biometrics appointment for your {form}, Receipt Number "
         f"{{receipt}}. We sent you a biometrics appointment notice. {_NOTICE_EN} You can "
         'also reschedule at <a href="https://www.uscis.gov/biometrics">'
@@ -230,7 +225,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="biometrics",
     ),
     _Status(
-        "biometrics", 1, _FINGERPRINTS_TAKEN,
+        1, _FINGERPRINTS_TAKEN,
         "Caso Fue Actualizado para Mostrar que se Tomaron las Huellas Digitales",
         "As of {date}, fingerprints relating to your {form}, Receipt Number {receipt}, have "
         "been applied to your case. If you move, go to www.uscis.gov/addresschange to give "
@@ -243,7 +238,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="biometrics", after=(_BIO_SCHEDULED,),
     ),
     _Status(
-        "biometrics", 1, _BIO_RESCHEDULE,
+        1, _BIO_RESCHEDULE,
         "Se Recibió la Solicitud para Reprogramar mi Cita",
         "On {date}, we received your request to reschedule your appointment for your {form}, "
         "Receipt Number {receipt}. We will send you a new appointment notice.",
@@ -255,7 +250,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # in review
     _Status(
-        "in review", 5, _ACTIVE_REVIEW,
+        5, _ACTIVE_REVIEW,
         "Caso Está Siendo Revisado Activamente por USCIS",
         "As of {date}, we are actively reviewing your {form}, Receipt Number {receipt}. Our "
         "records show nothing is outstanding at this time. We will let you know if we need "
@@ -266,7 +261,7 @@ _STATUSES: tuple[_Status, ...] = (
         "We began actively reviewing your {form}.", "Comenzamos a revisar activamente su {form}.",
     ),
     _Status(
-        "in review", 5, "Expedite Request Received", "Se Recibió la Solicitud de Trámite Acelerado",
+        5, "Expedite Request Received", "Se Recibió la Solicitud de Trámite Acelerado",
         "On {date}, we received your request to expedite your {form}, Receipt Number "
         "{receipt}. We will review your request and let you know our decision.",
         "El {date}, recibimos su solicitud para acelerar el trámite de su {form}, Número de "
@@ -275,7 +270,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Recibimos su solicitud para acelerar el trámite de su {form}.",
     ),
     _Status(
-        "in review", 5, "Request For Premium Processing Services Was Received",
+        5, "Request For Premium Processing Services Was Received",
         "Se Recibió la Solicitud de Servicios de Procesamiento Prioritario",
         "On {date}, we received your request for premium processing services for your {form}, "
         "Receipt Number {receipt}. We will process your case within the premium processing "
@@ -290,7 +285,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="premium",
     ),
     _Status(
-        "in review", 5, _CORRESPONDENCE,
+        5, _CORRESPONDENCE,
         "Se Recibió Correspondencia y USCIS la Está Revisando",
         "On {date}, we received your correspondence for your {form}, Receipt Number "
         "{receipt}. We are reviewing it and will send you a notice if we need anything from "
@@ -302,7 +297,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # transferred
     _Status(
-        "transferred", 3, _NEW_OFFICE,
+        3, _NEW_OFFICE,
         "Caso Fue Transferido y Una Nueva Oficina Tiene Jurisdicción",
         "On {date}, we transferred your {form}, Receipt Number {receipt}, to another USCIS "
         "office, which now has jurisdiction over your case. We sent you a notice that "
@@ -313,7 +308,7 @@ _STATUSES: tuple[_Status, ...] = (
         "We transferred your {form}, to another office.", "Transferimos su {form}, a otra oficina.",
     ),
     _Status(
-        "transferred", 3, "Case Transferred To Another Office", "Caso Transferido a Otra Oficina",
+        3, "Case Transferred To Another Office", "Caso Transferido a Otra Oficina",
         "On {date}, we transferred your {form}, Receipt Number {receipt}, to another office "
         "to balance our workload. The office now processing your case will send you any "
         'notices. See processing times at <a href="https://www.uscis.gov/processing-times">'
@@ -326,7 +321,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Transferimos su {form}, a otra oficina para equilibrar nuestra carga de trabajo.",
     ),
     _Status(
-        "transferred", 3, "Case Was Transferred To Schedule An Interview",
+        3, "Case Was Transferred To Schedule An Interview",
         "Caso Fue Transferido para Programar una Entrevista",
         "On {date}, we transferred your {form}, Receipt Number {receipt}, to a local office so "
         "that we can schedule your interview. We will send you an interview notice.",
@@ -338,7 +333,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # action needed
     _Status(
-        "action needed", 2, _RFE_SENT, "Se Envió una Solicitud de Evidencia Adicional",
+        2, _RFE_SENT, "Se Envió una Solicitud de Evidencia Adicional",
         "On {date}, we sent a request for additional evidence for your {form}, Receipt Number "
         "{receipt}. The request for evidence explains what we need from you. We will not take "
         "action on your case until we receive the evidence or the deadline to submit it "
@@ -351,7 +346,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Le enviamos una solicitud de evidencia adicional.",
     ),
     _Status(
-        "action needed", 2, "Request for Initial Evidence Was Sent",
+        2, "Request for Initial Evidence Was Sent",
         "Se Envió una Solicitud de Evidencia Inicial",
         "On {date}, we sent a request for initial evidence for your {form}, Receipt Number "
         "{receipt}. The request explains what we need from you. Please follow the "
@@ -365,7 +360,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Le enviamos una solicitud de evidencia inicial.",
     ),
     _Status(
-        "action needed", 2, _RFE_RESPONSE,
+        2, _RFE_RESPONSE,
         "Se Recibió la Respuesta a la Solicitud de Evidencia de USCIS",
         "On {date}, we received your response to our request for evidence for your {form}, "
         "Receipt Number {receipt}. USCIS has begun working on your case again. We will send "
@@ -378,7 +373,7 @@ _STATUSES: tuple[_Status, ...] = (
         after=(_RFE_SENT,),
     ),
     _Status(
-        "action needed", 2, "Notice Of Intent To Deny Was Sent",
+        2, "Notice Of Intent To Deny Was Sent",
         "Se Envió un Aviso de Intención de Denegar",
         "On {date}, we sent you a notice of intent to deny your {form}, Receipt Number "
         "{receipt}. The notice explains why we intend to deny your case and how you can "
@@ -391,7 +386,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # interview
     _Status(
-        "interview", 4, _READY_FOR_INTERVIEW,
+        4, _READY_FOR_INTERVIEW,
         "Caso Está Listo para Programar una Entrevista",
         "As of {date}, we are ready to schedule your {form}, Receipt Number {receipt}, for an "
         "interview. We will send you an interview notice when your interview is scheduled.",
@@ -402,7 +397,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="interview",
     ),
     _Status(
-        "interview", 4, _INTERVIEW_SCHEDULED, "Se Programó la Entrevista",
+        4, _INTERVIEW_SCHEDULED, "Se Programó la Entrevista",
         "On {date}, we scheduled an interview for your {form}, Receipt Number {receipt}. We "
         f"sent you an interview notice. {_NOTICE_EN} Find your local office at "
         '<a href="https://www.uscis.gov/about-us/find-a-uscis-office/field-offices">'
@@ -416,7 +411,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="interview",
     ),
     _Status(
-        "interview", 4, "Interview Was Rescheduled", "Se Reprogramó la Entrevista",
+        4, "Interview Was Rescheduled", "Se Reprogramó la Entrevista",
         "On {date}, we rescheduled the interview for your {form}, Receipt Number {receipt}. "
         f"We sent you a new interview notice. {_NOTICE_EN}",
         "El {date}, reprogramamos la entrevista para su {form}, Número de Recibo {receipt}. "
@@ -426,7 +421,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="interview", after=(_INTERVIEW_SCHEDULED,),
     ),
     _Status(
-        "interview", 4, _INTERVIEW_DONE,
+        4, _INTERVIEW_DONE,
         "Se Completó la Entrevista y Mi Caso Debe Ser Revisado",
         "On {date}, we interviewed you for your {form}, Receipt Number {receipt}, and your "
         "case must be reviewed. We will send you a decision or notify you if we need "
@@ -440,7 +435,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # approved
     _Status(
-        "approved", 6, _APPROVED, "Caso Fue Aprobado",
+        6, _APPROVED, "Caso Fue Aprobado",
         "On {date}, we approved your {form}, Receipt Number {receipt}. We sent you an "
         f"approval notice. {_NOTICE_EN} {_ADDRESS_EN}",
         "El {date}, aprobamos su {form}, Número de Recibo {receipt}. Le enviamos un aviso de "
@@ -448,7 +443,7 @@ _STATUSES: tuple[_Status, ...] = (
         "We approved your {form}.", "Aprobamos su {form}.",
     ),
     _Status(
-        "approved", 6, "Case Was Approved And My Decision Was Emailed",
+        6, "Case Was Approved And My Decision Was Emailed",
         "Caso Fue Aprobado y Mi Decisión Fue Enviada por Correo Electrónico",
         "On {date}, we approved your {form}, Receipt Number {receipt}, and emailed you an "
         f"approval notice. {_NOTICE_EN}",
@@ -458,7 +453,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Aprobamos su {form}, y le enviamos la decisión por correo electrónico.",
     ),
     _Status(
-        "approved", 6, "Case Approval Was Affirmed", "Se Confirmó la Aprobación del Caso",
+        6, "Case Approval Was Affirmed", "Se Confirmó la Aprobación del Caso",
         "On {date}, we affirmed the approval of your {form}, Receipt Number {receipt}. We sent "
         f"you a notice that explains our decision. {_NOTICE_EN}",
         "El {date}, confirmamos la aprobación de su {form}, Número de Recibo {receipt}. Le "
@@ -467,7 +462,7 @@ _STATUSES: tuple[_Status, ...] = (
         after=(_APPROVED,),
     ),
     _Status(
-        "approved", 6, _SENT_TO_STATE,
+        6, _SENT_TO_STATE,
         "Caso Fue Enviado al Departamento de Estado",
         "On {date}, we sent your {form}, Receipt Number {receipt}, to the Department of "
         "State's National Visa Center for visa processing. The National Visa Center will "
@@ -485,7 +480,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # card or document
     _Status(
-        "card or document", 7, _CARD_PRODUCED, "Nueva Tarjeta Está Siendo Producida",
+        7, _CARD_PRODUCED, "Nueva Tarjeta Está Siendo Producida",
         "On {date}, we ordered your new card for Receipt Number {receipt}, and will mail it "
         "to the address you gave us. If you move, go to www.uscis.gov/addresschange to give "
         "us your new mailing address.",
@@ -496,7 +491,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="card", after=(_APPROVED,),
     ),
     _Status(
-        "card or document", 7, _CARD_MAILED, "Tarjeta Me Fue Enviada por Correo",
+        7, _CARD_MAILED, "Tarjeta Me Fue Enviada por Correo",
         "On {date}, we mailed your new card for your {form}, Receipt Number {receipt}, to the "
         "address you gave us. The Post Office should deliver it within 30 days. If you do not "
         f"receive your card, visit {_CONTACT_LINK}.",
@@ -507,7 +502,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="card", after=(_APPROVED, _CARD_PRODUCED),
     ),
     _Status(
-        "card or document", 7, _CARD_DELIVERED,
+        7, _CARD_DELIVERED,
         "Tarjeta Me Fue Entregada por la Oficina de Correos",
         "On {date}, the Post Office delivered your new card for Receipt Number {receipt}, to "
         "the address that you gave us. If you did not receive your card, please contact the "
@@ -520,7 +515,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="card", after=(_APPROVED, _CARD_PRODUCED, _CARD_MAILED),
     ),
     _Status(
-        "card or document", 7, _PAROLE_PRODUCED, "Se Produjo el Documento de Permiso Adelantado",
+        7, _PAROLE_PRODUCED, "Se Produjo el Documento de Permiso Adelantado",
         "On {date}, we produced your advance parole document for your {form}, Receipt Number "
         "{receipt}. We will mail it to the address you gave us.",
         "El {date}, produjimos su documento de permiso adelantado para su {form}, Número de "
@@ -530,7 +525,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="travel", after=(_APPROVED,),
     ),
     _Status(
-        "card or document", 7, _TRAVEL_MAILED, "Se Envió el Documento de Viaje por Correo",
+        7, _TRAVEL_MAILED, "Se Envió el Documento de Viaje por Correo",
         "On {date}, we mailed your travel document for your {form}, Receipt Number {receipt}, "
         "to the address you gave us.",
         "El {date}, le enviamos por correo su documento de viaje para su {form}, Número de "
@@ -540,7 +535,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # returned
     _Status(
-        "returned", 3, "Notice Was Returned To USCIS Because The Post Office Could Not Deliver It",
+        3, "Notice Was Returned To USCIS Because The Post Office Could Not Deliver It",
         "Aviso Fue Devuelto a USCIS Porque la Oficina de Correos No Pudo Entregarlo",
         "On {date}, the Post Office returned a notice we sent you for your {form}, Receipt "
         "Number {receipt}, because they could not deliver it. To update your address, go to "
@@ -552,7 +547,7 @@ _STATUSES: tuple[_Status, ...] = (
         "La Oficina de Correos nos devolvió un aviso que le enviamos.",
     ),
     _Status(
-        "returned", 8, "Card Was Returned To USCIS", "Tarjeta Fue Devuelta a USCIS",
+        8, "Card Was Returned To USCIS", "Tarjeta Fue Devuelta a USCIS",
         "On {date}, the Post Office returned your new card for Receipt Number {receipt}, "
         "because they could not deliver it. To ask us to resend it, contact the USCIS Contact "
         f"Center at {_CONTACT_LINK}.",
@@ -564,7 +559,7 @@ _STATUSES: tuple[_Status, ...] = (
         needs="card", after=(_APPROVED, _CARD_PRODUCED, _CARD_MAILED),
     ),
     _Status(
-        "returned", 8, "Document Was Returned To USCIS", "Documento Fue Devuelto a USCIS",
+        8, "Document Was Returned To USCIS", "Documento Fue Devuelto a USCIS",
         "On {date}, the Post Office returned the document we mailed you for your {form}, "
         "Receipt Number {receipt}, because they could not deliver it. To ask us to resend it, "
         "contact the USCIS Contact Center.",
@@ -577,7 +572,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # denied
     _Status(
-        "denied", 6, "Case Was Denied", "Caso Fue Denegado",
+        6, "Case Was Denied", "Caso Fue Denegado",
         "On {date}, we denied your {form}, Receipt Number {receipt}. We sent you a decision "
         "notice that explains why we denied your case and any options you may have. "
         f"{_NOTICE_EN}",
@@ -587,7 +582,7 @@ _STATUSES: tuple[_Status, ...] = (
         "We denied your {form}.", "Denegamos su {form}.",
     ),
     _Status(
-        "denied", 0, "Case Rejected Because I Sent An Incorrect Fee",
+        0, "Case Rejected Because I Sent An Incorrect Fee",
         "Caso Rechazado Porque Envié una Tarifa Incorrecta",
         "On {date}, we rejected your {form}, Receipt Number {receipt}, because the fee you "
         "sent was incorrect. We returned your case with a notice that explains why. Check the "
@@ -601,7 +596,7 @@ _STATUSES: tuple[_Status, ...] = (
         after=(_LOCKBOX,),
     ),
     _Status(
-        "denied", 6, "Case Approval Was Revoked", "Se Revocó la Aprobación del Caso",
+        6, "Case Approval Was Revoked", "Se Revocó la Aprobación del Caso",
         "On {date}, we revoked the approval of your {form}, Receipt Number {receipt}. We sent "
         f"you a notice that explains our decision. {_NOTICE_EN}",
         "El {date}, revocamos la aprobación de su {form}, Número de Recibo {receipt}. Le "
@@ -611,7 +606,7 @@ _STATUSES: tuple[_Status, ...] = (
     ),
     # withdrawn
     _Status(
-        "withdrawn", 6, "Withdrawal Acknowledgement Notice Was Sent",
+        6, "Withdrawal Acknowledgement Notice Was Sent",
         "Se Envió el Aviso de Reconocimiento de Retiro",
         "On {date}, we received your request to withdraw your {form}, Receipt Number "
         "{receipt}, and sent you a notice acknowledging the withdrawal.",
@@ -621,7 +616,7 @@ _STATUSES: tuple[_Status, ...] = (
         "Reconocimos el retiro de su {form}.",
     ),
     _Status(
-        "withdrawn", 6, "Case Was Administratively Closed", "Caso Fue Cerrado Administrativamente",
+        6, "Case Was Administratively Closed", "Caso Fue Cerrado Administrativamente",
         "On {date}, we administratively closed your {form}, Receipt Number {receipt}. We sent "
         f"you a notice that explains why. {_NOTICE_EN}",
         "El {date}, cerramos administrativamente su {form}, Número de Recibo {receipt}. Le "

@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from casewatch.cases import US_EASTERN, Stage, eastern_time
+from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
@@ -37,6 +37,7 @@ from casewatch.listing import format_csv, format_json_array
 from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefresherLease, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
+from casewatch.stages import Stage
 from casewatch.tui.find import matches, sort_key
 from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, HelpScreen, NewCase
 from casewatch.tui.themes import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from casewatch.cases import Stage
+from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)

@@ -19,8 +19,8 @@ from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from casewatch.cases import Stage
 from casewatch.files import TomlFileError, atomic_write_text, read_toml
+from casewatch.stages import Stage
 
 DEFAULT_THEME = "casewatch-dark"
 LIGHT_THEME = "casewatch-light"

@@ -18,8 +18,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import US_EASTERN, Stage, eastern_time, strip_html
+from casewatch.cases import US_EASTERN, eastern_time, strip_html
 from casewatch.refresh import Outage
+from casewatch.stages import Stage
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
