@@ -75,6 +75,7 @@ class ScriptedUSCIS:
         self._thread.start()
 
     def close(self) -> None:
+        """Stop answering and free the port."""
         if self._thread is not None:
             self._server.shutdown()
         self._server.server_close()

@@ -33,8 +33,10 @@ def uscis_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedUSCIS]:
     """A scripted USCIS that refuses connections until ``answer()``; the quiet tries
     come at once (no 1-minute wait) and each request is tried once."""
     monkeypatch.setattr("casewatch.refresh.OUTAGE_RETRY_FIRST_S", 0.05)
-    script = {receipt: [case_body(receipt)] for receipt in RECEIPTS}
-    with scripted_uscis(script, answering=False) as uscis, stamina.set_testing(True, attempts=1):  # type: ignore[arg-type]
+    script: dict[str, list[dict[str, object] | int]] = {
+        receipt: [case_body(receipt)] for receipt in RECEIPTS
+    }
+    with scripted_uscis(script, answering=False) as uscis, stamina.set_testing(True, attempts=1):
         yield uscis
 
 
