@@ -1,11 +1,18 @@
-"""Shared test set-up: isolated user directories, a fixed zone, animations off."""
+"""Shared test set-up: isolated user directories, a fixed zone, animations off; a
+scripted loopback server that answers as USCIS, a proxy or a cache would."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +26,7 @@ time.tzset()
 from casewatch.cases import US_EASTERN  # noqa: E402
 from casewatch.cli import open_watchlist  # noqa: E402
 from casewatch.config import fast_demo_settings  # noqa: E402
-from casewatch.sandbox import SandboxConfig  # noqa: E402
+from casewatch.sandbox import SandboxConfig, synthetic_case  # noqa: E402
 
 FROZEN_NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
 """The fixed clock of snapshot tests: 09:30 US Eastern, 2026-11-29."""
@@ -57,3 +64,116 @@ def make_app(tmp_path: Path) -> Callable[..., object]:
         return CaseWatchApp(settings, open_watchlist(settings, clock), clock=clock)
 
     return build
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One scripted answer: an HTTP status, a body as bytes and its content type."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+SCRIPTED_TOKEN = {"access_token": "scripted-token", "expires_in": "1799", "token_type": "Bearer"}
+
+NOT_RECOGNIZED = Answer(
+    404,
+    b'{"code": 404, "message": "Case Status Online does not recognize the receipt number '
+    b'entered."}',
+)
+"""USCIS's own 404 (uscis-api.md, "Errors")."""
+
+
+def case_status_answer(receipt: str, *, about: str | None = None, **fields: object) -> Answer:
+    """A 200 with the sandbox's case status of ``about`` (default: ``receipt`` itself;
+    another receipt number is what a caching proxy or a server bug could send), with
+    these ``case_status`` fields replaced (``message``: the top-level message)."""
+    payload = synthetic_case(about or receipt)
+    if "message" in fields:
+        payload["message"] = fields.pop("message")
+    payload["case_status"].update(fields)
+    return Answer(200, json.dumps(payload).encode())
+
+
+LINKED_DESCRIPTION = (
+    "As of today, we are reviewing your case. If you move, go to "
+    '<a href="https://www.uscis.gov/addresschange" target="_blank">Change of Address</a>.'
+)
+"""The description of :func:`broken_quotes_answer`, as USCIS meant it."""
+
+
+def broken_quotes_answer(receipt: str) -> Answer:
+    """A 200 as the live USCIS sandbox sent one (uscis-api.md, "More facts gathered
+    later"): the case status of ``receipt`` whose description, :data:`LINKED_DESCRIPTION`,
+    holds a link with its quotes not escaped (``"…go to <a href="https://…">…</a>…"``),
+    so the body is not valid JSON."""
+    payload = synthetic_case(receipt)
+    payload["case_status"]["current_case_status_desc_en"] = LINKED_DESCRIPTION
+    text = json.dumps(payload).replace(json.dumps(LINKED_DESCRIPTION), f'"{LINKED_DESCRIPTION}"')
+    return Answer(200, text.encode())
+
+
+@dataclass(frozen=True)
+class ScriptedUSCIS:
+    """What :func:`scripted_uscis` serves: ``url`` (``http://127.0.0.1:PORT``), the
+    case-status requests it answered, counted per receipt number (``requests``), and
+    ``listen``, which starts answering a server made with ``listening=False``."""
+
+    url: str
+    requests: Counter[str]
+    listen: Callable[[], None]
+
+
+@contextmanager
+def scripted_uscis(
+    answers: Mapping[str, Answer | Sequence[Answer]], *, listening: bool = True
+) -> Iterator[ScriptedUSCIS]:
+    """Serve on a free loopback port, in a thread: a token for any credentials at ``POST
+    /oauth/accesstoken``, and at ``GET /case-status/{receipt}`` the answer ``answers``
+    gives for that receipt number (USCIS's own 404 for the others); for a sequence of
+    answers, the next at each request, the last one repeated. With ``listening`` False
+    the port is bound but refuses every connection, as when USCIS cannot be reached,
+    until ``listen()``."""
+    requests: Counter[str] = Counter()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, answer: Answer) -> None:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self._answer(Answer(200, json.dumps(SCRIPTED_TOKEN).encode()))
+
+        def do_GET(self) -> None:
+            receipt = self.path.removeprefix("/case-status/")
+            requests[receipt] += 1
+            answer = answers.get(receipt, NOT_RECOGNIZED)
+            if not isinstance(answer, Answer):
+                answer = answer[min(requests[receipt], len(answer)) - 1]
+            self._answer(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    server.server_bind()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+
+    def listen() -> None:
+        server.server_activate()
+        thread.start()
+
+    if listening:
+        listen()
+    try:
+        yield ScriptedUSCIS(f"http://127.0.0.1:{server.server_address[1]}", requests, listen)
+    finally:
+        if thread.is_alive():
+            server.shutdown()
+            thread.join()
+        server.server_close()

@@ -29,6 +29,13 @@ from casewatch.cli import main
 from casewatch.config import Settings, load_settings
 from casewatch.sandbox import SandboxConfig, running_server
 from casewatch.uscis.limits import eastern_day
+from conftest import (
+    NOT_RECOGNIZED,
+    Answer,
+    broken_quotes_answer,
+    case_status_answer,
+    scripted_uscis,
+)
 
 SANDBOX_ID = "casewatch-cli-test"
 SANDBOX_SECRET = "casewatch-cli-test-secret-5d1e"
@@ -350,6 +357,118 @@ def test_check_unreachable_host_exits_6(
     assert SANDBOX_SECRET not in out + err
 
 
+# --- check against answers that are not what they claim (issue 10, point 5) ---------------
+
+DOCUMENTED_404S = {
+    "EAC2612000201": NOT_RECOGNIZED,
+    "EAC2612000202": Answer(404, b'{"message": "Case Status Online does not recognize it."}'),
+    "EAC2612000203": Answer(
+        404, b'\n\n  {"error": {"code": "404", "message": "Case Status Online: no such case"}}'
+    ),
+    "EAC2612000204": Answer(404, b'{"errors": [{"code": "404", "message": "Not on file"}]}'),
+}
+"""A 404 in each of USCIS's documented error shapes (uscis-api.md, "Errors")."""
+
+PROXY_404 = Answer(
+    404,
+    b"<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
+    b"<body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>",
+    "text/html",
+)
+CAPTIVE_PORTAL = Answer(
+    200,
+    b"<html><head><title>Hotel Wi-Fi: sign in</title></head><body>Room number</body></html>",
+    "text/html",
+)
+
+
+def check_in_a_child(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``casewatch check --base-url url args`` as a user runs it (the demo's credentials)."""
+    return run_python(tmp_path, "-m", "casewatch", "check", "--base-url", url, *args)
+
+
+def test_check_a_404_in_uscis_own_shapes_is_not_recognized_exit_3(tmp_path: Path) -> None:
+    with scripted_uscis(DOCUMENTED_404S) as uscis:
+        result = check_in_a_child(tmp_path, uscis.url, *DOCUMENTED_404S)
+    assert result.returncode == 3, result.stderr
+    lines = result.stdout.splitlines()[1:]
+    assert len(lines) == 4
+    assert all("USCIS does not recognize this receipt number" in line for line in lines)
+    for said in ("does not recognize it.", "no such case", "Not on file"):
+        assert said in result.stdout
+    assert set(uscis.requests.values()) == {1}
+
+
+APIGEE_404 = Answer(
+    404,
+    b'{"fault": {"faultstring": "Unable to identify proxy for host: default and url: /x",'
+    b' "detail": {"errorcode": "messaging.adaptors.http.flow.ApplicationNotFound"}}}',
+)
+"""Apigee's own answer to an address it has no proxy for: the gateway, not USCIS."""
+
+
+@pytest.mark.parametrize(
+    ("answer", "what"),
+    [
+        (PROXY_404, "an HTML page: 404 Not Found"),
+        (APIGEE_404, "a gateway fault: Unable to identify proxy for host"),
+    ],
+)
+def test_check_a_proxy_404_page_is_an_unexpected_answer_exit_6(
+    tmp_path: Path, answer: Answer, what: str
+) -> None:
+    receipt = "EAC2612000211"
+    with scripted_uscis({receipt: answer}) as uscis:
+        result = check_in_a_child(tmp_path, uscis.url, receipt)
+    assert result.returncode == 6, result.stderr
+    (line,) = result.stdout.splitlines()[1:]
+    assert line.startswith(f"{receipt}  -     error  -        An unexpected answer: HTTP 404")
+    assert f"HTTP 404 with {what}" in line
+    assert "(a proxy or a moved address" in line
+    assert "does not recognize" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert uscis.requests[receipt] == 1  # not retried: the proxy would answer the same
+
+
+def test_check_answers_that_are_not_what_they_claim(tmp_path: Path) -> None:
+    empty_404, portal, not_a_status, other, salvaged = (
+        f"EAC26120002{n}" for n in (21, 22, 23, 24, 25)
+    )
+    answers = {
+        empty_404: Answer(404, b"", "text/plain"),
+        portal: CAPTIVE_PORTAL,
+        not_a_status: Answer(200, b'{"message": "Query was successful"}'),
+        other: case_status_answer(other, about="EAC2612000299"),
+        salvaged: broken_quotes_answer(salvaged),
+    }
+    with scripted_uscis(answers) as uscis:
+        result = check_in_a_child(tmp_path, uscis.url, "--json", *answers)
+    assert result.returncode == 6, result.stderr
+    by_receipt = {item["receipt_number"]: item for item in json_lines(result.stdout)}
+    said = {receipt: item.get("error", {}).get("message") for receipt, item in by_receipt.items()}
+    assert said[empty_404].startswith("HTTP 404 with an empty body (a proxy or a moved address")
+    assert said[portal] == "HTTP 200 with an HTML page: Hotel Wi-Fi: sign in"
+    assert said[not_a_status] == "HTTP 200 with JSON that is not a case status"
+    assert said[other] == (
+        f"HTTP 200 with the case status of EAC2612000299, not of {other} "
+        "(a caching proxy or a server bug?)"
+    )
+    for receipt in (empty_404, portal, not_a_status, other):
+        assert by_receipt[receipt]["found"] is False
+        assert by_receipt[receipt]["error"]["type"] == "UnexpectedAnswer"
+        assert uscis.requests[receipt] == 1  # not retried
+    assert "Expecting" not in result.stdout  # never a JSON parser's words
+    # The description link whose quotes were not escaped is salvaged, the link kept.
+    assert by_receipt[salvaged]["found"] is True
+    assert by_receipt[salvaged]["description"] == (
+        "As of today, we are reviewing your case. If you move, go to Change of Address "
+        "(https://www.uscis.gov/addresschange)."
+    )
+    log = (tmp_path / "xdg_state_home/casewatch/log/casewatch.log").read_text()
+    assert log.count(f"{salvaged}: USCIS's answer had quotes not escaped") == 1
+    assert "salvaged, the link kept" in log
+
+
 def test_check_with_an_unusable_state_directory_fails_cleanly(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -594,7 +713,8 @@ def test_production_without_credentials_is_refused(capsys: pytest.CaptureFixture
 
 def run_python(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``python *args`` in a child process with the user directories in ``tmp_path``, no
-    terminal and nothing on standard input."""
+    terminal and nothing on standard input. The log file of a ``casewatch`` so started
+    is ``tmp_path / "xdg_state_home/casewatch/log/casewatch.log"``."""
     return subprocess.run(
         [sys.executable, *args],
         env=subprocess_env(tmp_path),

@@ -9,6 +9,7 @@ from casewatch.uscis.errors import (
     ServerError,
     ServiceUnavailable,
     SpikeArrest,
+    UnexpectedAnswer,
     error_from_response,
     parse_error_body,
 )
@@ -74,6 +75,17 @@ def test_long_bodies_are_clipped() -> None:
         (503, SANDBOX_503, ServiceUnavailable),
         (500, "", ServerError),
         (403, "<html>Forbidden</html>", RequestRefused),
+        # A 404 is USCIS's "not recognized" only in one of USCIS's error shapes
+        # (uscis-api.md, "Errors" and "More facts gathered later").
+        (404, '{"message": "Case Status Online does not recognize"}', ReceiptNotRecognized),
+        (404, '{"errors": [{"code": "404", "message": "Not here"}]}', ReceiptNotRecognized),
+        (404, '\n {"error": {"code": "404", "message": "Not here"}}', ReceiptNotRecognized),
+        # Apigee's own fault is the gateway speaking (an unknown address), not USCIS.
+        (404, '{"fault": {"faultstring": "Not here"}}', UnexpectedAnswer),
+        (404, "<html><title>404 Not Found</title></html>", UnexpectedAnswer),
+        (404, "", UnexpectedAnswer),
+        (404, "404 page not found", UnexpectedAnswer),
+        (404, '{"status": "NOT_FOUND"}', UnexpectedAnswer),
     ],
 )
 def test_statuses_map_to_typed_errors(status: int, body: str, kind: type) -> None:
@@ -88,3 +100,21 @@ def test_the_user_sees_uscis_own_message() -> None:
     assert "does not recognize" in str(error)
     assert "malformed" not in str(error)
     assert "HTTP 500" in str(error_from_response(500, b""))
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("<!DOCTYPE html><html><head><title>Not Found</title>", "an HTML page: Not Found"),
+        ("<html><body>gone</body></html>", "an HTML page"),
+        ("", "an empty body"),
+        ("  \n", "an empty body"),
+        ('{"status": "NOT_FOUND"}', "JSON that is not a USCIS error"),
+        ("404 page not found", "a body that is not JSON"),
+    ],
+)
+def test_a_404_that_is_not_uscis_says_what_it_is(body: str, said: str) -> None:
+    error = error_from_response(404, body.encode())
+    assert error.message.startswith(f"HTTP 404 with {said} (a proxy or a moved address")
+    assert "does not recognize" not in str(error)
+    assert not error.retryable

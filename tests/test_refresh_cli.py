@@ -1,5 +1,6 @@
 """casewatch refresh against casewatch sandbox on loopback: a change, printed once, the
-on_change command run once (issue 4's "done when")."""
+on_change command run once (issue 4's "done when"); and against a scripted server, answers
+that are not what they claim (issue 10, point 5)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import httpx
 import pytest
 
 from casewatch.cli import main
-from casewatch.sandbox import SandboxConfig, running_server
+from casewatch.logs import default_log_path
+from casewatch.sandbox import SandboxConfig, running_server, synthetic_case
 from casewatch.watchlist import Watchlist
-from scripted_uscis import case_body, scripted_uscis
+from conftest import LINKED_DESCRIPTION, broken_quotes_answer, case_status_answer, scripted_uscis
 
 APPEND_STDIN = (
     "import sys; open(sys.argv[1], 'a').write(sys.stdin.read().replace(chr(10), ' ') + chr(10))"
@@ -72,6 +74,48 @@ def test_a_failing_hook_is_reported_and_the_pass_goes_on(
     assert "exited with status 7" in err
 
 
+def test_an_answer_about_another_receipt_is_not_recorded_a_broken_quote_one_is_salvaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked, salvaged, cached = "EAC2612000301", "EAC2612000302", "EAC2612000399"
+    answers = {asked: case_status_answer(asked), salvaged: broken_quotes_answer(salvaged)}
+    watchlist = tmp_path / "w.toml"
+    with scripted_uscis(answers) as uscis:
+        common = ["--base-url", uscis.url, "--watchlist", str(watchlist), "--tps", "1000"]
+        assert main(["add", asked, salvaged, *common]) == 0
+        assert main(["refresh", *common]) == 0
+        answers[asked] = case_status_answer(asked, about=cached)  # a caching proxy's mix-up
+        capsys.readouterr()
+        assert main(["refresh", *common]) == 0
+        second = capsys.readouterr()
+        assert main(["list", "--json", *common]) == 0
+        listed = {
+            item["receipt_number"]: item
+            for item in map(json.loads, capsys.readouterr().out.splitlines())
+        }
+    assert "refreshed 2 of 2 cases: 0 changed, 1 failed" in second.err
+    assert second.out == ""  # no change reported, no on_change
+    saved = Watchlist.load(watchlist)
+    case = saved.get(asked)
+    assert case.status is not None
+    assert case.status.receipt_number == asked
+    first_title = synthetic_case(asked)["case_status"]["current_case_status_text_en"]
+    assert case.status.title_en == first_title
+    assert len(case.events) == 1  # the first status only: the other receipt's never came in
+    assert f"the case status of {cached}, not of {asked}" in case.last_error
+    assert listed[asked]["status"] == first_title
+    assert listed[asked]["last_error"].startswith(
+        "An unexpected answer: HTTP 200 with the case status of"
+    )
+    # The body with the unescaped quotes is recorded as it was meant, the link kept, and
+    # the log says so once however many passes meet it.
+    kept = saved.get(salvaged)
+    assert kept.status is not None and kept.status.description_en == LINKED_DESCRIPTION
+    assert kept.last_error == ""
+    log = default_log_path().read_text(encoding="utf-8")
+    assert log.count(f"{salvaged}: USCIS's answer had quotes not escaped") == 1
+
+
 # --- A change is a change in meaning (issue 10, point 2) -------------------------------------
 
 ORDERED = "EAC9999103403"
@@ -114,25 +158,31 @@ def refresh_with_hook(
 def test_reordered_or_emptied_histories_never_alert_and_a_real_change_alerts_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = case_body(ORDERED, hist_case_status=SAME_DAY)
-    reordered = case_body(
+    first = case_status_answer(
+        ORDERED,
+        hist_case_status=SAME_DAY,
+        current_case_status_text_en="Case Was Approved",
+        current_case_status_desc_en="On September 5, 2023, we approved your Form I-130.",
+    )
+    reordered = case_status_answer(
         ORDERED,
         hist_case_status=[SAME_DAY[1], SAME_DAY[3], SAME_DAY[2], SAME_DAY[0]],
+        current_case_status_text_en="Case Was Approved",
         message="Query was successful for payload {'receiptNumber': 'EAC9999103403'}",
         current_case_status_desc_en="On September 5, 2023,  we approved\n your Form&nbsp;I-130.",
     )
-    changed = case_body(
+    changed = case_status_answer(
         ORDERED,
         current_case_status_text_en="Card Was Mailed To Me",
         hist_case_status=[*SAME_DAY, {"date": "2023-09-20", "completed_text_en": "Card mailed."}],
     )
-    script: dict[str, list[dict[str, object] | int]] = {
+    script = {
         ORDERED: [first, reordered, first, reordered, changed],
         NULLED: [
-            case_body(NULLED, hist_case_status=None),
-            case_body(NULLED, hist_case_status=[]),
-            case_body(NULLED, hist_case_status=None),
-            case_body(NULLED, hist_case_status=[]),
+            case_status_answer(NULLED, hist_case_status=None),
+            case_status_answer(NULLED, hist_case_status=[]),
+            case_status_answer(NULLED, hist_case_status=None),
+            case_status_answer(NULLED, hist_case_status=[]),
         ],
     }
     with scripted_uscis(script) as uscis:
@@ -148,7 +198,7 @@ def test_reordered_or_emptied_histories_never_alert_and_a_real_change_alerts_onc
         hook_ran = (tmp_path / "hook.log").exists()
         real = refresh_with_hook(uscis.url, tmp_path, capsys)
         after = refresh_with_hook(uscis.url, tmp_path, capsys)
-    assert uscis.asked == {ORDERED: 6, NULLED: 6}
+    assert uscis.requests == {ORDERED: 6, NULLED: 6}
     assert outputs == ["", "", "", ""]
     assert not hook_ran
     for case in quiet.cases.values():

@@ -16,12 +16,12 @@ from casewatch.cases import US_EASTERN, parse_case_status
 from casewatch.config import DEMO_CREDENTIALS, Environment, Settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import Outage
+from casewatch.sandbox import synthetic_case
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.widgets import CaseTable, OutageNotice, format_age
 from casewatch.watchlist import Watchlist
-from conftest import FROZEN_NOW
+from conftest import FROZEN_NOW, ScriptedUSCIS, case_status_answer, scripted_uscis
 from pilot_helpers import drawer_text, until
-from scripted_uscis import ScriptedUSCIS, case_body, scripted_uscis
 
 RECEIPTS = ("EAC9999103403", "EAC9999103404")
 NOW = datetime.fromtimestamp(FROZEN_NOW, US_EASTERN)
@@ -30,13 +30,11 @@ TWO_DAYS_AGO = NOW - timedelta(days=2, hours=1)
 
 @pytest.fixture
 def uscis_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedUSCIS]:
-    """A scripted USCIS that refuses connections until ``answer()``; the quiet tries
+    """A scripted USCIS that refuses connections until ``listen()``; the quiet tries
     come at once (no 1-minute wait) and each request is tried once."""
     monkeypatch.setattr("casewatch.refresh.OUTAGE_RETRY_FIRST_S", 0.05)
-    script: dict[str, list[dict[str, object] | int]] = {
-        receipt: [case_body(receipt)] for receipt in RECEIPTS
-    }
-    with scripted_uscis(script, answering=False) as uscis, stamina.set_testing(True, attempts=1):
+    answers = {receipt: case_status_answer(receipt) for receipt in RECEIPTS}
+    with scripted_uscis(answers, listening=False) as uscis, stamina.set_testing(True, attempts=1):
         yield uscis
 
 
@@ -47,7 +45,7 @@ def dashboard(tmp_path: Path, url: str) -> CaseWatchApp:
     for receipt in RECEIPTS:
         number = parse_receipt_number(receipt)
         watchlist.add(number, added_at=TWO_DAYS_AGO)
-        watchlist.record_status(number, parse_case_status(case_body(receipt)), TWO_DAYS_AGO)
+        watchlist.record_status(number, parse_case_status(synthetic_case(receipt)), TWO_DAYS_AGO)
     watchlist.save()
     settings = Settings(
         environment=Environment("scripted", url, 1000.0, 150_000),
@@ -86,7 +84,7 @@ async def test_unreachable_uscis_shows_one_notice_and_the_age_of_the_data_until_
 
         await pilot.press("enter")  # closed: the table shows its Checked column again
 
-        uscis_down.answer()
+        uscis_down.listen()
         await until(pilot, lambda: not notice.has_class("-shown"))
         assert not notice.display
         await until(pilot, lambda: checked_cells(app) == ["now", "now"])
@@ -94,7 +92,7 @@ async def test_unreachable_uscis_shows_one_notice_and_the_age_of_the_data_until_
         await app.workers.wait_for_complete()
     assert toasts == []  # no toast per case, nor one for the outage
     # Quiet tries: one case each until USCIS answered, then the other case at once.
-    assert uscis_down.asked == {RECEIPTS[0]: 1, RECEIPTS[1]: 1}
+    assert uscis_down.requests == {RECEIPTS[0]: 1, RECEIPTS[1]: 1}
     saved = Watchlist.load(tmp_path / "watchlist.toml")
     assert all(case.answered_at == NOW and not case.last_error for case in saved.cases.values())
 

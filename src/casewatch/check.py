@@ -30,6 +30,8 @@ EXIT_NOT_RECOGNIZED = 3
 EXIT_AUTHENTICATION = 4
 EXIT_RATE_LIMITED = 5
 EXIT_UNAVAILABLE = 6
+"""USCIS or the network unavailable, or an answer that is not USCIS's case status or
+error (an :class:`~casewatch.uscis.errors.UnexpectedAnswer`): no answer to trust."""
 
 Result = CaseStatus | USCISError
 
@@ -37,7 +39,8 @@ Result = CaseStatus | USCISError
 def exit_code(results: Sequence[Result]) -> int:
     """The exit status for ``results``: 0 when every receipt was found; else the most
     pressing failure: 4 authentication, 5 rate limit or quota, 6 USCIS or the network
-    unavailable, 3 a receipt USCIS does not recognize (or calls malformed)."""
+    unavailable or an unexpected answer (an HTML page from a proxy, even with a 404), 3 a
+    receipt USCIS itself says it does not recognize (or calls malformed)."""
     codes = {EXIT_OK}
     for result in results:
         if isinstance(result, AuthenticationError):

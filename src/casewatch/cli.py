@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the status of receipt numbers and exit",
         description="Exit status: 0 all found, 2 usage error or malformed receipt (nothing "
         "sent), 3 a receipt not recognized, 4 authentication failed, 5 rate-limited or out of "
-        "quota, 6 USCIS or the network unavailable.",
+        "quota, 6 USCIS or the network unavailable, or an unexpected answer (an HTML page "
+        "from a proxy, an empty body, the status of another receipt).",
     )
     check.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     check.add_argument("--json", action="store_true", help="one JSON object per receipt")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -27,12 +27,17 @@ from casewatch.uscis.errors import (
 )
 
 RENEW_BEFORE_S = 60.0
-"""Seconds before expiry at which a token is renewed (a tenth of its life if shorter)."""
+"""Seconds before expiry at which a token is renewed (a tenth of its life if shorter, but
+never less than :data:`LAST_LEG_S`)."""
 
-MAX_TRIES = 4
-"""Tries of one request at most: the first, one retry with a new token after a 401, and
-retries after a 401 for a token that had aged in the send queue (see
-:class:`ClientCredentialsAuth`)."""
+LAST_LEG_S = 1.0
+"""Seconds a token must still live when it is chosen, for the last leg of the request:
+from its choice, after the wait for the send slot, to its arrival at USCIS (the claim of
+the send, a new connection, the network). USCIS checks the token on arrival
+(``uscis-api.md``, "More facts gathered later")."""
+
+MAX_TRIES = 2
+"""Tries of one request at most: the first, and one retry with a new token after a 401."""
 
 
 class Secret:
@@ -77,16 +82,21 @@ class ClientCredentialsAuth(httpx.Auth):
     """Adds ``Authorization: Bearer <token>`` to every request, fetching the token once
     and reusing it until shortly before it expires.
 
-    However many requests need a token at once, one token request is made. A 401 gets
-    one retry with a new token; a second 401 gives the 401 back. A 401 that comes back
-    when its token was already due for renewal does not count as one: the token was
-    attached before the request waited for its send slot, and it may have expired in
-    the queue (tokens of 20 seconds, a busy machine); that request is tried again with
-    a new token, up to :data:`MAX_TRIES` tries in all. A token request refused
-    with a 4xx raises :class:`AuthenticationError`, and so does every later request
-    without asking again (no retry storm): the credentials must be fixed. A 429 or 5xx
-    of the token URL raises the typed error of :func:`error_from_response`.
-    ``clock`` gives Unix time in seconds.
+    ``wait_to_send`` is awaited for each try before its token is chosen: the wait for
+    the send slot (:class:`~casewatch.uscis.client.CaseStatusClient` gives the rate
+    limiter's). So the token is chosen when the request is about to be written, never
+    before a wait in which it could expire (the first token is fetched before the wait
+    too, so that refused credentials spend no slot); a token with less than
+    ``min(RENEW_BEFORE_S, a tenth of its life)``, and never less than
+    :data:`LAST_LEG_S` seconds, left is renewed first. However many requests need a
+    token at once, one token request is made.
+
+    A 401 gets one retry with a new token; a second 401 gives the 401 back
+    (:data:`MAX_TRIES`). A token request refused with a 4xx raises
+    :class:`AuthenticationError`, and so does every later request without asking again
+    (no retry storm): the credentials must be fixed. A 429 or 5xx of the token URL
+    raises the typed error of :func:`error_from_response`. ``clock`` gives Unix time in
+    seconds.
     """
 
     def __init__(
@@ -94,10 +104,12 @@ class ClientCredentialsAuth(httpx.Auth):
         token_url: str,
         credentials: Credentials,
         *,
+        wait_to_send: Callable[[httpx.Request], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token_url = token_url
         self._credentials = credentials
+        self._wait_to_send = wait_to_send
         self._clock = clock
         self._token = _Token(Secret(""), renew_at=0.0)  # expired: the first request fetches
         self._lock = asyncio.Lock()
@@ -132,7 +144,7 @@ class ClientCredentialsAuth(httpx.Auth):
         except (ValueError, KeyError, TypeError) as exc:
             raise BadResponse("the token response has no access_token/expires_in") from exc
         expires_at = requested_at + lifetime
-        margin = min(RENEW_BEFORE_S, lifetime / 10)
+        margin = max(min(RENEW_BEFORE_S, lifetime / 10), LAST_LEG_S)
         self.tokens_fetched += 1
         return _Token(Secret(access_token), expires_at - margin)
 
@@ -140,26 +152,30 @@ class ClientCredentialsAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         refused: _Token | None = None
-        refusals = 0  # 401s for a token that was not due for renewal yet
         for _ in range(MAX_TRIES):
-            async with self._lock:
-                if self._refused is not None:  # a fresh copy: no traceback piles up
-                    known = self._refused
-                    raise AuthenticationError(known.message, status=known.status, code=known.code)
-                if self._token is refused or self._clock() >= self._token.renew_at:
-                    requested_at = self._clock()
-                    token_response = yield self._token_request()
-                    await token_response.aread()
-                    self._token = self._store(token_response, requested_at)
-                token = self._token
+            # The token is looked at twice: before the wait for the send slot, so that
+            # refused credentials or a failing token URL spend no slot (nothing is sent,
+            # nothing counted against the quota), and after it, so that the token sent
+            # is chosen as the request is about to be written.
+            for waited in (False, True):
+                if waited and self._wait_to_send is not None:
+                    await self._wait_to_send(request)
+                async with self._lock:
+                    if self._refused is not None:  # a fresh copy: no traceback piles up
+                        known = self._refused
+                        raise AuthenticationError(
+                            known.message, status=known.status, code=known.code
+                        )
+                    if self._token is refused or self._clock() >= self._token.renew_at:
+                        requested_at = self._clock()
+                        token_response = yield self._token_request()
+                        await token_response.aread()
+                        self._token = self._store(token_response, requested_at)
+                    token = self._token
             request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
             response = yield request
             if response.status_code != 401:
                 return
-            if self._clock() < token.renew_at:
-                refusals += 1
-                if refusals == 2:
-                    return
             refused = token
 
     def sync_auth_flow(self, request: httpx.Request) -> None:  # type: ignore[override]

@@ -12,11 +12,11 @@ import filelock
 import httpx
 import stamina
 
-from casewatch.cases import US_EASTERN, CaseStatus, PayloadError, parse_case_status
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber
+from casewatch.uscis.answers import case_status_from_answer
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
-    BadResponse,
     NetworkError,
     ServiceUnavailable,
     SpikeArrest,
@@ -71,7 +71,12 @@ class CaseStatusClient:
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
         self._clock = clock
-        self.auth = ClientCredentialsAuth(f"{host_url}/oauth/accesstoken", credentials, clock=clock)
+        self.auth = ClientCredentialsAuth(
+            f"{host_url}/oauth/accesstoken",
+            credentials,
+            wait_to_send=self._take_send_slot,
+            clock=clock,
+        )
         self._http = httpx.AsyncClient(
             base_url=host_url,
             auth=self.auth,
@@ -79,17 +84,22 @@ class CaseStatusClient:
             timeout=TIMEOUT_S,
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
             headers={"Accept": "application/json"},
-            event_hooks={"request": [self._take_send_slot], "response": [self._log_response]},
+            event_hooks={"request": [self._claim_send], "response": [self._log_response]},
         )
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
+        # The auth flow waits here for each try's send slot, then chooses its token: a
+        # token never ages in the queue (ClientCredentialsAuth).
+        if request.url.path.startswith("/case-status/"):
+            await self.limiter.take_slot()
+
+    async def _claim_send(self, request: httpx.Request) -> None:
         # An httpx request hook runs after the auth flow, right before the request goes
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
         if not request.url.path.startswith("/case-status/"):
             return
-        await self.limiter.take_slot()
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
@@ -137,11 +147,14 @@ class CaseStatusClient:
         """The current status of ``receipt``, as USCIS reports it.
 
         Each try waits for a send slot and counts against the daily quota. Spike arrest,
-        5xx, a network failure or a body that is not JSON are tried again
+        5xx, a network failure or a 200 whose body is not JSON are tried again
         (:data:`RETRY_ATTEMPTS` tries, exponential backoff with jitter, by stamina).
         Raises a :class:`~casewatch.uscis.errors.USCISError` subclass carrying USCIS's
-        message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for 404,
-        :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is spent, ...
+        message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for a 404 that
+        USCIS sent, :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is
+        spent, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an answer that is not
+        the case status of ``receipt`` (see
+        :func:`~casewatch.uscis.answers.case_status_from_answer`), ...
         """
         try:
             response = await self._http.get(f"/case-status/{receipt.value}")
@@ -151,7 +164,4 @@ class CaseStatusClient:
             raise self._explain(exc) from None
         if response.status_code != 200:
             raise self._explain(error_from_response(response.status_code, response.content))
-        try:
-            return parse_case_status(response.json())
-        except (ValueError, PayloadError) as exc:
-            raise BadResponse(str(exc) or "the body is not JSON", status=200) from None
+        return case_status_from_answer(receipt, response.content)

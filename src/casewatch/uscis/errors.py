@@ -1,9 +1,11 @@
 """Typed errors of the USCIS Case Status API, parsed from every body shape seen.
 
-Shapes from ``uscis-api.md`` ("Errors"): flat ``{code, message}``; a nested ``error``
-object with a string code, possibly after leading whitespace; an RFC 9457 style
-``errors`` list; a raw Apigee ``fault``; Apigee's token errors ``{ErrorCode, Error}``;
-an HTML page; an empty body. Whatever the shape, the error carries USCIS's own message.
+Shapes from ``uscis-api.md`` ("Errors"): flat ``{code, message}`` or a bare
+``{message}``; a nested ``error`` object with a string code, possibly after leading
+whitespace; an RFC 9457 style ``errors`` list; a raw Apigee ``fault``; Apigee's token
+errors ``{ErrorCode, Error}``; an HTML page; an empty body. Whatever the shape, the error
+carries USCIS's own message; an answer that is not USCIS's (an HTML page, an empty body)
+says what it is instead of a parser's words.
 """
 
 from __future__ import annotations
@@ -102,10 +104,22 @@ class NetworkError(USCISError):
     retryable = True
 
 
-class BadResponse(USCISError):
-    """A 200 whose body is not a case status (seen on the sandbox: not even JSON)."""
+class UnexpectedAnswer(USCISError):
+    """An answer that is neither the case status asked for nor a USCIS error body
+    (``uscis-api.md``, "More facts gathered later"): a 404 or a 200 with an HTML page or
+    an empty body (a proxy, a captive portal, a moved address), a 200 with JSON that is
+    not a case status, or the case status of another receipt number (a caching proxy, a
+    server bug). Not retried: asked again, the same proxy or cache answers the same, and
+    each try counts against the quota; the next refresh asks again.
+    """
 
-    summary = "USCIS sent a response that is not a case status"
+    summary = "An unexpected answer"
+
+
+class BadResponse(UnexpectedAnswer):
+    """A 200 whose body is not JSON, or is empty: cut short or garbled on the way (seen
+    on the sandbox), also from the token URL. Retried: a later try may bring it whole."""
+
     retryable = True
 
 
@@ -118,6 +132,7 @@ def _clip(text: str) -> str:
 
 
 def _from_json(data: Any) -> tuple[str, str] | None:
+    # (code, message) of a USCIS error shape, or None for JSON of another shape.
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("error"), dict):
@@ -139,33 +154,106 @@ def _from_json(data: Any) -> tuple[str, str] | None:
     return None
 
 
-def parse_error_body(body: bytes | str) -> tuple[str, str]:
-    """USCIS's ``(code, message)`` from an error body of any known shape.
+def _text_of(body: bytes | str) -> str:
+    return (body.decode("utf-8", "replace") if isinstance(body, bytes) else body).strip()
 
-    Returns empty strings for what the body does not say. Never raises.
-    """
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = text.strip()
-    if not text:
-        return "", ""
+
+def _uscis_error(text: str) -> tuple[str, str] | None:
+    # (code, message) when ``text`` is one of USCIS's JSON error shapes, else None.
     try:
         found = _from_json(json.loads(text))
     except ValueError:
-        found = None
+        return None
+    return None if found is None else (found[0].strip(), _clip(found[1]))
+
+
+def _is_html(text: str) -> bool:
+    return text.startswith("<")
+
+
+def _html_title(text: str) -> str:
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    return _clip(strip_html(title.group(1))) if title else ""
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _gateway_fault(body: bytes | str) -> bool:
+    # Apigee's own {"fault": ...}: the gateway speaking (a wrong or moved address answers
+    # 404 "ApplicationNotFound" so), not the case-status service.
+    try:
+        data = json.loads(_text_of(body))
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("fault"), dict)
+
+
+def describe_body(body: bytes | str, *, expected: str) -> str:
+    """What ``body`` is, in words for the user, when it is not ``expected`` (such as
+    "a case status"): "an empty body", "an HTML page: <its title>", "JSON that is not
+    <expected>" or "a body that is not JSON"; never a JSON parser's words. Never raises.
+    """
+    text = _text_of(body)
+    if not text:
+        return "an empty body"
+    if _is_html(text):
+        title = _html_title(text)
+        return f"an HTML page: {title}" if title else "an HTML page"
+    return f"JSON that is not {expected}" if _is_json(text) else "a body that is not JSON"
+
+
+def not_a_case_status(body: bytes | str) -> UnexpectedAnswer:
+    """The error for a 200 whose ``body`` is not a case status: a :class:`BadResponse`
+    (retried) when it is empty or not JSON (cut short on the way, seen on the sandbox),
+    an :class:`UnexpectedAnswer` for an HTML page or JSON of another shape. Never raises.
+    """
+    text = _text_of(body)
+    kind = UnexpectedAnswer if _is_html(text) or _is_json(text) else BadResponse
+    return kind(f"HTTP 200 with {describe_body(text, expected='a case status')}", status=200)
+
+
+def parse_error_body(body: bytes | str) -> tuple[str, str]:
+    """USCIS's ``(code, message)`` from an error body of any known shape; the title of an
+    HTML page, or the text itself, for a body of no known shape.
+
+    Returns empty strings for what the body does not say. Never raises.
+    """
+    text = _text_of(body)
+    found = _uscis_error(text)
     if found is not None:
-        return found[0].strip(), _clip(found[1])
-    if text.startswith("<"):
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        return "", _clip(strip_html(title.group(1) if title else text))
+        return found
+    if _is_html(text):
+        return "", _html_title(text) or _clip(strip_html(text))
     return "", _clip(text)
 
 
 def error_from_response(status: int, body: bytes | str) -> USCISError:
     """The typed error for an HTTP error response of the case-status endpoint.
 
-    A 429 is a :class:`QuotaExhausted` when its message speaks of a quota, otherwise a
-    :class:`SpikeArrest`. Never raises.
+    A 404 is a :class:`ReceiptNotRecognized` only when its body is one of USCIS's error
+    shapes; an HTML page, an empty body, other JSON or an Apigee ``fault`` (the gateway's
+    own answer to an unknown address) is an :class:`UnexpectedAnswer`
+    (a proxy or a moved address answered: ``uscis-api.md``, "More facts gathered
+    later"). A 429 is a :class:`QuotaExhausted` when its message speaks of a quota,
+    otherwise a :class:`SpikeArrest`. Never raises.
     """
+    if status == 404 and (_uscis_error(_text_of(body)) is None or _gateway_fault(body)):
+        what = (
+            f"a gateway fault: {parse_error_body(body)[1]}"
+            if _gateway_fault(body)
+            else describe_body(body, expected="a USCIS error")
+        )
+        return UnexpectedAnswer(
+            f"HTTP 404 with {what} (a proxy or a moved address, not USCIS: the receipt "
+            "number may well be known)",
+            status=status,
+        )
     code, message = parse_error_body(body)
     kind: type[USCISError]
     if status == 401:
