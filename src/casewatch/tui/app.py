@@ -642,23 +642,20 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
-    def _checked_cell(self, case: WatchedCase) -> Text:
-        """The age of the case's data (its last answer), after ``⚠`` when the last check
-        failed."""
-        age = format_age(case.answered_at, self._now()) if case.status else "never"
+    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
+        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
+        last check failed."""
+        age = format_age(case.answered_at, now) if case.status else "never"
         return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
 
     def _age_checked_cells(self) -> None:
-        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on (a row
-        whose age did not change is not repainted)."""
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
         if "checked" not in self._columns:
             return
-        table = self.query_one(CaseTable)
-        for receipt in self._shown:
-            if receipt in table.rows:
-                table.update_row(
-                    receipt, {"checked": self._checked_cell(self.watchlist.get(receipt))}
-                )
+        cases, now = self.watchlist.cases, self._now()
+        self.query_one(CaseTable).update_column(
+            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
+        )
 
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
@@ -671,7 +668,7 @@ class CaseWatchApp(App[None]):
         cells: dict[str, str | Text] = {
             "receipt": Text(receipt, style="bold") if case.unseen else receipt,
             "label": case.label,
-            "checked": self._checked_cell(case),
+            "checked": self._checked_cell(case, self._now()),
         }
         if status is None:
             cells["status"] = "…"

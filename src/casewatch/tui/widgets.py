@@ -189,6 +189,18 @@ class CaseTable(DataTable[str | Text]):
         self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
         self.refresh_row(index)
 
+    def update_column(self, column_key: str, cells: Iterable[tuple[str, str | Text]]) -> None:
+        """Replace, in the column ``column_key``, the cells of ``cells`` (row key, value)
+        that changed, for many rows at once: one repaint of the table for them all
+        (:meth:`DataTable.update_cell` drops the rendering caches as a whole), where
+        :meth:`update_row`, row by row, would search the caches once per row (3 s for
+        10,000 rows). Rows not in the table are skipped."""
+        column = ColumnKey(column_key)
+        for row_key, value in cells:
+            data = self._data.get(RowKey(row_key))
+            if data is not None and data[column] != value:
+                self.update_cell(row_key, column_key, value)
+
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row to size auto-width columns and
         # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
