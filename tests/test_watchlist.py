@@ -250,6 +250,7 @@ def test_reordered_repeated_or_emptied_answers_are_no_change() -> None:
         {"hist_case_status": list(reversed(history))},
         {"current_case_status_desc_en": "We approved it. See this (https://x.gov) & USCIS' page."},
         {"current_case_status_text_en": "Case  Was\tApproved"},
+        {"current_case_status_text_en": "Case was approved"},  # capitals of another year
     ):
         body = {**ODD_ANSWER, "case_status": {**ODD_ANSWER["case_status"], **variant}}
         body["message"] = "Successfully retrieved case status"

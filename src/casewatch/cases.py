@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from casewatch.stages import Stage, classify_stage
+from casewatch.stages import Stage, classify_stage, normalize_title
 
 US_EASTERN = ZoneInfo("America/New_York")
 
@@ -180,14 +180,16 @@ class CaseStatus:
         return classify_stage(self.title_en)
 
     def meaning(self) -> dict[str, object]:
-        """What a change of status is judged on, by field name: ``title`` and
+        """What a change of status is judged on, by field name: ``title`` (as
+        :func:`casewatch.stages.normalize_title` reads it: one title in other capitals or
+        apostrophes, as USCIS wrote it in other years, is the same),
         ``description`` (English, as :func:`plain_meaning`) and ``history``, a sorted
         multiset of (date, text): entries of one date in another order, a null history
         and an empty one (both ``()``), HTML and whitespace are no change, and neither is
         USCIS's ``message``, which varies (``uscis-api.md``, "More facts gathered
         later"), nor a Spanish text."""
         return {
-            "title": plain_meaning(self.title_en),
+            "title": normalize_title(self.title_en),
             "description": plain_meaning(self.description_en),
             "history": tuple(sorted(history_order(entry)[:3] for entry in self.history)),
         }
