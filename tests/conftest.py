@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,10 +85,15 @@ NOT_RECOGNIZED = Answer(
 """USCIS's own 404 (uscis-api.md, "Errors")."""
 
 
-def case_status_answer(receipt: str, *, about: str | None = None) -> Answer:
+def case_status_answer(receipt: str, *, about: str | None = None, **fields: object) -> Answer:
     """A 200 with the sandbox's case status of ``about`` (default: ``receipt`` itself;
-    another receipt number is what a caching proxy or a server bug could send)."""
-    return Answer(200, json.dumps(synthetic_case(about or receipt)).encode())
+    another receipt number is what a caching proxy or a server bug could send), with
+    these ``case_status`` fields replaced (``message``: the top-level message)."""
+    payload = synthetic_case(about or receipt)
+    if "message" in fields:
+        payload["message"] = fields.pop("message")
+    payload["case_status"].update(fields)
+    return Answer(200, json.dumps(payload).encode())
 
 
 LINKED_DESCRIPTION = (
@@ -111,18 +116,25 @@ def broken_quotes_answer(receipt: str) -> Answer:
 
 @dataclass(frozen=True)
 class ScriptedUSCIS:
-    """What :func:`scripted_uscis` serves: ``url`` (``http://127.0.0.1:PORT``) and the
-    case-status requests it answered, counted per receipt number (``requests``)."""
+    """What :func:`scripted_uscis` serves: ``url`` (``http://127.0.0.1:PORT``), the
+    case-status requests it answered, counted per receipt number (``requests``), and
+    ``listen``, which starts answering a server made with ``listening=False``."""
 
     url: str
     requests: Counter[str]
+    listen: Callable[[], None]
 
 
 @contextmanager
-def scripted_uscis(answers: Mapping[str, Answer]) -> Iterator[ScriptedUSCIS]:
+def scripted_uscis(
+    answers: Mapping[str, Answer | Sequence[Answer]], *, listening: bool = True
+) -> Iterator[ScriptedUSCIS]:
     """Serve on a free loopback port, in a thread: a token for any credentials at ``POST
     /oauth/accesstoken``, and at ``GET /case-status/{receipt}`` the answer ``answers``
-    gives for that receipt number (USCIS's own 404 for the others)."""
+    gives for that receipt number (USCIS's own 404 for the others); for a sequence of
+    answers, the next at each request, the last one repeated. With ``listening`` False
+    the port is bound but refuses every connection, as when USCIS cannot be reached,
+    until ``listen()``."""
     requests: Counter[str] = Counter()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -140,17 +152,28 @@ def scripted_uscis(answers: Mapping[str, Answer]) -> Iterator[ScriptedUSCIS]:
         def do_GET(self) -> None:
             receipt = self.path.removeprefix("/case-status/")
             requests[receipt] += 1
-            self._answer(answers.get(receipt, NOT_RECOGNIZED))
+            answer = answers.get(receipt, NOT_RECOGNIZED)
+            if not isinstance(answer, Answer):
+                answer = answer[min(requests[receipt], len(answer)) - 1]
+            self._answer(answer)
 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    server.server_bind()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+
+    def listen() -> None:
+        server.server_activate()
+        thread.start()
+
+    if listening:
+        listen()
     try:
-        yield ScriptedUSCIS(f"http://127.0.0.1:{server.server_address[1]}", requests)
+        yield ScriptedUSCIS(f"http://127.0.0.1:{server.server_address[1]}", requests, listen)
     finally:
-        server.shutdown()
+        if thread.is_alive():
+            server.shutdown()
+            thread.join()
         server.server_close()
-        thread.join()

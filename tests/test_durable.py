@@ -464,13 +464,13 @@ def test_a_file_without_a_schema_is_migrated_and_the_original_kept(path: Path) -
 
 @pytest.mark.parametrize(
     ("schema", "problem"),
-    [("2", "newer casewatch wrote it"), ('"one"', "not a schema version")],
+    [(str(SCHEMA_VERSION + 1), "newer casewatch wrote it"), ('"one"', "not a schema version")],
 )
 def test_a_schema_this_casewatch_cannot_read_is_refused_and_kept(
     path: Path, schema: str, problem: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     one, _ = two_panes(path)
-    text = path.read_text().replace("schema = 1", f"schema = {schema}")
+    text = path.read_text().replace(f"schema = {SCHEMA_VERSION}", f"schema = {schema}")
     path.write_text(text)
     with pytest.raises(WatchlistError, match=problem):
         Watchlist.load(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,10 @@ def test_the_log_file_is_created_private_even_with_a_permissive_umask(tmp_path: 
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert "WARNING casewatch.test: something worth keeping" in path.read_text()
+    line = path.read_text()
+    assert "WARNING casewatch.test: something worth keeping" in line
+    # The time says its zone: US Eastern, with its offset (the tests run in New York).
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-0[45]:00 WARNING", line)
 
 
 def test_a_log_file_others_could_read_is_made_private(tmp_path: Path) -> None:

@@ -58,5 +58,15 @@ def test_malformed_numbers_explain_the_format(typed: str, problem: str) -> None:
     assert "3 letters + 10 digits" in message
 
 
+def test_the_letter_o_hint_only_when_the_bad_character_is_an_o() -> None:
+    with pytest.raises(ReceiptNumberError) as caught:
+        parse_receipt_number("EAC9999x03O03")  # an O further on, but the x is named
+    assert "found 'X'" in str(caught.value)
+    assert "letter O" not in str(caught.value)
+    with pytest.raises(ReceiptNumberError) as caught:
+        parse_receipt_number("EAC99991o3403")
+    assert "found 'O' (the letter O where a zero belongs?)" in str(caught.value)
+
+
 def test_normalize_keeps_the_asterisk() -> None:
     assert normalize_receipt_text(" src-*999-132710 ") == "SRC*999132710"

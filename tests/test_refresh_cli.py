@@ -114,3 +114,107 @@ def test_an_answer_about_another_receipt_is_not_recorded_a_broken_quote_one_is_s
     assert kept.last_error == ""
     log = default_log_path().read_text(encoding="utf-8")
     assert log.count(f"{salvaged}: USCIS's answer had quotes not escaped") == 1
+
+
+# --- A change is a change in meaning (issue 10, point 2) -------------------------------------
+
+ORDERED = "EAC9999103403"
+NULLED = "EAC9999103404"
+SAME_DAY = [
+    {"date": "2023-09-05", "completed_text_en": "We mailed your notice.", "completed_text_es": ""},
+    {"date": "2023-09-05", "completed_text_en": "We approved your Form I-130."},
+    {"date": "08-01-2023", "completed_text_en": "We received your Form I-130."},
+    {"date": "a date USCIS garbled", "completed_text_en": "Fingerprints taken."},
+]
+
+
+def refresh_with_hook(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, subprocess: bool = False
+) -> str:
+    """``casewatch refresh`` against ``url`` with an on_change hook appending to
+    ``hook.log``, in this process or a new one; what it printed on stdout."""
+    hook_log = tmp_path / "hook.log"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"on_change = {json.dumps([sys.executable, '-c', APPEND_STDIN, str(hook_log)])}\n"
+    )
+    common = ["--base-url", url, "--watchlist", str(tmp_path / "w.toml"), "--config", str(config)]
+    common += ["--tps", "1000"]
+    if subprocess:
+        import subprocess as processes
+
+        done = processes.run(
+            [sys.executable, "-m", "casewatch", "refresh", *common],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    assert main(["refresh", *common]) == 0
+    return capsys.readouterr().out
+
+
+def test_reordered_or_emptied_histories_never_alert_and_a_real_change_alerts_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = case_status_answer(
+        ORDERED,
+        hist_case_status=SAME_DAY,
+        current_case_status_text_en="Case Was Approved",
+        current_case_status_desc_en="On September 5, 2023, we approved your Form I-130.",
+    )
+    reordered = case_status_answer(
+        ORDERED,
+        hist_case_status=[SAME_DAY[1], SAME_DAY[3], SAME_DAY[2], SAME_DAY[0]],
+        current_case_status_text_en="Case Was Approved",
+        message="Query was successful for payload {'receiptNumber': 'EAC9999103403'}",
+        current_case_status_desc_en="On September 5, 2023,  we approved\n your Form&nbsp;I-130.",
+    )
+    changed = case_status_answer(
+        ORDERED,
+        current_case_status_text_en="Card Was Mailed To Me",
+        hist_case_status=[*SAME_DAY, {"date": "2023-09-20", "completed_text_en": "Card mailed."}],
+    )
+    script = {
+        ORDERED: [first, reordered, first, reordered, changed],
+        NULLED: [
+            case_status_answer(NULLED, hist_case_status=None),
+            case_status_answer(NULLED, hist_case_status=[]),
+            case_status_answer(NULLED, hist_case_status=None),
+            case_status_answer(NULLED, hist_case_status=[]),
+        ],
+    }
+    with scripted_uscis(script) as uscis:
+        common = ["--watchlist", str(tmp_path / "w.toml")]
+        assert main(["add", ORDERED, NULLED, "--label", "Mom", *common]) == 0
+        capsys.readouterr()
+        outputs = [refresh_with_hook(uscis.url, tmp_path, capsys)]
+        stored = Watchlist.load(tmp_path / "w.toml").get(ORDERED).status
+        outputs.append(refresh_with_hook(uscis.url, tmp_path, capsys))
+        outputs.append(refresh_with_hook(uscis.url, tmp_path, capsys, subprocess=True))
+        outputs.append(refresh_with_hook(uscis.url, tmp_path, capsys))
+        quiet = Watchlist.load(tmp_path / "w.toml")
+        hook_ran = (tmp_path / "hook.log").exists()
+        real = refresh_with_hook(uscis.url, tmp_path, capsys)
+        after = refresh_with_hook(uscis.url, tmp_path, capsys)
+    assert uscis.requests == {ORDERED: 6, NULLED: 6}
+    assert outputs == ["", "", "", ""]
+    assert not hook_ran
+    for case in quiet.cases.values():
+        assert [event.first for event in case.events] == [True]  # no event but the first
+        assert not case.unseen
+    # Stored in one order whatever order USCIS used: the drawer shows the same timeline.
+    assert stored is not None and quiet.get(ORDERED).status is not None
+    assert quiet.get(ORDERED).status.history == stored.history
+    assert [entry.text_en for entry in stored.history] == [
+        "We approved your Form I-130.",
+        "We mailed your notice.",
+        "We received your Form I-130.",
+        "Fingerprints taken.",
+    ]
+    assert real.count("changed") == 1 and real.startswith(f"{ORDERED} (Mom) changed")
+    assert real.rstrip().endswith(" ET]")  # when casewatch saw it, with the zone
+    assert after == ""
+    hooked = [json.loads(line) for line in (tmp_path / "hook.log").read_text().splitlines()]
+    assert [event["receipt_number"] for event in hooked] == [ORDERED]

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -69,3 +70,18 @@ def test_daily_requests_show_when_the_quota_cannot_keep_up() -> None:
     assert daily_requests(cases, 60) == pytest.approx(2000 * 24)
     calm = [case(f"EAC99991{n:05d}", "Case Was Denied", 1) for n in range(2000)]
     assert daily_requests(calm, 60) == pytest.approx(2000)
+
+
+def test_cases_that_failed_while_uscis_was_unreachable_are_due_when_it_answers() -> None:
+    # Answered 2 h ago, failed 1 minute ago (an interval is 1 h): due again at once, so
+    # the first pass after an outage brings their data up to date.
+    answered = case("EAC9999103401", "Interview Was Scheduled", 2)
+    failed = replace(
+        answered,
+        answered_at=answered.checked_at,
+        checked_at=NOW - timedelta(minutes=1),
+        last_error="Could not reach USCIS",
+    )
+    never_answered = replace(case("EAC9999103402", None, 1 / 60), last_error="Could not reach")
+    assert due_cases([failed, never_answered], NOW, 60) == [failed.receipt_number]
+    assert due_cases([replace(failed, last_error="")], NOW, 60) == []

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from textual.widgets import Static
 
 from casewatch.cli import open_watchlist
 from casewatch.config import load_settings
@@ -19,16 +16,11 @@ from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.widgets import CaseTable, HistoryDrawer, QuotaGauge
 from casewatch.watchlist import Watchlist
+from pilot_helpers import drawer_text
 
 
 def cell(app: CaseWatchApp, receipt: str, column: str) -> str:
     return str(app.query_one(CaseTable).get_cell(receipt, column))
-
-
-def drawer_text(app: CaseWatchApp) -> str:
-    console = Console(width=80, file=io.StringIO(), record=True)
-    console.print(app.query_one("#drawer-body", Static).content)
-    return console.export_text()
 
 
 async def test_the_demo_fills_all_50_rows_from_the_default_sandbox() -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from rich.style import Style
 from rich.text import Text
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from casewatch import watchlist as watchlist_module
@@ -33,16 +32,9 @@ from casewatch.tui.themes import (
 )
 from casewatch.tui.widgets import CaseTable, HistoryDrawer
 from casewatch.watchlist import Watchlist, WatchlistError
+from pilot_helpers import until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
-    """Wait for ``condition``, up to a minute (a busy machine runs a refresh meanwhile)."""
-    for _ in range(1200):
-        if condition():
-            return
-        await pilot.pause(0.05)
 
 
 def column_keys(app: CaseWatchApp) -> list[str]:

@@ -256,3 +256,24 @@ async def test_x_exports_the_table_as_shown(
     exported = json.loads(target.read_text())
     assert len(exported) == shown < 50
     assert all(case["form_type"] == "I-751" for case in exported)
+
+
+async def test_x_to_a_folder_that_does_not_exist_names_it_and_creates_nothing(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    folder = tmp_path / "mistyped"
+    toasts: list[tuple[str, str]] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        monkeypatch.setattr(
+            app, "notify", lambda message, **kw: toasts.append((kw.get("title", ""), message))
+        )
+        await pilot.press("x")
+        app.screen.query_one("#answer", Input).value = str(folder / "cases.csv")
+        await pilot.press("enter")
+        await pilot.pause()
+    [(title, message)] = toasts
+    assert title == "Export failed"
+    assert f"the folder {folder} does not exist" in message and "Errno" not in message
+    assert not folder.exists()

@@ -210,6 +210,30 @@ def test_import_a_csv_file_with_labels(
     ]
 
 
+def test_a_pasted_two_column_list_without_a_header_imports_both_fields(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
+) -> None:
+    run(capsys, watchlist_path, "add", THIRD, "--label", "already")
+    source = tmp_path / "pasted.txt"
+    source.write_text(
+        f"{FIRST}\tSmith, John (I-130)\n"  # copied from a spreadsheet: a tab
+        f'eac-9999-103402, "Doe; Jane"\n'  # typed: a comma, a quoted label
+        f"{THIRD}, Case #4\n"
+        ", a label with no receipt\n"
+    )
+    code, out, err = run(capsys, watchlist_path, "import", str(source))
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"added {FIRST} (Smith, John (I-130))",
+        f"added {SECOND} (Doe; Jane)",
+    ]
+    assert f"line 3: {THIRD} is already on the watchlist (label 'already', added 20" in err
+    assert " ET); skipped" in err  # when it was added says its zone
+    assert "line 4: '' is not a receipt number: it is empty" in err
+    labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
+    assert labels == {THIRD: "already", FIRST: "Smith, John (I-130)", SECOND: "Doe; Jane"}
+
+
 def test_import_a_missing_file_exits_2(
     capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
 ) -> None:
@@ -262,7 +286,8 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str], watchlist_path:
     header, first, second = out.splitlines()
     assert header.split() == ["RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED"]
     assert first.startswith(f"{FIRST}  Mom, I-130  I-130")
-    assert "Case Was Approved" in first and "2026-11-20" in first and "2026-11-29 09:30" in first
+    assert "Case Was Approved" in first and "2026-11-20" in first
+    assert first.endswith("2026-11-29 09:30 ET")  # when USCIS answered, with the zone
     assert second.split() == [SECOND, "-", "-", "-", "-", "-", "-"]
 
     found, unchecked = listed(capsys, watchlist_path)
@@ -295,6 +320,7 @@ def test_export_csv_to_a_file(
 ) -> None:
     checked_watchlist(watchlist_path)
     target = tmp_path / "out" / "cases.csv"
+    target.parent.mkdir()
     code, out, err = run(
         capsys, watchlist_path, "export", "--format", "csv", "--output", str(target)
     )
@@ -311,10 +337,42 @@ def test_export_csv_to_a_file(
         "status": "Case Was Approved",
         "changed": "2026-11-20",
         "checked": "2026-11-29T09:30-05:00",
+        "answered": "2026-11-29T09:30-05:00",
         "last_error": "",
     }
     assert second["receipt_number"] == SECOND and second["status"] == ""
     assert [p.name for p in target.parent.iterdir()] == ["cases.csv"]
+
+
+def test_a_failed_check_keeps_the_time_of_the_last_answer_in_list_and_json(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    failed_at = datetime(2026, 12, 1, 9, 14, tzinfo=US_EASTERN)
+    watchlist.record_error(parse_receipt_number(FIRST), "Could not reach USCIS", failed_at)
+    watchlist.save()
+    code, out, err = run(capsys, watchlist_path, "list")
+    assert code == 0, err
+    first = out.splitlines()[1]
+    assert "Case Was Approved" in first and first.endswith("⚠ 2026-11-29 09:30 ET")
+    found = listed(capsys, watchlist_path)[0]
+    assert found["answered_at"] == "2026-11-29T09:30:00-05:00"
+    assert found["checked_at"] == "2026-12-01T09:14:00-05:00"
+    assert found["last_error"] == "Could not reach USCIS"
+    assert found["status"] == "Case Was Approved"
+
+
+def test_export_to_a_folder_that_does_not_exist_names_it(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    folder = tmp_path / "mistyped"
+    code, out, err = run(capsys, watchlist_path, "export", "--output", str(folder / "c.csv"))
+    assert code == 1 and out == ""
+    assert f"the folder {folder} does not exist" in err
+    assert "Errno" not in err
+    assert not folder.exists()
 
 
 def test_export_json_to_stdout(capsys: pytest.CaptureFixture[str], watchlist_path: Path) -> None:

@@ -7,7 +7,13 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, parse_case_status
 from casewatch.receipts import parse_receipt_number
-from casewatch.watchlist import DuplicateReceipt, Watchlist, WatchlistError, detect_change
+from casewatch.watchlist import (
+    SCHEMA_VERSION,
+    DuplicateReceipt,
+    Watchlist,
+    WatchlistError,
+    detect_change,
+)
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 RECEIPT = parse_receipt_number("EAC9999103403")
@@ -51,7 +57,7 @@ def test_saved_file_is_readable_toml_with_a_schema(tmp_path: Path) -> None:
     watchlist.add(RECEIPT, added_at=NOW)
     watchlist.save()
     text = (tmp_path / "w.toml").read_text()
-    assert text.startswith("schema = 1")
+    assert text.startswith(f"schema = {SCHEMA_VERSION}\n")
     assert 'receipt_number = "EAC9999103403"' in text
     assert oct((tmp_path / "w.toml").stat().st_mode & 0o777) == "0o600"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.lock"]
@@ -198,3 +204,119 @@ def test_labels_and_texts_never_carry_terminal_control_characters(tmp_path: Path
     )
     assert status.title_en == "Case Was ]0;xApproved"
     assert status.description_en == "Line one\nline two[5m"
+
+
+# --- A change is a change in meaning; the last answer's time is kept apart ------------------
+
+ODD_ANSWER = {
+    "case_status": {
+        "receiptNumber": "EAC9999103403",
+        "formType": "I-130",
+        "current_case_status_text_en": " Case Was Approved ",
+        "current_case_status_desc_en": 'We approved it.<br> See <a href="https://x.gov">this</a>'
+        " &amp; USCIS&apos; page.\r\n",
+        "current_case_status_text_es": "Caso Fue Aprobado",
+        "current_case_status_desc_es": "Aprobamos su caso &eacute;l.",
+        "hist_case_status": [
+            {"date": "2023-09-05", "completed_text_en": "B &amp; b", "completed_text_es": "Bé"},
+            {"date": "2023-09-05", "completed_text_en": "A <b>bold</b>  move"},
+            {"date": "Sept 5th", "completed_text_en": "undated"},
+            {"date": None, "completed_text_en": "no date at all"},
+            {"date": "09/05/2023", "completed_text_en": "B &amp; b", "completed_text_es": "Bé"},
+        ],
+    },
+    "message": "Query was successful",
+}
+
+
+def test_a_status_read_back_from_the_file_means_the_same_as_the_answer(tmp_path: Path) -> None:
+    """Across restarts: what the TOML file keeps (date_text, no date, Spanish texts,
+    entities, line ends) compares equal to the same answer freshly parsed."""
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.record_status(RECEIPT, parse_case_status(ODD_ANSWER), NOW)
+    watchlist.save()
+    loaded = Watchlist.load(tmp_path / "w.toml")
+    fresh = parse_case_status(ODD_ANSWER)
+    assert detect_change(loaded.get(RECEIPT).status, fresh, NOW) is None
+    case, event = loaded.record_status(RECEIPT, fresh, NOW)
+    assert event is None and not case.unseen and len(case.events) == 1
+
+
+def test_reordered_repeated_or_emptied_answers_are_no_change() -> None:
+    first = parse_case_status(ODD_ANSWER)
+    history = ODD_ANSWER["case_status"]["hist_case_status"]
+    for variant in (
+        {"hist_case_status": list(reversed(history))},
+        {"current_case_status_desc_en": "We approved it. See this (https://x.gov) & USCIS' page."},
+        {"current_case_status_text_en": "Case  Was\tApproved"},
+        {"current_case_status_text_en": "Case was approved"},  # capitals of another year
+    ):
+        body = {**ODD_ANSWER, "case_status": {**ODD_ANSWER["case_status"], **variant}}
+        body["message"] = "Successfully retrieved case status"
+        assert detect_change(first, parse_case_status(body), NOW) is None, variant
+    assert parse_case_status(body).history == first.history  # one stored order
+    empty, null = (
+        parse_case_status({**ODD_ANSWER, "case_status": {**ODD_ANSWER["case_status"], **v}})
+        for v in ({"hist_case_status": []}, {"hist_case_status": None})
+    )
+    assert detect_change(empty, null, NOW) is None and detect_change(null, empty, NOW) is None
+    # One of two identical entries going is a change: the history is a multiset.
+    fewer = {**ODD_ANSWER["case_status"], "hist_case_status": history[:-1]}
+    event = detect_change(first, parse_case_status({"case_status": fewer}), NOW)
+    assert event is not None and event.fields == ("history",)
+
+
+def test_a_failed_check_keeps_the_time_of_the_last_answer(tmp_path: Path) -> None:
+    later = datetime(2026, 12, 1, 9, 14, tzinfo=US_EASTERN)
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.record_status(RECEIPT, STATUS, NOW)
+    watchlist.record_error(RECEIPT, "Could not reach USCIS: ConnectError", later)
+    watchlist.save()
+    case = Watchlist.load(tmp_path / "w.toml").get(RECEIPT)
+    assert (case.answered_at, case.checked_at) == (NOW, later)
+    assert case.status == STATUS and case.last_error.startswith("Could not reach USCIS")
+    text = (tmp_path / "w.toml").read_text()
+    assert "answered_at = 2026-11-29 09:30:00-05:00" in text
+    assert "checked_at = 2026-12-01 09:14:00-05:00" in text
+
+
+def test_a_schema_1_file_gets_the_time_of_its_last_answer(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(
+        "schema = 1\n\n"
+        '[[case]]\nreceipt_number = "EAC9999103403"\nadded_at = 2026-11-01T08:00:00-04:00\n'
+        "checked_at = 2026-11-29T09:30:00-05:00\n"
+        '[case.status]\ntitle_en = "Case Was Approved"\n\n'
+        '[[case]]\nreceipt_number = "EAC9999103402"\nadded_at = 2026-11-01T08:00:00-04:00\n'
+        'checked_at = 2026-11-29T09:30:00-05:00\nlast_error = "Could not reach USCIS"\n'
+        '[case.status]\ntitle_en = "Case Was Approved"\n'
+    )
+    loaded = Watchlist.load(path)
+    answered, failed = loaded.cases.values()
+    assert answered.answered_at == NOW == answered.checked_at
+    assert failed.answered_at is None and failed.checked_at == NOW  # unknown, not invented
+    loaded.add(parse_receipt_number("EAC9999103401"), added_at=NOW)
+    loaded.save()
+    text = path.read_text()
+    assert text.startswith(f"schema = {SCHEMA_VERSION}\n")
+    assert text.count("answered_at = 2026-11-29 09:30:00-05:00") == 1
+
+
+def test_a_failed_check_in_one_process_never_hides_an_answer_saved_by_another(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.toml"
+    first = Watchlist(path)
+    first.add(RECEIPT, added_at=NOW)
+    first.save()
+    second = Watchlist.load(path)
+    answered, failed = NOW.replace(hour=10), NOW.replace(hour=11)
+    second.record_status(RECEIPT, STATUS, answered)
+    second.save()
+    first.record_error(RECEIPT, "Could not reach USCIS", failed)  # later, but no answer
+    first.save()
+    case = Watchlist.load(path).get(RECEIPT)
+    assert case.status == STATUS and case.answered_at == answered
+    assert case.checked_at == failed and case.last_error == "Could not reach USCIS"

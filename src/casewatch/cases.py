@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from casewatch.stages import Stage, classify_stage
+from casewatch.stages import Stage, classify_stage, normalize_title
 
 US_EASTERN = ZoneInfo("America/New_York")
 
@@ -116,6 +116,14 @@ def parse_uscis_date(value: object) -> date | None:
     return None if naive is None else naive.date()
 
 
+def eastern_time(moment: datetime, *, with_date: bool = True) -> str:
+    """``moment`` (an aware datetime) as casewatch prints a time: US Eastern, to the
+    minute, with its zone, ``2026-11-29 09:30 ET``, or ``09:30 ET`` without the date.
+    USCIS dates and the daily quota are US Eastern, so every time shown is too."""
+    eastern = moment.astimezone(US_EASTERN)
+    return f"{eastern:%Y-%m-%d %H:%M} ET" if with_date else f"{eastern:%H:%M} ET"
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One line of USCIS's case history.
@@ -130,8 +138,20 @@ class HistoryEntry:
     text_es: str = ""
 
 
-def _sort_key(entry: HistoryEntry) -> date:
-    return entry.date or date.min
+def plain_meaning(text: str) -> str:
+    """``text`` as a change is judged: HTML removed, entities decoded (:func:`strip_html`)
+    and every run of whitespace, line breaks included, made one space."""
+    return " ".join(strip_html(text).split())
+
+
+def history_order(entry: HistoryEntry) -> tuple[int, str, str, str]:
+    """The canonical order of history entries, as a sort key: newest date first (an
+    unreadable date last, by the text USCIS sent), then by English text, then Spanish.
+    USCIS sends the history in any order, and entries of one date in either order
+    (``uscis-api.md``, "Case status"); this order depends on the entries alone."""
+    day = entry.date or date.min
+    undated = "" if entry.date else plain_meaning(entry.date_text)
+    return (-day.toordinal(), undated, plain_meaning(entry.text_en), plain_meaning(entry.text_es))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +159,9 @@ class CaseStatus:
     """The status of one case as USCIS last reported it.
 
     Dates are aware datetimes in US Eastern time, None when USCIS left them out (online
-    filings). ``history`` is newest first, whatever order USCIS sent it in; entries that
-    share a date keep USCIS's order. Descriptions keep USCIS's HTML; use
-    :func:`strip_html` to show them.
+    filings). ``history`` is in :func:`history_order` (newest first), whatever order
+    USCIS sent it in. Descriptions keep USCIS's HTML; use :func:`strip_html` to show
+    them.
     """
 
     receipt_number: str
@@ -158,6 +178,21 @@ class CaseStatus:
     def stage(self) -> Stage:
         """The stage of the English status title (:func:`casewatch.stages.classify_stage`)."""
         return classify_stage(self.title_en)
+
+    def meaning(self) -> dict[str, object]:
+        """What a change of status is judged on, by field name: ``title`` (as
+        :func:`casewatch.stages.normalize_title` reads it: one title in other capitals or
+        apostrophes, as USCIS wrote it in other years, is the same),
+        ``description`` (English, as :func:`plain_meaning`) and ``history``, a sorted
+        multiset of (date, text): entries of one date in another order, a null history
+        and an empty one (both ``()``), HTML and whitespace are no change, and neither is
+        USCIS's ``message``, which varies (``uscis-api.md``, "More facts gathered
+        later"), nor a Spanish text."""
+        return {
+            "title": normalize_title(self.title_en),
+            "description": plain_meaning(self.description_en),
+            "history": tuple(sorted(history_order(entry)[:3] for entry in self.history)),
+        }
 
     @property
     def last_changed(self) -> datetime | None:
@@ -186,7 +221,8 @@ def _text(value: object) -> str:
 
 
 def parse_history(raw: object) -> tuple[HistoryEntry, ...]:
-    """USCIS's ``hist_case_status`` (a list, or null) as entries, newest first.
+    """USCIS's ``hist_case_status`` (a list, or null) as entries, in
+    :func:`history_order`.
 
     Entries that are not objects are skipped; a null or missing history is empty.
     """
@@ -202,7 +238,7 @@ def parse_history(raw: object) -> tuple[HistoryEntry, ...]:
         for item in raw
         if isinstance(item, dict)
     ]
-    return tuple(sorted(entries, key=_sort_key, reverse=True))
+    return tuple(sorted(entries, key=history_order))
 
 
 def parse_case_status(payload: Any) -> CaseStatus:

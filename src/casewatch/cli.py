@@ -214,20 +214,22 @@ def _add_watchlist_commands(
         parents=[common],
         help="print the watchlist and the last known status of each case",
         description="Print the watchlist: receipt, label, form, stage, status, the date USCIS "
-        "last changed the case and when casewatch last checked it. " + _WATCHLIST_NOTE,
+        "last changed the case and when USCIS last answered for it (US Eastern, after a ⚠ "
+        "when the last check failed). " + _WATCHLIST_NOTE,
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per case")
     importing = commands.add_parser(
         "import",
         parents=[common],
         help="add the receipt numbers of a text or CSV file",
-        description="Add the receipt numbers of FILE: text with one receipt per line (blank "
-        "lines and # comments skipped), or CSV with a header naming a receipt column "
-        "(receipt, receipt_number or 'receipt number', any case) and optionally a label "
-        "column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was read, even if some "
-        "lines were not receipt numbers (listed on stderr with their line numbers) or were "
-        "already watched (reported and skipped); 2 the file cannot be read; 1 the watchlist "
-        "cannot be written.",
+        description="Add the receipt numbers of FILE: text with one receipt per line, "
+        "optionally followed by a tab, comma or semicolon and its label (two columns pasted "
+        "from a spreadsheet; blank lines and # comments skipped), or CSV with a header "
+        "naming a receipt column (receipt, receipt_number or 'receipt number', any case) and "
+        "optionally a label column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was "
+        "read, even if some lines were not receipt numbers (listed on stderr with their "
+        "line numbers) or were already watched (reported and skipped); 2 the file cannot be "
+        "read; 1 the watchlist cannot be written.",
     )
     importing.add_argument("file", type=Path, metavar="FILE", help="text or CSV file")
     export = commands.add_parser(
@@ -248,7 +250,8 @@ def _add_watchlist_commands(
         "--output",
         type=Path,
         metavar="FILE",
-        help="write to FILE (replaced atomically) instead of standard output",
+        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
+        "output",
     )
 
 
@@ -518,9 +521,9 @@ def _export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        atomic_write_text(output, text)
+        atomic_write_text(output, text, make_folder=False)
     except OSError as exc:
-        return _fail(exc, 1)
+        return _fail(os_error_message(exc), 1)
     print(f"exported {len(cases)} cases to {output}")
     return 0
 

@@ -3,6 +3,7 @@ leaving a half-written one."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -11,17 +12,32 @@ from pathlib import Path
 from typing import Any
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int = 0o600, durable: bool = True) -> None:
+def atomic_write_text(
+    path: Path,
+    text: str,
+    *,
+    mode: int = 0o600,
+    durable: bool = True,
+    make_folder: bool = True,
+) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically: a temporary file in the same
     directory, flushed to disk (unless ``durable`` is False: for state that is rewritten
     every fraction of a second and cheap to lose), then renamed over the target.
 
     Readers see the old content or the new, never a mix. Creates missing parent
-    directories; the file gets permission bits ``mode``. Raises :class:`OSError` (disk
-    full, read-only directory, ...) with the target left as it was.
+    directories, unless ``make_folder`` is False (a file the user named, such as an
+    export: a mistyped folder is an error naming it, not a new folder); the file gets
+    permission bits ``mode``. Raises :class:`OSError` (disk full, read-only directory, a
+    missing folder, ...) with the target left as it was.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            raise OSError(
+                errno.ENOENT,
+                f"the folder {path.parent} does not exist: create it, or choose another folder",
+            )
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise _cannot_write(path, exc) from None

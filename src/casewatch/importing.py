@@ -8,8 +8,12 @@ Two formats, told apart by the first line that is neither blank nor a ``#`` comm
   with an optional ``label`` column. The delimiter is the first of ``,``, ``;`` and tab
   that splits the header into such a column (spreadsheets in some locales write ``;``);
   spaces after a delimiter are skipped, so ``a, "b, c"`` is two cells.
-* Otherwise text: one receipt number per line; blank lines and everything after a
-  ``#`` are skipped (a receipt number never holds ``#``; the masked form uses ``*``).
+* Otherwise a list: one receipt number per line, optionally followed by its label
+  after a tab, a comma or a semicolon (two columns pasted from a spreadsheet, with no
+  header; the first of those three characters on the line splits it, and a label in
+  CSV quotes may hold it). Blank lines are skipped, and so is everything after a ``#``
+  that comes before the label (a receipt number never holds ``#``; the masked form uses
+  ``*``); a label keeps its ``#`` ("Case #4").
 
 Receipts are validated by :func:`casewatch.receipts.parse_receipt_number`. Line numbers
 count from 1 and are physical lines of the file (a CSV row with a quoted line break
@@ -117,10 +121,26 @@ def _parse_text(lines: list[str]) -> tuple[list[Good], list[Bad]]:
     good: list[Good] = []
     bad: list[Bad] = []
     for number, line in enumerate(lines, start=1):
-        content = line.split("#", 1)[0]
-        if content.strip():
-            _parse_receipt(number, content, "", good, bad)
+        receipt, label = _receipt_and_label(line)
+        if receipt.strip() or label.strip():  # a label with no receipt is reported
+            _parse_receipt(number, receipt, label, good, bad)
     return good, bad
+
+
+_LIST_DELIMITERS = ("\t", ",", ";")
+"""What splits a receipt from its label in a list with no header, the first found on a
+line: a tab first, as a label pasted from a spreadsheet may hold a comma."""
+
+
+def _receipt_and_label(line: str) -> tuple[str, str]:
+    """A line of a list with no header as (receipt text, label): the label follows the
+    first tab, comma or semicolon (CSV quoting undone; further cells kept in it), and a
+    ``#`` before it starts a comment."""
+    delimiter = next((mark for mark in _LIST_DELIMITERS if mark in line), None)
+    if delimiter is None or "#" in line.split(delimiter, 1)[0]:
+        return line.split("#", 1)[0], ""
+    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
+    return cells[0], delimiter.join(cells[1:])
 
 
 def _parse_csv(

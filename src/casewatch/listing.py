@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from casewatch.cases import eastern_time
 from casewatch.check import align_columns, result_to_json
 from casewatch.hooks import change_message
 from casewatch.watchlist import ChangeEvent, WatchedCase
@@ -26,6 +27,7 @@ EXPORT_COLUMNS = (
     "status",
     "changed",
     "checked",
+    "answered",
     "last_error",
 )
 """The header of ``casewatch export --format csv``."""
@@ -37,7 +39,9 @@ def case_row(case: WatchedCase) -> dict[str, str]:
     """The :data:`EXPORT_COLUMNS` of ``case`` as text; empty where nothing is known.
 
     ``changed`` is the US Eastern date USCIS last changed the case (``YYYY-MM-DD``);
-    ``checked`` is when casewatch last asked, ISO 8601 to the minute with its offset.
+    ``checked`` is when casewatch last asked (answered or failed, then ``last_error``
+    says why) and ``answered`` when USCIS last answered (the age of the status), ISO 8601
+    to the minute with their offset.
     """
     status = case.status
     changed = status.last_changed if status is not None else None
@@ -49,20 +53,24 @@ def case_row(case: WatchedCase) -> dict[str, str]:
         "status": status.title_en if status is not None else "",
         "changed": f"{changed:%Y-%m-%d}" if changed is not None else "",
         "checked": _iso(case.checked_at) if case.checked_at is not None else "",
+        "answered": _iso(case.answered_at) if case.answered_at is not None else "",
         "last_error": case.last_error,
     }
 
 
 def case_to_json(case: WatchedCase) -> dict[str, Any]:
-    """``case`` as a JSON-ready object: receipt_number, label, added_at, checked_at,
-    last_error, then the status fields of :func:`casewatch.check.result_to_json` (with
-    ``found`` true) when USCIS has answered once; before that ``found`` and ``status``
-    are null. Dates are ISO 8601 in US Eastern time."""
+    """``case`` as a JSON-ready object: receipt_number, label, added_at, checked_at (the
+    last check, answered or failed), answered_at (the last answer: the age of the
+    status), last_error (of the last check; empty when it was answered), then the status
+    fields of :func:`casewatch.check.result_to_json` (with ``found`` true) when USCIS has
+    answered once; before that ``found`` and ``status`` are null. Dates are ISO 8601 in
+    US Eastern time."""
     document: dict[str, Any] = {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
         "added_at": case.added_at.isoformat(),
         "checked_at": case.checked_at.isoformat() if case.checked_at is not None else None,
+        "answered_at": case.answered_at.isoformat() if case.answered_at is not None else None,
         "last_error": case.last_error,
     }
     if case.status is None:
@@ -79,12 +87,14 @@ has the whole text."""
 
 def format_list_table(cases: Iterable[WatchedCase]) -> str:
     """A plain-text table: receipt, label, form, stage, status title (or the last error,
-    cut at :data:`STATUS_WIDTH` characters), changed date and when it was checked (US
-    Eastern, to the minute); ``-`` where nothing is known."""
+    cut at :data:`STATUS_WIDTH` characters), changed date and when USCIS last answered
+    (:func:`~casewatch.cases.eastern_time`), after a ``⚠`` when the last check failed;
+    ``-`` where nothing is known."""
     rows: list[tuple[str, ...]] = [_TABLE_HEADER]
     for case in cases:
         row = case_row(case)
-        checked = f"{case.checked_at:%Y-%m-%d %H:%M}" if case.checked_at is not None else ""
+        answered = eastern_time(case.answered_at) if case.answered_at is not None else ""
+        checked = f"⚠ {answered or '-'}" if case.last_error else answered
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
         if len(status) > STATUS_WIDTH:
             status = status[: STATUS_WIDTH - 1] + "…"
@@ -137,11 +147,11 @@ def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
     when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
     return (
         f"{title} ({', '.join(event.fields)}): {body} "
-        f"[USCIS: {when}; seen {event.seen_at.astimezone():%Y-%m-%d %H:%M}]"
+        f"[USCIS: {when}; seen {eastern_time(event.seen_at)}]"
     )
 
 
 def describe_case(case: WatchedCase) -> str:
     """Its label and when it was added, to point at a case already on the watchlist."""
     label = f"label {case.label!r}" if case.label else "no label"
-    return f"{label}, added {case.added_at:%Y-%m-%d %H:%M %Z}"
+    return f"{label}, added {eastern_time(case.added_at)}"

@@ -14,12 +14,14 @@ from __future__ import annotations
 import io
 import logging
 import os
+from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import platformdirs
 from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
+from casewatch.cases import US_EASTERN
 from casewatch.receipts import ReceiptNumber
 
 LOGGER_NAME = "casewatch"
@@ -33,6 +35,15 @@ BACKUPS = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 log = logging.getLogger(LOGGER_NAME)
+
+
+class EasternFormatter(logging.Formatter):
+    """Log lines whose time says its zone, as every time casewatch prints: US Eastern,
+    ISO 8601 to the millisecond with the offset (``2026-11-29T09:30:00.123-05:00``)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, US_EASTERN)
+        return moment.isoformat(timespec="milliseconds")
 
 
 def default_log_path() -> Path:
@@ -86,7 +97,7 @@ def setup_logging(path: Path | None = None) -> Path:
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
     )
     _handler.setLevel(logging.WARNING)
-    _handler.setFormatter(logging.Formatter(FORMAT))
+    _handler.setFormatter(EasternFormatter(FORMAT))
     log.addHandler(_handler)
     set_on_retry_hooks([log_retry])
     return path

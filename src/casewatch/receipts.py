@@ -106,6 +106,6 @@ def _describe_problem(value: str) -> str:
     digits = rest.removeprefix("*")
     bad = [c for c in digits if not ("0" <= c <= "9")]
     if bad:
-        hint = " (the letter O where a zero belongs?)" if "O" in bad else ""
+        hint = " (the letter O where a zero belongs?)" if bad[0] == "O" else ""
         return f"after the prefix only digits are allowed, found {bad[0]!r}{hint}"
     return f"it has {len(value)} characters, a receipt number has 13"

@@ -28,7 +28,13 @@ from filelock import FileLock, Timeout
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.client import CaseStatusClient
-from casewatch.uscis.errors import AuthenticationError, QuotaExhausted, USCISError
+from casewatch.uscis.errors import (
+    AuthenticationError,
+    NetworkError,
+    QuotaExhausted,
+    ServiceUnavailable,
+    USCISError,
+)
 from casewatch.uscis.limits import LedgerError, keeping_reserve
 from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, WatchlistError
 
@@ -40,6 +46,14 @@ IN_FLIGHT_S = 2.0
 
 QUOTA_RESERVE_FRACTION = 0.02
 """Share of the daily quota that automatic refreshes leave for manual checks."""
+
+OUTAGE_RETRY_FIRST_S = 60.0
+"""Seconds from a pass that found USCIS unreachable to the first quiet try; each try
+that fails doubles it, up to the refresh interval."""
+
+UNREACHABLE = (NetworkError, ServiceUnavailable)
+"""The errors that say USCIS cannot be reached (the network, a proxy, USCIS down or
+closed), not that something is wrong with a case."""
 
 
 def pool_size(tps: float, jobs: int) -> int:
@@ -57,13 +71,36 @@ def quota_reserve(daily_quota: int) -> int:
 @dataclass(slots=True)
 class RefreshProgress:
     """How far the current pass is: ``done`` of ``total`` receipts, ``failed`` of them,
-    ``changed`` of them (first statuses of new cases not counted)."""
+    ``unreachable`` of those failed with an :data:`UNREACHABLE` error, ``changed`` of
+    them (first statuses of new cases not counted)."""
 
     total: int
     done: int = 0
     failed: int = 0
     changed: int = 0
     stopped_by: USCISError | LedgerError | None = field(default=None)
+    unreachable: int = 0
+
+    @property
+    def all_unreachable(self) -> bool:
+        """Every request of the pass found USCIS unreachable (and at least one was made):
+        the network or USCIS is down, not these cases."""
+        return self.done > 0 and self.unreachable == self.done
+
+
+@dataclass(slots=True)
+class Outage:
+    """USCIS unreachable since ``since`` (an aware datetime: when the first pass that
+    found it so started); ``tries`` passes have failed so far."""
+
+    since: datetime
+    tries: int = 1
+
+    def retry_after_s(self, interval_s: float) -> float:
+        """Seconds to the next quiet try: :data:`OUTAGE_RETRY_FIRST_S` (1 minute), doubled
+        for each failed try after the first (2, 4, 8 ... minutes), at most ``interval_s``
+        (the refresh interval, seconds)."""
+        return min(OUTAGE_RETRY_FIRST_S * 2.0 ** (self.tries - 1), interval_s)
 
 
 class RefreshInProgress(RuntimeError):
@@ -181,6 +218,7 @@ class Refresher:
         if isinstance(answer, USCISError):
             case, event = self.watchlist.record_error(receipt, str(answer), self._now()), None
             progress.failed += 1
+            progress.unreachable += isinstance(answer, UNREACHABLE)
         else:
             case, event = self.watchlist.record_status(receipt, answer, self._now())
         self.on_case(case)

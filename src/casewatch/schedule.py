@@ -52,13 +52,16 @@ def due_cases(
     cases: Iterable[WatchedCase], now: datetime, base_minutes: float
 ) -> list[ReceiptNumber]:
     """The cases due at ``now`` (an aware datetime), most overdue first: never-checked
-    cases, then by how far past their interval they are."""
+    cases, then by how far past their interval they are. A case whose last check failed
+    counts its interval from its last answer, when it had one: cases that failed while
+    USCIS was unreachable are due as soon as it answers again."""
     overdue: list[tuple[timedelta, ReceiptNumber]] = []
     for case in cases:
         if case.checked_at is None:
             overdue.append((timedelta.max, case.receipt_number))
             continue
-        late = now - case.checked_at - refresh_interval(case, base_minutes)
+        since = (case.last_error and case.answered_at) or case.checked_at
+        late = now - since - refresh_interval(case, base_minutes)
         if late >= timedelta(0):
             overdue.append((late, case.receipt_number))
     overdue.sort(key=lambda item: item[0], reverse=True)

@@ -36,7 +36,7 @@ from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, printable
 from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class WatchlistError(ValueError):
@@ -70,10 +70,14 @@ class ChangeEvent:
 class WatchedCase:
     """One case on the watchlist.
 
-    ``added_at`` and ``checked_at`` are aware datetimes; ``status`` is the last status
-    USCIS reported (None before the first answer); ``last_error`` is the message of the
-    last failed check, empty when the last check succeeded; ``events`` are its changes,
-    oldest first; ``unseen`` marks a change the user has not looked at yet.
+    ``added_at``, ``checked_at`` and ``answered_at`` are aware datetimes:
+    ``checked_at`` is the last check, answered or failed (what the refresh schedule
+    counts from), ``answered_at`` the last check USCIS answered, so the age of
+    ``status`` (None when no answer was ever recorded, or an older watchlist did not
+    say). ``status`` is the last status USCIS reported (None before the first answer);
+    ``last_error`` is the message of the last check when it failed (then at
+    ``checked_at``), empty when it succeeded; ``events`` are its changes, oldest first;
+    ``unseen`` marks a change the user has not looked at yet.
     """
 
     receipt_number: ReceiptNumber
@@ -84,27 +88,22 @@ class WatchedCase:
     last_error: str = ""
     events: tuple[ChangeEvent, ...] = ()
     unseen: bool = False
+    answered_at: datetime | None = None
 
 
 def detect_change(
     previous: CaseStatus | None, status: CaseStatus, seen_at: datetime
 ) -> ChangeEvent | None:
     """The change from ``previous`` to ``status`` seen at ``seen_at``, or None when the
-    title, the description and the history are the same. With no ``previous`` status,
-    the event is the case's ``first`` one."""
-    fields = (
-        ("title",)
-        if previous is None
-        else tuple(
-            name
-            for name, before, after in (
-                ("title", previous.title_en, status.title_en),
-                ("description", previous.description_en, status.description_en),
-                ("history", previous.history, status.history),
-            )
-            if before != after
-        )
-    )
+    title, the description and the history mean the same (:meth:`CaseStatus.meaning`:
+    same-day entries reordered, a null history turned empty, HTML or whitespace alone
+    are no change). With no ``previous`` status, the event is the case's ``first`` one.
+    """
+    if previous is None:
+        fields: tuple[str, ...] = ("title",)
+    else:
+        before, after = previous.meaning(), status.meaning()
+        fields = tuple(name for name, value in after.items() if before[name] != value)
     if not fields:
         return None
     return ChangeEvent(
@@ -123,7 +122,29 @@ def _from_schema_0(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema": 1}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _from_schema_0}
+def _from_schema_1(document: dict[str, Any]) -> dict[str, Any]:
+    # Schema 1 kept one time, checked_at, of the last check whether answered or failed.
+    # Schema 2 adds answered_at, the last answer's: checked_at when that check was
+    # answered; unknown (left out) when it failed.
+    cases = document.get("case")
+    if isinstance(cases, list):
+        cases = [
+            {**case, "answered_at": case["checked_at"]}
+            if isinstance(case, dict)
+            and "checked_at" in case
+            and "status" in case
+            and not case.get("last_error")
+            else case
+            for case in cases
+        ]
+        document = {**document, "case": cases}
+    return {**document, "schema": 2}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _from_schema_0,
+    1: _from_schema_1,
+}
 """The migration path: ``MIGRATIONS[n]`` turns a document of schema ``n`` into one of
 schema ``n + 1``. A file is migrated in memory when it is read, and written in
 :data:`SCHEMA_VERSION` at the next save (the original stays in ``<file>.bak``)."""
@@ -304,10 +325,11 @@ def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) 
     """One case changed on both sides since ``old`` (None: both added it).
 
     The label: the side that changed it (ours when both did; when both added the case,
-    ours unless empty). The last check (status, error, when checked): the side that
-    checked later. Events: those of both (:func:`merge_events`). The unseen mark: the
-    side that changed it, and always set when either side brings a change alert the
-    other has not seen.
+    ours unless empty). The last check (error, when checked): the side that checked
+    later; the last answer (status, when answered): the side answered later, so a
+    failed check never hides an answer the other side recorded before it. Events: those
+    of both (:func:`merge_events`). The unseen mark: the side that changed it, and always
+    set when either side brings a change alert the other has not seen.
     """
 
     def pick(name: str) -> Any:
@@ -318,8 +340,11 @@ def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) 
 
     never = datetime.min.replace(tzinfo=US_EASTERN)
     checked = ours if (ours.checked_at or never) >= (theirs.checked_at or never) else theirs
+    answered = ours if (ours.answered_at or never) >= (theirs.answered_at or never) else theirs
     return replace(
         checked,
+        status=answered.status,
+        answered_at=answered.answered_at,
         label=pick("label"),
         added_at=min(ours.added_at, theirs.added_at) if old is None else pick("added_at"),
         events=merge_events(ours.events, theirs.events),
@@ -489,7 +514,9 @@ class Watchlist:
         if not status.form_type and case.status is not None and case.status.form_type:
             status = replace(status, form_type=case.status.form_type)
         event = detect_change(case.status, status, checked_at)
-        case = replace(case, status=status, checked_at=checked_at, last_error="")
+        case = replace(
+            case, status=status, checked_at=checked_at, answered_at=checked_at, last_error=""
+        )
         if event is not None:
             case = replace(
                 case, events=(*case.events, event), unseen=case.unseen or not event.first
@@ -506,7 +533,8 @@ class Watchlist:
     def record_error(
         self, receipt: ReceiptNumber, message: str, checked_at: datetime
     ) -> WatchedCase:
-        """Mark ``receipt`` with the message of a failed check; its last status stays."""
+        """Mark ``receipt`` with the message of a check that failed at ``checked_at``; its
+        last status and the time of that answer (``answered_at``) stay."""
         case = replace(self.get(receipt), checked_at=checked_at, last_error=message)
         self.cases[receipt.value] = case
         return case
@@ -864,6 +892,7 @@ def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
             "label": case.label,
             "added_at": case.added_at,
             "checked_at": case.checked_at,
+            "answered_at": case.answered_at,
             "last_error": case.last_error,
             "unseen": case.unseen or None,
         }
@@ -966,6 +995,7 @@ def _case_from_toml(raw: dict[str, Any]) -> WatchedCase:
         label=one_line_label(_str(raw, "label")),
         status=None if status is None else _status_from_toml(status, receipt),
         checked_at=_eastern(raw.get("checked_at"), "checked_at"),
+        answered_at=_eastern(raw.get("answered_at"), "answered_at"),
         last_error=_str(raw, "last_error"),
         events=tuple(_event_from_toml(event) for event in _tables(raw.get("events", []), "events")),
         unseen=raw.get("unseen") is True,

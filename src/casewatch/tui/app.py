@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from casewatch.cases import US_EASTERN
+from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change, change_message
@@ -54,8 +54,9 @@ from casewatch.tui.themes import (
 from casewatch.tui.widgets import (
     CaseTable,
     HistoryDrawer,
+    OutageNotice,
     QuotaGauge,
-    format_checked,
+    format_age,
     format_date,
     format_days,
     stage_text,
@@ -151,6 +152,9 @@ FOLLOW_SHARE = 0.2
 """At most this share of the time goes to reading again a file that other processes
 keep changing (a file of 10,000 cases laid out by hand takes about 1.6 s to read:
 then every 8 s at most; as casewatch writes it, about 50 ms)."""
+
+AGES_EVERY_S = 60.0
+"""Seconds between two updates of the ages in the Checked column (``12m``)."""
 
 SAVE_RETRY_S = 30.0
 """Seconds between two tries to save a watchlist that could not be written."""
@@ -325,6 +329,7 @@ class CaseWatchApp(App[None]):
             yield Label(f"casewatch · {environment.name} · {where}", id="title")
             yield ProgressBar(show_eta=False, id="refresh-bar")
         yield QuotaGauge(id="quota")
+        yield OutageNotice(self.clock, id="outage")
         table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
         with Horizontal(id="body"):
@@ -364,6 +369,7 @@ class CaseWatchApp(App[None]):
         )
         self._update_gauge()
         self.set_interval(1.0, self._update_gauge)
+        self.set_interval(AGES_EVERY_S, self._age_checked_cells)
         if self.watchlist.unread:
             self.call_after_refresh(self._start_reading)  # once the first cases show
         else:
@@ -636,12 +642,24 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
+    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
+        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
+        last check failed."""
+        age = format_age(case.answered_at, now) if case.status else "never"
+        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
+
+    def _age_checked_cells(self) -> None:
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
+        if "checked" not in self._columns:
+            return
+        cases, now = self.watchlist.cases, self._now()
+        self.query_one(CaseTable).update_column(
+            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
+        )
+
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
         status = case.status
-        checked: str | Text = format_checked(case.checked_at, self._now())
-        if case.last_error:
-            checked = Text(f"⚠ {checked}", style="bold red")
         # The mark before the receipt: changed and not viewed yet, or (where the Checked
         # column is hidden, in a narrow pane) the last check failed.
         failed = case.last_error and "checked" not in self._columns
@@ -650,7 +668,7 @@ class CaseWatchApp(App[None]):
         cells: dict[str, str | Text] = {
             "receipt": Text(receipt, style="bold") if case.unseen else receipt,
             "label": case.label,
-            "checked": checked,
+            "checked": self._checked_cell(case, self._now()),
         }
         if status is None:
             cells["status"] = "…"
@@ -688,6 +706,7 @@ class CaseWatchApp(App[None]):
         if row_key in table.rows:  # a filtered-out case has no row
             table.update_row(row_key, dict(zip(self._columns, self._cells(case), strict=True)))
         self._show_progress()
+        self.query_one(OutageNotice).saw(case.answered_at)
         drawer = self.query_one(HistoryDrawer)
         if drawer.has_class("-open") and self._selected_receipt() == row_key:
             drawer.show(case, self.stage_styles, self._now(), self.spanish)
@@ -764,8 +783,8 @@ class CaseWatchApp(App[None]):
                 f" (pid {holder})" if holder else ""
             )
         elif self._next_refresh_at is not None:
-            due = datetime.fromtimestamp(self._next_refresh_at).astimezone()
-            table.border_subtitle = f"next refresh {due:%H:%M}"
+            due = datetime.fromtimestamp(self._next_refresh_at, US_EASTERN)
+            table.border_subtitle = f"next refresh {eastern_time(due, with_date=False)}"
 
     @property
     def _refresh_interval_s(self) -> float:
@@ -837,18 +856,28 @@ class CaseWatchApp(App[None]):
         assert self.refresher is not None and self.client is not None
         wait_s: float | None = self._refresh_interval_s
         self._paused_until = None
+        started, outage = self._now(), self.query_one(OutageNotice)
         try:
             await self._reload_watchlist()  # what the others checked is not due again
             due = (
-                due_cases(self.watchlist.cases.values(), self._now(), self.settings.refresh_minutes)
+                due_cases(self.watchlist.cases.values(), started, self.settings.refresh_minutes)
                 if automatic
                 else None
             )
+            quiet_try = due is not None and outage.outage is not None
+            if due is not None and quiet_try:
+                due = due[:1]  # USCIS unreachable: a quiet try, one case
             progress = await self.refresher.refresh(due)
             if progress.failed:  # each is marked in the table; the log keeps the count
                 log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
             stopped = progress.stopped_by
-            if isinstance(stopped, AuthenticationError):
+            if progress.all_unreachable:  # one notice, not a toast per case
+                wait_s = outage.failed(
+                    started, self.watchlist.cases.values(), self._refresh_interval_s
+                )
+            elif quiet_try and outage.outage is None:
+                wait_s = 0.001  # USCIS answers again: the cases that failed meanwhile, now
+            elif isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
                 self._stopped = "refreshing stopped: USCIS refused the credentials"
                 self.notify(
@@ -1228,8 +1257,8 @@ class CaseWatchApp(App[None]):
             self.notify(f"{path.name}: give a name ending in .csv or .json", severity="warning")
             return
         try:
-            atomic_write_text(path, text)
+            atomic_write_text(path, text, make_folder=False)
         except OSError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
+            self.notify(os_error_message(exc), title="Export failed", severity="error")
             return
         self.notify(f"{len(cases)} cases written to {path.resolve()}", title="Export")

@@ -29,8 +29,9 @@ def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
 
 def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
     """The sort key of a table column: receipt, label, form, status, stage (in the order
-    of a case's life), changed or checked (oldest first), days (most days in the status
-    first); unknown values sort first."""
+    of a case's life), changed or checked (oldest first; checked is the last answer, the
+    age the column shows), days (most days in the status first); unknown values sort
+    first."""
 
     def key(case: WatchedCase) -> tuple[object, ...]:
         status = case.status
@@ -41,7 +42,7 @@ def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
             "status": status.title_en.casefold() if status else "",
             "stage": _STAGE_ORDER[status.stage] if status else -1,
             "changed": (status.last_changed if status else None) or _EARLIEST,
-            "checked": case.checked_at or _EARLIEST,
+            "checked": case.answered_at or _EARLIEST,
         }
         # Most days in the status first is the oldest change first.
         return (values["changed" if column == "days" else column], case.receipt_number.value)

@@ -1,8 +1,8 @@
-"""The dashboard's widgets: the quota gauge and the history drawer."""
+"""The dashboard's widgets: the quota gauge, the outage notice and the history drawer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import US_EASTERN, strip_html
+from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.refresh import Outage
 from casewatch.stages import Stage
 from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
@@ -60,12 +61,35 @@ def format_days(since: datetime | None, now: datetime) -> str:
     return f"{max(days, 0)}d"
 
 
-def format_checked(moment: datetime | None, now: datetime) -> str:
-    """When a case was last checked, in local time: ``14:03`` today, else ``Nov 28``."""
-    if moment is None:
-        return "never"
-    local = moment.astimezone()
-    return f"{local:%H:%M}" if local.date() == now.astimezone().date() else f"{local:%b %d}"
+_AGE_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))
+
+
+def _age(since: datetime, now: datetime) -> tuple[int, str] | None:
+    """How old data from ``since`` is at ``now``: (count, unit) in the largest unit of
+    which there is a whole one; None under a minute."""
+    seconds = (now - since).total_seconds()
+    for size, unit in _AGE_UNITS:
+        if seconds >= size:
+            return int(seconds // size), unit
+    return None
+
+
+def format_age(since: datetime | None, now: datetime) -> str:
+    """The age of data from ``since`` for a table cell: ``now`` (under a minute),
+    ``12m``, ``5h``, ``3d``; ``—`` when unknown. Ages need no time zone."""
+    if since is None:
+        return "—"
+    age = _age(since, now)
+    return "now" if age is None else f"{age[0]}{age[1][0]}"
+
+
+def age_in_words(since: datetime, now: datetime) -> str:
+    """The age of data from ``since``: ``just now``, ``12 minutes ago``, ``2 days ago``."""
+    age = _age(since, now)
+    if age is None:
+        return "just now"
+    count, unit = age
+    return f"{count} {unit}{'s' if count != 1 else ''} ago"
 
 
 def format_duration(seconds: float) -> str:
@@ -165,6 +189,18 @@ class CaseTable(DataTable[str | Text]):
         self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
         self.refresh_row(index)
 
+    def update_column(self, column_key: str, cells: Iterable[tuple[str, str | Text]]) -> None:
+        """Replace, in the column ``column_key``, the cells of ``cells`` (row key, value)
+        that changed, for many rows at once: one repaint of the table for them all
+        (:meth:`DataTable.update_cell` drops the rendering caches as a whole), where
+        :meth:`update_row`, row by row, would search the caches once per row (3 s for
+        10,000 rows). Rows not in the table are skipped."""
+        column = ColumnKey(column_key)
+        for row_key, value in cells:
+            data = self._data.get(RowKey(row_key))
+            if data is not None and data[column] != value:
+                self.update_cell(row_key, column_key, value)
+
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row to size auto-width columns and
         # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
@@ -217,6 +253,69 @@ class QuotaGauge(Horizontal):
         self.query_one("#quota-figures", Label).update(figures, layout=False)  # fixed size
 
 
+class OutageNotice(Label):
+    """One line under the quota gauge while USCIS is unreachable (a pass where every
+    request failed so: :attr:`~casewatch.refresh.RefreshProgress.all_unreachable`):
+    since when, how old the data shown is, and when the next quiet try is. Hidden
+    otherwise; it goes as soon as an answer recorded after it began is seen. Owns the
+    :class:`~casewatch.refresh.Outage` and its backoff. ``clock`` gives Unix time in
+    seconds."""
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._clock = clock
+        self.outage: Outage | None = None
+        self._data_from: datetime | None = None
+        self._retry_at: datetime | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(30.0, self._paint)  # the age of the data goes on growing
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), US_EASTERN)
+
+    def failed(self, started: datetime, cases: Iterable[WatchedCase], interval_s: float) -> float:
+        """A pass (or a quiet try) that started at ``started`` found USCIS unreachable;
+        the data shown is that of ``cases`` (its age: their newest answer). Shows the
+        notice and returns the seconds to the next quiet try
+        (:meth:`~casewatch.refresh.Outage.retry_after_s`, at most ``interval_s``)."""
+        if self.outage is None:
+            self.outage = Outage(since=started)
+        else:
+            self.outage.tries += 1
+        wait_s = self.outage.retry_after_s(interval_s)
+        self._data_from = max(filter(None, (case.answered_at for case in cases)), default=None)
+        self._retry_at = datetime.fromtimestamp(self._clock() + wait_s, US_EASTERN)
+        self.add_class("-shown")
+        self._paint()
+        return wait_s
+
+    def saw(self, answered_at: datetime | None) -> None:
+        """A case was recorded, answered at ``answered_at``: an answer since the outage
+        began ends it (and hides the notice)."""
+        outage = self.outage
+        if outage is not None and answered_at is not None and answered_at >= outage.since:
+            self.outage = None
+            self.remove_class("-shown")
+
+    def _paint(self) -> None:
+        if self.outage is None:
+            return
+        now = self._now()
+        data = (
+            f"showing data from {age_in_words(self._data_from, now)}"
+            if self._data_from is not None
+            else "no answer from USCIS yet"
+        )
+        retry = (
+            f"; trying again at {eastern_time(self._retry_at, with_date=False)}"
+            if self._retry_at is not None and self._retry_at > now
+            else ""
+        )
+        since = eastern_time(self.outage.since, with_date=self.outage.since.date() != now.date())
+        self.update(f"⚠ USCIS unreachable since {since} — {data}{retry}")
+
+
 _WORDS = {
     "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
     "saw": ("casewatch saw a change", "casewatch vio un cambio"),
@@ -231,8 +330,9 @@ _WORDS = {
     "ago": ("ago", "atrás"),
     "changed": ("changed", "cambiado"),
     "in status": ("in this status", "en este estado"),
-    "checked": ("checked", "consultado"),
+    "answered": ("answered", "respondido"),
     "failed": ("Last check failed", "Falló la última consulta"),
+    "at": ("at", "a las"),
 }
 """The drawer's own words, in English and in Spanish (``l``)."""
 
@@ -244,7 +344,8 @@ def _word(key: str, spanish: bool) -> str:
 def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
     """USCIS's history and the changes casewatch saw, as one timeline, newest first:
     ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
-    casewatch shows when it was seen (local time) and when USCIS says it made it.
+    casewatch shows when it was seen (US Eastern, with its zone) and when USCIS says it
+    made it.
     ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
     title of a status title that is the current one."""
     status = case.status
@@ -260,10 +361,10 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
             entry.date.isoformat() if entry.date else entry.date_text or _word("undated", spanish)
         )
         text = (entry.text_es or entry.text_en) if spanish else entry.text_en
-        # USCIS lists newest first; a later index is older on the same date.
+        # The history is in its canonical order (history_order): kept within a date.
         dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
     for order, event in enumerate(case.events):
-        seen = event.seen_at.astimezone()
+        seen = event.seen_at.astimezone(US_EASTERN)
         if event.first:
             text = f"{_word('started', spanish)}: {title(event.title)}"
         else:
@@ -275,7 +376,7 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
                 f"{title(event.previous_title)} → {title(event.title)} "
                 f"({_word('uscis date', spanish)}: {uscis_date})"
             )
-        when = f"{seen:%Y-%m-%d %H:%M}"
+        when = eastern_time(seen)
         dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
@@ -289,7 +390,7 @@ class HistoryDrawer(VerticalScroll):
     def show(
         self, case: WatchedCase, styles: dict[Stage, Style], now: datetime, spanish: bool = False
     ) -> None:
-        """Paint ``case``; ``now`` is the current time (for the "checked" line);
+        """Paint ``case``; ``now`` is the current time (for the ages of its dates);
         ``spanish`` shows USCIS's Spanish texts where it sent them."""
         status = case.status
         head = Text()
@@ -320,11 +421,14 @@ class HistoryDrawer(VerticalScroll):
                 )
                 if day is not None  # USCIS did not say: nothing to show
             ]
-            dates.append(f"{_word('checked', spanish)} {format_checked(case.checked_at, now)}")
+            if case.answered_at is not None:
+                dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")
             summary.append("\n" + " · ".join(dates) + "\n")
             parts += [summary, Text(strip_html(description))]
         if case.last_error:
             failed = _word("failed", spanish)
+            if case.checked_at is not None:
+                failed += f" {_word('at', spanish)} {eastern_time(case.checked_at)}"
             parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
         if status is not None:
             parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))

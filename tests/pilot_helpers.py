@@ -1,0 +1,28 @@
+"""Helpers of the Pilot tests: waiting for what a worker does (with no timed
+assertion) and reading the history drawer as the user sees it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from casewatch.tui.app import CaseWatchApp
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``, up to a minute (a busy machine runs a refresh meanwhile)."""
+    for _ in range(1200):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
+def drawer_text(app: CaseWatchApp) -> str:
+    """The history drawer's text, 80 columns wide."""
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(app.query_one("#drawer-body", Static).content)
+    return console.export_text()
