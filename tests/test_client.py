@@ -36,7 +36,6 @@ from casewatch.sandbox import (
     UNAVAILABLE_BODY,
     SandboxConfig,
     create_app,
-    running_app,
     running_server,
 )
 from casewatch.sandbox.app import INVALID_TOKEN, MALFORMED_RECEIPT, UNKNOWN_RECEIPT
@@ -52,6 +51,7 @@ from casewatch.uscis.errors import (
 )
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import Watchlist
+from conftest import Answer, case_status_answer, scripted_uscis
 
 CLIENT_ID = "casewatch-test"
 CLIENT_SECRET = "casewatch-test-secret-7f3a"
@@ -583,63 +583,42 @@ APIGEE_SPIKE_ARREST = (
 )
 
 
-class AnswersFirst:
-    """A scripted USCIS: the first case-status request gets ``status`` with ``headers``
-    (a Retry-After, say), the later ones the sandbox's answer. Records when each
-    case-status request reached its handler (Unix time, seconds)."""
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-        self.sandbox = create_app(sandbox_config())
-        self.arrivals: list[float] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/case-status/"):
-            self.arrivals.append(time.time())
-            if len(self.arrivals) == 1:
-                headers = [(b"content-type", b"application/json"), *self.headers]
-                await send(
-                    {"type": "http.response.start", "status": self.status, "headers": headers}
-                )
-                await send({"type": "http.response.body", "body": self.body})
-                return
-        await self.sandbox(scope, receive, send)
-
-
 async def test_a_429_with_retry_after_holds_the_retry_at_least_that_long(
     tmp_path: Path, no_backoff: None
 ) -> None:
     # stamina's own backoff is off: only USCIS's Retry-After can hold the retry.
-    server = AnswersFirst(429, [(b"retry-after", b"2")], APIGEE_SPIKE_ARREST)
-    with running_app(server) as url:
-        async with make_client(url, tmp_path) as client:
-            status = await client.get_case_status(receipt("EAC9999103403"))
-    assert status.receipt_number == "EAC9999103403"
-    assert len(server.arrivals) == 2
-    assert server.arrivals[1] - server.arrivals[0] >= 1.9
+    target = "EAC9999103403"
+    arrest = Answer(429, APIGEE_SPIKE_ARREST, headers=(("Retry-After", "2"),))
+    with scripted_uscis({target: [arrest, case_status_answer(target)]}) as uscis:
+        async with make_client(uscis.url, tmp_path) as client:
+            status = await client.get_case_status(receipt(target))
+    assert status.receipt_number == target
+    assert len(uscis.arrivals) == 2
+    assert uscis.arrivals[1] - uscis.arrivals[0] >= 1.9
 
 
 async def test_a_503_with_an_http_date_holds_every_process_sharing_the_ledger(
     tmp_path: Path,
 ) -> None:
-    # Retry-After as an HTTP date, at least 2 s ahead (whole seconds); uvicorn sends the
-    # Date it is measured from.
-    server = AnswersFirst(
-        503,
-        [(b"retry-after", formatdate(int(time.time()) + 3, usegmt=True).encode())],
-        UNAVAILABLE_BODY,
-    )
-    with running_app(server) as url:
-        async with make_client(url, tmp_path) as client, make_client(url, tmp_path) as other:
+    # Retry-After as an HTTP date, at least 2 s ahead (whole seconds); the server sends
+    # the Date it is measured from.
+    first, second = "EAC9999103403", "EAC9999103404"
+    until = formatdate(int(time.time()) + 3, usegmt=True)
+    outage = Answer(503, UNAVAILABLE_BODY, headers=(("Retry-After", until),))
+    with scripted_uscis({first: outage, second: case_status_answer(second)}) as uscis:
+        async with (
+            make_client(uscis.url, tmp_path) as client,
+            make_client(uscis.url, tmp_path) as other,
+        ):
             with stamina.set_testing(True, attempts=1), pytest.raises(ServiceUnavailable):
-                await client.get_case_status(receipt("EAC9999103403"))
+                await client.get_case_status(receipt(first))
             held = other.limiter.usage().held_until
             # Another process on the same ledger waits for the hold too.
-            status = await other.get_case_status(receipt("EAC9999103404"))
+            status = await other.get_case_status(receipt(second))
     assert held is not None
-    assert held.timestamp() >= server.arrivals[0] + 1.9
-    assert status.receipt_number == "EAC9999103404"
-    assert server.arrivals[1] - server.arrivals[0] >= 1.9
+    assert held.timestamp() >= uscis.arrivals[0] + 1.9
+    assert status.receipt_number == second
+    assert uscis.arrivals[1] - uscis.arrivals[0] >= 1.9
 
 
 # 8. No server at all -----------------------------------------------------------------
