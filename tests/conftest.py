@@ -68,11 +68,13 @@ def make_app(tmp_path: Path) -> Callable[..., object]:
 
 @dataclass(frozen=True)
 class Answer:
-    """One scripted answer: an HTTP status, a body as bytes and its content type."""
+    """One scripted answer: an HTTP status, a body as bytes, its content type and other
+    headers (such as ``(("Retry-After", "2"),)``)."""
 
     status: int
     body: bytes
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 SCRIPTED_TOKEN = {"access_token": "scripted-token", "expires_in": "1799", "token_type": "Bearer"}
@@ -117,11 +119,13 @@ def broken_quotes_answer(receipt: str) -> Answer:
 @dataclass(frozen=True)
 class ScriptedUSCIS:
     """What :func:`scripted_uscis` serves: ``url`` (``http://127.0.0.1:PORT``), the
-    case-status requests it answered, counted per receipt number (``requests``), and
-    ``listen``, which starts answering a server made with ``listening=False``."""
+    case-status requests it answered, counted per receipt number (``requests``), when
+    each reached it (``arrivals``: Unix times in seconds, in order), and ``listen``,
+    which starts answering a server made with ``listening=False``."""
 
     url: str
     requests: Counter[str]
+    arrivals: list[float]
     listen: Callable[[], None]
 
 
@@ -136,10 +140,13 @@ def scripted_uscis(
     the port is bound but refuses every connection, as when USCIS cannot be reached,
     until ``listen()``."""
     requests: Counter[str] = Counter()
+    arrivals: list[float] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self, answer: Answer) -> None:
             self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
@@ -150,6 +157,7 @@ def scripted_uscis(
             self._answer(Answer(200, json.dumps(SCRIPTED_TOKEN).encode()))
 
         def do_GET(self) -> None:
+            arrivals.append(time.time())
             receipt = self.path.removeprefix("/case-status/")
             requests[receipt] += 1
             answer = answers.get(receipt, NOT_RECOGNIZED)
@@ -171,7 +179,8 @@ def scripted_uscis(
     if listening:
         listen()
     try:
-        yield ScriptedUSCIS(f"http://127.0.0.1:{server.server_address[1]}", requests, listen)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        yield ScriptedUSCIS(url, requests, arrivals, listen)
     finally:
         if thread.is_alive():
             server.shutdown()

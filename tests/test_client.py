@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from casewatch.uscis.errors import (
 )
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import Watchlist
+from conftest import Answer, case_status_answer, scripted_uscis
 
 CLIENT_ID = "casewatch-test"
 CLIENT_SECRET = "casewatch-test-secret-7f3a"
@@ -573,6 +575,50 @@ async def test_spike_arrests_are_retried_and_every_answer_arrives(
     assert stats["spike_arrests"] == len(receipts) - 1
     assert stats["by_status"] == {"200": len(receipts), "429": len(receipts) - 1}
     assert used == stats["requests"] == 2 * len(receipts) - 1
+
+
+APIGEE_SPIKE_ARREST = (
+    b'{"fault":{"faultstring":"Spike arrest violation. Allowed rate : 10ps",'
+    b'"detail":{"errorcode":"policies.ratelimit.SpikeArrestViolation"}}}'
+)
+
+
+async def test_a_429_with_retry_after_holds_the_retry_at_least_that_long(
+    tmp_path: Path, no_backoff: None
+) -> None:
+    # stamina's own backoff is off: only USCIS's Retry-After can hold the retry.
+    target = "EAC9999103403"
+    arrest = Answer(429, APIGEE_SPIKE_ARREST, headers=(("Retry-After", "2"),))
+    with scripted_uscis({target: [arrest, case_status_answer(target)]}) as uscis:
+        async with make_client(uscis.url, tmp_path) as client:
+            status = await client.get_case_status(receipt(target))
+    assert status.receipt_number == target
+    assert len(uscis.arrivals) == 2
+    assert uscis.arrivals[1] - uscis.arrivals[0] >= 1.9
+
+
+async def test_a_503_with_an_http_date_holds_every_process_sharing_the_ledger(
+    tmp_path: Path,
+) -> None:
+    # Retry-After as an HTTP date, at least 2 s ahead (whole seconds); the server sends
+    # the Date it is measured from.
+    first, second = "EAC9999103403", "EAC9999103404"
+    until = formatdate(int(time.time()) + 3, usegmt=True)
+    outage = Answer(503, UNAVAILABLE_BODY, headers=(("Retry-After", until),))
+    with scripted_uscis({first: outage, second: case_status_answer(second)}) as uscis:
+        async with (
+            make_client(uscis.url, tmp_path) as client,
+            make_client(uscis.url, tmp_path) as other,
+        ):
+            with stamina.set_testing(True, attempts=1), pytest.raises(ServiceUnavailable):
+                await client.get_case_status(receipt(first))
+            held = other.limiter.usage().held_until
+            # Another process on the same ledger waits for the hold too.
+            status = await other.get_case_status(receipt(second))
+    assert held is not None
+    assert held.timestamp() >= uscis.arrivals[0] + 1.9
+    assert status.receipt_number == second
+    assert uscis.arrivals[1] - uscis.arrivals[0] >= 1.9
 
 
 # 8. No server at all -----------------------------------------------------------------

@@ -10,6 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -28,8 +33,9 @@ from casewatch.sandbox import (
     running_server,
     staging_case,
 )
+from casewatch.sandbox.app import ARRIVAL_KEY
 from casewatch.sandbox.options import add_sandbox_arguments, sandbox_config_from_arguments
-from casewatch.sandbox.server import banner
+from casewatch.sandbox.server import banner, running_app
 from casewatch.uscis.hours import US_EASTERN, next_sandbox_opening, sandbox_open
 
 EASTERN = ZoneInfo("America/New_York")
@@ -656,6 +662,7 @@ def test_options_all_given() -> None:
             "--tps=5",
             "--daily-quota=1000",
             "--latency-ms=300",
+            "--jitter-ms=10",
             "--token-lifetime=60",
             "--hours",
             "--faults=429=0.05,500=0.05,503=0.02,timeout=0.02,badjson=0.01,reset=0.01",
@@ -675,6 +682,7 @@ def test_options_all_given() -> None:
             tps=5.0,
             daily_quota=1000,
             latency_ms=(300.0, 300.0),
+            jitter_ms=10.0,
             token_lifetime_s=60,
             synthetic=True,
             hours=True,
@@ -732,6 +740,8 @@ def test_latency_range_option() -> None:
         (["--latency-ms", "400-150"], "argument --latency-ms: '400-150': give finite"),
         (["--latency-ms", "-5"], "'-5' is not a latency"),
         (["--latency-ms", "slow"], "'slow' is not a latency"),
+        (["--jitter-ms", "-1"], "argument --jitter-ms: '-1' must be a finite number of millis"),
+        (["--jitter-ms", "lots"], "'lots' is not a number of milliseconds: give 0 or more"),
         (["--token-lifetime", "0"], "argument --token-lifetime: 0 is too small: give seconds"),
         (["--fault-timeout", "-1"], "argument --fault-timeout: '-1' must be a finite number"),
         (["--seed", "x"], "argument --seed: 'x' is not a whole number"),
@@ -766,8 +776,119 @@ def test_banner_shows_hours_faults_and_synthetic() -> None:
     assert "seed:             9" in text
     plain = "\n".join(banner(SandboxConfig(), "http://127.0.0.1:8765"))
     assert "faults:           none" in plain
+    assert "jitter:           none (--jitter-ms N" in plain
+    jittery = "\n".join(banner(SandboxConfig(jitter_ms=10), "http://127.0.0.1:8765"))
+    assert "jitter:           each arrival delayed 0-10 ms at random" in jittery
     assert "hours:            always open" in plain
     assert "synthetic" not in plain
+
+
+# --- network jitter and arrival times ---
+
+
+async def spike_arrests_at(gap_s: float, *, requests: int = 60, **config: Any) -> int:
+    """Spike arrests (10 TPS) of ``requests`` case requests sent exactly ``gap_s`` apart
+    by the sandbox's clock."""
+    box = Box(tps=10.0, seed=3, **config)
+    token = await box.token()
+    for _ in range(requests):
+        await box.case(token, wait=gap_s)
+    arrests: int = (await box.stats())["spike_arrests"]
+    return arrests
+
+
+async def test_jitter_delays_each_arrival_by_0_to_n_ms() -> None:
+    assert await spike_arrests_at(0.100) == 0  # exactly 1/TPS apart: no jitter, no arrest
+    # 100 ms apart, each arrival 0-10 ms late: about half of the gaps come out short.
+    jittered = await spike_arrests_at(0.100, jitter_ms=10)
+    assert 10 <= jittered <= 50
+    # 110 ms apart: no draw of 0-10 ms can bring two arrivals under 100 ms.
+    assert await spike_arrests_at(0.1105, jitter_ms=10) == 0
+    # 95 ms apart: a 0-10 ms jitter lets some through (spacing + j2 - j1 >= 100 ms).
+    assert 0 < await spike_arrests_at(0.095, jitter_ms=10) < 60
+
+
+async def test_jitter_draws_do_not_change_the_latencies_or_the_faults() -> None:
+    plain, jittery = Box(seed=5), Box(seed=5, jitter_ms=10)
+    assert plain.app.state.sandbox.latency.random() == jittery.app.state.sandbox.latency.random()
+    assert (
+        plain.app.state.sandbox.fault_draws.random()
+        == jittery.app.state.sandbox.fault_draws.random()
+    )
+
+
+def test_jitter_must_be_a_finite_number_of_0_or_more() -> None:
+    with pytest.raises(ValueError, match="jitter_ms"):
+        SandboxConfig(jitter_ms=-1)
+    with pytest.raises(ValueError, match="jitter_ms"):
+        SandboxConfig(jitter_ms=math.inf)
+
+
+async def test_over_uvicorn_the_arrival_is_when_the_request_reached_the_server() -> None:
+    # The test sets the sandbox's clock before each request; a wrapper moves it on by 50
+    # ms before the sandbox's handler runs (a busy event loop). Requests that reached the
+    # server exactly 1/TPS apart are both accepted: the handler's lateness is not the
+    # client's jitter.
+    clock = FakeClock(TUESDAY_9AM.timestamp())
+    sandbox = create_app(SandboxConfig(clock=clock, tps=10.0, latency_ms=(0.0, 0.0)))
+    stamped: list[float] = []
+
+    async def late_handler(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/case-status/"):
+            stamped.append(scope[ARRIVAL_KEY])
+            if len(stamped) == 1:
+                clock.now += 0.05
+        await sandbox(scope, receive, send)
+
+    with running_app(late_handler, clock=clock) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            token = (await http.post("/oauth/accesstoken", data=CREDENTIALS)).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            clock.now = TUESDAY_9AM.timestamp() + 1.0
+            first = await http.get(f"/case-status/{RECEIPT}", headers=headers)
+            clock.now = TUESDAY_9AM.timestamp() + 1.1
+            second = await http.get(f"/case-status/{RECEIPT}", headers=headers)
+            stats = (await http.get("/__sandbox/stats")).json()
+    assert stamped == [TUESDAY_9AM.timestamp() + 1.0, TUESDAY_9AM.timestamp() + 1.1]
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert stats["spike_arrests"] == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="kernel receive timestamps are Linux's")
+def test_a_request_that_arrives_while_the_sandbox_is_busy_is_stamped_when_it_arrived() -> None:
+    # The first request blocks the sandbox's event loop until the second has been written
+    # to its socket. The second's arrival is when its bytes reached the server, before
+    # the loop was free again, not when the sandbox got round to reading them.
+    busy, second_sent = threading.Event(), threading.Event()
+    seen: dict[str, float] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/first":
+            busy.set()
+            second_sent.wait(timeout=10)  # blocks the event loop, as a busy handler would
+            seen["free again"] = time.time()
+        else:
+            seen["second arrived"] = scope[ARRIVAL_KEY]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def get(url: str, path: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            if path == "/second":
+                second_sent.set()
+            sock.recv(1024)
+
+    with running_app(app) as url:
+        first = threading.Thread(target=get, args=(url, "/first"))
+        first.start()
+        assert busy.wait(timeout=10)
+        get(url, "/second")
+        first.join()
+    assert seen["second arrived"] < seen["free again"]
 
 
 def test_every_fault_kind_is_tested() -> None:

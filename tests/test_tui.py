@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -416,3 +417,27 @@ async def test_refused_credentials_stay_said_in_the_gauge(
         await pilot.pause()
         figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
         assert "refreshing stopped: USCIS refused the credentials" in figures
+
+
+async def test_the_gauge_says_until_when_uscis_asked_to_wait(tmp_path: Path) -> None:
+    from textual.app import App, ComposeResult
+
+    from casewatch.cases import US_EASTERN
+    from casewatch.uscis.limits import RateLimiter
+
+    now = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
+
+    class GaugeOnly(App[None]):
+        def compose(self) -> ComposeResult:
+            yield QuotaGauge()
+
+    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=1000, clock=lambda: now)
+    limiter.hold(7.0)  # a Retry-After: 7 from any process sharing the ledger
+    app = GaugeOnly()
+    async with app.run_test(size=(160, 5)):
+        gauge = app.query_one(QuotaGauge)
+        gauge.show(limiter.usage(), now=now, rate=None, paused_until=None)
+        figures = str(gauge.query_one("#quota-figures").render())
+        assert "USCIS asked to wait until 09:30:07 ET" in figures
+        gauge.show(limiter.usage(), now=now + 7.5, rate=None, paused_until=None)
+        assert "USCIS asked" not in str(gauge.query_one("#quota-figures").render())

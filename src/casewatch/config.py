@@ -23,7 +23,7 @@ import platformdirs
 from casewatch.files import TomlFileError, read_toml
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
-from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.limits import LOOPBACK_MARGIN_S, REMOTE_MARGIN_S, RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
 if TYPE_CHECKING:
@@ -108,17 +108,22 @@ class Settings:
         """A :class:`CaseStatusClient` for this environment, with its shared limiter.
 
         For ``demo``, the built-in sandbox answers in-process; nothing is sent on the
-        network. For the USCIS sandbox, responses are counted in the readiness log.
+        network. The spacing margin of a new ledger is :data:`LOOPBACK_MARGIN_S` for the
+        in-process sandbox and loopback hosts, :data:`REMOTE_MARGIN_S` for others. For the
+        USCIS sandbox, responses are counted in the readiness log.
         """
         transport: httpx.AsyncBaseTransport | None = None
         if self.environment.in_process:
             from casewatch.sandbox import SandboxConfig, create_app
 
             transport = httpx.ASGITransport(app=create_app(self.sandbox or SandboxConfig()))
+        host = httpx.URL(self.environment.host_url).host
+        nearby = self.environment.in_process or is_loopback_host(host)
         limiter = RateLimiter(
             self.limits_path,
             tps=self.environment.tps,
             daily_quota=self.environment.daily_quota,
+            initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
         )
         usc_sandbox = self.environment.name == "sandbox"
         return CaseStatusClient(

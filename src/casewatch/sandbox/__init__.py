@@ -1,7 +1,8 @@
 """The built-in sandbox: a faithful simulator of the USCIS Case Status API.
 
 ``create_app`` builds the ASGI app (in-process use with ``httpx.ASGITransport``);
-``serve`` and ``running_server`` put it on a loopback port; ``casewatch.sandbox.options``
+``serve`` and ``running_server`` put it on a loopback port (``running_app`` any ASGI app,
+such as a test's scripted server around it); ``casewatch.sandbox.options``
 holds its command-line options. The contract it follows is uscis-api.md, including the
 USCIS sandbox's hours and the faults a client must survive (``SandboxConfig.hours`` and
 ``SandboxConfig.faults``); its status titles come from case-stages.md. Cases can move to
@@ -17,7 +18,7 @@ from casewatch.sandbox.data import (
     staging_case,
     synthetic_case,
 )
-from casewatch.sandbox.server import running_server, serve
+from casewatch.sandbox.server import running_app, running_server, serve
 
 __all__ = [
     "FAULT_KINDS",
@@ -27,6 +28,7 @@ __all__ = [
     "UNAVAILABLE_BODY",
     "SandboxConfig",
     "create_app",
+    "running_app",
     "running_server",
     "serve",
     "staging_case",

@@ -111,6 +111,11 @@ TRUNCATED_BODY = b'{"case_status": {"receiptNumber": '
 _DROP_CONNECTION = "casewatch.sandbox.drop_connection"
 """Scope key of the coroutine function that drops the current connection."""
 
+ARRIVAL_KEY = "casewatch.sandbox.arrival"
+"""Scope key of a request's arrival: the sandbox clock's time (seconds since the epoch)
+when the server received the request's first bytes (set by ``server``'s protocol). An
+app served without it (``httpx.ASGITransport``) reads the clock when the handler runs."""
+
 _DISCONNECT_WAIT_S = 1.0
 """Longest wait, in seconds, for the server to notice a connection the sandbox dropped."""
 
@@ -133,6 +138,13 @@ class SandboxConfig:
             150,000, the USCIS sandbox 1,000).
         latency_ms: range, in milliseconds, of the uniform random delay added to each
             case-status response; ``(0, 0)`` for none.
+        jitter_ms: network jitter in milliseconds: each case-status request's arrival,
+            as the spike arrest, the token check and the quota see it, is delayed by a
+            uniform random 0 to ``jitter_ms`` ms (uscis-api.md, "More facts gathered
+            later": requests sent 100 ms apart can arrive 90 ms apart); 0 (the
+            default) for none. The arrival itself is when the request's first bytes
+            reached the server (``ARRIVAL_KEY``), as a gateway judges it, so the
+            sandbox's own scheduling does not count as the client's jitter.
         token_lifetime_s: seconds an access token stays valid (uscis-api.md: 30 minutes).
         synthetic: also answer for any well-formed receipt (see ``data.synthetic_case``)
             instead of the 50 staging receipts only.
@@ -150,14 +162,15 @@ class SandboxConfig:
             /__sandbox/advance/{receiptNumber}`` does; ``None`` (the default): cases move
             only when asked. Known cases are the 50 staging receipts, plus, with
             ``synthetic``, every receipt answered or advanced so far.
-        seed: seed of the latency, fault and evolve random streams; ``None`` for
+        seed: seed of the latency, jitter, fault and evolve random streams; ``None`` for
             unpredictable ones.
         clock: wall clock in seconds since the epoch; injectable for tests. It also dates
             the moves of cases (``modifiedDate`` and the new history entry).
 
     Raises:
         ValueError: ``tps`` is not positive, ``daily_quota`` is negative, ``latency_ms`` is
-            not ``(low, high)`` with ``0 <= low <= high``, ``token_lifetime_s`` is below 1,
+            not ``(low, high)`` with ``0 <= low <= high``, ``jitter_ms`` is not a finite
+            number of 0 or more, ``token_lifetime_s`` is below 1,
             ``faults`` names an unknown fault, has a probability outside 0..1 or adding up
             to more than 1, ``fault_timeout_s`` is negative, or ``evolve_s`` is not a
             finite number above 0; the message names the value.
@@ -168,6 +181,7 @@ class SandboxConfig:
     tps: float = 10.0
     daily_quota: int = 150_000
     latency_ms: tuple[float, float] = (150.0, 400.0)
+    jitter_ms: float = 0.0
     token_lifetime_s: int = 1800
     synthetic: bool = False
     hours: bool = False
@@ -187,6 +201,8 @@ class SandboxConfig:
             raise ValueError(
                 f"latency_ms must be (low, high) with 0 <= low <= high, got {low, high}"
             )
+        if not (math.isfinite(self.jitter_ms) and self.jitter_ms >= 0):
+            raise ValueError(f"jitter_ms must be a finite number, 0 or more, got {self.jitter_ms}")
         if self.token_lifetime_s < 1:
             raise ValueError(f"token_lifetime_s must be at least 1, got {self.token_lifetime_s}")
         if not self.fault_timeout_s >= 0:
@@ -237,6 +253,7 @@ class _State:
 
     config: SandboxConfig
     latency: random.Random
+    jitter: random.Random
     fault_draws: random.Random
     evolve_draws: random.Random
     moved: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -255,6 +272,16 @@ class _State:
     tokens_issued: int = 0
     max_requests_per_second: int = 0
     faults: Counter[str] = field(default_factory=Counter)
+
+    def arrival(self, scope: Scope) -> float:
+        """When the spike arrest sees a request arrive (``clock`` seconds): when its first
+        bytes reached the server (``ARRIVAL_KEY``; the clock now when not served over a
+        socket), plus a draw of ``config.jitter_ms`` from the jitter stream."""
+        arrived = scope.get(ARRIVAL_KEY)
+        now = arrived if isinstance(arrived, float) else self.config.clock()
+        if self.config.jitter_ms > 0:
+            now += self.jitter.uniform(0, self.config.jitter_ms) / 1000
+        return now
 
     def is_open(self, now: float) -> bool:
         """Whether requests are answered at ``now`` (always, unless ``config.hours``)."""
@@ -568,7 +595,9 @@ async def case_status(request: Request) -> Response:
     3. one draw from the fault stream, when ``faults`` are configured;
     4. an injected ``429`` answers now, before admission: like a real spike arrest it
        neither counts against the quota nor moves the spike-arrest window;
-    5. spike arrest measured at arrival (429 "Spike Arrest Violation"), then the daily
+    5. spike arrest measured at arrival (429 "Spike Arrest Violation"; the arrival is
+       when the request's first bytes reached the server, delayed by the configured
+       jitter, and every check here is made as of it), then the daily
        quota per US Eastern day (429); a refused request never reaches a fault;
     6. any other injected fault (500, 502, 503, timeout, badjson, reset) answers now. On
        Apigee the quota and spike-arrest policies run in the proxy before the backend is
@@ -582,7 +611,7 @@ async def case_status(request: Request) -> Response:
     ``"504"``, ``badjson`` as ``"200"``).
     """
     state = _state(request)
-    response, fault = _decide(state, request, state.config.clock())
+    response, fault = _decide(state, request, state.arrival(request.scope))
     state.requests += 1
     state.by_status["reset" if fault == "reset" else str(response.status_code)] += 1
     if fault is not None:
@@ -696,13 +725,16 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         ],
         lifespan=_lifespan,
     )
-    # Two streams, so that turning faults on does not change the latencies drawn; the
-    # fault stream's seed is a string, which ``random`` hashes the same in every process.
+    # Streams of their own, so that turning faults or jitter on does not change the
+    # latencies drawn; the seeds are strings, which ``random`` hashes the same in every
+    # process.
     fault_seed = None if config.seed is None else f"casewatch-sandbox-faults-{config.seed}"
+    jitter_seed = None if config.seed is None else f"casewatch-sandbox-jitter-{config.seed}"
     evolve_seed = None if config.seed is None else f"casewatch-sandbox-evolve-{config.seed}"
     app.state.sandbox = _State(
         config=config,
         latency=random.Random(config.seed),
+        jitter=random.Random(jitter_seed),
         fault_draws=random.Random(fault_seed),
         evolve_draws=random.Random(evolve_seed),
     )

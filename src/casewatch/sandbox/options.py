@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 from casewatch.argtypes import positive_float, whole
 from casewatch.config import is_loopback_host
@@ -45,16 +46,27 @@ def _port(text: str) -> int:
     return port
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds: give 0 or more, such as 60 or 0.5"
-        ) from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds, 0 or more")
-    return value
+def _amount(unit: str, example: str) -> Callable[[str], float]:
+    """A converter to a finite number of ``unit`` (for the message), 0 or more."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of {unit}: give 0 or more, such as {example}"
+            ) from None
+        if not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} must be a finite number of {unit}, 0 or more"
+            )
+        return value
+
+    return convert
+
+
+_seconds = _amount("seconds", "60 or 0.5")
+_milliseconds = _amount("milliseconds", "10")
 
 
 def _integer(text: str) -> int:
@@ -135,7 +147,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``casewatch sandbox`` to ``parser``.
 
     Destinations: ``host``, ``port`` (for ``serve``), then ``tps``, ``daily_quota``,
-    ``latency_ms`` (a ``(low, high)`` tuple in milliseconds), ``token_lifetime``
+    ``latency_ms`` (a ``(low, high)`` tuple in milliseconds), ``jitter_ms``
+    (milliseconds), ``token_lifetime``
     (seconds), ``hours``, ``faults`` (``{kind: probability}``), ``fault_timeout``
     (seconds), ``synthetic``, ``evolve`` (seconds, or ``None`` for off), ``seed``,
     ``client_id`` and ``client_secret`` (``None``: the ``SandboxConfig`` default), read by
@@ -175,6 +188,14 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="added latency in milliseconds: 300, or a range such as 150-400 (default: "
         f"{low:g}-{high:g}; 0 for none)",
+    )
+    parser.add_argument(
+        "--jitter-ms",
+        type=_milliseconds,
+        default=defaults.jitter_ms,
+        metavar="MS",
+        help="network jitter: delay each request's arrival, as the spike arrest sees it, by "
+        "a random 0 to MS milliseconds, as over the Internet (default: 0, none)",
     )
     parser.add_argument(
         "--token-lifetime",
@@ -255,6 +276,7 @@ def sandbox_config_from_arguments(args: argparse.Namespace) -> SandboxConfig:
         tps=args.tps,
         daily_quota=args.daily_quota,
         latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
         token_lifetime_s=args.token_lifetime,
         hours=args.hours,
         faults=args.faults,

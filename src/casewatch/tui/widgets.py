@@ -233,7 +233,8 @@ class QuotaGauge(Horizontal):
         stopped: str = "",
     ) -> None:
         """Paint ``usage`` as of Unix time ``now`` (seconds): the countdown to the next
-        midnight US Eastern, ``rate`` (requests per second, None when idle),
+        midnight US Eastern, the hold USCIS asked for with ``Retry-After`` (until when, US
+        Eastern), ``rate`` (requests per second, None when idle),
         ``paused_until``, when paused automatic refreshes resume (US Eastern), and
         ``stopped``, why refreshing stopped until casewatch is started again."""
         self.query_one(ProgressBar).update(total=usage.daily_quota, progress=usage.used)
@@ -243,6 +244,8 @@ class QuotaGauge(Horizontal):
             f"resets in {format_duration(to_reset)} · "
             + ("idle" if rate is None else f"{rate:.1f} req/s")
         )
+        if usage.held_until is not None and now < usage.held_until.timestamp():
+            figures += f" · USCIS asked to wait until {usage.held_until:%H:%M:%S} ET"
         if paused_until is not None and now < paused_until.timestamp():
             figures += f" · auto-refresh paused until {paused_until:%H:%M} ET"
         if stopped:

@@ -24,11 +24,15 @@ from casewatch.uscis.errors import (
     error_from_response,
 )
 from casewatch.uscis.hours import next_sandbox_opening, sandbox_open
-from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.limits import RateLimiter, parse_retry_after
 from casewatch.uscis.traffic import TrafficLog
 
 RETRY_ATTEMPTS = 3
 """Tries per receipt for errors that a later try can cure (spike arrest, 5xx, network)."""
+
+HOLDING_STATUSES = frozenset({429, 503})
+"""Answers whose ``Retry-After`` holds every request sharing the ledger (``uscis-api.md``,
+"More facts gathered later": Apigee sends it with some 429s, 503s may carry it)."""
 
 TIMEOUT_S = 30.0
 """Seconds to wait for USCIS before a request counts as a network error."""
@@ -118,9 +122,21 @@ class CaseStatusClient:
         with contextlib.suppress(OSError, filelock.Timeout):
             await asyncio.to_thread(self.traffic_log.record, response.status_code)
 
+    async def _hold_as_asked(self, response: httpx.Response) -> None:
+        # USCIS's word on when to come back holds every process sharing the ledger; the
+        # retry then waits for its send slot, which comes after the hold.
+        value = response.headers.get("retry-after")
+        if response.status_code not in HOLDING_STATUSES or value is None:
+            return
+        seconds = parse_retry_after(
+            value, now=self._clock(), server_date=response.headers.get("date")
+        )
+        if seconds:
+            await asyncio.to_thread(self.limiter.hold, seconds)
+
     def _explain(self, error: USCISError) -> USCISError:
         if isinstance(error, SpikeArrest):
-            self.limiter.slow_down()
+            self.limiter.record_spike_arrest()
         now = datetime.fromtimestamp(self._clock(), US_EASTERN)
         if isinstance(error, ServiceUnavailable) and self.sandbox_hours and not sandbox_open(now):
             opens = next_sandbox_opening(now)
@@ -148,7 +164,10 @@ class CaseStatusClient:
 
         Each try waits for a send slot and counts against the daily quota. Spike arrest,
         5xx, a network failure or a 200 whose body is not JSON are tried again
-        (:data:`RETRY_ATTEMPTS` tries, exponential backoff with jitter, by stamina).
+        (:data:`RETRY_ATTEMPTS` tries in all, exponential backoff with jitter, by stamina);
+        a 429 or 503 with ``Retry-After`` holds the next try, and every other request
+        sharing the ledger, at least that long (:meth:`RateLimiter.hold`), and a spike
+        arrest widens the shared spacing margin (:meth:`RateLimiter.record_spike_arrest`).
         Raises a :class:`~casewatch.uscis.errors.USCISError` subclass carrying USCIS's
         message: :class:`~casewatch.uscis.errors.ReceiptNotRecognized` for a 404 that
         USCIS sent, :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is
@@ -163,5 +182,6 @@ class CaseStatusClient:
         except USCISError as exc:  # from the token URL
             raise self._explain(exc) from None
         if response.status_code != 200:
+            await self._hold_as_asked(response)
             raise self._explain(error_from_response(response.status_code, response.content))
         return case_status_from_answer(receipt, response.content)

@@ -5,6 +5,18 @@ means one request every 100 ms, never a burst; the daily quota resets at midnigh
 Eastern (America/New_York). Each request reserves a send slot in a small state file
 under a file lock, so two dashboards with the same credentials share one rate and one
 count, and the count survives a restart.
+
+The ledger's state, one JSON object (:class:`LedgerState` names its keys):
+
+- ``day`` and ``used``: the US Eastern date and the requests counted on it;
+- ``next_slot``: Unix time (seconds) of the next free send slot;
+- ``spacing_margin_s``: the learned spacing margin (seconds added to 1/TPS between two
+  sends), widened on each spike arrest and narrowed slowly while none come, so every
+  process sharing the ledger spaces its sends by what any of them has met;
+- ``hold_until``: Unix time (seconds) before which no request may be sent, because
+  USCIS asked so with ``Retry-After`` (``uscis-api.md``, "More facts gathered later").
+
+The last send of any process is kept apart, in an 8-byte record (see ``_SendRecord``).
 """
 
 from __future__ import annotations
@@ -22,8 +34,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -31,26 +44,53 @@ from casewatch.cases import US_EASTERN
 from casewatch.files import atomic_write_text
 from casewatch.uscis.errors import QuotaExhausted
 
-SPACING_MARGIN_S = 0.0025
-"""Seconds added to 1/TPS between two sends, so scheduling jitter never trips the arrest."""
+LOOPBACK_MARGIN_S = 0.0005
+"""Starting spacing margin, in seconds, for a server on this machine (the built-in
+sandbox): only the two processes' scheduling separates a send from its arrival. Also the
+narrowest the margin ever gets (:data:`MIN_MARGIN_S`)."""
+
+REMOTE_MARGIN_S = 0.010
+"""Starting spacing margin, in seconds, for a server across the Internet: two requests
+sent 100 ms apart can arrive 90 ms apart (``uscis-api.md``, "More facts gathered later"),
+so the margin starts as wide as that jitter and narrows from there."""
+
+MIN_MARGIN_S = LOOPBACK_MARGIN_S
+"""The narrowest learned margin, in seconds: below it the gain is under 0.5% of the rate."""
+
+MAX_MARGIN_S = 0.050
+"""The widest learned margin, in seconds (half an interval at 10 TPS), and never more
+than half an interval at any rate (:attr:`RateLimiter.max_margin_s`): wider would cost
+more than a third of the rate, and no network jitter seen comes near it."""
+
+MARGIN_WIDEN_S = 0.002
+"""Seconds added to the margin by each spike arrest."""
+
+MARGIN_NARROW_S = 0.000002
+"""Seconds taken off the margin by each request sent. With :data:`MARGIN_WIDEN_S` it sets
+where the margin settles: there the arrests make up for the narrowing, one arrest per
+``MARGIN_WIDEN_S / MARGIN_NARROW_S`` = 1,000 requests (0.1%). Under uniform jitter of
+``J`` seconds two arrivals are ``spacing + j2 - j1`` apart, so a margin ``m`` is arrested
+with probability ``(J - m)^2 / (2 J^2)``; 0.1% is reached at ``m = 0.955 J`` (9.6 ms
+for 10 ms of jitter: 91% of the limit)."""
+
+MAX_HOLD_S = 300.0
+"""The longest hold, in seconds, that a ``Retry-After`` can ask. A hold stops every
+request of every process sharing the ledger, manual checks too; a longer one is more
+likely a wrong header (a proxy's, a date from a skewed clock) than USCIS's intent, and
+after 5 minutes the next request simply asks again (one request of the quota)."""
 
 SPIN_S = 0.002
 """Seconds before a send slot in which :func:`precise_sleep` yields to the event loop in
 a loop instead of sleeping: an asyncio sleep wakes up to a millisecond late (the
 selector's timeout is in whole milliseconds), more on a busy loop."""
 
-SLOW_DOWN_S = 60.0
-"""Seconds for which spacing is widened by :data:`SLOW_DOWN_FACTOR` after a spike arrest."""
-
-SLOW_DOWN_FACTOR = 1.02
-"""How much wider the spacing is while slowed down."""
-
 LOCK_POLL_S = 0.001
 """Seconds between two tries for the ledger's lock (filelock's default, 50 ms, would
 hold a send back by half a request interval)."""
 
 WAKE_NOISE_S = 0.0003
-"""Seconds of lateness after a wait that count as the wait's own noise."""
+"""Seconds of lateness after a wait that count as the wait's own noise (a send this late
+is recorded as if on time, so the next one may come this much closer)."""
 
 _T = TypeVar("_T")
 
@@ -95,6 +135,34 @@ async def precise_sleep(seconds: float) -> None:
         await asyncio.sleep(0)
 
 
+def parse_retry_after(value: str, *, now: float, server_date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110, section 10.2.3): delta
+    seconds (``"2"``) or an HTTP date (``"Wed, 02 Dec 2026 19:02:07 GMT"``).
+
+    A date is measured from the response's ``Date`` header ``server_date`` when it has
+    one (so a skewed local clock does not stretch or cut the wait), else from ``now``
+    (Unix time, seconds). Returns None for a value that is neither (the header is then
+    ignored); a date in the past gives 0. Never raises.
+    """
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        until = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if until.tzinfo is None:  # "-0000": a date whose zone is unknown; HTTP dates are GMT
+        return None
+    origin = now
+    if server_date:
+        try:
+            sent = parsedate_to_datetime(server_date)
+            origin = sent.timestamp() if sent.tzinfo is not None else now
+        except (TypeError, ValueError, IndexError):
+            pass
+    return max(0.0, until.timestamp() - origin)
+
+
 def eastern_day(timestamp: float) -> date:
     """The US Eastern calendar date of a Unix timestamp (seconds)."""
     return datetime.fromtimestamp(timestamp, US_EASTERN).date()
@@ -136,12 +204,14 @@ class LedgerError(OSError):
 
 @dataclass(frozen=True, slots=True)
 class QuotaUsage:
-    """Requests counted on US Eastern date ``day`` against ``daily_quota``."""
+    """Requests counted on US Eastern date ``day`` against ``daily_quota``; ``held_until``
+    (US Eastern) when USCIS asked, with ``Retry-After``, that nothing be sent before then."""
 
     day: date
     used: int
     daily_quota: int
     resets_at: datetime
+    held_until: datetime | None = None
 
     @property
     def remaining(self) -> int:
@@ -149,11 +219,35 @@ class QuotaUsage:
         return max(0, self.daily_quota - self.used)
 
 
+class LedgerState(TypedDict, total=False):
+    """The ledger's shared state (the JSON object of the state file; see the module's
+    docstring). Every key may be missing: a new ledger, or one written by an older
+    casewatch."""
+
+    day: str
+    used: int
+    next_slot: float
+    spacing_margin_s: float
+    hold_until: float
+
+
+def _number(state: LedgerState, key: str) -> float | None:
+    value = state.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 class RateLimiter:
-    """Spaces requests at least ``1/tps`` seconds apart and counts them per US Eastern day.
+    """Spaces requests at least ``1/tps`` seconds apart, plus a learned margin, and counts
+    them per US Eastern day.
 
     ``state_path`` is a JSON file in the user state directory (one per environment);
-    ``tps`` is in requests per second; ``daily_quota`` in requests per US Eastern day.
+    ``tps`` is in requests per second; ``daily_quota`` in requests per US Eastern day;
+    ``initial_margin_s`` the spacing margin (seconds) of a new ledger:
+    :data:`REMOTE_MARGIN_S` (the default) or :data:`LOOPBACK_MARGIN_S`, brought within
+    :data:`MIN_MARGIN_S` and :attr:`max_margin_s`. Raises ValueError for a ``tps`` or
+    ``daily_quota`` that is not above 0, or an ``initial_margin_s`` below 0.
     ``clock`` gives Unix time in seconds and ``sleep`` waits seconds (both injectable).
     """
 
@@ -163,6 +257,7 @@ class RateLimiter:
         *,
         tps: float,
         daily_quota: int,
+        initial_margin_s: float = REMOTE_MARGIN_S,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = precise_sleep,
     ) -> None:
@@ -170,35 +265,86 @@ class RateLimiter:
             raise ValueError(f"tps must be above 0 requests per second, got {tps}")
         if daily_quota <= 0:
             raise ValueError(f"daily_quota must be above 0 requests, got {daily_quota}")
+        if not initial_margin_s >= 0:
+            raise ValueError(f"initial_margin_s must be 0 seconds or more, got {initial_margin_s}")
         self.state_path = state_path
         self.tps = tps
         self.daily_quota = daily_quota
+        self.max_margin_s = max(MIN_MARGIN_S, min(MAX_MARGIN_S, 0.5 / tps))
+        self.initial_margin_s = self._bounded(initial_margin_s)
         self._clock = clock
         self._sleep = sleep
         self._lock = FileLock(
             state_path.with_name(state_path.name + ".lock"), timeout=10, poll_interval=LOCK_POLL_S
         )
         self._send_path = state_path.with_name(state_path.name + ".send")
+        # The send record has a lock of its own: a send is never claimed late because a
+        # reservation holds the ledger's lock while it writes (and syncs) the JSON state.
+        self._send_lock = FileLock(
+            self._send_path.with_name(self._send_path.name + ".lock"),
+            timeout=10,
+            poll_interval=LOCK_POLL_S,
+        )
         # Sends of the last RATE_WINDOW_S seconds, for current_rate(): spaced 1/tps apart,
         # no more than this fit in the window, so older ones fall off even when nobody
         # asks for the rate (casewatch refresh, check).
         self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
-        self._slow_until = 0.0
+        # The ledger's margin as this process last read it (claim_send spaces by it
+        # without reading the JSON state: it is at most one reservation old).
+        self._margin_s = self.initial_margin_s
         self._claim_queue: asyncio.Lock | None = None
 
     @property
     def interval_s(self) -> float:
-        """Seconds between two sends: 1/TPS plus :data:`SPACING_MARGIN_S`, widened by
-        :data:`SLOW_DOWN_FACTOR` for a while after a spike arrest."""
-        interval = 1.0 / self.tps + SPACING_MARGIN_S
-        return interval * SLOW_DOWN_FACTOR if self._clock() < self._slow_until else interval
+        """Seconds between two sends: 1/TPS plus :attr:`margin_s`."""
+        return 1.0 / self.tps + self._margin_s
 
-    def slow_down(self) -> None:
-        """USCIS answered "Spike Arrest Violation": widen the spacing for
-        :data:`SLOW_DOWN_S` seconds (``uscis-api.md``: slow down, then retry)."""
-        self._slow_until = self._clock() + SLOW_DOWN_S
+    @property
+    def margin_s(self) -> float:
+        """The learned spacing margin in seconds, as this process last read the ledger."""
+        return self._margin_s
 
-    def _read_state(self) -> dict[str, object]:
+    def _margin_from(self, state: LedgerState) -> float:
+        margin = _number(state, "spacing_margin_s")
+        if margin is None:
+            return self.initial_margin_s
+        return self._bounded(margin)
+
+    def _bounded(self, margin: float) -> float:
+        return min(self.max_margin_s, max(MIN_MARGIN_S, margin))
+
+    def _widen(self) -> None:
+        with self._lock:
+            state = self._read_state()
+            self._margin_s = self._bounded(self._margin_from(state) + MARGIN_WIDEN_S)
+            state["spacing_margin_s"] = self._margin_s
+            atomic_write_text(self.state_path, json.dumps(state))
+
+    def record_spike_arrest(self) -> None:
+        """USCIS answered "Spike Arrest Violation": widen the shared spacing margin by
+        :data:`MARGIN_WIDEN_S` seconds, for every process sharing the ledger (each
+        request sent narrows it again by :data:`MARGIN_NARROW_S`, down to
+        :data:`MIN_MARGIN_S`). Source: ``uscis-api.md``, "More facts gathered later"
+        (the spike arrest judges arrival times; the spacing learns from its arrests).
+        Raises :class:`LedgerError`."""
+        self._in_ledger(self._widen)
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            state = self._read_state()
+            until = self._clock() + min(seconds, MAX_HOLD_S)
+            if until > (_number(state, "hold_until") or 0.0):
+                state["hold_until"] = until
+                atomic_write_text(self.state_path, json.dumps(state))
+
+    def hold(self, seconds: float) -> None:
+        """USCIS asked, with ``Retry-After``, that nothing be sent for ``seconds``
+        (seconds, capped at :data:`MAX_HOLD_S`): no request of any process sharing the
+        ledger is sent before then (:meth:`take_slot` waits), and :meth:`usage` says
+        until when. A shorter hold never cuts a longer one. Raises :class:`LedgerError`."""
+        self._in_ledger(lambda: self._hold(seconds))
+
+    def _read_state(self) -> LedgerState:
         try:
             data = json.loads(self.state_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -210,20 +356,27 @@ class RateLimiter:
                 "the request ledger %s cannot be read (%s); counting from 0", self.state_path, exc
             )
             return {}
-        return data if isinstance(data, dict) else {}
+        return data if isinstance(data, dict) else {}  # type: ignore[return-value]
 
     def usage(self) -> QuotaUsage:
-        """Today's count (US Eastern) as every process on the machine sees it."""
+        """Today's count (US Eastern) as every process on the machine sees it, and the
+        hold USCIS asked for, if one still runs."""
         return self._usage_from(self._read_state(), self._clock())
 
-    def _usage_from(self, state: dict[str, object], now: float) -> QuotaUsage:
+    def _usage_from(self, state: LedgerState, now: float) -> QuotaUsage:
         today = eastern_day(now)
         used = state.get("used") if state.get("day") == today.isoformat() else 0
+        hold_until = _number(state, "hold_until")
         return QuotaUsage(
             day=today,
             used=used if isinstance(used, int) else 0,
             daily_quota=self.daily_quota,
             resets_at=quota_reset_at(today),
+            held_until=(
+                datetime.fromtimestamp(hold_until, US_EASTERN)
+                if hold_until is not None and hold_until > now
+                else None
+            ),
         )
 
     def _reserve(self) -> float:
@@ -243,19 +396,24 @@ class RateLimiter:
                     f"{usage.used} of {usage.daily_quota} requests used on {usage.day} "
                     f"(US Eastern); requests resume at {usage.resets_at:%Y-%m-%d %H:%M %Z}"
                 )
-            next_slot = state.get("next_slot")
-            slot = max(now, next_slot if isinstance(next_slot, (int, float)) else now)
-            state.update(day=usage.day.isoformat(), used=usage.used + 1)
+            slot = max(now, _number(state, "next_slot") or now, _number(state, "hold_until") or now)
+            self._margin_s = self._bounded(self._margin_from(state) - MARGIN_NARROW_S)
+            state["day"] = usage.day.isoformat()
+            state["used"] = usage.used + 1
+            state["spacing_margin_s"] = self._margin_s
             state["next_slot"] = slot + self.interval_s
             atomic_write_text(self.state_path, json.dumps(state))
             return slot
 
+    def _held_until(self) -> float:
+        return _number(self._read_state(), "hold_until") or 0.0
+
     @contextmanager
     def _send_record(self) -> Iterator[_SendRecord]:
-        # The last send of any process, under the ledger's lock: an 8-byte float in a
-        # file of its own, rewritten in place (a temporary file and a rename would cost a
-        # tenth of a millisecond more between the spacing check and the send).
-        with self._lock:
+        # The last send of any process, under its own lock: an 8-byte float in a file of
+        # its own, rewritten in place (a temporary file and a rename would cost a tenth
+        # of a millisecond more between the spacing check and the send).
+        with self._send_lock:
             fd = os.open(self._send_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 yield _SendRecord(fd)
@@ -305,13 +463,17 @@ class RateLimiter:
     async def take_slot(self) -> None:
         """Reserve the next send slot, count it against today's quota, and wait for it.
 
-        Slots are reserved in order, so concurrent requests queue up without racing.
-        Raises :class:`QuotaExhausted` (nothing counted), :class:`QuotaReserved` inside
-        :func:`keeping_reserve`, and :class:`LedgerError`.
+        Slots are reserved in order, so concurrent requests queue up without racing. No
+        slot comes before a hold USCIS asked for (:meth:`hold`), even one recorded while
+        this request waited. Each reservation narrows the spacing margin by
+        :data:`MARGIN_NARROW_S`. Raises :class:`QuotaExhausted` (nothing counted),
+        :class:`QuotaReserved` inside :func:`keeping_reserve`, and :class:`LedgerError`.
         """
         slot = await asyncio.to_thread(self._in_ledger, self._reserve)
-        if (delay := slot - self._clock()) > 0:
+        while (delay := slot - self._clock()) > 0:
             await self._sleep(delay)
+            # A Retry-After that came in while this request waited holds it too.
+            slot = self._in_ledger(self._held_until)
 
     async def claim_send(self) -> None:
         """Wait until the gap since the last send of any process holds, and record this
