@@ -28,7 +28,7 @@ import stamina
 from casewatch.cli import main
 from casewatch.config import Settings, load_settings
 from casewatch.sandbox import SandboxConfig, running_server
-from casewatch.uscis.limits import eastern_day
+from casewatch.uscis.quota import eastern_day
 from conftest import (
     NOT_RECOGNIZED,
     Answer,

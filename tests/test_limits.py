@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from casewatch.cases import US_EASTERN
-from casewatch.uscis.errors import QuotaExhausted
+from casewatch.uscis.errors import QuotaExhausted, parse_retry_after
 from casewatch.uscis.limits import (
     LOOPBACK_MARGIN_S,
     MARGIN_NARROW_S,
@@ -21,11 +21,9 @@ from casewatch.uscis.limits import (
     REMOTE_MARGIN_S,
     WRITE_ALLOWANCE_S,
     RateLimiter,
-    eastern_day,
-    parse_retry_after,
     precise_sleep,
-    quota_reset_at,
 )
+from casewatch.uscis.quota import eastern_day, quota_reset_at
 
 
 class FakeTime:

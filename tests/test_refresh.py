@@ -14,7 +14,8 @@ from casewatch.config import Settings, fast_demo_settings
 from casewatch.refresh import Refresher, quota_reserve
 from casewatch.sandbox import SandboxConfig
 from casewatch.uscis.errors import QuotaExhausted
-from casewatch.uscis.limits import LedgerError, QuotaReserved
+from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.quota import QuotaReserved
 
 
 def settings(tmp_path: Path, daily_quota: int = 150_000) -> Settings:

@@ -35,7 +35,8 @@ from casewatch.uscis.errors import (
     ServiceUnavailable,
     USCISError,
 )
-from casewatch.uscis.limits import LedgerError, keeping_reserve
+from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.quota import keeping_reserve
 from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, WatchlistError
 
 SAVE_EVERY_S = 5.0

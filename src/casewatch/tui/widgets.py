@@ -21,7 +21,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from casewatch.cases import US_EASTERN, eastern_time, strip_html
 from casewatch.refresh import Outage
 from casewatch.stages import Stage
-from casewatch.uscis.limits import QuotaUsage, eastern_day, quota_reset_at
+from casewatch.uscis.quota import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
 STAGE_SYMBOLS: dict[Stage, str] = {

@@ -22,9 +22,10 @@ from casewatch.uscis.errors import (
     SpikeArrest,
     USCISError,
     error_from_response,
+    parse_retry_after,
 )
 from casewatch.uscis.hours import next_sandbox_opening, sandbox_open
-from casewatch.uscis.limits import RateLimiter, parse_retry_after
+from casewatch.uscis.limits import RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
 RETRY_ATTEMPTS = 3

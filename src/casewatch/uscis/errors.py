@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from casewatch.cases import strip_html
@@ -271,3 +272,31 @@ def error_from_response(status: int, body: bytes | str) -> USCISError:
     else:
         kind = RequestRefused
     return kind(message or f"HTTP {status}", status=status, code=code)
+
+
+def parse_retry_after(value: str, *, now: float, server_date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110, section 10.2.3): delta
+    seconds (``"2"``) or an HTTP date (``"Wed, 02 Dec 2026 19:02:07 GMT"``).
+
+    A date is measured from the response's ``Date`` header ``server_date`` when it has
+    one (so a skewed local clock does not stretch or cut the wait), else from ``now``
+    (Unix time, seconds). Returns None for a value that is neither (the header is then
+    ignored); a date in the past gives 0. Never raises.
+    """
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        until = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if until.tzinfo is None:  # "-0000": a date whose zone is unknown; HTTP dates are GMT
+        return None
+    origin = now
+    if server_date:
+        try:
+            sent = parsedate_to_datetime(server_date)
+            origin = sent.timestamp() if sent.tzinfo is not None else now
+        except (TypeError, ValueError, IndexError):
+            pass
+    return max(0.0, until.timestamp() - origin)

@@ -31,10 +31,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypedDict, TypeVar
 
@@ -43,6 +40,13 @@ from filelock import FileLock, Timeout
 from casewatch.cases import US_EASTERN
 from casewatch.files import atomic_write_text
 from casewatch.uscis.errors import QuotaExhausted
+from casewatch.uscis.quota import (
+    QuotaReserved,
+    QuotaUsage,
+    eastern_day,
+    kept_reserve,
+    quota_reset_at,
+)
 
 LOOPBACK_MARGIN_S = 0.0005
 """Starting spacing margin, in seconds, for a server on this machine (the built-in
@@ -135,88 +139,8 @@ async def precise_sleep(seconds: float) -> None:
         await asyncio.sleep(0)
 
 
-def parse_retry_after(value: str, *, now: float, server_date: str | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (RFC 9110, section 10.2.3): delta
-    seconds (``"2"``) or an HTTP date (``"Wed, 02 Dec 2026 19:02:07 GMT"``).
-
-    A date is measured from the response's ``Date`` header ``server_date`` when it has
-    one (so a skewed local clock does not stretch or cut the wait), else from ``now``
-    (Unix time, seconds). Returns None for a value that is neither (the header is then
-    ignored); a date in the past gives 0. Never raises.
-    """
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return float(text)
-    try:
-        until = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if until.tzinfo is None:  # "-0000": a date whose zone is unknown; HTTP dates are GMT
-        return None
-    origin = now
-    if server_date:
-        try:
-            sent = parsedate_to_datetime(server_date)
-            origin = sent.timestamp() if sent.tzinfo is not None else now
-        except (TypeError, ValueError, IndexError):
-            pass
-    return max(0.0, until.timestamp() - origin)
-
-
-def eastern_day(timestamp: float) -> date:
-    """The US Eastern calendar date of a Unix timestamp (seconds)."""
-    return datetime.fromtimestamp(timestamp, US_EASTERN).date()
-
-
-def quota_reset_at(day: date) -> datetime:
-    """When the quota of US Eastern date ``day`` resets: the next midnight in New York.
-
-    An aware datetime; a day is 23 or 25 hours long when daylight saving time changes.
-    """
-    following = day + timedelta(days=1)
-    return datetime(following.year, following.month, following.day, tzinfo=US_EASTERN)
-
-
-_kept_reserve: ContextVar[int] = ContextVar("casewatch_kept_reserve", default=0)
-
-
-class QuotaReserved(QuotaExhausted):
-    """Only the reserve of today's quota is left, and it is kept for manual checks."""
-
-    summary = "Automatic refreshes are paused to keep the rest of today's quota for manual checks"
-
-
-@contextmanager
-def keeping_reserve(requests: int) -> Iterator[None]:
-    """Within this block (in this task), :meth:`RateLimiter.acquire` refuses with
-    :class:`QuotaReserved` once only ``requests`` requests are left today: automatic
-    refreshes leave them for manual checks."""
-    token = _kept_reserve.set(requests)
-    try:
-        yield
-    finally:
-        _kept_reserve.reset(token)
-
-
 class LedgerError(OSError):
     """The request ledger (the shared state file) cannot be read or written."""
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaUsage:
-    """Requests counted on US Eastern date ``day`` against ``daily_quota``; ``held_until``
-    (US Eastern) when USCIS asked, with ``Retry-After``, that nothing be sent before then."""
-
-    day: date
-    used: int
-    daily_quota: int
-    resets_at: datetime
-    held_until: datetime | None = None
-
-    @property
-    def remaining(self) -> int:
-        """Requests left today (never below zero)."""
-        return max(0, self.daily_quota - self.used)
 
 
 class LedgerState(TypedDict, total=False):
@@ -384,7 +308,7 @@ class RateLimiter:
             now = self._clock()
             state = self._read_state()
             usage = self._usage_from(state, now)
-            kept = _kept_reserve.get()
+            kept = kept_reserve()
             if kept and usage.remaining <= kept:
                 raise QuotaReserved(
                     f"{usage.remaining:,} requests are left today and kept for manual checks "

@@ -18,7 +18,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from casewatch.files import atomic_write_text
-from casewatch.uscis.limits import eastern_day
+from casewatch.uscis.quota import eastern_day
 
 
 @dataclass(frozen=True, slots=True)
