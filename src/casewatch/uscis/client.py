@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime
 
 import filelock
@@ -17,6 +18,7 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.answers import case_status_from_answer
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
+    DeadlineExceeded,
     NetworkError,
     ServiceUnavailable,
     SpikeArrest,
@@ -36,7 +38,18 @@ HOLDING_STATUSES = frozenset({429, 503})
 "More facts gathered later": Apigee sends it with some 429s, 503s may carry it)."""
 
 TIMEOUT_S = 30.0
-"""Seconds to wait for USCIS before a request counts as a network error."""
+"""Seconds to wait for USCIS before a request counts as a network error: for the
+connection, and for each read."""
+
+REQUEST_DEADLINE_S = 60.0
+"""Seconds one request (a token's or a case status's) may take in all, from its send to
+the last byte of its body; the wait for the send slot is not counted. :data:`TIMEOUT_S`
+bounds each read only: a server that sends a byte every few seconds would keep a check
+alive forever, and a cron ``refresh`` would hold the refresher lease (issue 11, point 1).
+Twice :data:`TIMEOUT_S`: an answer of a few kB that is slow but coming still arrives."""
+
+_deadline: ContextVar[asyncio.Timeout] = ContextVar("casewatch_request_deadline")
+# The deadline of the request the current task is making (CaseStatusClient.get_case_status).
 
 KEEPALIVE_S = 2.0
 """Seconds an idle connection is kept: well under common server keep-alive timeouts
@@ -56,8 +69,9 @@ class CaseStatusClient:
     the built-in sandbox run in-process (:class:`httpx.ASGITransport`).
     ``traffic_log`` counts each case-status response (the USCIS sandbox's readiness
     log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. ``clock``
-    gives Unix time in seconds (token expiry, sandbox hours). Use as an async context
-    manager, or call :meth:`aclose`.
+    gives Unix time in seconds (token expiry, sandbox hours). ``deadline_s`` bounds each
+    request, its body included, in seconds (:data:`REQUEST_DEADLINE_S` when None). Use as
+    an async context manager, or call :meth:`aclose`.
     """
 
     def __init__(
@@ -70,8 +84,10 @@ class CaseStatusClient:
         traffic_log: TrafficLog | None = None,
         sandbox_hours: bool = False,
         clock: Callable[[], float] = time.time,
+        deadline_s: float | None = None,
     ) -> None:
         self.limiter = limiter
+        self.deadline_s = REQUEST_DEADLINE_S if deadline_s is None else deadline_s
         self._claim_at_write = transport is None  # httpx's own transport, over httpcore
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
@@ -81,6 +97,7 @@ class CaseStatusClient:
             credentials,
             wait_to_send=self._take_send_slot,
             clock=clock,
+            timeout_s=TIMEOUT_S,
         )
         self._http = httpx.AsyncClient(
             base_url=host_url,
@@ -94,7 +111,9 @@ class CaseStatusClient:
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
         # The auth flow waits here for each try's send slot, then chooses its token: a
-        # token never ages in the queue (ClientCredentialsAuth).
+        # token never ages in the queue (ClientCredentialsAuth). The wait is no part of
+        # any request's deadline: a token request's has ended, the next starts at its send.
+        self._set_deadline(None)
         if request.url.path.startswith("/case-status/"):
             await self.limiter.take_slot()
 
@@ -103,12 +122,20 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
+        # Each request's deadline, the token request's too, starts here.
+        self._set_deadline(asyncio.get_running_loop().time() + self.deadline_s)
         if not request.url.path.startswith("/case-status/"):
             return
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
             await self.limiter.claim_send()
+
+    @staticmethod
+    def _set_deadline(when: float | None) -> None:
+        # Moves the current request's deadline to ``when`` (event loop time), or none.
+        if (deadline := _deadline.get(None)) is not None:
+            deadline.reschedule(when)
 
     async def _trace(self, event: str, info: dict[str, object]) -> None:
         if event.endswith(".send_request_headers.started"):
@@ -174,10 +201,20 @@ class CaseStatusClient:
         USCIS sent, :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is
         spent, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an answer that is not
         the case status of ``receipt`` (see
-        :func:`~casewatch.uscis.answers.case_status_from_answer`), ...
+        :func:`~casewatch.uscis.answers.case_status_from_answer`),
+        :class:`~casewatch.uscis.errors.DeadlineExceeded` (not retried) when the token
+        request or the case-status request has no complete answer within
+        :attr:`deadline_s` seconds of its send, ...
         """
         try:
-            response = await self._http.get(f"/case-status/{receipt.value}")
+            async with asyncio.timeout(None) as deadline:
+                held = _deadline.set(deadline)
+                try:
+                    response = await self._http.get(f"/case-status/{receipt.value}")
+                finally:
+                    _deadline.reset(held)
+        except TimeoutError:
+            raise DeadlineExceeded(f"no complete answer within {self.deadline_s:g} s") from None
         except httpx.TransportError as exc:
             raise NetworkError(type(exc).__name__) from None
         except USCISError as exc:  # from the token URL
