@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 import filelock
@@ -22,6 +23,7 @@ from casewatch.uscis.errors import (
     NetworkError,
     ServiceUnavailable,
     SpikeArrest,
+    TokenUnanswered,
     USCISError,
     error_from_response,
     parse_retry_after,
@@ -48,8 +50,16 @@ bounds each read only: a server that sends a byte every few seconds would keep a
 alive forever, and a cron ``refresh`` would hold the refresher lease (issue 11, point 1).
 Twice :data:`TIMEOUT_S`: an answer of a few kB that is slow but coming still arrives."""
 
-_deadline: ContextVar[asyncio.Timeout] = ContextVar("casewatch_request_deadline")
-# The deadline of the request the current task is making (CaseStatusClient.get_case_status).
+
+@dataclass(slots=True)
+class _Exchange:
+    # The deadline of the request in flight, and whether it is the token request.
+    deadline: asyncio.Timeout
+    token: bool = False
+
+
+_exchange: ContextVar[_Exchange] = ContextVar("casewatch_exchange")
+# The exchange the current task is making (CaseStatusClient.get_case_status).
 
 KEEPALIVE_S = 2.0
 """Seconds an idle connection is kept: well under common server keep-alive timeouts
@@ -88,6 +98,7 @@ class CaseStatusClient:
     ) -> None:
         self.limiter = limiter
         self.deadline_s = REQUEST_DEADLINE_S if deadline_s is None else deadline_s
+        self._token_silent_until = 0.0  # event loop time
         self._claim_at_write = transport is None  # httpx's own transport, over httpcore
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
@@ -113,7 +124,8 @@ class CaseStatusClient:
         # The auth flow waits here for each try's send slot, then chooses its token: a
         # token never ages in the queue (ClientCredentialsAuth). The wait is no part of
         # any request's deadline: a token request's has ended, the next starts at its send.
-        self._set_deadline(None)
+        if (exchange := _exchange.get(None)) is not None:
+            exchange.deadline.reschedule(None)
         if request.url.path.startswith("/case-status/"):
             await self.limiter.take_slot()
 
@@ -122,20 +134,22 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
-        # Each request's deadline, the token request's too, starts here.
-        self._set_deadline(asyncio.get_running_loop().time() + self.deadline_s)
-        if not request.url.path.startswith("/case-status/"):
+        now = asyncio.get_running_loop().time()
+        token = not request.url.path.startswith("/case-status/")
+        if token and now < self._token_silent_until:
+            # A token URL silent for a whole deadline is not asked again by the requests
+            # that waited for its token meanwhile: each would wait as long.
+            raise self._token_unanswered()
+        if (exchange := _exchange.get(None)) is not None:
+            # Each request's deadline, the token request's too, starts here.
+            exchange.deadline.reschedule(now + self.deadline_s)
+            exchange.token = token
+        if token:
             return
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
             await self.limiter.claim_send()
-
-    @staticmethod
-    def _set_deadline(when: float | None) -> None:
-        # Moves the current request's deadline to ``when`` (event loop time), or none.
-        if (deadline := _deadline.get(None)) is not None:
-            deadline.reschedule(when)
 
     async def _trace(self, event: str, info: dict[str, object]) -> None:
         if event.endswith(".send_request_headers.started"):
@@ -161,6 +175,11 @@ class CaseStatusClient:
         )
         if seconds:
             await asyncio.to_thread(self.limiter.hold, seconds)
+
+    def _token_unanswered(self) -> TokenUnanswered:
+        return TokenUnanswered(
+            f"the token URL gave no complete answer within {self.deadline_s:g} s"
+        )
 
     def _explain(self, error: USCISError) -> USCISError:
         if isinstance(error, SpikeArrest):
@@ -202,18 +221,23 @@ class CaseStatusClient:
         spent, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an answer that is not
         the case status of ``receipt`` (see
         :func:`~casewatch.uscis.answers.case_status_from_answer`),
-        :class:`~casewatch.uscis.errors.DeadlineExceeded` (not retried) when the token
-        request or the case-status request has no complete answer within
-        :attr:`deadline_s` seconds of its send, ...
+        :class:`~casewatch.uscis.errors.DeadlineExceeded` (not retried) when the
+        case-status request has no complete answer within :attr:`deadline_s` seconds of
+        its send, :class:`~casewatch.uscis.errors.TokenUnanswered` when the token
+        request has none, ...
         """
         try:
             async with asyncio.timeout(None) as deadline:
-                held = _deadline.set(deadline)
+                exchange = _Exchange(deadline)
+                held = _exchange.set(exchange)
                 try:
                     response = await self._http.get(f"/case-status/{receipt.value}")
                 finally:
-                    _deadline.reset(held)
+                    _exchange.reset(held)
         except TimeoutError:
+            if exchange.token:
+                self._token_silent_until = asyncio.get_running_loop().time() + self.deadline_s
+                raise self._token_unanswered() from None
             raise DeadlineExceeded(f"no complete answer within {self.deadline_s:g} s") from None
         except httpx.TransportError as exc:
             raise NetworkError(type(exc).__name__) from None

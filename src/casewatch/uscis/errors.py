@@ -114,6 +114,12 @@ class DeadlineExceeded(NetworkError):
     retryable = False
 
 
+class TokenUnanswered(DeadlineExceeded):
+    """The token URL gave no complete answer within the deadline. No request can be made
+    without a token, so a refresh pass stops (:class:`~casewatch.refresh.Refresher`)
+    rather than wait out the deadline once per case."""
+
+
 class UnexpectedAnswer(USCISError):
     """An answer that is neither the case status asked for nor a USCIS error body
     (``uscis-api.md``, "More facts gathered later"): a 404 or a 200 with an HTML page or
