@@ -134,28 +134,34 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
-        now = asyncio.get_running_loop().time()
         token = not request.url.path.startswith("/case-status/")
-        if token and now < self._token_silent_until:
+        if token and asyncio.get_running_loop().time() < self._token_silent_until:
             # A token URL silent for a whole deadline is not asked again by the requests
             # that waited for its token meanwhile: each would wait as long.
             raise self._token_unanswered()
-        if (exchange := _exchange.get(None)) is not None:
-            # Each request's deadline, the token request's too, starts here.
-            exchange.deadline.reschedule(now + self.deadline_s)
-            exchange.token = token
+        self._start_deadline(token=token)
         if token:
             return
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
             await self.limiter.claim_send()
+            self._start_deadline(token=False)
 
     async def _trace(self, event: str, info: dict[str, object]) -> None:
         if event.endswith(".send_request_headers.started"):
             await self.limiter.claim_send()
+            self._start_deadline(token=False)
         elif event.endswith(".send_request_headers.complete"):
             self.limiter.mark_written()
+
+    def _start_deadline(self, *, token: bool) -> None:
+        # The current request's deadline starts now: at its send, and again once its
+        # send is claimed (the wait for the spacing after other processes' sends is no
+        # part of it).
+        if (exchange := _exchange.get(None)) is not None:
+            exchange.deadline.reschedule(asyncio.get_running_loop().time() + self.deadline_s)
+            exchange.token = token
 
     async def _log_response(self, response: httpx.Response) -> None:
         if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):
