@@ -4,6 +4,7 @@ scripted loopback server that answers as USCIS, a proxy or a cache would."""
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import logging
 import os
@@ -69,15 +70,21 @@ def make_app(tmp_path: Path) -> Callable[..., object]:
 @dataclass(frozen=True)
 class Answer:
     """One scripted answer: an HTTP status, a body as bytes, its content type and other
-    headers (such as ``(("Retry-After", "2"),)``)."""
+    headers (such as ``(("Retry-After", "2"),)``). With ``drip_s``, the whole answer
+    (status line, headers, body) is sent one byte at a time, ``drip_s`` seconds before
+    each: a server that drips its answer, or (a long ``drip_s``) never answers."""
 
     status: int
     body: bytes
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
+    drip_s: float = 0.0
 
 
 SCRIPTED_TOKEN = {"access_token": "scripted-token", "expires_in": "1799", "token_type": "Bearer"}
+
+TOKEN_ANSWER = Answer(200, json.dumps(SCRIPTED_TOKEN).encode())
+"""The token endpoint's answer to any credentials."""
 
 NOT_RECOGNIZED = Answer(
     404,
@@ -131,19 +138,26 @@ class ScriptedUSCIS:
 
 @contextmanager
 def scripted_uscis(
-    answers: Mapping[str, Answer | Sequence[Answer]], *, listening: bool = True
+    answers: Mapping[str, Answer | Sequence[Answer]],
+    *,
+    listening: bool = True,
+    token: Answer = TOKEN_ANSWER,
 ) -> Iterator[ScriptedUSCIS]:
-    """Serve on a free loopback port, in a thread: a token for any credentials at ``POST
-    /oauth/accesstoken``, and at ``GET /case-status/{receipt}`` the answer ``answers``
-    gives for that receipt number (USCIS's own 404 for the others); for a sequence of
-    answers, the next at each request, the last one repeated. With ``listening`` False
-    the port is bound but refuses every connection, as when USCIS cannot be reached,
-    until ``listen()``."""
+    """Serve on a free loopback port, in a thread: ``token`` (a token for any
+    credentials) at ``POST /oauth/accesstoken``, and at ``GET /case-status/{receipt}``
+    the answer ``answers`` gives for that receipt number (USCIS's own 404 for the
+    others); for a sequence of answers, the next at each request, the last one
+    repeated. With ``listening`` False the port is bound but refuses every connection,
+    as when USCIS cannot be reached, until ``listen()``."""
     requests: Counter[str] = Counter()
     arrivals: list[float] = []
+    closing = threading.Event()  # ends the drips when the server closes
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self, answer: Answer) -> None:
+            wire = self.wfile
+            if answer.drip_s:
+                self.wfile = buffer = io.BytesIO()
             self.send_response(answer.status)
             for name, value in answer.headers:
                 self.send_header(name, value)
@@ -151,10 +165,19 @@ def scripted_uscis(
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
+            if answer.drip_s:
+                self.wfile, self.close_connection = wire, True
+                for byte in buffer.getvalue():
+                    if closing.wait(answer.drip_s):
+                        return
+                    try:
+                        wire.write(bytes([byte]))
+                    except OSError:  # the client gave up
+                        return
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self._answer(Answer(200, json.dumps(SCRIPTED_TOKEN).encode()))
+            self._answer(token)
 
         def do_GET(self) -> None:
             arrivals.append(time.time())
@@ -182,6 +205,7 @@ def scripted_uscis(
         url = f"http://127.0.0.1:{server.server_address[1]}"
         yield ScriptedUSCIS(url, requests, arrivals, listen)
     finally:
+        closing.set()
         if thread.is_alive():
             server.shutdown()
             thread.join()

@@ -33,6 +33,7 @@ from casewatch.uscis.errors import (
     NetworkError,
     QuotaExhausted,
     ServiceUnavailable,
+    TokenUnanswered,
     USCISError,
 )
 from casewatch.uscis.limits import LedgerError
@@ -156,9 +157,10 @@ class Refresher:
     ) -> RefreshProgress:
         """One pass over ``receipts`` (every watched case when None).
 
-        Records each answer or error in the watchlist and saves it. A spent quota or
-        refused credentials or an unusable request ledger stop the pass
-        (``progress.stopped_by``): no further request can succeed. With
+        Records each answer or error in the watchlist and saves it. A spent quota,
+        refused credentials, a token URL that gives no answer within the request
+        deadline or an unusable request ledger stop the pass (``progress.stopped_by``):
+        no further request can succeed. With
         ``keep_reserve`` the pass also stops with
         :class:`~casewatch.uscis.limits.QuotaReserved` when only :func:`quota_reserve`
         requests are left today (they are kept for :meth:`check`). With ``wait`` a pass
@@ -204,7 +206,7 @@ class Refresher:
         try:
             with keeping_reserve(reserve):
                 return await self.client.get_case_status(receipt)
-        except (QuotaExhausted, AuthenticationError, LedgerError) as exc:
+        except (QuotaExhausted, AuthenticationError, TokenUnanswered, LedgerError) as exc:
             progress.stopped_by = exc
             return None
         except USCISError as exc:

@@ -10,14 +10,13 @@ recorded on it.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
 
 from casewatch.cases import CaseStatus, PayloadError, parse_case_status
 from casewatch.receipts import ReceiptNumber, normalize_receipt_text
-from casewatch.uscis.errors import UnexpectedAnswer, not_a_case_status
+from casewatch.uscis.errors import NestingTooDeep, UnexpectedAnswer, decode_json, not_a_case_status
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +88,15 @@ def repair_text_quotes(text: str) -> str:
 def _decode(body: bytes) -> tuple[Any, bool]:
     # The JSON of ``body``, and whether it needed repair_text_quotes; raises ValueError.
     try:
-        return json.loads(body), False
+        return decode_json(body), False
+    except NestingTooDeep:
+        raise
     except ValueError:
         text = body.decode("utf-8")  # a UnicodeDecodeError is a ValueError
         repaired = repair_text_quotes(text)
         if repaired == text:
             raise
-        return json.loads(repaired), True
+        return decode_json(repaired), True
 
 
 def is_answer_for(asked: ReceiptNumber, answered: str) -> bool:
@@ -116,7 +117,8 @@ def case_status_from_answer(asked: ReceiptNumber, body: bytes) -> CaseStatus:
     is salvaged, the link kept, and logged once per receipt number and process. Raises
     :class:`~casewatch.uscis.errors.BadResponse` (retried) for an empty body or one that
     is not JSON, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an HTML page,
-    JSON that is not a case status, or the case status of another receipt number.
+    JSON that is not a case status or is nested too deeply to read, or the case status
+    of another receipt number.
     """
     try:
         payload, repaired = _decode(body)

@@ -22,6 +22,9 @@ import httpx
 from casewatch.uscis.errors import (
     AuthenticationError,
     BadResponse,
+    NestingTooDeep,
+    UnexpectedAnswer,
+    decode_json,
     error_from_response,
     parse_error_body,
 )
@@ -96,7 +99,8 @@ class ClientCredentialsAuth(httpx.Auth):
     :class:`AuthenticationError`, and so does every later request without asking again
     (no retry storm): the credentials must be fixed. A 429 or 5xx of the token URL
     raises the typed error of :func:`error_from_response`. ``clock`` gives Unix time in
-    seconds.
+    seconds; ``timeout_s`` bounds the token request's connection and each of its reads,
+    in seconds (None: no bound), as the client's timeout bounds other requests.
     """
 
     def __init__(
@@ -106,8 +110,10 @@ class ClientCredentialsAuth(httpx.Auth):
         *,
         wait_to_send: Callable[[httpx.Request], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
+        timeout_s: float | None = None,
     ) -> None:
         self.token_url = token_url
+        self._timeout = httpx.Timeout(timeout_s).as_dict()
         self._credentials = credentials
         self._wait_to_send = wait_to_send
         self._clock = clock
@@ -125,6 +131,7 @@ class ClientCredentialsAuth(httpx.Auth):
                 "client_id": self._credentials.client_id,
                 "client_secret": self._credentials.client_secret.reveal(),
             },
+            extensions={"timeout": self._timeout},
         )
 
     def _store(self, response: httpx.Response, requested_at: float) -> _Token:
@@ -138,9 +145,11 @@ class ClientCredentialsAuth(httpx.Auth):
             )
             raise self._refused
         try:
-            data = response.json()
+            data = decode_json(response.content)
             access_token = str(data["access_token"])
             lifetime = float(data["expires_in"])
+        except NestingTooDeep as exc:
+            raise UnexpectedAnswer(f"the token response is {exc}", status=status) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise BadResponse("the token response has no access_token/expires_in") from exc
         expires_at = requested_at + lifetime

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 import filelock
@@ -17,9 +19,11 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.answers import case_status_from_answer
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
 from casewatch.uscis.errors import (
+    DeadlineExceeded,
     NetworkError,
     ServiceUnavailable,
     SpikeArrest,
+    TokenUnanswered,
     USCISError,
     error_from_response,
     parse_retry_after,
@@ -36,7 +40,26 @@ HOLDING_STATUSES = frozenset({429, 503})
 "More facts gathered later": Apigee sends it with some 429s, 503s may carry it)."""
 
 TIMEOUT_S = 30.0
-"""Seconds to wait for USCIS before a request counts as a network error."""
+"""Seconds to wait for USCIS before a request counts as a network error: for the
+connection, and for each read."""
+
+REQUEST_DEADLINE_S = 60.0
+"""Seconds one request (a token's or a case status's) may take in all, from its send to
+the last byte of its body; the wait for the send slot is not counted. :data:`TIMEOUT_S`
+bounds each read only: a server that sends a byte every few seconds would keep a check
+alive forever, and a cron ``refresh`` would hold the refresher lease (issue 11, point 1).
+Twice :data:`TIMEOUT_S`: an answer of a few kB that is slow but coming still arrives."""
+
+
+@dataclass(slots=True)
+class _Exchange:
+    # The deadline of the request in flight, and whether it is the token request.
+    deadline: asyncio.Timeout
+    token: bool = False
+
+
+_exchange: ContextVar[_Exchange] = ContextVar("casewatch_exchange")
+# The exchange the current task is making (CaseStatusClient.get_case_status).
 
 KEEPALIVE_S = 2.0
 """Seconds an idle connection is kept: well under common server keep-alive timeouts
@@ -56,8 +79,9 @@ class CaseStatusClient:
     the built-in sandbox run in-process (:class:`httpx.ASGITransport`).
     ``traffic_log`` counts each case-status response (the USCIS sandbox's readiness
     log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. ``clock``
-    gives Unix time in seconds (token expiry, sandbox hours). Use as an async context
-    manager, or call :meth:`aclose`.
+    gives Unix time in seconds (token expiry, sandbox hours). ``deadline_s`` bounds each
+    request, its body included, in seconds (:data:`REQUEST_DEADLINE_S` when None). Use as
+    an async context manager, or call :meth:`aclose`.
     """
 
     def __init__(
@@ -70,8 +94,11 @@ class CaseStatusClient:
         traffic_log: TrafficLog | None = None,
         sandbox_hours: bool = False,
         clock: Callable[[], float] = time.time,
+        deadline_s: float | None = None,
     ) -> None:
         self.limiter = limiter
+        self.deadline_s = REQUEST_DEADLINE_S if deadline_s is None else deadline_s
+        self._token_silent_until = 0.0  # event loop time
         self._claim_at_write = transport is None  # httpx's own transport, over httpcore
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
@@ -81,6 +108,7 @@ class CaseStatusClient:
             credentials,
             wait_to_send=self._take_send_slot,
             clock=clock,
+            timeout_s=TIMEOUT_S,
         )
         self._http = httpx.AsyncClient(
             base_url=host_url,
@@ -94,7 +122,10 @@ class CaseStatusClient:
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
         # The auth flow waits here for each try's send slot, then chooses its token: a
-        # token never ages in the queue (ClientCredentialsAuth).
+        # token never ages in the queue (ClientCredentialsAuth). The wait is no part of
+        # any request's deadline: a token request's has ended, the next starts at its send.
+        if (exchange := _exchange.get(None)) is not None:
+            exchange.deadline.reschedule(None)
         if request.url.path.startswith("/case-status/"):
             await self.limiter.take_slot()
 
@@ -103,18 +134,34 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
-        if not request.url.path.startswith("/case-status/"):
+        token = not request.url.path.startswith("/case-status/")
+        if token and asyncio.get_running_loop().time() < self._token_silent_until:
+            # A token URL silent for a whole deadline is not asked again by the requests
+            # that waited for its token meanwhile: each would wait as long.
+            raise self._token_unanswered()
+        self._start_deadline(token=token)
+        if token:
             return
         if self._claim_at_write:
             request.extensions["trace"] = self._trace
         else:
             await self.limiter.claim_send()
+            self._start_deadline(token=False)
 
     async def _trace(self, event: str, info: dict[str, object]) -> None:
         if event.endswith(".send_request_headers.started"):
             await self.limiter.claim_send()
+            self._start_deadline(token=False)
         elif event.endswith(".send_request_headers.complete"):
             self.limiter.mark_written()
+
+    def _start_deadline(self, *, token: bool) -> None:
+        # The current request's deadline starts now: at its send, and again once its
+        # send is claimed (the wait for the spacing after other processes' sends is no
+        # part of it).
+        if (exchange := _exchange.get(None)) is not None:
+            exchange.deadline.reschedule(asyncio.get_running_loop().time() + self.deadline_s)
+            exchange.token = token
 
     async def _log_response(self, response: httpx.Response) -> None:
         if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):
@@ -134,6 +181,11 @@ class CaseStatusClient:
         )
         if seconds:
             await asyncio.to_thread(self.limiter.hold, seconds)
+
+    def _token_unanswered(self) -> TokenUnanswered:
+        return TokenUnanswered(
+            f"the token URL gave no complete answer within {self.deadline_s:g} s"
+        )
 
     def _explain(self, error: USCISError) -> USCISError:
         if isinstance(error, SpikeArrest):
@@ -174,10 +226,25 @@ class CaseStatusClient:
         USCIS sent, :class:`~casewatch.uscis.errors.QuotaExhausted` when the quota is
         spent, :class:`~casewatch.uscis.errors.UnexpectedAnswer` for an answer that is not
         the case status of ``receipt`` (see
-        :func:`~casewatch.uscis.answers.case_status_from_answer`), ...
+        :func:`~casewatch.uscis.answers.case_status_from_answer`),
+        :class:`~casewatch.uscis.errors.DeadlineExceeded` (not retried) when the
+        case-status request has no complete answer within :attr:`deadline_s` seconds of
+        its send, :class:`~casewatch.uscis.errors.TokenUnanswered` when the token
+        request has none, ...
         """
         try:
-            response = await self._http.get(f"/case-status/{receipt.value}")
+            async with asyncio.timeout(None) as deadline:
+                exchange = _Exchange(deadline)
+                held = _exchange.set(exchange)
+                try:
+                    response = await self._http.get(f"/case-status/{receipt.value}")
+                finally:
+                    _exchange.reset(held)
+        except TimeoutError:
+            if exchange.token:
+                self._token_silent_until = asyncio.get_running_loop().time() + self.deadline_s
+                raise self._token_unanswered() from None
+            raise DeadlineExceeded(f"no complete answer within {self.deadline_s:g} s") from None
         except httpx.TransportError as exc:
             raise NetworkError(type(exc).__name__) from None
         except USCISError as exc:  # from the token URL

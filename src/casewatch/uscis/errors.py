@@ -105,6 +105,21 @@ class NetworkError(USCISError):
     retryable = True
 
 
+class DeadlineExceeded(NetworkError):
+    """No complete answer within the request's deadline
+    (:data:`~casewatch.uscis.client.REQUEST_DEADLINE_S`): a server that never answers,
+    or sends its answer a byte at a time. Not retried: another try would hold the run
+    (and a cron refresh's lease) as long again; the next refresh asks again."""
+
+    retryable = False
+
+
+class TokenUnanswered(DeadlineExceeded):
+    """The token URL gave no complete answer within the deadline. No request can be made
+    without a token, so a refresh pass stops (:class:`~casewatch.refresh.Refresher`)
+    rather than wait out the deadline once per case."""
+
+
 class UnexpectedAnswer(USCISError):
     """An answer that is neither the case status asked for nor a USCIS error body
     (``uscis-api.md``, "More facts gathered later"): a 404 or a 200 with an HTML page or
@@ -159,10 +174,28 @@ def _text_of(body: bytes | str) -> str:
     return (body.decode("utf-8", "replace") if isinstance(body, bytes) else body).strip()
 
 
+class NestingTooDeep(ValueError):
+    """JSON nested deeper than Python's parser can follow (about 1,000 levels: the
+    recursion limit). No USCIS answer is nested more than a few levels."""
+
+
+def decode_json(text: bytes | str) -> Any:
+    """The JSON value of ``text``, a body from the network.
+
+    Raises :class:`ValueError` for text that is not JSON, and :class:`NestingTooDeep` (a
+    ``ValueError``) for JSON nested too deeply to parse, instead of the parser's
+    ``RecursionError``.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NestingTooDeep("JSON nested too deeply to read") from None
+
+
 def _uscis_error(text: str) -> tuple[str, str] | None:
     # (code, message) when ``text`` is one of USCIS's JSON error shapes, else None.
     try:
-        found = _from_json(json.loads(text))
+        found = _from_json(decode_json(text))
     except ValueError:
         return None
     return None if found is None else (found[0].strip(), _clip(found[1]))
@@ -177,19 +210,22 @@ def _html_title(text: str) -> str:
     return _clip(strip_html(title.group(1))) if title else ""
 
 
-def _is_json(text: str) -> bool:
+def _json_kind(text: str) -> str | None:
+    # "JSON", "JSON nested too deeply to read", or None for text that is not JSON.
     try:
-        json.loads(text)
+        decode_json(text)
+    except NestingTooDeep as exc:
+        return str(exc)
     except ValueError:
-        return False
-    return True
+        return None
+    return "JSON"
 
 
 def _gateway_fault(body: bytes | str) -> bool:
     # Apigee's own {"fault": ...}: the gateway speaking (a wrong or moved address answers
     # 404 "ApplicationNotFound" so), not the case-status service.
     try:
-        data = json.loads(_text_of(body))
+        data = decode_json(_text_of(body))
     except ValueError:
         return False
     return isinstance(data, dict) and isinstance(data.get("fault"), dict)
@@ -198,7 +234,8 @@ def _gateway_fault(body: bytes | str) -> bool:
 def describe_body(body: bytes | str, *, expected: str) -> str:
     """What ``body`` is, in words for the user, when it is not ``expected`` (such as
     "a case status"): "an empty body", "an HTML page: <its title>", "JSON that is not
-    <expected>" or "a body that is not JSON"; never a JSON parser's words. Never raises.
+    <expected>", "JSON nested too deeply to read" or "a body that is not JSON"; never a
+    JSON parser's words. Never raises.
     """
     text = _text_of(body)
     if not text:
@@ -206,16 +243,20 @@ def describe_body(body: bytes | str, *, expected: str) -> str:
     if _is_html(text):
         title = _html_title(text)
         return f"an HTML page: {title}" if title else "an HTML page"
-    return f"JSON that is not {expected}" if _is_json(text) else "a body that is not JSON"
+    kind = _json_kind(text)
+    if kind is None:
+        return "a body that is not JSON"
+    return f"JSON that is not {expected}" if kind == "JSON" else kind
 
 
 def not_a_case_status(body: bytes | str) -> UnexpectedAnswer:
     """The error for a 200 whose ``body`` is not a case status: a :class:`BadResponse`
     (retried) when it is empty or not JSON (cut short on the way, seen on the sandbox),
-    an :class:`UnexpectedAnswer` for an HTML page or JSON of another shape. Never raises.
+    an :class:`UnexpectedAnswer` for an HTML page, JSON of another shape or JSON nested
+    too deeply to read (deterministic: not retried). Never raises.
     """
     text = _text_of(body)
-    kind = UnexpectedAnswer if _is_html(text) or _is_json(text) else BadResponse
+    kind = UnexpectedAnswer if _is_html(text) or _json_kind(text) else BadResponse
     return kind(f"HTTP 200 with {describe_body(text, expected='a case status')}", status=200)
 
 
