@@ -32,7 +32,7 @@ from typing import Any
 import tomli_w
 from filelock import FileLock, Timeout
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, printable
+from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, one_line, printable
 from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
@@ -866,7 +866,9 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
             "title_es": status.title_es,
             "description_es": status.description_es,
             "submitted": status.submitted,
+            "submitted_text": status.submitted_text,
             "modified": status.modified,
+            "modified_text": status.modified_text,
             "history": [_history_to_toml(entry) for entry in status.history],
         }
     )
@@ -930,8 +932,9 @@ def _str(raw: dict[str, Any], key: str) -> str:
 
 
 def one_line_label(label: str) -> str:
-    """``label`` as casewatch keeps it: one line of printable text, spaces trimmed."""
-    return " ".join(printable(label).split())
+    """``label`` as casewatch keeps it: one line of printable text, spaces trimmed
+    (:func:`casewatch.cases.one_line`)."""
+    return one_line(label)
 
 
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
@@ -959,6 +962,8 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         history=tuple(
             _history_from_toml(entry) for entry in _tables(raw.get("history", []), "history")
         ),
+        submitted_text=_str(raw, "submitted_text"),
+        modified_text=_str(raw, "modified_text"),
     )
 
 
