@@ -14,8 +14,11 @@ import pytest
 
 from casewatch.cli import main
 from casewatch.logs import default_log_path
+from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 from conftest import Answer, case_status_answer, scripted_uscis
+from pilot_helpers import drawer_text, until
+from test_tui_offline import RECEIPTS, dashboard
 
 # --- Odd dates (point 2) -----------------------------------------------------------------
 
@@ -74,6 +77,27 @@ def test_any_date_uscis_sends_leaves_the_watchlist_readable_odd_ones_shown_as_se
     assert normal is not None and normal.modified is not None
     assert f"{normal.modified:%Y-%m-%d}" == "2023-03-01" and normal.modified_text == ""
     assert listed[NORMAL]["modified"] == "2023-03-01T10:00:00-05:00"
+
+
+async def test_the_dashboard_shows_odd_dates_as_uscis_sent_them(tmp_path: Path) -> None:
+    answers = {
+        receipt: dated_answer(receipt, *dates)
+        for receipt, dates in zip(RECEIPTS, ODD_DATES.values(), strict=False)
+    }
+    with scripted_uscis(answers) as uscis:
+        app = dashboard(tmp_path, uscis.url)
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = app.query_one(CaseTable)
+            await until(pilot, lambda: sum(uscis.requests.values()) == len(RECEIPTS))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            changed = [str(table.get_cell(receipt, "changed")) for receipt in RECEIPTS]
+            await pilot.press("enter")
+            drawer = " ".join(drawer_text(app).split())
+    assert changed == ["01-01-1800 00:00:00", "01-01-0001 00:00:00"]
+    assert "Filed 01-01-1800 00:00:00 · changed 01-01-1800 00:00:00" in drawer
+    assert "1800-01-01" in drawer  # the history entry's date, as sent
+    Watchlist.load(tmp_path / "watchlist.toml")
 
 
 # --- Terminal control from the network (point 4) ----------------------------------------------
