@@ -32,7 +32,15 @@ from typing import Any
 import tomli_w
 from filelock import FileLock, Timeout
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, one_line, printable
+from casewatch.cases import (
+    EARLIEST_YEAR,
+    US_EASTERN,
+    CaseStatus,
+    HistoryEntry,
+    latest_year,
+    one_line,
+    printable,
+)
 from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
@@ -949,7 +957,19 @@ def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def _uscis_date(raw: dict[str, Any], key: str) -> tuple[datetime | None, str]:
+    # A status's submitted/modified date and its text. A date outside EARLIEST_YEAR to
+    # latest_year(), which a casewatch before issue 11 stored (year 9999 read back "out of
+    # range"), is its text, as such a date from USCIS is now kept.
+    value = raw.get(key)
+    if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= latest_year():
+        return None, value.isoformat(sep=" ")
+    return _eastern(value, key), _str(raw, f"{key}_text")
+
+
 def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus:
+    submitted, submitted_text = _uscis_date(raw, "submitted")
+    modified, modified_text = _uscis_date(raw, "modified")
     return CaseStatus(
         receipt_number=receipt.value,
         form_type=_str(raw, "form_type"),
@@ -957,13 +977,13 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         description_en=_str(raw, "description_en"),
         title_es=_str(raw, "title_es"),
         description_es=_str(raw, "description_es"),
-        submitted=_eastern(raw.get("submitted"), "submitted"),
-        modified=_eastern(raw.get("modified"), "modified"),
+        submitted=submitted,
+        modified=modified,
         history=tuple(
             _history_from_toml(entry) for entry in _tables(raw.get("history", []), "history")
         ),
-        submitted_text=_str(raw, "submitted_text"),
-        modified_text=_str(raw, "modified_text"),
+        submitted_text=submitted_text,
+        modified_text=modified_text,
     )
 
 
