@@ -332,10 +332,16 @@ def test_a_date_out_of_range_stored_by_an_older_casewatch_reads_back_as_its_text
         "[case.status]\n"
         'title_en = "Case Was Received"\n'
         "submitted = 1850-01-01T00:00:00-05:00\n"
-        "modified = 9999-12-31T23:59:59-05:00\n",
+        "modified = 9999-12-31T23:59:59-05:00\n"
+        "[[case.events]]\n"
+        "seen_at = 2026-01-02T00:00:00-05:00\n"
+        "changed_at = 9999-12-31T23:59:59-05:00\n"
+        'title = "Case Was Received"\n',
         encoding="utf-8",
     )
-    status = Watchlist.load(path).get(RECEIPT).status
+    case = Watchlist.load(path).get(RECEIPT)
+    assert [event.changed_at for event in case.events] == [None]
+    status = case.status
     assert status is not None
     assert (status.submitted, status.modified) == (None, None)
     assert status.submitted_text == "1850-01-01 00:00:00-05:00"

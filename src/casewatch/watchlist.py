@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import tomli_w
 from filelock import FileLock, Timeout
@@ -957,12 +957,17 @@ def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def _implausible(value: object) -> TypeGuard[datetime]:
+    # A USCIS date outside EARLIEST_YEAR to latest_year(), as a casewatch before issue 11
+    # stored them (year 9999 read back "out of range"); such a date from USCIS is now
+    # kept as its text.
+    return isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= latest_year()
+
+
 def _uscis_date(raw: dict[str, Any], key: str) -> tuple[datetime | None, str]:
-    # A status's submitted/modified date and its text. A date outside EARLIEST_YEAR to
-    # latest_year(), which a casewatch before issue 11 stored (year 9999 read back "out of
-    # range"), is its text, as such a date from USCIS is now kept.
+    # A status's submitted/modified date and its text (an implausible date as its text).
     value = raw.get(key)
-    if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= latest_year():
+    if _implausible(value):
         return None, value.isoformat(sep=" ")
     return _eastern(value, key), _str(raw, f"{key}_text")
 
@@ -994,9 +999,10 @@ def _event_from_toml(raw: dict[str, Any]) -> ChangeEvent:
     fields = raw.get("fields", [])
     if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
         raise TypeError("fields must be a list of text")
+    changed_at = raw.get("changed_at")  # USCIS's date of the change: implausible, not given
     return ChangeEvent(
         seen_at=seen_at,
-        changed_at=_eastern(raw.get("changed_at"), "changed_at"),
+        changed_at=None if _implausible(changed_at) else _eastern(changed_at, "changed_at"),
         previous_title=_str(raw, "previous_title"),
         title=_str(raw, "title"),
         fields=tuple(fields),
