@@ -28,11 +28,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casewatch.cases import (
+    DATE_LAYOUTS,
+    EARLIEST_YEAR,
     US_EASTERN,
     CaseStatus,
     HistoryEntry,
     PayloadError,
+    latest_year,
     parse_case_status,
+    parse_uscis_datetime,
+    printable,
     strip_html,
 )
 from casewatch.receipts import (
@@ -390,3 +395,43 @@ def test_a_watchlist_with_a_wrong_value_is_a_watchlist_or_a_watchlist_error(
         mutated = {"case": mutated}
     with tempfile.TemporaryDirectory() as directory:
         load(Path(directory), tomli_w.dumps(mutated).encode())
+
+
+# Dates USCIS sends (issue 11, point 2) --------------------------------------------------------
+
+date_texts = st.one_of(
+    st.builds(
+        lambda moment, layout: moment.strftime(layout.replace("%Y", f"{moment.year:04d}")),
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+        st.sampled_from(DATE_LAYOUTS),
+    ),
+    st.sampled_from(["01-01-1800 00:00:00", "03-11-1883 12:03:58", "01-01-1900 00:00:00"]),
+    st.text(max_size=20),
+)
+"""Dates of any year from 1 to 9999 in the layouts USCIS sends (uscis-api.md, "Case
+status"), around the end of local mean
+time in 1883, and random text."""
+
+
+@FUZZ
+@given(date_texts, date_texts, date_texts)
+def test_any_date_uscis_sends_is_written_and_read_back(
+    submitted: str, modified: str, day: str
+) -> None:
+    payload = staging_case(RECEIPT.value)
+    payload["case_status"].update(
+        submittedDate=submitted,
+        modifiedDate=modified,
+        hist_case_status=[{"date": day, "completed_text_en": "We received your case."}],
+    )
+    status = parse_case_status(payload)
+    for moment in (status.submitted, status.modified):
+        assert moment is None or EARLIEST_YEAR <= moment.year <= latest_year()
+    if status.modified is None:  # kept as USCIS's text, cleaned of controls
+        assert status.modified_text == printable(modified).strip()
+    assert parse_uscis_datetime(modified) == status.modified
+    watchlist = Watchlist(Path("unused.toml"))
+    watchlist.add(RECEIPT, added_at=NOW)
+    watchlist.record_status(RECEIPT, status, NOW)
+    text = watchlist_text(watchlist.cases)
+    assert parse_watchlist(text, Path("unused.toml")) == watchlist.cases

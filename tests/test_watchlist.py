@@ -320,3 +320,29 @@ def test_a_failed_check_in_one_process_never_hides_an_answer_saved_by_another(
     case = Watchlist.load(path).get(RECEIPT)
     assert case.status == STATUS and case.answered_at == answered
     assert case.checked_at == failed and case.last_error == "Could not reach USCIS"
+
+
+def test_a_date_out_of_range_stored_by_an_older_casewatch_reads_back_as_its_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(
+        "schema = 2\n[[case]]\n"
+        'receipt_number = "EAC9999103403"\nadded_at = 2026-01-01T00:00:00-05:00\n'
+        "[case.status]\n"
+        'title_en = "Case Was Received"\n'
+        "submitted = 1850-01-01T00:00:00-05:00\n"
+        "modified = 9999-12-31T23:59:59-05:00\n"
+        "[[case.events]]\n"
+        "seen_at = 2026-01-02T00:00:00-05:00\n"
+        "changed_at = 9999-12-31T23:59:59-05:00\n"
+        'title = "Case Was Received"\n',
+        encoding="utf-8",
+    )
+    case = Watchlist.load(path).get(RECEIPT)
+    assert [event.changed_at for event in case.events] == [None]
+    status = case.status
+    assert status is not None
+    assert (status.submitted, status.modified) == (None, None)
+    assert status.submitted_text == "1850-01-01 00:00:00-05:00"
+    assert status.modified_text == "9999-12-31 23:59:59-05:00"

@@ -71,7 +71,7 @@ def strip_html(text: str) -> str:
     return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in lines).strip()
 
 
-_FORMATS = (
+DATE_LAYOUTS = (
     "%m-%d-%Y %H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
@@ -83,17 +83,33 @@ _FORMATS = (
     "%B %d, %Y",
     "%b %d, %Y",
 )
+"""The layouts of the dates USCIS sends (``uscis-api.md``, "Case status"), for
+:mod:`datetime.datetime.strptime`, tried in this order."""
+
+
+EARLIEST_YEAR = 1900
+"""The first year of a date casewatch reads as a date (USCIS's systems began long after;
+US Eastern has kept whole-hour offsets since 1883, so every such date writes as TOML)."""
+
+
+def latest_year() -> int:
+    """The last year of a date casewatch reads as a date: next year (US Eastern). A date
+    later than that is a USCIS placeholder or a fault, kept as the text USCIS sent."""
+    return datetime.now(US_EASTERN).year + 1
 
 
 def _parse_naive(value: object) -> datetime | None:
+    # A plausible date (EARLIEST_YEAR to latest_year()) in one of DATE_LAYOUTS, else None:
+    # the watchlist can write back and read any date this gives (issue 11, point 2).
     if not isinstance(value, str):
         return None
     text = value.strip()
-    for fmt in _FORMATS:
+    for fmt in DATE_LAYOUTS:
         try:
-            return datetime.strptime(text, fmt)
+            moment = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        return moment if EARLIEST_YEAR <= moment.year <= latest_year() else None
     return None
 
 
@@ -101,7 +117,9 @@ def parse_uscis_datetime(value: object) -> datetime | None:
     """A ``submittedDate``/``modifiedDate`` as an aware US Eastern datetime, or None.
 
     The API sends ``MM-DD-YYYY HH:mm:ss`` with no zone (``uscis-api.md``: treat it as
-    US Eastern); other layouts and a bare date are accepted. Never raises.
+    US Eastern); other layouts and a bare date are accepted. A date before
+    :data:`EARLIEST_YEAR` or after :func:`latest_year` gives None (keep USCIS's text
+    instead). Never raises.
     """
     naive = _parse_naive(value)
     return None if naive is None else naive.replace(tzinfo=US_EASTERN)
@@ -110,7 +128,8 @@ def parse_uscis_datetime(value: object) -> datetime | None:
 def parse_uscis_date(value: object) -> date | None:
     """A history date (``YYYY-MM-DD``, ``MM-DD-YYYY``, ``MM/DD/YYYY``, ...) or None.
 
-    Never raises: a date in a layout not listed gives None.
+    Never raises: a date in a layout not listed, or outside :data:`EARLIEST_YEAR` to
+    :func:`latest_year`, gives None.
     """
     naive = _parse_naive(value)
     return None if naive is None else naive.date()
@@ -159,9 +178,11 @@ class CaseStatus:
     """The status of one case as USCIS last reported it.
 
     Dates are aware datetimes in US Eastern time, None when USCIS left them out (online
-    filings). ``history`` is in :func:`history_order` (newest first), whatever order
-    USCIS sent it in. Descriptions keep USCIS's HTML; use :func:`strip_html` to show
-    them.
+    filings) or sent a date that is not a plausible one (:func:`parse_uscis_datetime`);
+    ``submitted_text`` and ``modified_text`` then keep the text USCIS sent (empty when
+    the date was read or left out). ``history`` is in :func:`history_order` (newest
+    first), whatever order USCIS sent it in. Descriptions keep USCIS's HTML; use
+    :func:`strip_html` to show them. Titles are one line.
     """
 
     receipt_number: str
@@ -173,6 +194,8 @@ class CaseStatus:
     submitted: datetime | None = None
     modified: datetime | None = None
     history: tuple[HistoryEntry, ...] = field(default=())
+    submitted_text: str = ""
+    modified_text: str = ""
 
     @property
     def stage(self) -> Stage:
@@ -205,19 +228,45 @@ class CaseStatus:
         newest = max(dated)
         return datetime(newest.year, newest.month, newest.day, tzinfo=US_EASTERN)
 
+    def changed_on(self) -> str:
+        """When USCIS last changed the case, as shown: the US Eastern date of
+        :attr:`last_changed` (``YYYY-MM-DD``), else the ``modifiedDate`` text USCIS sent
+        that is not a plausible date, else an empty string."""
+        changed = self.last_changed
+        return f"{changed:%Y-%m-%d}" if changed is not None else self.modified_text
 
-_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # control characters but tab and line feed
+    "\u202a-\u202e\u2066-\u2069"  # bidi embeddings, overrides and isolates
+    "\u200b-\u200d\u2060\ufeff]"  # zero-width spaces, joiners, word joiner, BOM
+)
 
 
 def printable(text: str) -> str:
-    """``text`` without control characters other than tab and line feed: an escape
-    sequence in a label or in an answer would drive the terminal that shows it (set its
-    title, its colours, ...)."""
-    return _CONTROL_CHARACTERS.sub("", text)
+    """``text`` as casewatch stores, logs or shows a text from the network or a file:
+    without control characters other than tab and line feed (an escape sequence would
+    drive the terminal that shows it: set its title, clear the screen, ...), bidi
+    overrides (U+202A-U+202E, U+2066-U+2069: they reorder what is shown) and zero-width
+    characters (U+200B-U+200D, U+2060, U+FEFF: they hide text). The one sanitizer of
+    issue 11, point 4. Never raises."""
+    return _UNPRINTABLE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """``text`` as :func:`printable` on one line: every run of whitespace, line breaks
+    included, made one space; trimmed. For a title, a label or an error message, which
+    are shown one to a line."""
+    return " ".join(printable(text).split())
 
 
 def _text(value: object) -> str:
     return printable(value).strip() if isinstance(value, str) else ""
+
+
+def _unread_date(value: object, read: object) -> str:
+    # USCIS's text of a date field that gave no date (``read`` is None), else "".
+    return _text(value) if read is None else ""
 
 
 def parse_history(raw: object) -> tuple[HistoryEntry, ...]:
@@ -251,17 +300,21 @@ def parse_case_status(payload: Any) -> CaseStatus:
         raise PayloadError("USCIS answered 200 but the body holds no case_status object")
     body: dict[str, Any] = payload["case_status"]
     receipt = _text(body.get("receiptNumber"))
-    title = _text(body.get("current_case_status_text_en"))
+    title = one_line(_text(body.get("current_case_status_text_en")))
     if not receipt or not title:
         raise PayloadError("USCIS answered 200 but the case status has no receipt number or title")
+    submitted = parse_uscis_datetime(body.get("submittedDate"))
+    modified = parse_uscis_datetime(body.get("modifiedDate"))
     return CaseStatus(
         receipt_number=receipt.upper(),
         form_type=_text(body.get("formType")),
         title_en=title,
         description_en=_text(body.get("current_case_status_desc_en")),
-        title_es=_text(body.get("current_case_status_text_es")),
+        title_es=one_line(_text(body.get("current_case_status_text_es"))),
         description_es=_text(body.get("current_case_status_desc_es")),
-        submitted=parse_uscis_datetime(body.get("submittedDate")),
-        modified=parse_uscis_datetime(body.get("modifiedDate")),
+        submitted=submitted,
+        modified=modified,
         history=parse_history(body.get("hist_case_status")),
+        submitted_text=_unread_date(body.get("submittedDate"), submitted),
+        modified_text=_unread_date(body.get("modifiedDate"), modified),
     )

@@ -98,7 +98,9 @@ def result_to_json(receipt: ReceiptNumber, result: Result) -> dict[str, Any]:
         "status_es": result.title_es,
         "description_es": strip_html(result.description_es),
         "submitted": result.submitted.isoformat() if result.submitted else None,
+        "submitted_text": result.submitted_text,
         "modified": result.modified.isoformat() if result.modified else None,
+        "modified_text": result.modified_text,
         "history": [
             {
                 "date": entry.date.isoformat() if entry.date else None,
@@ -127,13 +129,12 @@ def format_table(receipts: Sequence[ReceiptNumber], results: Sequence[Result]) -
         if isinstance(result, USCISError):
             rows.append((receipt.value, "-", "error", "-", str(result)))
         else:
-            changed = result.last_changed
             rows.append(
                 (
                     receipt.value,
                     result.form_type or "-",
                     result.stage.value,
-                    f"{changed:%Y-%m-%d}" if changed else "-",
+                    result.changed_on() or "-",
                     result.title_en,
                 )
             )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from casewatch.cases import eastern_time
+from casewatch.cases import eastern_time, one_line
 from casewatch.check import align_columns, result_to_json
 from casewatch.hooks import change_message
 from casewatch.watchlist import ChangeEvent, WatchedCase
@@ -38,20 +38,20 @@ _TABLE_HEADER = ("RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHEC
 def case_row(case: WatchedCase) -> dict[str, str]:
     """The :data:`EXPORT_COLUMNS` of ``case`` as text; empty where nothing is known.
 
-    ``changed`` is the US Eastern date USCIS last changed the case (``YYYY-MM-DD``);
+    ``changed`` is the US Eastern date USCIS last changed the case (``YYYY-MM-DD``, or
+    the text USCIS sent when it is not a plausible date: :meth:`CaseStatus.changed_on`);
     ``checked`` is when casewatch last asked (answered or failed, then ``last_error``
     says why) and ``answered`` when USCIS last answered (the age of the status), ISO 8601
     to the minute with their offset.
     """
     status = case.status
-    changed = status.last_changed if status is not None else None
     return {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
         "form_type": status.form_type if status is not None else "",
         "stage": status.stage.value if status is not None else "",
         "status": status.title_en if status is not None else "",
-        "changed": f"{changed:%Y-%m-%d}" if changed is not None else "",
+        "changed": status.changed_on() if status is not None else "",
         "checked": _iso(case.checked_at) if case.checked_at is not None else "",
         "answered": _iso(case.answered_at) if case.answered_at is not None else "",
         "last_error": case.last_error,
@@ -142,10 +142,11 @@ def _iso(moment: datetime) -> str:
 
 def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
     """One line for a change: receipt, label, old and new status, when USCIS made it (US
-    Eastern date) and when casewatch saw it."""
+    Eastern date) and when casewatch saw it; a line break in a title (a watchlist edited
+    by hand) is a space, so a change is always one line (:func:`casewatch.cases.one_line`)."""
     title, body = change_message(case, event)
     when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
-    return (
+    return one_line(
         f"{title} ({', '.join(event.fields)}): {body} "
         f"[USCIS: {when}; seen {eastern_time(event.seen_at)}]"
     )

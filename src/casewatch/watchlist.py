@@ -27,12 +27,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import tomli_w
 from filelock import FileLock, Timeout
 
-from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry, printable
+from casewatch.cases import (
+    EARLIEST_YEAR,
+    US_EASTERN,
+    CaseStatus,
+    HistoryEntry,
+    latest_year,
+    one_line,
+    printable,
+)
 from casewatch.files import TomlFileError, atomic_write_text, parse_toml
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
@@ -866,7 +874,9 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
             "title_es": status.title_es,
             "description_es": status.description_es,
             "submitted": status.submitted,
+            "submitted_text": status.submitted_text,
             "modified": status.modified,
+            "modified_text": status.modified_text,
             "history": [_history_to_toml(entry) for entry in status.history],
         }
     )
@@ -930,8 +940,9 @@ def _str(raw: dict[str, Any], key: str) -> str:
 
 
 def one_line_label(label: str) -> str:
-    """``label`` as casewatch keeps it: one line of printable text, spaces trimmed."""
-    return " ".join(printable(label).split())
+    """``label`` as casewatch keeps it: one line of printable text, spaces trimmed
+    (:func:`casewatch.cases.one_line`)."""
+    return one_line(label)
 
 
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
@@ -946,7 +957,24 @@ def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def _implausible(value: object) -> TypeGuard[datetime]:
+    # A USCIS date outside EARLIEST_YEAR to latest_year(), as a casewatch before issue 11
+    # stored them (year 9999 read back "out of range"); such a date from USCIS is now
+    # kept as its text.
+    return isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= latest_year()
+
+
+def _uscis_date(raw: dict[str, Any], key: str) -> tuple[datetime | None, str]:
+    # A status's submitted/modified date and its text (an implausible date as its text).
+    value = raw.get(key)
+    if _implausible(value):
+        return None, value.isoformat(sep=" ")
+    return _eastern(value, key), _str(raw, f"{key}_text")
+
+
 def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus:
+    submitted, submitted_text = _uscis_date(raw, "submitted")
+    modified, modified_text = _uscis_date(raw, "modified")
     return CaseStatus(
         receipt_number=receipt.value,
         form_type=_str(raw, "form_type"),
@@ -954,11 +982,13 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         description_en=_str(raw, "description_en"),
         title_es=_str(raw, "title_es"),
         description_es=_str(raw, "description_es"),
-        submitted=_eastern(raw.get("submitted"), "submitted"),
-        modified=_eastern(raw.get("modified"), "modified"),
+        submitted=submitted,
+        modified=modified,
         history=tuple(
             _history_from_toml(entry) for entry in _tables(raw.get("history", []), "history")
         ),
+        submitted_text=submitted_text,
+        modified_text=modified_text,
     )
 
 
@@ -969,9 +999,10 @@ def _event_from_toml(raw: dict[str, Any]) -> ChangeEvent:
     fields = raw.get("fields", [])
     if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
         raise TypeError("fields must be a list of text")
+    changed_at = raw.get("changed_at")  # USCIS's date of the change: implausible, not given
     return ChangeEvent(
         seen_at=seen_at,
-        changed_at=_eastern(raw.get("changed_at"), "changed_at"),
+        changed_at=None if _implausible(changed_at) else _eastern(changed_at, "changed_at"),
         previous_title=_str(raw, "previous_title"),
         title=_str(raw, "title"),
         fields=tuple(fields),

@@ -57,7 +57,6 @@ from casewatch.tui.widgets import (
     OutageNotice,
     QuotaGauge,
     format_age,
-    format_date,
     format_days,
     stage_text,
 )
@@ -677,7 +676,7 @@ class CaseWatchApp(App[None]):
                 "form": status.form_type,
                 "status": status.title_en,
                 "stage": stage_text(status.stage, self.stage_styles),
-                "changed": format_date(status.last_changed),
+                "changed": status.changed_on() or "—",
                 "days": format_days(status.last_changed, self._now()),
             }
         # Labels and USCIS's texts are shown as they are, never read as markup.

@@ -415,11 +415,13 @@ class HistoryDrawer(VerticalScroll):
             dates = [
                 f"{_word(word, spanish)} {format_date(day)} "
                 f"({format_days(day, now)} {_word(since, spanish)})"
-                for word, day, since in (
-                    ("filed", status.submitted, "ago"),
-                    ("changed", status.last_changed, "in status"),
+                if day is not None
+                else f"{_word(word, spanish)} {sent}"  # not a plausible date: USCIS's text
+                for word, day, sent, since in (
+                    ("filed", status.submitted, status.submitted_text, "ago"),
+                    ("changed", status.last_changed, status.modified_text, "in status"),
                 )
-                if day is not None  # USCIS did not say: nothing to show
+                if day is not None or sent  # USCIS did not say: nothing to show
             ]
             if case.answered_at is not None:
                 dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")

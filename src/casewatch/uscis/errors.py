@@ -5,7 +5,9 @@ Shapes from ``uscis-api.md`` ("Errors"): flat ``{code, message}`` or a bare
 whitespace; an RFC 9457 style ``errors`` list; a raw Apigee ``fault``; Apigee's token
 errors ``{ErrorCode, Error}``; an HTML page; an empty body. Whatever the shape, the error
 carries USCIS's own message; an answer that is not USCIS's (an HTML page, an empty body)
-says what it is instead of a parser's words.
+says what it is instead of a parser's words. Every text taken from a body passes
+:func:`casewatch.cases.printable` (issue 11, point 4: no escape sequence, bidi override
+or zero-width character from the network reaches a screen, a log or a file).
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ import re
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-from casewatch.cases import strip_html
+from casewatch.cases import one_line, printable, strip_html
 
 
 class USCISError(Exception):
     """A request to USCIS that did not give a case status.
 
     ``status`` is the HTTP status (None when no response came), ``code`` USCIS's own
-    code, ``message`` USCIS's own words (shown to the user as they are), ``summary`` a
-    line in plain terms. ``retryable`` says whether trying again later can help.
+    code, ``message`` USCIS's own words (shown to the user as they are, but for what
+    :func:`casewatch.cases.printable` removes), ``summary`` a line in plain terms.
+    ``retryable`` says whether trying again later can help.
     """
 
     summary: ClassVar[str] = "USCIS answered with an error"
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        message, code = printable(message), printable(code)
         self.message = message
         self.status = status
         self.code = code
@@ -143,7 +147,7 @@ _MAX_MESSAGE = 300
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
@@ -198,7 +202,7 @@ def _uscis_error(text: str) -> tuple[str, str] | None:
         found = _from_json(decode_json(text))
     except ValueError:
         return None
-    return None if found is None else (found[0].strip(), _clip(found[1]))
+    return None if found is None else (one_line(found[0]), _clip(found[1]))
 
 
 def _is_html(text: str) -> bool:
