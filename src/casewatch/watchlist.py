@@ -878,6 +878,7 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
             "modified": status.modified,
             "modified_text": status.modified_text,
             "history": [_history_to_toml(entry) for entry in status.history],
+            "history_dropped": status.history_dropped or None,
         }
     )
 
@@ -945,6 +946,13 @@ def one_line_label(label: str) -> str:
     return one_line(label)
 
 
+def _count(raw: dict[str, Any], key: str) -> int:
+    value = raw.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"{key} must be a count, got {value!r}")
+    return value
+
+
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
     day = raw.get("date")
     if day is not None and not isinstance(day, date):
@@ -989,6 +997,7 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         ),
         submitted_text=submitted_text,
         modified_text=modified_text,
+        history_dropped=_count(raw, "history_dropped"),
     )
 
 

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.cases import MAX_HISTORY_ENTRIES, US_EASTERN, eastern_time, strip_html
 from casewatch.refresh import Outage
 from casewatch.stages import Stage
 from casewatch.uscis.quota import QuotaUsage, eastern_day, quota_reset_at
@@ -381,6 +381,20 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
+def _dropped_note(dropped: int, spanish: bool = False) -> str:
+    # The note under a history cut to MAX_HISTORY_ENTRIES entries: ``dropped`` older
+    # entries USCIS sent were not kept.
+    if spanish:
+        return (
+            f"… y {dropped:,} entradas más antiguas que USCIS envió, no guardadas "
+            f"(casewatch guarda las {MAX_HISTORY_ENTRIES:,} más recientes)."
+        )
+    return (
+        f"… and {dropped:,} older entries USCIS sent, not kept "
+        f"(casewatch keeps the newest {MAX_HISTORY_ENTRIES:,})."
+    )
+
+
 class HistoryDrawer(VerticalScroll):
     """The selected case in full: its current description and its history, newest first."""
 
@@ -443,5 +457,7 @@ class HistoryDrawer(VerticalScroll):
             for when, source, text in timeline(case, spanish):
                 rows.add_row(when, source, text)
             parts.append(rows)
+            if status.history_dropped:
+                parts.append(Text(_dropped_note(status.history_dropped, spanish), style="dim"))
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)
