@@ -29,14 +29,16 @@ _VALUE = r"""(?:"[^"]*"?|'[^']*'?|[^\s"'&,;<>(){}\[\]]+)"""
 
 _SHAPED = re.compile(
     r"(?P<key>(?:\b(?:client_secret|access_token|refresh_token|id_token)|(?<![\w-])"
-    r"(?:proxy-)?authorization)[\"']?\s*[=:]\s*(?:(?:bearer|basic)\s+)?)"
+    r"(?:proxy-)?authorization)[\"']?\s*[=:]\s*(?:(?:bearer|basic)\s+)?+)"
     rf"{_VALUE}"
     r"|(?P<scheme>\bbearer\s+)[A-Za-z0-9\-._~+/]{16,}=*",
     re.IGNORECASE,
 )
 # ``client_secret=…``, ``"client_secret": "…"``, ``access_token``, ``Authorization:
 # Bearer …`` (a header or a JSON key), and a bare ``Bearer`` with a token-like word of
-# 16 characters or more after it (an English "bearer" is followed by a short word).
+# 16 characters or more after it (an English "bearer" is followed by a short word). The
+# scheme after ``Authorization`` is possessive (``?+``): ``Bearer [redacted]`` is left
+# as it is, not read as the value "Bearer".
 
 _known: set[str] = set()
 _known_pattern: re.Pattern[str] | None = None
