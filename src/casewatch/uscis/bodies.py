@@ -30,37 +30,51 @@ ACCEPTED_ENCODINGS = "gzip, deflate"
 """The ``Accept-Encoding`` casewatch sends: the content codings it decompresses
 itself, with a bound (``identity`` too, always)."""
 
-_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
-# zlib's window bits for each content coding read (RFC 9110, section 8.4.1).
+CODINGS = ("gzip", "x-gzip", "deflate")
+"""The content codings casewatch decompresses (RFC 9110, section 8.4.1), besides
+``identity``."""
+
+
+def _zlib_wrapped(head: bytes) -> bool:
+    # Whether a "deflate" body starts with a zlib header (RFC 1950): deflate method, and
+    # the first two bytes a multiple of 31. Some servers send raw deflate instead.
+    return head[0] & 0x0F == 8 and int.from_bytes(head[:2], "big") % 31 == 0
 
 
 class _Inflater:
     # Decompresses a gzip or deflate body at most DECODE_CHUNK_BYTES at a time. A
-    # "deflate" body without its zlib header (raw deflate, as some servers send) is read
-    # too, as httpx does.
+    # "deflate" body without its zlib header (raw deflate) is read too, as httpx does.
 
-    def __init__(self, wbits: int) -> None:
-        self._raw_fallback = wbits == zlib.MAX_WBITS
+    def __init__(self, coding: str) -> None:
+        self._inflate = None if coding == "deflate" else zlib.decompressobj(zlib.MAX_WBITS | 16)
+        self._head = b""  # the first bytes of a deflate body, until they say which
+
+    def _start(self) -> bytes:
+        head, self._head = self._head, b""
+        wbits = zlib.MAX_WBITS if len(head) >= 2 and _zlib_wrapped(head) else -zlib.MAX_WBITS
         self._inflate = zlib.decompressobj(wbits)
+        return head
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._inflate is None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            data = self._start()
+        assert self._inflate is not None
         while not self._inflate.eof:
-            try:
-                piece = self._inflate.decompress(data, DECODE_CHUNK_BYTES)
-            except zlib.error:
-                if not self._raw_fallback:
-                    raise
-                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                piece = self._inflate.decompress(data, DECODE_CHUNK_BYTES)
-            self._raw_fallback = False
+            piece = self._inflate.decompress(data, DECODE_CHUNK_BYTES)
             data = self._inflate.unconsumed_tail
             if piece:
                 yield piece
             if not data and len(piece) < DECODE_CHUNK_BYTES:
                 return  # all consumed, nothing pending
 
-    def finish(self) -> bytes:
-        return self._inflate.flush()
+    def finish(self) -> Iterator[bytes]:
+        if self._inflate is None:  # a body of less than 2 bytes
+            yield from self.feed(self._start())
+        assert self._inflate is not None
+        yield self._inflate.flush()
 
 
 class BoundedBody(httpx.AsyncByteStream):
@@ -114,7 +128,8 @@ class BoundedBody(httpx.AsyncByteStream):
                 for piece in inflater.feed(chunk):
                     yield piece
         if inflater is not None:
-            yield inflater.finish()
+            for piece in inflater.finish():
+                yield piece
 
     async def aclose(self) -> None:
         await self._raw.aclose()
@@ -123,13 +138,13 @@ class BoundedBody(httpx.AsyncByteStream):
         coding = self._encoding.strip().lower()
         if coding in ("", "identity"):
             return None
-        if coding not in _WBITS:
+        if coding not in CODINGS:
             raise self._error(
                 UnexpectedAnswer,
                 f"with a body in a content coding casewatch does not read "
                 f"({self._encoding[:40]}; it asks for {ACCEPTED_ENCODINGS})",
             )
-        return _Inflater(_WBITS[coding])
+        return _Inflater("deflate" if coding == "deflate" else "gzip")
 
     def _too_large(self) -> str:
         return (
