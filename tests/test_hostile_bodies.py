@@ -20,7 +20,7 @@ import pytest
 from casewatch.cases import LINE_MAX_CHARS, MAX_HISTORY_ENTRIES, TEXT_MAX_CHARS
 from casewatch.cli import main
 from casewatch.uscis.bodies import MAX_BODY_BYTES
-from casewatch.watchlist import Watchlist
+from casewatch.watchlist import Watchlist, WatchlistError
 from conftest import Answer, Received, case_status_answer, scripted_uscis
 from pilot_helpers import drawer_text, until
 from test_tui_offline import RECEIPTS as DUE
@@ -163,7 +163,11 @@ def test_long_texts_are_cut_with_a_note_and_the_newest_history_kept(
     assert main(["add", FINE, "--watchlist", str(watchlist)]) == 0
     with scripted_uscis({FINE: Answer(200, body)}) as uscis:
         assert main(["refresh", "--base-url", uscis.url, "--watchlist", str(watchlist)]) == 0
-    capsys.readouterr()
+        capsys.readouterr()
+        assert check(uscis.url, FINE) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["status"].endswith("… (cut: USCIS sent 250,001 characters)")
+    assert (len(checked["history"]), checked["history_dropped"]) == (200, 7_800)
     status = Watchlist.load(watchlist).get(FINE).status
     assert status is not None
     assert status.title_en.endswith("… (cut: USCIS sent 250,001 characters)")
@@ -251,3 +255,17 @@ def test_memory_stays_bounded_under_a_gzip_bomb_and_a_200_mb_body() -> None:
         print(f"peak memory of casewatch check under {what}: {peak:.1f} MB", file=sys.stderr)
     for what, peak in figures.items():
         assert peak < baseline + MEMORY_BOUND_MB, (what, figures)
+
+
+@pytest.mark.parametrize(("value", "read"), [("-1", "-1"), ('"many"', "'many'"), ("true", "True")])
+def test_a_watchlist_whose_count_of_history_not_kept_is_not_a_count_says_so(
+    tmp_path: Path, value: str, read: str
+) -> None:
+    watchlist = tmp_path / "w.toml"
+    assert main(["add", FINE, "--watchlist", str(watchlist)]) == 0
+    text = watchlist.read_text()
+    watchlist.write_text(
+        f'{text}\n[case.status]\ntitle_en = "Case Was Received"\nhistory_dropped = {value}\n'
+    )
+    with pytest.raises(WatchlistError, match=f"history_dropped must be a count, got {read}"):
+        Watchlist.load(watchlist)
