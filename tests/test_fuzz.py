@@ -50,7 +50,7 @@ from casewatch.receipts import (
     normalize_receipt_text,
     parse_receipt_number,
 )
-from casewatch.redact import redact
+from casewatch.redact import redact, secrets_redacted
 from casewatch.sandbox import staging_case
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.bodies import BoundedBody
@@ -458,6 +458,9 @@ any :class:`Secret` is."""
 
 FUZZ_TOKEN = "fuzz-Token.5f0c9d7e1b8a2e4c"
 
+LIVE = (Secret(FUZZ_SECRET), Secret(FUZZ_TOKEN))
+"""The secrets of the echo tests, alive (registered) as the client's are."""
+
 echo_shapes = st.sampled_from(
     [
         "{}",  # as sent
@@ -499,7 +502,6 @@ def test_an_echoed_secret_never_reaches_an_error_message(
     secret: str,
     wrapper: str,
 ) -> None:
-    Secret(FUZZ_SECRET), Secret(FUZZ_TOKEN)  # registered, as the client's are
     echoed = before + shape.format(form(secret)) + after
     body = wrapper.format(json.dumps(echoed) if wrapper != "{}" else echoed)
     for error in (error_from_response(status, body.encode()), not_a_case_status(body.encode())):
@@ -579,3 +581,14 @@ def test_a_body_that_does_not_decompress_is_a_typed_error(data: bytes, coding: s
         asyncio.run(read_all(stream))
     except UnexpectedAnswer as error:  # BadResponse and AnswerTooLarge are ones
         assert str(error).startswith("An unexpected answer: the token URL answered HTTP 200")
+
+
+def test_a_token_is_redacted_while_it_lives_and_the_redaction_stays_small() -> None:
+    # A dashboard fetches 48 tokens a day: only the live ones are redacted by value.
+    client_secret = Secret("casewatch-lived-secret")
+    before = secrets_redacted()
+    for number in range(1000):
+        token = Secret(f"fuzz-token-{number:06d}-5f0c9d7e1b")
+        assert redact(f"echo {token.reveal()}") == "echo [redacted]"
+    assert secrets_redacted() == before + 1
+    assert redact(f"x {client_secret.reveal()} y") == "x [redacted] y"

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
+from collections import Counter
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
@@ -40,23 +42,51 @@ _SHAPED = re.compile(
 # scheme after ``Authorization`` is possessive (``?+``): ``Bearer [redacted]`` is left
 # as it is, not read as the value "Bearer".
 
-_known: set[str] = set()
-_known_pattern: re.Pattern[str] | None = None
+_live: Counter[str] = Counter()
+# The forms of the secrets alive, each with how many live secrets have it.
+_dead: list[tuple[str, ...]] = []
+# The forms of secrets gone, taken out of _live at the next redaction: a finalizer may
+# run amid any allocation, so it only appends here.
+_pattern: re.Pattern[str] | None = None
+_pattern_of: frozenset[str] = frozenset()
 
 
-def register_secret(value: str) -> None:
-    """Redact ``value`` (a client secret or an access token) from every later text that
-    passes :func:`redact`, as sent and as a form body or JSON would carry it (URL-encoded,
+def register_secret(owner: object, value: str) -> None:
+    """Redact ``value`` (a client secret or an access token) from every text that passes
+    :func:`redact` for as long as ``owner`` (its :class:`~casewatch.uscis.auth.Secret`)
+    lives: the client secret as long as the credentials, a token until a new one
+    replaces it, so a dashboard that runs for weeks does not redact by thousands of old
+    tokens. It is redacted as sent and as a form body or JSON carries it (URL-encoded,
     JSON-escaped). Values shorter than :data:`MIN_SECRET_CHARS` are not registered."""
-    global _known_pattern
     if len(value) < MIN_SECRET_CHARS:
         return
-    forms = {value, quote_plus(value), quote(value, safe=""), json.dumps(value)[1:-1]}
-    if forms <= _known:
-        return
-    _known.update(forms)
-    longest_first = sorted(_known, key=len, reverse=True)
-    _known_pattern = re.compile("|".join(map(re.escape, longest_first)))
+    forms = tuple({value, quote_plus(value), quote(value, safe=""), json.dumps(value)[1:-1]})
+    _live.update(forms)
+    weakref.finalize(owner, _dead.append, forms)
+
+
+def secrets_redacted() -> int:
+    """How many forms of live secrets :func:`redact` redacts by value now."""
+    return len(_live_forms())
+
+
+def _live_forms() -> frozenset[str]:
+    while _dead:
+        for form in _dead.pop():
+            _live[form] -= 1
+            if not _live[form]:
+                del _live[form]
+    return frozenset(_live)
+
+
+def _known_pattern() -> re.Pattern[str] | None:
+    global _pattern, _pattern_of
+    forms = _live_forms()
+    if forms != _pattern_of:
+        longest_first = sorted(forms, key=len, reverse=True)
+        _pattern = re.compile("|".join(map(re.escape, longest_first))) if forms else None
+        _pattern_of = forms
+    return _pattern
 
 
 def redact(text: str) -> str:
@@ -64,8 +94,8 @@ def redact(text: str) -> str:
     (:func:`register_secret`) and every credential-shaped part replaced by
     :data:`REDACTED`; the key of a ``key=value`` kept so the message still says what was
     there. Never raises."""
-    if _known_pattern is not None:
-        text = _known_pattern.sub(REDACTED, text)
+    if (known := _known_pattern()) is not None:
+        text = known.sub(REDACTED, text)
     return _SHAPED.sub(_redact_shaped, text)
 
 

@@ -46,14 +46,14 @@ MAX_TRIES = 2
 
 class Secret:
     """A string that never shows itself in a repr, a str, a log or a traceback, nor in
-    a text from the network that echoes it back (it registers itself with
-    :func:`casewatch.redact.register_secret`)."""
+    a text from the network that echoes it back while it lives (it registers itself
+    with :func:`casewatch.redact.register_secret`)."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
-        register_secret(value)
+        register_secret(self, value)
 
     def reveal(self) -> str:
         """The secret itself, for the one place that must send it."""
