@@ -157,6 +157,7 @@ def test_long_texts_are_cut_with_a_note_and_the_newest_history_kept(
     payload = json.loads(answer.body)
     payload["case_status"]["current_case_status_text_en"] = "Case Was Received " * 13_889
     payload["case_status"]["current_case_status_desc_en"] = "We received it. " * 12_500
+    payload["case_status"]["hist_case_status"][-1]["completed_text_en"] += " and more" * 2_000
     body = json.dumps(payload).encode()
     assert len(body) < MAX_BODY_BYTES
     watchlist = tmp_path / "w.toml"
@@ -176,10 +177,11 @@ def test_long_texts_are_cut_with_a_note_and_the_newest_history_kept(
     assert len(status.description_en) < TEXT_MAX_CHARS + 50
     assert len(status.history) == MAX_HISTORY_ENTRIES
     assert status.history_dropped == 8_000 - MAX_HISTORY_ENTRIES
-    assert [entry.text_en for entry in status.history[:: MAX_HISTORY_ENTRIES - 1]] == [
-        "Entry 7999",  # the newest
-        f"Entry {8_000 - MAX_HISTORY_ENTRIES}",
-    ]
+    newest, oldest_kept = status.history[0], status.history[-1]
+    assert newest.text_en.startswith("Entry 7999 and more")
+    assert newest.text_en.endswith("… (cut: USCIS sent 18,010 characters)")
+    assert len(newest.text_en) < LINE_MAX_CHARS + 50
+    assert oldest_kept.text_en == f"Entry {8_000 - MAX_HISTORY_ENTRIES}"
     assert watchlist.stat().st_size < 64 * 1024
 
 

@@ -22,13 +22,14 @@ from casewatch.stages import Stage, classify_stage, normalize_title
 US_EASTERN = ZoneInfo("America/New_York")
 
 LINE_MAX_CHARS = 500
-"""Characters kept of a one-line text of a case status (a status title, the form type,
-a date casewatch cannot read); USCIS's titles are under 100. Longer is cut, with a note
-(:func:`cut_text`)."""
+"""Characters kept of a short text of a case status: a status title, the form type, a
+date casewatch cannot read, a history entry's text (USCIS's are a title or a sentence,
+under 200). Longer is cut, with a note (:func:`cut_text`)."""
 
 TEXT_MAX_CHARS = 5_000
-"""Characters kept of a description or a history entry's text (USCIS's are under
-2,000). Longer is cut, with a note (:func:`cut_text`)."""
+"""Characters kept of a description (USCIS's are under 2,000). Longer is cut, with a
+note (:func:`cut_text`). With :data:`LINE_MAX_CHARS` and :data:`MAX_HISTORY_ENTRIES`,
+a case keeps about 300 kB at most, whatever USCIS sends."""
 
 MAX_HISTORY_ENTRIES = 200
 """History entries kept of a case, the newest (:func:`history_order`): real histories
@@ -316,8 +317,8 @@ def parse_history(raw: object) -> tuple[tuple[HistoryEntry, ...], int]:
             HistoryEntry(
                 date=parse_uscis_date(item.get("date")),
                 date_text=_text(item.get("date")),
-                text_en=strip_html(_text(item.get("completed_text_en"), TEXT_MAX_CHARS)),
-                text_es=strip_html(_text(item.get("completed_text_es"), TEXT_MAX_CHARS)),
+                text_en=strip_html(_text(item.get("completed_text_en"))),
+                text_es=strip_html(_text(item.get("completed_text_es"))),
             )
             for item in raw
             if isinstance(item, dict)
@@ -333,8 +334,8 @@ def parse_case_status(payload: Any) -> CaseStatus:
     Raises :class:`PayloadError` when the body has no ``case_status`` object with a
     receipt number and a status title. Every optional field may be missing or null.
     Texts are kept printable (:func:`printable`), without a secret a server echoed
-    (:func:`casewatch.redact.redact`), and cut past :data:`LINE_MAX_CHARS` (one-line
-    texts) or :data:`TEXT_MAX_CHARS` (descriptions, history texts); the history past
+    (:func:`casewatch.redact.redact`), and cut past :data:`LINE_MAX_CHARS` (titles,
+    history texts, ...) or :data:`TEXT_MAX_CHARS` (descriptions); the history past
     :data:`MAX_HISTORY_ENTRIES` entries is counted, not kept.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("case_status"), dict):
