@@ -23,8 +23,8 @@ MAX_BODY_BYTES = 1_048_576
 hundred times a case status with a long history."""
 
 DECODE_CHUNK_BYTES = 65_536
-"""Bytes decompressed at a time: a 64 kB chunk of a gzip bomb would inflate to 64 MB
-in one piece."""
+"""Bytes decompressed at a time (httpx's own decoder inflates a whole network chunk at
+once: a 64 kB chunk of a gzip bomb, 64 MB in one piece)."""
 
 ACCEPTED_ENCODINGS = "gzip, deflate"
 """The ``Accept-Encoding`` casewatch sends: the content codings it decompresses
