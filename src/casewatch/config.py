@@ -193,11 +193,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
     ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
     of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
-    an unknown key, a value of the wrong type, or a client secret in a file that group
-    or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
+    an unknown key, a value of the wrong type, a client secret in a file that group or
+    others can read (the message gives the ``chmod 600`` fix), and whatever it holds, a
+    file that another user owns or can change, as OpenSSH's StrictModes refuses one
+    (:func:`casewatch.files.check_trusted`: its ``on_change`` would run as the user; the
+    message gives the ``chown``/``chmod`` fix). Never writes the file.
     """
     try:
-        data = read_toml(path, "the config file") or {}
+        data = read_toml(path, "the config file", trusted=True) or {}
     except TomlFileError as exc:
         raise ConfigError(str(exc)) from None
     known = [*_FILE_KEYS, "credentials"]

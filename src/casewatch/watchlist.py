@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -41,10 +42,21 @@ from casewatch.cases import (
     one_line,
     printable,
 )
-from casewatch.files import TomlFileError, atomic_write_text, parse_toml
+from casewatch.files import (
+    MiB,
+    TomlFileError,
+    UnsafeFileError,
+    atomic_write_text,
+    make_parent_folder,
+    parse_toml,
+    read_file,
+    require_private_folder,
+)
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
 SCHEMA_VERSION = 2
+
+log = logging.getLogger(__name__)
 
 
 class WatchlistError(ValueError):
@@ -160,6 +172,10 @@ schema ``n + 1``. A file is migrated in memory when it is read, and written in
 READ_WHOLE_UP_TO = 200
 """Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
 about 30 ms), as reading its first cases first would save little."""
+
+WATCHLIST_MAX_BYTES = 1024 * MiB
+"""The largest watchlist file read, in bytes: a case with a long history and a few
+changes takes about 4 kB, so 100,000 such cases fit with room to spare."""
 
 LOCK_TIMEOUT_S = 30.0
 """Seconds a save waits for another process's save to finish before giving up."""
@@ -552,12 +568,15 @@ class Watchlist:
         """Read ``path``; a missing file is an empty watchlist.
 
         Raises :class:`WatchlistError` (file, line and column for a TOML syntax error;
-        the case and field for a bad value; a newer schema). The file is never changed
-        by reading.
+        the case and field for a bad value; a newer schema; a file that is not a regular
+        file, is larger than :data:`WATCHLIST_MAX_BYTES` or cannot be read). The file is
+        never changed by reading.
         """
         watchlist = cls(path)
         try:
             state = _read_file(path, FileState())
+        except UnsafeFileError as exc:
+            raise WatchlistError(str(exc)) from None
         except OSError as exc:
             raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
         watchlist.file = state
@@ -581,11 +600,12 @@ class Watchlist:
         Raises :class:`WatchlistError` as :meth:`load` does.
         """
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return cls(path)
+            found = read_file(path, "the watchlist", WATCHLIST_MAX_BYTES)
         except OSError:
             return cls.load(path)  # which says what is wrong
+        if found is None:
+            return cls(path)
+        data = found[0]
         whole = max(count, READ_WHOLE_UP_TO)
         headers = list(islice(_CASE_HEADER_BYTES.finditer(data), whole + 1))
         if len(headers) <= whole:
@@ -676,6 +696,8 @@ class Watchlist:
     def _write_merged(self, base: FileState, ours: Mapping[str, WatchedCase]) -> FileState:
         """Under the file lock: read the file, merge ``ours`` into it, keep the previous
         version as the backup, write the result. Blocking; returns the new state."""
+        make_parent_folder(self.path)  # checked before the lock file is made there
+        require_private_folder(self.path.parent)
         if self._file_lock is None:
             self._file_lock = FileLock(
                 self.path.with_name(self.path.name + ".lock"),
@@ -688,10 +710,16 @@ class Watchlist:
                 merged = merge_cases(base.cases, ours, current.cases)
                 texts = _case_texts(merged.values(), {**base.texts, **current.texts})
                 text = _joined(texts)
-                if current.digest is not None:
-                    _keep_backup(self.path)
                 _remove_leftovers(self.path)
-                atomic_write_text(self.path, text)
+                spare = None if current.digest is None else _link_spare(self.path)
+                try:
+                    atomic_write_text(self.path, text)
+                except BaseException:
+                    if spare is not None:
+                        spare.unlink(missing_ok=True)  # the backup stays the older version
+                    raise
+                if spare is not None:
+                    _keep_backup(spare, self.path)
                 digest = hashlib.sha256(text.encode()).digest()
                 return FileState(digest, _stamp(self.path), merged, texts)
         except Timeout:
@@ -730,14 +758,13 @@ def _read_file(path: Path, base: FileState) -> FileState:
     and ``base``'s object for each case that did not change.
 
     Raises :class:`WatchlistError` for a file that does not parse, :class:`OSError` for
-    one that cannot be read.
+    one that cannot be read (:class:`UnsafeFileError` for one that is not a regular file
+    or is larger than :data:`WATCHLIST_MAX_BYTES`).
     """
-    try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            data = handle.read()
-    except FileNotFoundError:
+    found = read_file(path, "the watchlist", WATCHLIST_MAX_BYTES)
+    if found is None:
         return FileState()
+    data, info = found
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     digest = hashlib.sha256(data).digest()
     if digest == base.digest:
@@ -832,22 +859,36 @@ def _remove_leftovers(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _keep_backup(path: Path) -> None:
-    """Make the current file ``<file>.bak``: a hard link, so no data is copied and the
-    file itself is untouched (a copy where the file system has no hard links)."""
-    backup = backup_path(path)
-    spare = path.with_name(f".{backup.name}.tmp")
+def _link_spare(path: Path) -> Path:
+    """The current file ``path`` under a spare name, to become ``<file>.bak`` once the
+    new version is written (:func:`_keep_backup`), so that a save that fails (a full
+    disk) leaves the older backup as it was. A hard link, so no data is copied and the
+    file itself is untouched (a copy where the file system has no hard links); once the
+    new version replaces the file, the link is the only name of the previous one."""
+    spare = path.with_name(f".{backup_path(path).name}.tmp")
     try:
         spare.unlink(missing_ok=True)
-        try:
-            os.link(path, spare)
+        try:  # os.link does not follow a symbolic link on Linux (bpo-41355)
+            os.link(os.path.realpath(path), spare)
         except OSError:
             atomic_write_text(spare, path.read_text(encoding="utf-8"))
-        spare.replace(backup)
     except OSError as exc:
         raise OSError(
-            exc.errno, f"cannot keep the previous version as {backup}: {exc.strerror or exc}"
+            exc.errno,
+            f"cannot keep the previous version as {backup_path(path)}: {exc.strerror or exc}",
         ) from None
+    return spare
+
+
+def _keep_backup(spare: Path, path: Path) -> None:
+    """Make ``spare`` (:func:`_link_spare`) the backup of ``path``, which is written:
+    should that fail, the save stands, the backup stays the version before, and the log
+    says why."""
+    try:
+        spare.replace(backup_path(path))
+    except OSError as exc:
+        spare.unlink(missing_ok=True)
+        log.warning("cannot keep the previous version of %s as its backup: %s", path, exc)
 
 
 def _drop_empty(table: dict[str, Any]) -> dict[str, Any]:
