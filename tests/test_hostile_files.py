@@ -261,6 +261,18 @@ def test_a_save_into_a_folder_a_shared_group_can_write_is_refused(
     assert not list(folder.iterdir())
 
 
+def test_a_save_into_a_folder_of_another_user_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    as_another_user(folder, monkeypatch)
+    code, _, err = run(capsys, "add", FIRST, "--watchlist", str(folder / "w.toml"))
+    assert code == 1
+    assert f"the folder {folder} belongs to another user" in err
+    assert not list(folder.iterdir())
+
+
 def test_a_link_of_the_users_is_written_through_and_stays_a_link(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -139,13 +139,19 @@ def check_trusted(path: Path, info: os.stat_result, what: str) -> None:
 
 
 def require_private_folder(folder: Path) -> None:
-    """Refuse ``folder`` when users other than its owner can write to it and it is not
-    sticky (:func:`_others_who_can_write`): they could swap a file casewatch saves or
-    reads there. Raises :class:`UnsafeFileError` saying how to fix it, :class:`OSError`
-    when the folder cannot be examined."""
+    """Refuse ``folder`` unless it is sticky (as ``/tmp``: others may not rename or
+    remove what is not theirs) or only the user or root can change it: owned by one of
+    them, and writable by no one else (:func:`_others_who_can_write`). Others could
+    swap a file casewatch saves or reads there. Raises :class:`UnsafeFileError` saying
+    how to fix it, :class:`OSError` when the folder cannot be examined."""
     info = os.stat(folder)
     if info.st_mode & stat.S_ISVTX:
-        return  # others may not rename or remove what is not theirs
+        return
+    if info.st_uid not in (os.geteuid(), 0):
+        raise UnsafeFileError(
+            f"the folder {folder} belongs to another user (uid {info.st_uid}), who could "
+            "swap the file casewatch keeps there: choose a folder of yours"
+        )
     if who := _others_who_can_write(info):
         raise UnsafeFileError(
             f"the folder {folder} can be written by {who} and is not sticky, so another "
