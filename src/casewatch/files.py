@@ -181,8 +181,8 @@ def _write_target(path: Path) -> Path:
         target = Path(os.path.realpath(path, strict=True))
     except OSError:
         raise UnsafeFileError(
-            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist: "
-            "create that file, or name another"
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not lead to a "
+            "file: create that file, or name another"
         ) from None
     _require_regular(target, os.stat(target))
     return target
@@ -229,10 +229,12 @@ def atomic_write_text(
                 f"the folder {path.parent} does not exist: create it, or choose another folder",
             ),
         )
-    target = _write_target(path)
-    require_private_folder(target.parent)
     try:
+        target = _write_target(path)
+        require_private_folder(target.parent)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except UnsafeFileError:
+        raise
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     tmp = Path(tmp_name)
