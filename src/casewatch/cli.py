@@ -24,13 +24,7 @@ from casewatch.check import (
     format_json_lines,
     format_table,
 )
-from casewatch.config import (
-    ENVIRONMENTS,
-    ConfigError,
-    Settings,
-    describe_settings,
-    load_settings,
-)
+from casewatch.config import ENVIRONMENTS, ConfigError, Settings, load_settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.hooks import announce_change
 from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
@@ -44,6 +38,7 @@ from casewatch.receipts import (
     parse_receipt_number,
 )
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
+from casewatch.settings_report import describe_settings
 from casewatch.uscis.limits import LedgerError
 from casewatch.watchlist import (
     ChangeEvent,
