@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import grp
 import os
+import pwd
 import stat
 import threading
 from collections.abc import Iterator
@@ -259,6 +260,23 @@ def test_a_save_into_a_folder_a_shared_group_can_write_is_refused(
     assert code == 1
     assert f"the folder {folder} can be written by the group legal and is not sticky" in err
     assert not list(folder.iterdir())
+
+
+def test_a_folder_the_users_own_group_can_write_is_fine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A system that gives each user a group of their own (umask 002): the group has no
+    # other member, listed or by its primary group, as OpenSSH's StrictModes accepts.
+    me = pwd.getpwuid(os.geteuid())
+    monkeypatch.setattr(
+        "casewatch.files.grp.getgrgid",
+        lambda gid: grp.struct_group((me.pw_name, "x", gid, [])),
+    )
+    monkeypatch.setattr("casewatch.files.pwd.getpwall", lambda: [me])
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    folder.chmod(0o775)
+    assert run(capsys, "add", FIRST, "--watchlist", str(folder / "w.toml"))[0] == 0
 
 
 def test_a_save_into_a_folder_of_another_user_is_refused(
