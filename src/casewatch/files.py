@@ -82,10 +82,14 @@ def read_file(path: Path, what: str, limit: int) -> tuple[bytes, os.stat_result]
     try:
         info = os.fstat(fd)
         _require_regular(path, info, what)  # it may have been swapped since the stat
-        chunks, size = [], 0
-        while size <= limit and (chunk := os.read(fd, min(limit + 1 - size, 4 * MiB))):
-            chunks.append(chunk)
-            size += len(chunk)
+        chunks: list[bytes] = []
+        size = info.st_size
+        if size <= limit:  # in one read as a rule; more for a file growing meanwhile
+            size, wanted = 0, info.st_size + 1
+            while size <= limit and (chunk := os.read(fd, min(limit + 1 - size, wanted))):
+                chunks.append(chunk)
+                size += len(chunk)
+                wanted = MiB
     finally:
         os.close(fd)
     if size > limit:
