@@ -64,7 +64,7 @@ def _require_regular(path: Path, info: os.stat_result, what: str = "") -> None:
     )
 
 
-def read_file(path: Path, what: str, limit: int) -> tuple[bytes, os.stat_result] | None:
+def read_regular(path: Path, what: str, limit: int) -> tuple[bytes, os.stat_result] | None:
     """The bytes of the regular file ``path`` (a symbolic link to one is followed) and
     its status as read (``os.fstat``); None when there is no such file.
 
@@ -312,7 +312,7 @@ def read_toml(path: Path, what: str, *, trusted: bool = False) -> dict[str, Any]
     the file.
     """
     try:
-        found = read_file(path, what, TOML_MAX_BYTES)
+        found = read_regular(path, what, TOML_MAX_BYTES)
         if found is not None and trusted:
             check_trusted(path, found[1], what)
     except UnsafeFileError as exc:

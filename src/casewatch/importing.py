@@ -27,7 +27,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from casewatch.files import MiB, UnsafeFileError, os_error_message, read_file
+from casewatch.files import MiB, UnsafeFileError, os_error_message, read_regular
 from casewatch.listing import describe_case
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist
@@ -45,12 +45,12 @@ def read_import_file(path: Path) -> str:
     """The text of ``path`` (UTF-8, with or without a byte order mark).
 
     Raises :class:`ImportFileError` when it cannot be read (missing, not a regular
-    file, larger than :data:`IMPORT_MAX_BYTES`: :func:`casewatch.files.read_file`) or is
+    file, larger than :data:`IMPORT_MAX_BYTES`: :func:`casewatch.files.read_regular`) or is
     not UTF-8 (as a spreadsheet's "Unicode text", UTF-16, is not), with the fix in the
     message.
     """
     try:
-        found = read_file(path, "", IMPORT_MAX_BYTES)
+        found = read_regular(path, "", IMPORT_MAX_BYTES)
         if found is None:
             raise ImportFileError(f"cannot read {path}: there is no such file")
         text = found[0].decode("utf-8-sig")

@@ -49,7 +49,7 @@ from casewatch.files import (
     atomic_write_text,
     make_parent_folder,
     parse_toml,
-    read_file,
+    read_regular,
     require_private_folder,
 )
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
@@ -600,7 +600,7 @@ class Watchlist:
         Raises :class:`WatchlistError` as :meth:`load` does.
         """
         try:
-            found = read_file(path, "the watchlist", WATCHLIST_MAX_BYTES)
+            found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
         except OSError:
             return cls.load(path)  # which says what is wrong
         if found is None:
@@ -761,7 +761,7 @@ def _read_file(path: Path, base: FileState) -> FileState:
     one that cannot be read (:class:`UnsafeFileError` for one that is not a regular file
     or is larger than :data:`WATCHLIST_MAX_BYTES`).
     """
-    found = read_file(path, "the watchlist", WATCHLIST_MAX_BYTES)
+    found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
     if found is None:
         return FileState()
     data, info = found
