@@ -23,11 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN
 from casewatch.cli import main
 from casewatch.receipts import parse_receipt_number
-from casewatch.watchlist import Watchlist, backup_path
+from casewatch.watchlist import Watchlist, backup_path, reading
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 MiB = 1024 * 1024
@@ -148,16 +147,16 @@ def test_a_save_refuses_a_pipe_put_in_place_of_the_watchlist_after_it_was_read(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = saved(tmp_path, FIRST)
-    real_load = watchlist_module.Watchlist.load
+    real_load = Watchlist.load
 
-    def load_then_swap(target: Path) -> watchlist_module.Watchlist:
+    def load_then_swap(target: Path) -> Watchlist:
         loaded = real_load(target)
         target.unlink()
         os.mkfifo(target)
         pipes.enter_context(fed(target))
         return loaded
 
-    monkeypatch.setattr(watchlist_module.Watchlist, "load", staticmethod(load_then_swap))
+    monkeypatch.setattr(Watchlist, "load", staticmethod(load_then_swap))
     with ExitStack() as pipes:
         code, _, err = run(capsys, "add", SECOND, "--watchlist", str(path))
     assert code == 1
@@ -199,7 +198,7 @@ def test_what_is_read_of_a_watchlist_is_bounded(
     path = saved(tmp_path, FIRST)
     with path.open("a") as handle:  # valid TOML past the bound: a long comment
         handle.write("# " + "x" * MiB + "\n")
-    monkeypatch.setattr(watchlist_module, "WATCHLIST_MAX_BYTES", MiB, raising=False)
+    monkeypatch.setattr(reading, "WATCHLIST_MAX_BYTES", MiB)
     code, out, err = run(capsys, "list", "--watchlist", str(path))
     assert code == 2 and out == ""
     assert f"the watchlist {path} is larger than 1 MB" in err
