@@ -120,6 +120,13 @@ def _others_who_can_write(info: os.stat_result) -> str | None:
     return f"the group {group.gr_name}"
 
 
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def check_trusted(path: Path, info: os.stat_result, what: str) -> None:
     """Refuse ``path`` (status ``info``) unless only the invoking user (or root) can
     change it, as OpenSSH's StrictModes does: it is owned by the user or root, and
@@ -131,7 +138,7 @@ def check_trusted(path: Path, info: os.stat_result, what: str) -> None:
     if info.st_uid not in (me, 0):
         raise UnsafeFileError(
             f"{_named(path, what)} belongs to another user (uid {info.st_uid}), who could "
-            f"make casewatch run a command as you; make it yours: chown {me} {path}"
+            f"make casewatch run a command as you; make it yours: chown {_user_name(me)} {path}"
         )
     if who := _others_who_can_write(info):
         raise UnsafeFileError(
