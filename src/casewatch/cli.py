@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exit status: 0 all found, 2 usage error or malformed receipt (nothing "
         "sent), 3 a receipt not recognized, 4 authentication failed, 5 rate-limited or out of "
         "quota, 6 USCIS or the network unavailable, or an unexpected answer (an HTML page "
-        "from a proxy, an empty body, the status of another receipt).",
+        "from a proxy, an empty body, the status of another receipt); 130 interrupted (Ctrl-C).",
     )
     check.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     check.add_argument("--json", action="store_true", help="one JSON object per receipt")
@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         "automatically, it does nothing and says so (exit status 0). Exit status: 0 the "
         "pass ran (cases that failed are marked in the watchlist); 2 a bad setting or "
         "watchlist; 4 authentication failed; 5 out of "
-        "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written.",
+        "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written; "
+        "130 interrupted (Ctrl-C).",
     )
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
     commands.add_parser(
@@ -572,12 +573,26 @@ def _run_dashboard(args: argparse.Namespace) -> int:
     return app.return_code or 0  # 1 after a crash (Textual printed it, the log has it)
 
 
+EXIT_INTERRUPTED = 130
+"""The exit status after Ctrl-C (SIGINT): 128 + 2, as a shell reports a command that
+SIGINT ended."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``casewatch`` with ``argv`` (default: the process's arguments); returns the
     exit status. Warnings and errors worth keeping go to the log file
     (:func:`casewatch.logs.setup_logging`); an unexpected error is reported in one line
-    (its type, never its local values), exit status 1, with its traceback in the log."""
-    arguments = sys.argv[1:] if argv is None else list(argv)
+    (its type, never its local values), exit status 1, with its traceback in the log.
+    Ctrl-C (SIGINT) ends any command with "casewatch: interrupted", exit status
+    :data:`EXIT_INTERRUPTED` (saves are atomic and the refresher lease is given up on
+    the way out; issue 11, point 11)."""
+    try:
+        return _run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _run(arguments: list[str]) -> int:
     if arguments[:1] == ["sandbox"]:
         return _serve_sandbox(arguments[1:])
     args = build_parser().parse_args(arguments)
