@@ -12,7 +12,8 @@ Routes (uscis-api.md):
 
 The ``/__sandbox/*`` routes are the simulator's control plane: they need no token and
 ignore ``hours``, faults and rate limits; like everything else they are served on loopback
-only. With ``SandboxConfig.evolve_s`` a background task also moves a random case every
+only, to requests that name the sandbox by a loopback host and its port (DNS rebinding;
+see ``guard``). With ``SandboxConfig.evolve_s`` a background task also moves a random case every
 ``evolve_s`` seconds (see ``create_app``).
 
 Optional hostility (``SandboxConfig``): the USCIS sandbox's opening hours (``hours``), and
