@@ -18,8 +18,10 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from casewatch.config import is_loopback_host
-from casewatch.sandbox.app import ARRIVAL_KEY, FAULT_KINDS, SandboxConfig, create_app
+from casewatch.sandbox.app import create_app
+from casewatch.sandbox.config import FAULT_KINDS, SandboxConfig
 from casewatch.sandbox.guard import LoopbackOnly
+from casewatch.sandbox.state import ARRIVAL_KEY
 
 _STARTUP_TIMEOUT_S = 10.0
 
