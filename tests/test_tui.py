@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from casewatch.cli import open_watchlist
 from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.widgets import CaseTable, HistoryDrawer, QuotaGauge
-from casewatch.watchlist import Watchlist
+from casewatch.watchlist import Watchlist, open_watchlist
 from pilot_helpers import drawer_text
 
 

@@ -15,7 +15,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
@@ -32,6 +31,7 @@ from casewatch.tui.themes import (
 )
 from casewatch.tui.widgets import CaseTable, HistoryDrawer
 from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist import store as watchlist_store
 from pilot_helpers import until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
@@ -341,13 +341,13 @@ def long_file(app: CaseWatchApp, count: int, unseen: int = 0) -> list[str]:
 def hold_reads(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """From now on, reads of the whole watchlist file wait until the event is set."""
     go = threading.Event()
-    read_file = watchlist_module._read_file
+    read_file = watchlist_store.read_file
 
     def held(*args: Any) -> Any:
         assert go.wait(60)
         return read_file(*args)
 
-    monkeypatch.setattr(watchlist_module, "_read_file", held)
+    monkeypatch.setattr(watchlist_store, "read_file", held)
     return go
 
 
