@@ -200,11 +200,13 @@ async def test_the_drawer_says_how_many_history_entries_were_not_kept(tmp_path: 
             await pilot.press("enter")
             await pilot.pause()
             drawer = " ".join(drawer_text(app).split())
+            await pilot.press("l")  # USCIS's Spanish texts, casewatch's words in Spanish
+            await pilot.pause()
+            spanish = " ".join(drawer_text(app).split())
+    assert spanish.endswith("… 9,800 entradas anteriores no guardadas")
     assert drawer.startswith(DUE[0])
     assert "Entry 9999" in drawer and "Entry 9799" not in drawer
-    assert drawer.endswith(
-        "… and 9,800 older entries USCIS sent, not kept (casewatch keeps the newest 200)."
-    )
+    assert drawer.endswith("Entry 9800 … 9,800 older entries not kept")
 
 
 # --- Memory (a bound, measured in a child process) -------------------------------------------

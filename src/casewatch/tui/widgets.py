@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import MAX_HISTORY_ENTRIES, US_EASTERN, eastern_time, strip_html
+from casewatch.cases import US_EASTERN, eastern_time, strip_html
 from casewatch.refresh import Outage
 from casewatch.stages import Stage
 from casewatch.uscis.quota import QuotaUsage, eastern_day, quota_reset_at
@@ -325,6 +325,7 @@ _WORDS = {
     "undated": ("undated", "sin fecha"),
     "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
     "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
+    "not kept": ("… {:,} older entries not kept", "… {:,} entradas anteriores no guardadas"),
     "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
     "filed": ("Filed", "Presentado"),
     "ago": ("ago", "atrás"),
@@ -379,20 +380,6 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
         when = eastern_time(seen)
         dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
-
-
-def _dropped_note(dropped: int, spanish: bool = False) -> str:
-    # The note under a history cut to MAX_HISTORY_ENTRIES entries: ``dropped`` older
-    # entries USCIS sent were not kept.
-    if spanish:
-        return (
-            f"… y {dropped:,} entradas más antiguas que USCIS envió, no guardadas "
-            f"(casewatch guarda las {MAX_HISTORY_ENTRIES:,} más recientes)."
-        )
-    return (
-        f"… and {dropped:,} older entries USCIS sent, not kept "
-        f"(casewatch keeps the newest {MAX_HISTORY_ENTRIES:,})."
-    )
 
 
 class HistoryDrawer(VerticalScroll):
@@ -457,7 +444,7 @@ class HistoryDrawer(VerticalScroll):
             for when, source, text in timeline(case, spanish):
                 rows.add_row(when, source, text)
             parts.append(rows)
-            if status.history_dropped:
-                parts.append(Text(_dropped_note(status.history_dropped, spanish), style="dim"))
+            if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases
+                parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)
