@@ -159,6 +159,7 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
             "modified": status.modified,
             "modified_text": status.modified_text,
             "history": [_history_to_toml(entry) for entry in status.history],
+            "history_dropped": status.history_dropped or None,
         }
     )
 
@@ -220,6 +221,13 @@ def toml_text(raw: dict[str, Any], key: str) -> str:
     return printable(value)  # a file edited by hand may hold escape sequences
 
 
+def _count(raw: dict[str, Any], key: str) -> int:
+    value = raw.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"{key} must be a count, got {value!r}")
+    return value
+
+
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
     day = raw.get("date")
     if day is not None and not isinstance(day, date):
@@ -264,6 +272,7 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         ),
         submitted_text=submitted_text,
         modified_text=modified_text,
+        history_dropped=_count(raw, "history_dropped"),
     )
 
 
