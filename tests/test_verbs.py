@@ -21,7 +21,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.cli import main
-from casewatch.importing import parse_import
+from casewatch.importing import add_imported, read_rows
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import classify_stage
@@ -156,7 +156,9 @@ def test_watchlist_remove_raises_key_error(tmp_path: Path) -> None:
 
 
 def test_parse_import_text() -> None:
-    good, bad = parse_import(f"# my cases\n\n{FIRST}\n  eac 9999 103402  # dad\nEAC12\n")
+    parsed = read_rows(f"# my cases\n\n{FIRST}\n  eac 9999 103402  # dad\nEAC12\n")
+    good, bad = parsed.good, parsed.bad
+    assert parsed.ignored_columns == ()
     assert [(line, str(receipt), label) for line, receipt, label in good] == [
         (3, FIRST, ""),
         (4, SECOND, ""),
@@ -171,7 +173,9 @@ def test_parse_import_csv_header_and_labels() -> None:
         "\ufeff# exported\nName;Receipt Number;Label\n"
         f'x;{FIRST};mom\n\n y ; wac-219-001-2345 ; "dad; I-485"\nz;EACNOPE;\n'
     )
-    good, bad = parse_import(text)
+    parsed = read_rows(text)
+    good, bad = parsed.good, parsed.bad
+    assert parsed.ignored_columns == ("Name",)
     assert [(line, str(receipt), label) for line, receipt, label in good] == [
         (3, FIRST, "mom"),
         (5, THIRD, "dad; I-485"),
@@ -228,7 +232,8 @@ def test_a_pasted_two_column_list_without_a_header_imports_both_fields(
         f"added {SECOND} (Doe; Jane)",
     ]
     assert f"line 3: {THIRD} is already on the watchlist (label 'already', added 20" in err
-    assert " ET); skipped" in err  # when it was added says its zone
+    # When it was added says its zone; the label it has stays without --update.
+    assert " ET); label 'Case #4' not set: --update replaces it" in err
     assert "line 4: '' is not a receipt number: it is empty" in err
     labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
     assert labels == {THIRD: "already", FIRST: "Smith, John (I-130)", SECOND: "Doe; Jane"}
@@ -254,6 +259,82 @@ def test_import_a_utf16_file_says_to_save_it_as_utf8(
         assert f"{source} is not UTF-8 text" in err and "CSV UTF-8" in err
         assert "codec" not in err
         assert not watchlist_path.exists()
+
+
+# --- labels for cases already watched (issue 13, point 2) -------------------------------------
+
+
+def test_reimporting_a_csv_with_labels_fills_the_empty_ones_and_names_unknown_columns(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
+) -> None:
+    run(capsys, watchlist_path, "add", FIRST, SECOND, THIRD)
+    run(capsys, watchlist_path, "add", SECOND, "--label", "Doe, Jane (I-130)")
+    capsys.readouterr()
+    source = tmp_path / "clients.csv"
+    source.write_text(
+        "Receipt Number,Label,Client,\n"
+        f'{FIRST},"Garcia, Maria",Maria Garcia,\n'
+        f"{SECOND},Doe,Jane Doe,\n"  # a label already there: kept without --update
+        f"{THIRD},,Nobody,\n"  # an empty cell never blanks a label
+    )
+    code, out, err = run(capsys, watchlist_path, "import", str(source))
+    assert code == 0, err
+    assert out.splitlines() == [f"{FIRST}: label set to 'Garcia, Maria'"]
+    assert f"{source}: column 'Client' ignored" in err
+    assert f"line 3: {SECOND} is already on the watchlist (label 'Doe, Jane (I-130)'" in err
+    assert "label 'Doe' not set: --update replaces it" in err
+    assert f"line 4: {THIRD} is already on the watchlist (no label, added " in err
+    assert "1 updated, 2 skipped" in err
+    labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
+    assert labels == {FIRST: "Garcia, Maria", SECOND: "Doe, Jane (I-130)", THIRD: ""}
+
+    code, out, err = run(capsys, watchlist_path, "import", "--update", str(source))
+    assert code == 0, err
+    assert out.splitlines() == [f"{SECOND}: label 'Doe, Jane (I-130)' replaced by 'Doe'"]
+    assert f"line 2: {FIRST} is already on the watchlist (label 'Garcia, Maria'" in err
+    assert "0 added, 1 updated, 2 skipped" in err
+    labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
+    assert labels == {FIRST: "Garcia, Maria", SECOND: "Doe", THIRD: ""}
+
+
+def test_add_label_on_a_watched_case_sets_an_empty_one_and_replaces_with_update(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    run(capsys, watchlist_path, "add", FIRST)
+    capsys.readouterr()
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, THIRD, "--label", "Garcia, Maria")
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{FIRST}: label set to 'Garcia, Maria'",
+        f"added {THIRD} (Garcia, Maria)",
+    ]
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--label", "Garcia, M.")
+    assert (code, out) == (0, "")
+    assert "(label 'Garcia, Maria', added " in err and "label 'Garcia, M.' not set" in err
+    assert "--update replaces it" in err
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--label", "Garcia, M.", "--update")
+    assert code == 0, err
+    assert out.strip() == f"{FIRST}: label 'Garcia, Maria' replaced by 'Garcia, M.'"
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--update")  # no --label
+    assert (code, out) == (0, "")
+    assert "(label 'Garcia, M.', added" in err and "; unchanged" in err
+    assert [case["label"] for case in listed(capsys, watchlist_path)] == [
+        "Garcia, M.",
+        "Garcia, Maria",
+    ]
+
+
+def test_the_dashboards_import_still_changes_no_watched_case(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    added_at = datetime(2026, 12, 1, 9, 0, tzinfo=US_EASTERN)
+    watchlist.add(parse_receipt_number(FIRST), added_at=added_at)
+    parsed = read_rows(f"receipt,label\n{FIRST},Garcia\n{SECOND},Doe\n{SECOND},again\n")
+    added, skipped = add_imported(watchlist, parsed.good, added_at)
+    assert [case.receipt_number.value for case in added] == [SECOND]
+    assert [line for line, _ in skipped] == [2, 4]
+    assert "already on the watchlist (no label" in skipped[0][1]
+    assert skipped[1][1] == f"{SECOND} repeats line 3"
+    assert watchlist.get(FIRST).label == ""
 
 
 # --- list and export -------------------------------------------------------------------------
