@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -394,6 +394,193 @@ def test_a_long_error_does_not_widen_the_list_table(
     assert max(len(line) for line in out.splitlines()) < 160
     code, out, err = run(capsys, watchlist_path, "list", "--json")
     assert ("USCIS is unavailable " * 20).strip() in out
+
+
+def on_a_terminal(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """Standard output (capsys's) is a terminal ``columns`` wide."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+
+EVERY_COLUMN = ["RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (200, EVERY_COLUMN),
+        (100, EVERY_COLUMN),
+        (80, EVERY_COLUMN[:-1]),
+        (60, ["RECEIPT", "LABEL", "STAGE", "STATUS", "CHANGED"]),
+        (40, ["RECEIPT", "LABEL", "STAGE"]),  # the label outlasts the status
+        (20, ["RECEIPT", "STAGE"]),  # never fewer, even past the width
+    ],
+)
+def test_list_on_a_terminal_fits_its_width_and_piped_prints_whole_rows(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    columns: int,
+    shown: list[str],
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    label = "Garcia, Maria (I-485 AOS) and her husband's I-130 petition"
+    watchlist.set_label(SECOND, label)
+    watchlist.save()
+    code, piped, _ = run(capsys, watchlist_path, "list")
+    assert code == 0
+    assert f"{SECOND}  {label}  -" in piped  # whole rows when piped
+
+    on_a_terminal(monkeypatch, columns)
+    code, out, err = run(capsys, watchlist_path, "list")
+    assert code == 0, err
+    header, first, second = out.splitlines()
+    assert header.split() == shown
+    if columns >= 40:
+        assert max(len(line) for line in (header, first, second)) <= columns
+    assert first.startswith(f"{FIRST}  ") and second.startswith(f"{SECOND}  ")
+    assert "approved" in first
+    if columns == 200:
+        assert out == piped  # room enough: nothing cut
+    elif "LABEL" in shown:
+        cut = second.split("  ")[1]
+        assert cut.endswith("…") and label.startswith(cut[:-1])
+
+
+def test_list_and_export_select_by_stage_and_change_date(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)  # FIRST: USCIS changed it 2026-11-20, seen 11-29
+    watchlist = Watchlist.load(watchlist_path)
+    mailed = CaseStatus(
+        receipt_number=SECOND,
+        form_type="I-485",
+        title_en="Card Was Mailed To Me",
+        description_en="We mailed your card.",
+        modified=datetime(2026, 11, 2, 10, 0, tzinfo=US_EASTERN),
+    )
+    receipt = parse_receipt_number(SECOND)
+    watchlist.record_status(receipt, mailed, datetime(2026, 11, 3, 8, 0, tzinfo=US_EASTERN))
+    produced = CaseStatus(
+        receipt_number=SECOND,
+        form_type="I-485",
+        title_en="New Card Is Being Produced",
+        description_en="We are producing your card.",
+        modified=datetime(2026, 10, 30, 10, 0, tzinfo=US_EASTERN),  # USCIS's date: older
+    )
+    watchlist.record_status(receipt, produced, datetime(2026, 12, 1, 7, 0, tzinfo=US_EASTERN))
+    watchlist.add(parse_receipt_number(THIRD), added_at=datetime.now(US_EASTERN))  # unchecked
+    watchlist.save()
+
+    def receipts(*argv: str) -> list[str]:
+        code, out, err = run(capsys, watchlist_path, "list", "--json", *argv)
+        assert code == 0, err
+        return [json.loads(line)["receipt_number"] for line in out.splitlines()]
+
+    assert receipts("--stage", "approved") == [FIRST]
+    assert receipts("--stage", "Card-Or_Document") == [SECOND]
+    assert receipts("--changed-since", "2026-11-20") == [FIRST, SECOND]
+    # SECOND: USCIS dated it 10-30, but casewatch saw the change on 12-01.
+    assert receipts("--changed-since", "2026-11-21") == [SECOND]
+    # FIRST's first status, recorded on 11-29 when it was added, is no change.
+    assert receipts("--changed-since", "2026-12-02", "--stage", "approved") == []
+    code, out, err = run(capsys, watchlist_path, "list", "--stage", "action needed")
+    assert (code, out) == (0, "")
+    assert f"no case of {watchlist_path} matches --stage 'action needed'" in err
+
+    code, out, err = run(
+        capsys, watchlist_path, "export", "--changed-since", "2026-11-21", "--format", "csv"
+    )
+    assert code == 0, err
+    assert [row["receipt_number"] for row in csv.DictReader(io.StringIO(out))] == [SECOND]
+    code, out, err = run(
+        capsys, watchlist_path, "export", "--stage", "approved", "--format", "json"
+    )
+    assert [case["receipt_number"] for case in json.loads(out)] == [FIRST]
+
+
+def test_changed_since_counts_days_back_from_today_in_us_eastern(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    today = datetime.now(US_EASTERN)
+    watchlist = Watchlist.load(watchlist_path)
+    for receipt, days in ((FIRST, 3), (SECOND, 10)):
+        watchlist.add(parse_receipt_number(receipt), added_at=today)
+        status = CaseStatus(
+            receipt_number=receipt,
+            form_type="I-130",
+            title_en="Case Was Received",
+            description_en="We received your case.",
+            modified=(today - timedelta(days=days)).replace(microsecond=0),
+        )
+        watchlist.record_status(parse_receipt_number(receipt), status, today)
+    watchlist.save()
+    code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "7d")
+    assert code == 0, err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST]
+    code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "10D")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST, SECOND]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("--stage", "pending"),
+            "'pending' is not a stage: give one of received, biometrics, in review, "
+            "transferred, action needed, interview, approved, card or document, returned, "
+            "denied, withdrawn, unknown",
+        ),
+        (
+            ("--changed-since", "11/30/2026"),
+            "'11/30/2026' is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30) "
+            "or a number of days back, such as 7d",
+        ),
+        (("--changed-since", "7 days"), "'7 days' is not a date"),
+    ],
+)
+@pytest.mark.parametrize("verb", ["list", "export"])
+def test_a_bad_stage_or_date_is_a_usage_error_that_says_what_to_give(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    verb: str,
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        run(capsys, watchlist_path, verb, *argv)
+    assert exit_status.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_list_json_includes_the_change_events(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    mailed = CaseStatus(
+        receipt_number=FIRST,
+        form_type="I-130",
+        title_en="Card Was Mailed To Me",
+        description_en="We mailed your card.",
+        modified=datetime(2026, 11, 30, 16, 0, tzinfo=US_EASTERN),
+    )
+    seen_at = datetime(2026, 12, 1, 7, 5, tzinfo=US_EASTERN)
+    watchlist.record_status(parse_receipt_number(FIRST), mailed, seen_at)
+    watchlist.save()
+    first, unchecked = listed(capsys, watchlist_path)
+    assert unchecked["events"] == []
+    recorded, change = first["events"]
+    assert recorded["first"] is True and recorded["status"] == "Case Was Approved"
+    assert change == {
+        "previous_status": "Case Was Approved",
+        "status": "Card Was Mailed To Me",
+        "changed": ["title", "description", "history"],
+        "changed_at": "2026-11-30T16:00:00-05:00",
+        "seen_at": "2026-12-01T07:05:00-05:00",
+        "first": False,
+    }
 
 
 def test_export_csv_to_a_file(

@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from casewatch import listing
+from casewatch.argtypes import eastern_date, stage
 from casewatch.cases import US_EASTERN
-from casewatch.cli_common import fail, parse_receipts, settings_of
+from casewatch.cli_common import fail, parse_receipts, settings_of, terminal_width
 from casewatch.config import ConfigError
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.importing import (
@@ -25,6 +26,7 @@ from casewatch.importing import (
 )
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import EXPECTED_FORMAT
+from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase, Watchlist, WatchlistError
 
 _WATCHLIST_NOTE = (
@@ -70,9 +72,14 @@ def add_watchlist_commands(
         help="print the watchlist and the last known status of each case",
         description="Print the watchlist: receipt, label, form, stage, status, the date USCIS "
         "last changed the case and when USCIS last answered for it (US Eastern, after a ⚠ "
-        "when the last check failed). " + _WATCHLIST_NOTE,
+        "when the last check failed). On a terminal the table fits its width (texts cut "
+        "with …, the least important columns hidden first); piped, rows are whole. "
+        + _WATCHLIST_NOTE,
     )
-    listing.add_argument("--json", action="store_true", help="one JSON object per case")
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON object per case, with its change events"
+    )
+    _add_selection_options(listing)
     importing = commands.add_parser(
         "import",
         parents=[common],
@@ -110,6 +117,30 @@ def add_watchlist_commands(
         metavar="FILE",
         help="write to FILE (replaced atomically; its folder must exist) instead of standard "
         "output",
+    )
+    _add_selection_options(export)
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stage",
+        type=stage,
+        metavar="STAGE",
+        help="only the cases in STAGE (" + ", ".join(member.value for member in Stage) + ")",
+    )
+    parser.add_argument(
+        "--changed-since",
+        type=eastern_date,
+        metavar="DATE",
+        help="only the cases USCIS changed, or casewatch saw change, on or after DATE: a US "
+        "Eastern date YYYY-MM-DD, or Nd for N days before today (7d)",
+    )
+
+
+def _selected(args: argparse.Namespace, watchlist: Watchlist) -> list[WatchedCase]:
+    """The cases of ``watchlist`` that ``--stage`` and ``--changed-since`` select."""
+    return listing.select_cases(
+        watchlist.cases.values(), stage=args.stage, since=args.changed_since
     )
 
 
@@ -209,11 +240,21 @@ def _list(args: argparse.Namespace) -> int:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = list(watchlist.cases.values())
+    cases = _selected(args, watchlist)
     if not cases:
-        print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
+        given = [f"--stage {args.stage.value!r}"] if args.stage else []
+        given += [f"--changed-since {args.changed_since}"] if args.changed_since else []
+        if given:
+            print(
+                f"casewatch: no case of {watchlist.path} matches {' '.join(given)}", file=sys.stderr
+            )
+        else:
+            print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
         return 0
-    print(listing.format_json_lines(cases) if args.json else listing.format_list_table(cases))
+    if args.json:
+        print(listing.format_json_lines(cases))
+    else:
+        print(listing.format_list_table(cases, terminal_width()))
     return 0
 
 
@@ -257,7 +298,7 @@ def _export(args: argparse.Namespace) -> int:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = list(watchlist.cases.values())
+    cases = _selected(args, watchlist)
     output: Path | None = getattr(args, "output", None)
     form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
     text = listing.format_csv(cases) if form == "csv" else listing.format_json_array(cases)
