@@ -12,11 +12,12 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from casewatch import __version__
 from casewatch.argtypes import positive_float, whole
-from casewatch.cases import CaseStatus
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.check import (
     Result,
     check_receipts,
@@ -31,6 +32,7 @@ from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
+from casewatch.schedule import due_cases
 from casewatch.uscis.limits import LedgerError
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
@@ -108,18 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="the portal's production-access checklist, from the local sandbox traffic log",
     )
-    commands.add_parser(
+    refresh = commands.add_parser(
         "refresh",
         parents=[common],
-        help="one refresh pass over the watchlist, printing what changed (for cron)",
-        description="Refresh every case once, through the same limits, quota reserve and "
-        "change detection as the dashboard; print each change and run the on_change "
-        "command for it. When another casewatch (a dashboard) refreshes this watchlist "
-        "automatically, it does nothing and says so (exit status 0). Exit status: 0 the "
-        "pass ran (cases that failed are marked in the watchlist); 2 a bad setting or "
-        "watchlist; 4 authentication failed; 5 out of "
-        "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written; "
-        "130 interrupted (Ctrl-C).",
+        help="one refresh pass over the cases that are due, printing what changed (for cron)",
+        description="Check the cases that are due, as the dashboard's automatic refresh "
+        "does (every --refresh-minutes for cases where the applicant must act, never "
+        "checked or whose last check failed; twice that for most; 24 times that for final "
+        "ones), through the same limits, quota reserve and change detection; print each "
+        "change and run the on_change command for it. When another casewatch (a dashboard) "
+        "refreshes this watchlist automatically, it does nothing and says so (exit status "
+        "0). Exit status: 0 the pass ran (cases that failed are marked in the watchlist); 2 "
+        "a bad setting or watchlist; 4 authentication failed; 5 out of quota (or only the "
+        "reserve left); 1 the watchlist or the ledger cannot be written; 130 interrupted "
+        "(Ctrl-C).",
+    )
+    refresh.add_argument(
+        "--all", action="store_true", help="check every case, due or not (a full pass)"
     )
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
     commands.add_parser(
@@ -184,13 +191,19 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         return 0
     changes: list[tuple[WatchedCase, ChangeEvent]] = []
+    watched = len(watchlist)
+    due = (
+        None
+        if args.all
+        else due_cases(watchlist.cases.values(), datetime.now(US_EASTERN), settings.refresh_minutes)
+    )
 
     async def run() -> RefreshProgress:
         async with settings.open_client() as client:
             refresher = Refresher(
                 client, watchlist, on_change=lambda case, event: changes.append((case, event))
             )
-            progress = await refresher.refresh()
+            progress = await refresher.refresh(due)
         for case, event in changes:
             if not event.first:
                 for problem in await announce_change(
@@ -213,9 +226,11 @@ def _refresh(args: argparse.Namespace) -> int:
     for case, event in changes:
         if not event.first:
             print(describe_change(case, event))
+    not_due = watched - progress.total
     print(
-        f"refreshed {progress.done} of {progress.total} cases: {progress.changed} changed, "
-        f"{progress.failed} failed",
+        f"refreshed {progress.done} of {watched} cases"
+        + (f" ({not_due} not due; --all checks every one)" if not_due else "")
+        + f": {progress.changed} changed, {progress.failed} failed",
         file=sys.stderr,
     )
     if progress.failed:

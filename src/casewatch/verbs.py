@@ -205,7 +205,7 @@ def _add(args: argparse.Namespace) -> int:
         for receipt in receipts
     ]
     if any(outcome.added or outcome.label_changed for outcome in outcomes) and (
-        code := _save(watchlist, "nothing was changed")
+        code := _save(watchlist, "nothing was added or changed")
     ):
         return code
     _print_watched(("", outcome) for outcome in outcomes)
@@ -281,7 +281,9 @@ def _import(args: argparse.Namespace) -> int:
     for case in report.added:
         for warning in case.receipt_number.warnings:
             print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
-    if (report.added or report.updated) and (code := _save(watchlist, "nothing was changed")):
+    if (report.added or report.updated) and (
+        code := _save(watchlist, "nothing was added or changed")
+    ):
         return code
     _print_watched((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched)
     skipped = len(report.unchanged) + len(report.repeats)
