@@ -1,5 +1,5 @@
-"""The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``config``,
-``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
+"""The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
+``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`. Textual is imported
 only when the dashboard starts."""
 
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from casewatch.config import ENVIRONMENTS, ConfigError, Settings, describe_setti
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
+from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.schedule import due_cases
@@ -128,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--all", action="store_true", help="check every case, due or not (a full pass)"
     )
+    quota = commands.add_parser(
+        "quota",
+        parents=[common],
+        help="today's use of the daily quota, what is left and when it resets (sends nothing)",
+        description="Print today's use of the daily quota (US Eastern day) from the ledger "
+        "that every casewatch with this environment and these credentials shares: requests "
+        "used and left, the reserve kept for manual checks, when the quota resets (US "
+        "Eastern, and the time until then) and any hold USCIS asked for with Retry-After. "
+        "It sends no request to USCIS. Exit status: 0; 2 a bad setting.",
+    )
+    quota.add_argument("--json", action="store_true", help="one JSON object")
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
     commands.add_parser(
         "sandbox", help="serve the built-in USCIS sandbox on loopback (see: sandbox --help)"
@@ -242,6 +256,19 @@ def _refresh(args: argparse.Namespace) -> int:
     return 1 if isinstance(progress.stopped_by, LedgerError) else exit_code([progress.stopped_by])
 
 
+def _quota(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_of(args)
+    except ConfigError as exc:
+        return fail(exc)
+    usage, now = settings.rate_limiter().usage(), time.time()
+    if args.json:
+        print(json.dumps(quota_json(settings, usage, now)))
+    else:
+        print(quota_report(settings, usage, now))
+    return 0
+
+
 def _report(render: Callable[[Settings], str]) -> Callable[[argparse.Namespace], int]:
     # casewatch config and casewatch readiness: a report on the effective settings.
     def run(args: argparse.Namespace) -> int:
@@ -326,6 +353,7 @@ def _run(arguments: list[str]) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "check": _check,
         "refresh": _refresh,
+        "quota": _quota,
         **WATCHLIST_VERBS,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
