@@ -448,28 +448,34 @@ def test_list_on_a_terminal_fits_its_width_and_piped_prints_whole_rows(
         assert cut.endswith("…") and label.startswith(cut[:-1])
 
 
+def et(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A US Eastern time."""
+    return datetime(year, month, day, hour, minute, tzinfo=US_EASTERN)
+
+
+def record(
+    watchlist: Watchlist, receipt: str, title: str, modified: datetime, seen_at: datetime
+) -> None:
+    """Record in ``watchlist`` that USCIS answered ``title`` for ``receipt``, changed at
+    ``modified`` by USCIS's clock, seen by casewatch at ``seen_at``."""
+    status = CaseStatus(
+        receipt_number=receipt,
+        form_type="I-485",
+        title_en=title,
+        description_en=f"{title}.",
+        modified=modified,
+    )
+    watchlist.record_status(parse_receipt_number(receipt), status, seen_at)
+
+
 def test_list_and_export_select_by_stage_and_change_date(
     capsys: pytest.CaptureFixture[str], watchlist_path: Path
 ) -> None:
     checked_watchlist(watchlist_path)  # FIRST: USCIS changed it 2026-11-20, seen 11-29
     watchlist = Watchlist.load(watchlist_path)
-    mailed = CaseStatus(
-        receipt_number=SECOND,
-        form_type="I-485",
-        title_en="Card Was Mailed To Me",
-        description_en="We mailed your card.",
-        modified=datetime(2026, 11, 2, 10, 0, tzinfo=US_EASTERN),
-    )
-    receipt = parse_receipt_number(SECOND)
-    watchlist.record_status(receipt, mailed, datetime(2026, 11, 3, 8, 0, tzinfo=US_EASTERN))
-    produced = CaseStatus(
-        receipt_number=SECOND,
-        form_type="I-485",
-        title_en="New Card Is Being Produced",
-        description_en="We are producing your card.",
-        modified=datetime(2026, 10, 30, 10, 0, tzinfo=US_EASTERN),  # USCIS's date: older
-    )
-    watchlist.record_status(receipt, produced, datetime(2026, 12, 1, 7, 0, tzinfo=US_EASTERN))
+    record(watchlist, SECOND, "Card Was Mailed To Me", et(2026, 11, 2, 10), et(2026, 11, 3, 8))
+    # USCIS dates this change before the last: casewatch saw it on 12-01.
+    record(watchlist, SECOND, "New Card Is Being Produced", et(2026, 10, 30), et(2026, 12, 1))
     watchlist.add(parse_receipt_number(THIRD), added_at=datetime.now(US_EASTERN))  # unchecked
     watchlist.save()
 
@@ -507,14 +513,8 @@ def test_changed_since_counts_days_back_from_today_in_us_eastern(
     watchlist = Watchlist.load(watchlist_path)
     for receipt, days in ((FIRST, 3), (SECOND, 10)):
         watchlist.add(parse_receipt_number(receipt), added_at=today)
-        status = CaseStatus(
-            receipt_number=receipt,
-            form_type="I-130",
-            title_en="Case Was Received",
-            description_en="We received your case.",
-            modified=(today - timedelta(days=days)).replace(microsecond=0),
-        )
-        watchlist.record_status(parse_receipt_number(receipt), status, today)
+        modified = (today - timedelta(days=days)).replace(microsecond=0)
+        record(watchlist, receipt, "Case Was Received", modified=modified, seen_at=today)
     watchlist.save()
     code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "7d")
     assert code == 0, err
@@ -559,15 +559,7 @@ def test_list_json_includes_the_change_events(
 ) -> None:
     checked_watchlist(watchlist_path)
     watchlist = Watchlist.load(watchlist_path)
-    mailed = CaseStatus(
-        receipt_number=FIRST,
-        form_type="I-130",
-        title_en="Card Was Mailed To Me",
-        description_en="We mailed your card.",
-        modified=datetime(2026, 11, 30, 16, 0, tzinfo=US_EASTERN),
-    )
-    seen_at = datetime(2026, 12, 1, 7, 5, tzinfo=US_EASTERN)
-    watchlist.record_status(parse_receipt_number(FIRST), mailed, seen_at)
+    record(watchlist, FIRST, "Card Was Mailed To Me", et(2026, 11, 30, 16), et(2026, 12, 1, 7, 5))
     watchlist.save()
     first, unchecked = listed(capsys, watchlist_path)
     assert unchecked["events"] == []
