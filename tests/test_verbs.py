@@ -686,7 +686,7 @@ def test_verbs_do_not_import_textual(tmp_path: Path) -> None:
         "import sys; from casewatch.cli import main; w = ['--watchlist', sys.argv[2]]; "
         "codes = [main(['add', sys.argv[1], *w]), main(['import', sys.argv[3], *w]), "
         "main(['list', *w]), main(['list', '--json', *w]), main(['export', *w]), "
-        "main(['remove', sys.argv[1], *w])]; "
+        "main(['remove', sys.argv[1], *w]), main(['quota'])]; "
         "print(codes, 'textual' in sys.modules)"
     )
     result = subprocess.run(
@@ -698,4 +698,4 @@ def test_verbs_do_not_import_textual(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0, 0, 0] False"
+    assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0, 0, 0, 0] False"
