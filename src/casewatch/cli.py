@@ -28,7 +28,7 @@ from casewatch.check import (
     format_table,
 )
 from casewatch.cli_common import fail, parse_receipts, settings_of
-from casewatch.config import ENVIRONMENTS, ConfigError, Settings, describe_settings
+from casewatch.config import ENVIRONMENTS, ConfigError, Settings
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
@@ -36,6 +36,7 @@ from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.schedule import due_cases
+from casewatch.settings_report import describe_settings
 from casewatch.uscis.limits import LedgerError
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
