@@ -101,8 +101,9 @@ CUT_COLUMNS = frozenset({"LABEL", "STATUS"})
 """The columns whose texts are cut, ending with ``…``, to fit a terminal; the others are
 short and shown whole or hidden."""
 
-CUT_MIN = 10
-"""Characters a cut column keeps at least (``…`` included) before columns are hidden."""
+CUT_MIN = 16
+"""Characters a cut column keeps at least (``…`` included) before columns are hidden:
+enough to tell "Garcia, Maria (…" from "Garcia, Jose (I…" (issue 13, point 1)."""
 
 GAP = 2
 """Spaces between two columns."""

@@ -21,7 +21,8 @@ def quota_report(settings: Settings, usage: QuotaUsage, now: float) -> str:
     """``usage`` at Unix time ``now`` (seconds) as text: the figures of
     :meth:`QuotaUsage.summary` (used, left, the time to the reset and any Retry-After
     hold), then the US Eastern day and the environment, the reserve, when the quota
-    resets (US Eastern) and the ledger file."""
+    resets (US Eastern) and the ledger file (shared by every casewatch with the same
+    environment, host and credentials)."""
     reserve = quota_reserve(usage.daily_quota)
     environment = settings.environment
     return "\n".join(
@@ -31,7 +32,7 @@ def quota_report(settings: Settings, usage: QuotaUsage, now: float) -> str:
             f"reserve    {reserve:,} requests kept for manual checks: automatic refreshes "
             f"stop with {reserve:,} left",
             f"resets at  {eastern_time(usage.resets_at)}",
-            f"ledger     {settings.limits_path} (shared by every casewatch with these credentials)",
+            f"ledger     {settings.limits_path}",
         )
     )
 
