@@ -47,7 +47,10 @@ def check(url: str, *receipts: str) -> int:
 
 
 def refresh(url: str, watchlist: Path) -> int:
-    return main(["refresh", "--base-url", url, "--watchlist", str(watchlist), "--tps", "1000"])
+    """``casewatch refresh --all``: every pass asks about every case again, due or not."""
+    return main(
+        ["refresh", "--all", "--base-url", url, "--watchlist", str(watchlist), "--tps", "1000"]
+    )
 
 
 def timed(what: str, run: Callable[[], int]) -> int:

@@ -5,6 +5,7 @@ arguments. No heavy imports: ``casewatch check`` starts fast."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,13 @@ def settings_of(args: argparse.Namespace) -> Settings:
         config_path=getattr(args, "config", None),
         theme=getattr(args, "theme", None),
     )
+
+
+def terminal_width() -> int | None:
+    """The width in characters of the terminal standard output writes to
+    (:func:`shutil.get_terminal_size`: ``COLUMNS`` first), or None when standard output is
+    not a terminal (a pipe, a file): then a table is printed whole."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def fail(message: object, code: int = EXIT_USAGE) -> int:

@@ -117,22 +117,27 @@ class Settings:
             from casewatch.sandbox import SandboxConfig, create_app
 
             transport = httpx.ASGITransport(app=create_app(self.sandbox or SandboxConfig()))
-        host = httpx.URL(self.environment.host_url).host
-        nearby = self.environment.in_process or is_loopback_host(host)
-        limiter = RateLimiter(
-            self.limits_path,
-            tps=self.environment.tps,
-            daily_quota=self.environment.daily_quota,
-            initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
-        )
         usc_sandbox = self.environment.name == "sandbox"
         return CaseStatusClient(
             host_url=self.environment.host_url,
             credentials=self.credentials,
-            limiter=limiter,
+            limiter=self.rate_limiter(),
             transport=transport,
             traffic_log=TrafficLog(self.traffic_log_path) if usc_sandbox else None,
             sandbox_hours=usc_sandbox,
+        )
+
+    def rate_limiter(self) -> RateLimiter:
+        """The request spacing and daily quota ledger of this environment and these
+        credentials (:attr:`limits_path`), shared by every process using them: the one
+        :meth:`open_client` sends through and ``casewatch quota`` reads. Creates no file."""
+        host = httpx.URL(self.environment.host_url).host
+        nearby = self.environment.in_process or is_loopback_host(host)
+        return RateLimiter(
+            self.limits_path,
+            tps=self.environment.tps,
+            daily_quota=self.environment.daily_quota,
+            initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
         )
 
     @property

@@ -42,16 +42,26 @@ class HookError(RuntimeError):
 
 
 def event_to_json(case: WatchedCase, event: ChangeEvent) -> dict[str, Any]:
-    """The change as a JSON-ready object (ISO 8601 dates, US Eastern)."""
+    """The change as a JSON-ready object (ISO 8601 dates, US Eastern): the case's
+    receipt number, label, form type, stage and description with :func:`change_to_json`."""
     status = case.status
     return {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
         "form_type": status.form_type if status else "",
-        "previous_status": event.previous_title,
-        "status": event.title,
+        **change_to_json(event),
         "stage": status.stage.value if status else "",
         "description": strip_html(status.description_en) if status else "",
+    }
+
+
+def change_to_json(event: ChangeEvent) -> dict[str, Any]:
+    """``event`` alone as a JSON-ready object: ``previous_status`` and ``status`` (the
+    titles), ``changed`` (what changed: title, description, history), ``changed_at`` (when
+    USCIS made it, ISO 8601 US Eastern, or null) and ``seen_at`` (when casewatch saw it)."""
+    return {
+        "previous_status": event.previous_title,
+        "status": event.title,
         "changed": list(event.fields),
         "changed_at": event.changed_at.isoformat() if event.changed_at else None,
         "seen_at": event.seen_at.isoformat(),
