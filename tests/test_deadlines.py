@@ -96,7 +96,7 @@ def test_a_request_for_evidence_is_due_in_attention_the_hook_and_the_calendar_an
         assert code == 0
         lines = out.splitlines()
         assert lines[0] == (
-            f"{RECEIPT} (Garcia, Maria)  response due: response due ≈ 2026-05-31, in 12 days "
+            f"{RECEIPT} (Garcia, Maria)  response due ≈ 2026-05-31, in 12 days "
             "— the notice has the exact date"
         )
         assert lines[1].startswith(f"{RECEIPT} (Garcia, Maria)  change not viewed: changed:")
@@ -124,9 +124,7 @@ def test_a_request_for_evidence_is_due_in_attention_the_hook_and_the_calendar_an
 
         frozen(monkeypatch, date(2026, 6, 2))  # passed, the status unchanged: overdue
         out = run(capsys, "attention", *common)[1]
-        assert (
-            "OVERDUE response due: response due 2026-05-28 (from the notice), overdue by 5" in out
-        )
+        assert "OVERDUE response due 2026-05-28 (from the notice), overdue by 5" in out
         assert run(capsys, "calendar", "--output", str(ics), *common)[0] == 0
         assert [event[0] for event in read_calendar(ics)] == [uid]
 
@@ -273,6 +271,8 @@ def test_settings_change_the_estimates_and_bad_ones_are_refused(tmp_path: Path) 
     assert settings.response_days == ResponseDays(request_for_evidence=90)
     assert settings.quiet_days == 30
     assert settings.sources["request_for_evidence_days"].startswith("config file")
+    from_variable = load_settings(config_path=config, environ={"CASEWATCH_QUIET_DAYS": "7"})
+    assert from_variable.quiet_days == 7
     config.write_text("notice_of_intent_days = 0\n")
     with pytest.raises(ConfigError, match="notice_of_intent_days must be from 1 to 3650"):
         load_settings(config_path=config, environ={})

@@ -131,12 +131,16 @@ def needs_attention(
 
 def format_attention(entries: Iterable[Attention]) -> str:
     """The list as ``casewatch attention`` prints it: one line per entry, receipt
-    number, label in parentheses when there is one, the reason and why (an overdue
-    response marked ``OVERDUE``)."""
+    number, label in parentheses when there is one, then why: a response due as
+    :meth:`ResponseDue.describe` says it (``OVERDUE`` before it once passed), the
+    other entries after their reason (``checks failing: ...``)."""
     lines = []
     for entry in entries:
         case = entry.case
         label = f" ({case.label})" if case.label else ""
-        mark = "OVERDUE " if entry.overdue else ""
-        lines.append(f"{case.receipt_number}{label}  {mark}{entry.reason.value}: {entry.why}")
+        if entry.reason is Reason.RESPONSE_DUE:
+            why = f"OVERDUE {entry.why}" if entry.overdue else entry.why
+        else:
+            why = f"{entry.reason.value}: {entry.why}"
+        lines.append(f"{case.receipt_number}{label}  {why}")
     return "\n".join(lines)
