@@ -12,14 +12,18 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 
 from casewatch.attention import format_attention, needs_attention
 from casewatch.cases import US_EASTERN
-from casewatch.cli_common import fail, parse_receipts, settings_of
+from casewatch.cli_common import (
+    add_output_option,
+    fail,
+    parse_receipts,
+    settings_of,
+    write_output,
+)
 from casewatch.config import ConfigError, Settings
 from casewatch.deadlines import REMINDER_BEFORE, open_deadlines, response_due
-from casewatch.files import atomic_write_text, os_error_message
 from casewatch.verbs import _save as save_watchlist
 from casewatch.watchlist import Watchlist, WatchlistError
 
@@ -95,13 +99,7 @@ def add_deadline_commands(
         "updates the events. It reads the watchlist file only. Exit status: 0; 2 a bad "
         "setting or watchlist; 1 the file cannot be written.",
     )
-    calendar.add_argument(
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
-        "output",
-    )
+    add_output_option(calendar)
     edit = commands.add_parser(
         "edit",
         parents=[common],
@@ -150,16 +148,8 @@ def _calendar(args: argparse.Namespace) -> int:
 
     dues = open_deadlines(watchlist.cases.values(), settings.response_days)
     text = response_calendar(dues, _now())
-    output: Path | None = args.output
-    if output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        atomic_write_text(output, text, make_folder=False)
-    except OSError as exc:
-        return fail(os_error_message(exc), 1)
-    print(f"wrote {len(dues)} response due date{'s' * (len(dues) != 1)} to {output}")
-    return 0
+    done = f"wrote {len(dues)} response due date{'s' * (len(dues) != 1)} to {args.output}"
+    return write_output(args.output, text, done)
 
 
 def apply_due(watchlist: Watchlist, receipt: str, due: date | str, settings: Settings) -> str:
