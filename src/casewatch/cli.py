@@ -29,6 +29,7 @@ from casewatch.check import (
 )
 from casewatch.cli_common import fail, parse_receipts, settings_of
 from casewatch.config import ENVIRONMENTS, ConfigError, Settings
+from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "config", parents=[common], help="print the effective settings and where each came from"
     )
     add_watchlist_commands(commands, common)
+    add_deadline_commands(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -222,7 +224,7 @@ def _refresh(args: argparse.Namespace) -> int:
         for case, event in changes:
             if not event.first:
                 for problem in await announce_change(
-                    settings.on_change, settings.notify_urls, case, event
+                    settings.on_change, settings.notify_urls, case, event, settings.response_days
                 ):
                     log.warning("change alert for %s failed: %s", case.receipt_number, problem)
                     fail(problem)
@@ -356,6 +358,7 @@ def _run(arguments: list[str]) -> int:
         "refresh": _refresh,
         "quota": _quota,
         **WATCHLIST_VERBS,
+        **DEADLINE_VERBS,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

@@ -12,9 +12,16 @@ from pathlib import Path
 from casewatch import listing
 from casewatch.argtypes import eastern_date, stage
 from casewatch.cases import US_EASTERN
-from casewatch.cli_common import fail, parse_receipts, settings_of, terminal_width
+from casewatch.cli_common import (
+    add_output_option,
+    fail,
+    parse_receipts,
+    settings_of,
+    terminal_width,
+    write_output,
+)
 from casewatch.config import ConfigError
-from casewatch.files import atomic_write_text, os_error_message
+from casewatch.files import os_error_message
 from casewatch.importing import (
     ImportFileError,
     LabelRule,
@@ -111,13 +118,7 @@ def add_watchlist_commands(
         choices=("csv", "json"),
         help="csv or json (default: from the --output name's .json or .csv, else csv)",
     )
-    export.add_argument(
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
-        "output",
-    )
+    add_output_option(export)
     _add_selection_options(export)
 
 
@@ -304,15 +305,7 @@ def _export(args: argparse.Namespace) -> int:
     output: Path | None = getattr(args, "output", None)
     form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
     text = listing.format_csv(cases) if form == "csv" else listing.format_json_array(cases)
-    if output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        atomic_write_text(output, text, make_folder=False)
-    except OSError as exc:
-        return fail(os_error_message(exc), 1)
-    print(f"exported {len(cases)} cases to {output}")
-    return 0
+    return write_output(output, text, f"exported {len(cases)} cases to {output}")
 
 
 WATCHLIST_VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
