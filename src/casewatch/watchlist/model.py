@@ -125,7 +125,7 @@ def clean_tag(text: str) -> str:
     """
     if printable(text) != text or any(character in text for character in "\t\n"):
         raise CaseDetailError(
-            f"the tag {text!r} holds a control or invisible character: give printable text"
+            f"the tag {text.strip()!r} holds a control or invisible character: give printable text"
         )
     tag = " ".join(text.split())
     if not tag:
