@@ -180,6 +180,10 @@ def test_list_an_unknown_client_lists_nothing_and_names_the_clients_there_are(
     code, out, err = run(capsys, path, "list", "--client", "Garcia", "--json")
     assert (code, out) == (0, "")
     assert "has the client 'Garcia' (its clients: 'Garcia, Maria')" in err
+    run(capsys, path, "add", SECOND)
+    code, out, err = run(capsys, path, "list", "--client", "", "--json")  # those without one
+    assert code == 0, err
+    assert SECOND in out and FIRST not in out
 
 
 @pytest.mark.parametrize(
@@ -234,6 +238,7 @@ def test_an_export_imports_back_into_a_fresh_watchlist_with_every_detail(
     code, _, err = run(capsys, fresh, "import", str(exported))
     assert code == 0, err
     assert "3 added, 0 updated, 0 skipped, 0 not receipt numbers" in err
+    assert "ignored" not in err  # the status columns: the next check brings them
     assert details(capsys, fresh) == details(capsys, path)
     assert details(capsys, fresh)[FIRST] == (
         '=HYPERLINK("x")',

@@ -6,9 +6,10 @@ Two formats, told apart by the first line that is neither blank nor a ``#`` comm
 * CSV, when that line is a header with a receipt column: a cell named ``receipt``,
   ``receipt_number`` or ``receipt number`` (any case; spaces, ``_`` and ``-`` alike),
   with optional ``label``, ``client``, ``tags`` (``tag``; separated by ``;``) and
-  ``note`` (``notes``) columns, as ``casewatch export`` writes them; the other columns
-  are named in
-  :attr:`ParsedImport.ignored_columns`, never dropped silently. The delimiter is the
+  ``note`` (``notes``) columns, as ``casewatch export`` writes them; its status
+  columns (``form_type`` … ``last_error``) are skipped, the next check brings them; the
+  other columns are named in :attr:`ParsedImport.ignored_columns`, never dropped
+  silently. The delimiter is the
   first of ``,``, ``;`` and tab that splits the header into such a column (spreadsheets
   in some locales write ``;``); spaces after a delimiter are skipped, so ``a, "b, c"``
   is two cells.
@@ -41,7 +42,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from casewatch.files import MiB, UnsafeFileError, os_error_message, read_regular
-from casewatch.listing import TAG_SEPARATOR, describe_case, undo_spreadsheet_safe
+from casewatch.listing import (
+    EXPORT_COLUMNS,
+    TAG_SEPARATOR,
+    describe_case,
+    undo_spreadsheet_safe,
+)
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import (
     CaseDetailError,
@@ -133,6 +139,12 @@ Bad = tuple[int, str, str]
 """A line that is not a receipt: (line number, its text, the problem)."""
 
 _RECEIPT_HEADERS = frozenset({"receipt", "receipt number", "receiptnumber"})
+_STATUS_HEADERS = frozenset(
+    name.replace("_", " ") for name in EXPORT_COLUMNS[EXPORT_COLUMNS.index("form_type") :]
+)
+"""The columns of ``casewatch export`` that say what USCIS answered (form type, stage,
+status, dates, the last error): the next check brings them, so an export imported back
+skips them without naming them."""
 _DETAIL_HEADERS = {
     "label": "label",
     "client": "client",
@@ -214,7 +226,10 @@ def _csv_header(line: str) -> _Header | None:
             ignored = tuple(
                 cell.strip()
                 for i, cell in enumerate(cells)
-                if i != receipt and i not in details.values() and cell.strip()
+                if i != receipt
+                and i not in details.values()
+                and cell.strip()
+                and names[i] not in _STATUS_HEADERS
             )
             return _Header(delimiter, receipt, details, ignored)
     return None
