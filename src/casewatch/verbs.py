@@ -63,16 +63,7 @@ def add_watchlist_commands(
     )
     add.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     add.add_argument("--label", default="", metavar="TEXT", help="a label for these cases")
-    _add_detail_options(add, default="")
-    add.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        default=[],
-        metavar="TAG",
-        help="a tag for these cases (attorney initials, premium, priority; no ';'); repeat "
-        "it for more",
-    )
+    _add_detail_options(add, default="", tag="a tag for these cases")
     _add_update_option(add, "the --label, --client, --tag and --note")
     add_edit_command(commands, common)
     remove = commands.add_parser(
@@ -164,15 +155,7 @@ def add_edit_command(
     )
     edit.add_argument("receipt", metavar="RECEIPT", help="the receipt number of the case")
     edit.add_argument("--label", metavar="TEXT", help="its new label")
-    _add_detail_options(edit, default=None)
-    edit.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        default=[],
-        metavar="TAG",
-        help="add a tag (no ';'); repeat it for more",
-    )
+    _add_detail_options(edit, default=None, tag="add a tag")
     edit.add_argument(
         "--untag",
         action="append",
@@ -183,7 +166,17 @@ def add_edit_command(
     return edit
 
 
-def _add_detail_options(parser: argparse.ArgumentParser, default: str | None) -> None:
+def _add_detail_options(parser: argparse.ArgumentParser, default: str | None, tag: str) -> None:
+    """``--client``, ``--note`` (``default`` when not given) and ``--tag`` (``tag``
+    says what it does), repeated into ``tags``."""
+    parser.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help=f"{tag} (attorney initials, premium, priority; no ';'); repeat it for more",
+    )
     parser.add_argument(
         "--client",
         default=default,
