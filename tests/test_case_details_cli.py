@@ -123,7 +123,7 @@ def test_edit_adds_and_removes_tags_and_sets_or_blanks_the_other_fields(
     assert details(capsys, path) == {FIRST: ("I-130", "Garcia", ["RK", "priority"], NOTE)}
     code, out, err = run(capsys, path, "edit", FIRST, "--client", "", "--untag", "x")
     assert code == 0, err
-    assert out.strip() == f"{FIRST}: client 'Garcia' replaced by ''"
+    assert out.strip() == f"{FIRST}: client 'Garcia' removed"
     assert f"{FIRST} has no tag 'x'; its tags: RK; priority" in err
     assert details(capsys, path)[FIRST][1] == ""
     code, out, err = run(capsys, path, "edit", FIRST, "--tag", "RK")

@@ -372,7 +372,8 @@ class Watched:
 
     def describe(self) -> str:
         """One line for the user: ``added EAC… (label), client 'X', tags 'a; b', a note``;
-        ``EAC…: label set to 'X'; tags 'a' replaced by 'b'`` (each field changed); or
+        ``EAC…: label set to 'X'; tags 'a' replaced by 'b'; note 'n' removed`` (each
+        field changed); or
         ``EAC… is already on the watchlist (label 'A', added …)`` followed by ``; label
         'X' not set`` for each field refused."""
         receipt, case = self.case.receipt_number, self.case
@@ -383,14 +384,7 @@ class Watched:
             label = f" ({case.label})" if case.label else ""
             return f"added {receipt}{label}" + "".join(f", {extra}" for extra in extras)
         if changes := self.changed:
-            before = self.before
-            return f"{receipt}: " + "; ".join(
-                f"{name} {_shown(name, getattr(before, name))} replaced by "
-                f"{_shown(name, getattr(case, name))}"
-                if getattr(before, name)
-                else f"{name} set to {_shown(name, getattr(case, name))}"
-                for name in changes
-            )
+            return f"{receipt}: " + "; ".join(self._change(name) for name in changes)
         refused = "".join(f"; {refusal}" for refusal in self._refusals())
         return f"{receipt} is already on the watchlist ({describe_case(case)}){refused}"
 
@@ -398,6 +392,15 @@ class Watched:
         """The fields refused, for a case where others changed: ``EAC…: client 'X' not
         set``."""
         return f"{self.case.receipt_number}: " + "; ".join(self._refusals())
+
+    def _change(self, name: str) -> str:
+        old = getattr(self.before, name)
+        new = getattr(self.case, name)
+        if not old:
+            return f"{name} set to {_shown(name, new)}"
+        if not new:
+            return f"{name} {_shown(name, old)} removed"
+        return f"{name} {_shown(name, old)} replaced by {_shown(name, new)}"
 
     def _refusals(self) -> list[str]:
         return [
