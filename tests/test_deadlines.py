@@ -158,7 +158,14 @@ def test_due_none_goes_back_to_the_estimate_and_bad_input_changes_nothing(
     assert code == 2 and "waits for no response" in err  # the scripted 404: no status
     code, _, err = run(capsys, "edit", "EAC9999109999", "--due", "2026-05-28", *common)
     assert code == 2 and "is not on the watchlist" in err
+    # One edit gives a client and a due date, or, when the due date is refused, neither.
+    code, _, err = run(
+        capsys, "edit", "EAC9999103404", "--client", "Doe", "--due", "2026-05-28", *common
+    )
+    assert code == 2 and "waits for no response" in err and "nothing was changed" in err
     assert watchlist.read_text() == before
+    code, out, _ = run(capsys, "edit", RECEIPT, "--client", "Doe", "--due", "2026-05-28", *common)
+    assert code == 0 and "client set to 'Doe'" in out and "response due 2026-05-28" in out
 
 
 def case_in(title: str, *, modified: datetime | None = None, description: str = "") -> WatchedCase:

@@ -159,7 +159,7 @@ def test_parse_import_text() -> None:
     parsed = read_rows(f"# my cases\n\n{FIRST}\n  eac 9999 103402  # dad\nEAC12\n")
     good, bad = parsed.good, parsed.bad
     assert parsed.ignored_columns == ()
-    assert [(line, str(receipt), label) for line, receipt, label in good] == [
+    assert [(row.line, str(row.receipt), row.details.label) for row in good] == [
         (3, FIRST, ""),
         (4, SECOND, ""),
     ]
@@ -176,7 +176,7 @@ def test_parse_import_csv_header_and_labels() -> None:
     parsed = read_rows(text)
     good, bad = parsed.good, parsed.bad
     assert parsed.ignored_columns == ("Name",)
-    assert [(line, str(receipt), label) for line, receipt, label in good] == [
+    assert [(row.line, str(row.receipt), row.details.label) for row in good] == [
         (3, FIRST, "mom"),
         (5, THIRD, "dad; I-485"),
     ]
@@ -272,15 +272,15 @@ def test_reimporting_a_csv_with_labels_fills_the_empty_ones_and_names_unknown_co
     capsys.readouterr()
     source = tmp_path / "clients.csv"
     source.write_text(
-        "Receipt Number,Label,Client,\n"
-        f'{FIRST},"Garcia, Maria",Maria Garcia,\n'
-        f"{SECOND},Doe,Jane Doe,\n"  # a label already there: kept without --update
-        f"{THIRD},,Nobody,\n"  # an empty cell never blanks a label
+        "Receipt Number,Label,Phone,\n"
+        f'{FIRST},"Garcia, Maria",555-0100,\n'
+        f"{SECOND},Doe,555-0101,\n"  # a label already there: kept without --update
+        f"{THIRD},,555-0102,\n"  # an empty cell never blanks a label
     )
     code, out, err = run(capsys, watchlist_path, "import", str(source))
     assert code == 0, err
     assert out.splitlines() == [f"{FIRST}: label set to 'Garcia, Maria'"]
-    assert f"{source}: column 'Client' ignored" in err
+    assert f"{source}: column 'Phone' ignored" in err
     assert f"line 3: {SECOND} is already on the watchlist (label 'Doe, Jane (I-130)'" in err
     assert "label 'Doe' not set: --update replaces it" in err
     assert f"line 4: {THIRD} is already on the watchlist (no label, added " in err
@@ -592,6 +592,9 @@ def test_export_csv_to_a_file(
     assert first == {
         "receipt_number": FIRST,
         "label": "Mom, I-130",
+        "client": "",
+        "tags": "",
+        "note": "",
         "form_type": "I-130",
         "stage": classify_stage("Case Was Approved").value,
         "status": "Case Was Approved",

@@ -14,6 +14,7 @@ from casewatch.check import EXIT_USAGE
 from casewatch.config import Settings, load_settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
+from casewatch.watchlist import Watchlist, WatchlistError
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -91,4 +92,17 @@ def write_output(output: Path | None, text: str, done: str) -> int:
     except OSError as exc:
         return fail(os_error_message(exc), 1)
     print(done)
+    return 0
+
+
+def save_watchlist(watchlist: Watchlist, undone: str) -> int:
+    """Save (merging what other processes wrote meanwhile); 0, or the exit status
+    after saying that ``undone`` ("nothing was added") and why."""
+    try:
+        watchlist.save()
+    except WatchlistError as exc:  # its message may end with a command to copy: own line
+        fail(exc)
+        return fail(undone)
+    except OSError as exc:
+        return fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
     return 0

@@ -1,7 +1,7 @@
 """The caseload verbs of the command line (issue 14, points 3 and 4): ``attention``
 (what needs attention today), ``calendar`` (the response due dates as an iCalendar
-file) and ``edit RECEIPT --due`` (the due date printed on a notice). They read the
-watchlist file, ``edit`` writes it: no network, no dashboard. The ``icalendar`` library
+file), and ``--due`` of ``edit`` (the due date printed on a notice, :func:`apply_due`).
+They read the watchlist file: no network, no dashboard. The ``icalendar`` library
 is imported by ``calendar`` alone, so other commands start without it."""
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from casewatch.cases import US_EASTERN
 from casewatch.cli_common import (
     add_output_option,
     fail,
-    parse_receipts,
     settings_of,
     write_output,
 )
 from casewatch.config import ConfigError, Settings
 from casewatch.deadlines import REMINDER_BEFORE, open_deadlines, response_due
-from casewatch.verbs import _save as save_watchlist
 from casewatch.watchlist import Watchlist, WatchlistError
 
 NO_DUE = "none"
@@ -51,12 +49,11 @@ def due_date(text: str) -> date | str:
     )
 
 
-def add_due_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+def add_due_option(parser: argparse.ArgumentParser) -> None:
     """``--due YYYY-MM-DD|none`` on ``parser`` (for ``casewatch edit``)."""
     parser.add_argument(
         "--due",
         type=due_date,
-        required=required,
         metavar="YYYY-MM-DD|none",
         help="the response due date printed on the notice of a request for evidence or a "
         "notice of intent: it replaces casewatch's estimate (keeping the calendar event); "
@@ -73,7 +70,7 @@ def add_deadline_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
-    """``attention``, ``calendar`` and ``edit``."""
+    """``attention`` and ``calendar``."""
     attention = commands.add_parser(
         "attention",
         parents=[common],
@@ -100,18 +97,6 @@ def add_deadline_commands(
         "setting or watchlist; 1 the file cannot be written.",
     )
     add_output_option(calendar)
-    edit = commands.add_parser(
-        "edit",
-        parents=[common],
-        help="set the response due date printed on a case's notice",
-        description="Set the response due date of RECEIPT's notice (a request for evidence "
-        "or a notice of intent); it wins over casewatch's estimate until the status changes. "
-        "What other casewatch processes saved meanwhile is merged. Exit status: 0 done; 2 a "
-        "malformed receipt number or date, a case not watched or waiting for no response; "
-        "1 the file cannot be written.",
-    )
-    edit.add_argument("receipt", metavar="RECEIPT", help="a receipt number on the watchlist")
-    add_due_option(edit, required=True)
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, Watchlist]:
@@ -175,29 +160,8 @@ def apply_due(watchlist: Watchlist, receipt: str, due: date | str, settings: Set
     return f"{receipt}: " + (deadline.describe(_now().date()) if deadline else "no response due")
 
 
-def _edit(args: argparse.Namespace) -> int:
-    receipts = parse_receipts([args.receipt])
-    if receipts is None:
-        return fail("nothing was changed: fix the receipt number above")
-    try:
-        settings, watchlist = _open(args)
-    except (ConfigError, WatchlistError) as exc:
-        return fail(exc)
-    try:
-        done = apply_due(watchlist, receipts[0].value, args.due, settings)
-    except KeyError as exc:
-        return fail(exc.args[0])
-    except ValueError as exc:
-        return fail(exc)
-    if code := save_watchlist(watchlist, "nothing was changed"):
-        return code
-    print(done)
-    return 0
-
-
 DEADLINE_VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "attention": _attention,
     "calendar": _calendar,
-    "edit": _edit,
 }
 """The command of each caseload verb: parsed arguments in, exit status out."""

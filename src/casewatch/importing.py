@@ -5,8 +5,11 @@ Two formats, told apart by the first line that is neither blank nor a ``#`` comm
 
 * CSV, when that line is a header with a receipt column: a cell named ``receipt``,
   ``receipt_number`` or ``receipt number`` (any case; spaces, ``_`` and ``-`` alike),
-  with an optional ``label`` column; the other columns are named in
-  :attr:`ParsedImport.ignored_columns`, never dropped silently. The delimiter is the
+  with optional ``label``, ``client``, ``tags`` (``tag``; separated by ``;``) and
+  ``note`` (``notes``) columns, as ``casewatch export`` writes them; its status
+  columns (``form_type`` … ``last_error``) are skipped, the next check brings them; the
+  other columns are named in :attr:`ParsedImport.ignored_columns`, never dropped
+  silently. The delimiter is the
   first of ``,``, ``;`` and tab that splits the header into such a column (spreadsheets
   in some locales write ``;``); spaces after a delimiter are skipped, so ``a, "b, c"``
   is two cells.
@@ -21,9 +24,11 @@ Receipts are validated by :func:`casewatch.receipts.parse_receipt_number`. Line 
 count from 1 and are physical lines of the file (a CSV row with a quoted line break
 takes the number of its last line).
 
-A row naming a case already watched fills in its empty label, or replaces it under
-:attr:`LabelRule.REPLACE` (``--update``); an empty cell never blanks a label
-(:func:`watch`, shared with ``casewatch add``; issue 13, point 2).
+A row naming a case already watched fills in its empty label, client, tags and note,
+or replaces them under :attr:`LabelRule.REPLACE` (``--update``); an empty cell never
+blanks one (:func:`watch`, shared with ``casewatch add``; issue 13, point 2, and issue
+14, point 1). A cell ``casewatch export`` defused for spreadsheets (a ``'`` before a
+formula) is read back as it was (:func:`casewatch.listing.undo_spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -34,11 +39,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import NamedTuple
 
 from casewatch.files import MiB, UnsafeFileError, os_error_message, read_regular
-from casewatch.listing import describe_case
+from casewatch.listing import (
+    EXPORT_COLUMNS,
+    TAG_SEPARATOR,
+    describe_case,
+    undo_spreadsheet_safe,
+)
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
-from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist, one_line_label
+from casewatch.watchlist import (
+    CaseDetailError,
+    DuplicateReceipt,
+    WatchedCase,
+    Watchlist,
+    clean_note,
+    clean_tags,
+    one_line_label,
+)
 
 
 class ImportFileError(ValueError):
@@ -80,28 +99,79 @@ def _not_utf8(path: Path, byte: int) -> ImportFileError:
     )
 
 
-Good = tuple[int, ReceiptNumber, str]
-"""A receipt read from the file: (line number, receipt, label)."""
+@dataclass(frozen=True, slots=True)
+class CaseDetails:
+    """What the user says of a case (issue 14, point 1), each field as casewatch keeps it
+    (make it with :meth:`clean`): a one-line ``label`` and ``client``, ``tags`` without
+    repeats and a ``note`` that may hold line breaks. Empty is "not given"."""
+
+    label: str = ""
+    client: str = ""
+    tags: tuple[str, ...] = ()
+    note: str = ""
+
+    @classmethod
+    def clean(
+        cls, *, label: str = "", client: str = "", tags: tuple[str, ...] = (), note: str = ""
+    ) -> CaseDetails:
+        """The details given, kept as the watchlist keeps them. Raises
+        :class:`~casewatch.watchlist.CaseDetailError` for a tag or a note refused
+        (:func:`~casewatch.watchlist.clean_tags`, :func:`~casewatch.watchlist.clean_note`)."""
+        return cls(
+            one_line_label(label), one_line_label(client), clean_tags(tags), clean_note(note)
+        )
+
+
+DETAIL_FIELDS = ("label", "client", "tags", "note")
+"""The fields of :class:`CaseDetails`, in the order casewatch names them."""
+
+
+class Good(NamedTuple):
+    """A receipt read from the file: its line number, the receipt and the details of its
+    row."""
+
+    line: int
+    receipt: ReceiptNumber
+    details: CaseDetails = CaseDetails()
+
+
 Bad = tuple[int, str, str]
 """A line that is not a receipt: (line number, its text, the problem)."""
 
 _RECEIPT_HEADERS = frozenset({"receipt", "receipt number", "receiptnumber"})
-_LABEL_HEADERS = frozenset({"label"})
+_STATUS_HEADERS = frozenset(
+    name.replace("_", " ") for name in EXPORT_COLUMNS[EXPORT_COLUMNS.index("form_type") :]
+)
+"""The columns of ``casewatch export`` that say what USCIS answered (form type, stage,
+status, dates, the last error): the next check brings them, so an export imported back
+skips them without naming them."""
+_DETAIL_HEADERS = {
+    "label": "label",
+    "client": "client",
+    "tags": "tags",
+    "tag": "tags",
+    "note": "note",
+    "notes": "note",
+}
 _DELIMITERS = (",", ";", "\t")
 _HEADER_SPACES = re.compile(r"[\s_\-]+")
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedImport:
-    """An import file read: ``good`` holds (line, receipt, label) in file order, repeats
+    """An import file read: ``good`` holds its :class:`Good` rows in file order, repeats
     included (the caller decides what a repeat means); ``bad`` holds (line, text,
-    problem), the problem as :class:`ReceiptNumberError` words it; ``ignored_columns``
-    names, as the header writes them, the CSV columns casewatch does not read (such as
-    ``Client``)."""
+    problem) of the lines that are not receipts, the problem as
+    :class:`ReceiptNumberError` words it; ``refused`` (line, receipt, problem) of the
+    rows whose tags or note casewatch does not keep, as
+    :class:`~casewatch.watchlist.CaseDetailError` words it; ``ignored_columns`` names,
+    as the header writes them, the CSV columns casewatch does not read (such as
+    ``Phone``)."""
 
     good: list[Good]
     bad: list[Bad]
     ignored_columns: tuple[str, ...] = ()
+    refused: list[Bad] = field(default_factory=list)
 
 
 def read_rows(text: str) -> ParsedImport:
@@ -121,9 +191,10 @@ def read_rows(text: str) -> ParsedImport:
 
 def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
     """``(good, bad)`` of :func:`read_rows`, for the dashboard's import (which does not
-    name ignored columns yet). Never raises."""
+    name ignored columns yet); ``bad`` holds the rows refused too, in line order. Never
+    raises."""
     parsed = read_rows(text)
-    return parsed.good, parsed.bad
+    return parsed.good, sorted(parsed.bad + parsed.refused)
 
 
 def _header_name(cell: str) -> str:
@@ -132,11 +203,12 @@ def _header_name(cell: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Header:
-    """A CSV header: its delimiter, the receipt and label columns, the other names."""
+    """A CSV header: its delimiter, the receipt column, the column of each detail it
+    has (by :data:`DETAIL_FIELDS` name), the other names."""
 
     delimiter: str
     receipt: int
-    label: int | None
+    details: dict[str, int]
     ignored: tuple[str, ...]
 
 
@@ -147,31 +219,51 @@ def _csv_header(line: str) -> _Header | None:
         names = [_header_name(cell) for cell in cells]
         receipt = next((i for i, name in enumerate(names) if name in _RECEIPT_HEADERS), None)
         if receipt is not None:
-            label = next((i for i, name in enumerate(names) if name in _LABEL_HEADERS), None)
+            details: dict[str, int] = {}
+            for i, name in enumerate(names):
+                if name in _DETAIL_HEADERS:
+                    details.setdefault(_DETAIL_HEADERS[name], i)
             ignored = tuple(
                 cell.strip()
                 for i, cell in enumerate(cells)
-                if i not in (receipt, label) and cell.strip()
+                if i != receipt
+                and i not in details.values()
+                and cell.strip()
+                and names[i] not in _STATUS_HEADERS
             )
-            return _Header(delimiter, receipt, label, ignored)
+            return _Header(delimiter, receipt, details, ignored)
     return None
 
 
-def _parse_receipt(number: int, text: str, label: str, good: list[Good], bad: list[Bad]) -> None:
+def _parse_receipt(number: int, text: str, cells: dict[str, str], parsed: ParsedImport) -> None:
+    """The row of line ``number``: its receipt ``text`` and the text of each detail
+    (``cells``, by :data:`DETAIL_FIELDS` name), to ``parsed.good`` or, with the problem,
+    ``parsed.bad`` (not a receipt) or ``parsed.refused`` (a tag or note refused)."""
     try:
-        good.append((number, parse_receipt_number(text), label.strip()))
+        receipt = parse_receipt_number(text)
+        details = CaseDetails.clean(
+            label=cells.get("label", ""),
+            client=cells.get("client", ""),
+            tags=tuple(
+                tag for tag in cells.get("tags", "").split(TAG_SEPARATOR.strip()) if tag.strip()
+            ),
+            note=cells.get("note", ""),
+        )
     except ReceiptNumberError as exc:
-        bad.append((number, text.strip(), exc.problem))
+        parsed.bad.append((number, text.strip(), exc.problem))
+    except CaseDetailError as exc:
+        parsed.refused.append((number, receipt.value, str(exc)))
+    else:
+        parsed.good.append(Good(number, receipt, details))
 
 
 def _parse_text(lines: list[str]) -> ParsedImport:
-    good: list[Good] = []
-    bad: list[Bad] = []
+    parsed = ParsedImport([], [])
     for number, line in enumerate(lines, start=1):
         receipt, label = _receipt_and_label(line)
         if receipt.strip() or label.strip():  # a label with no receipt is reported
-            _parse_receipt(number, receipt, label, good, bad)
-    return ParsedImport(good, bad)
+            _parse_receipt(number, receipt, {"label": label}, parsed)
+    return parsed
 
 
 _LIST_DELIMITERS = ("\t", ",", ";")
@@ -191,11 +283,12 @@ def _receipt_and_label(line: str) -> tuple[str, str]:
 
 
 def _parse_csv(lines: list[str], header_index: int, header: _Header) -> ParsedImport:
-    good: list[Good] = []
-    bad: list[Bad] = []
-    receipt, label = header.receipt, header.label
-    reader = csv.reader(
-        lines[header_index + 1 :], delimiter=header.delimiter, skipinitialspace=True
+    parsed = ParsedImport([], [], header.ignored)
+    bad, receipt = parsed.bad, header.receipt
+    reader = csv.reader(  # line ends given back, so a quoted cell keeps its line breaks
+        (f"{line}\n" for line in lines[header_index + 1 :]),
+        delimiter=header.delimiter,
+        skipinitialspace=True,
     )
     try:
         for row in reader:
@@ -205,38 +298,49 @@ def _parse_csv(lines: list[str], header_index: int, header: _Header) -> ParsedIm
             if receipt >= len(row):
                 bad.append((number, header.delimiter.join(row), "the receipt column is missing"))
                 continue
-            _parse_receipt(
-                number,
-                row[receipt],
-                row[label] if label is not None and label < len(row) else "",
-                good,
-                bad,
-            )
+            cells = {
+                name: undo_spreadsheet_safe(row[index])
+                for name, index in header.details.items()
+                if index < len(row)
+            }
+            _parse_receipt(number, row[receipt], cells, parsed)
     except csv.Error as exc:
         bad.append((header_index + 1 + reader.line_num, "", f"not valid CSV: {exc}"))
-    return ParsedImport(good, bad, header.ignored)
+    return parsed
 
 
 class LabelRule(Enum):
-    """What a label given for a case already watched does to the case's label."""
+    """What a label, client, tags or note given for a case already watched does to the
+    case's own (each field alone; the tags as one field)."""
 
     KEEP = "keep"
     """Nothing: a watched case is never changed (the dashboard's import so far)."""
     FILL = "fill"
-    """It fills an empty label in (``casewatch add --label`` and ``import``)."""
+    """It fills an empty field in (``casewatch add`` and ``import``)."""
     REPLACE = "replace"
-    """It fills an empty label in or replaces another (``--update``)."""
+    """It fills an empty field in or replaces another (``--update``)."""
+
+
+def _shown(name: str, value: object) -> str:
+    """A detail's value in a message: quoted, the tags joined as in a CSV cell, a note
+    by its first line."""
+    if isinstance(value, tuple):
+        return repr(TAG_SEPARATOR.join(value))
+    if name == "note":
+        first, *more = str(value).splitlines() or [""]
+        return repr(first + (" …" if more else ""))
+    return repr(value)
 
 
 @dataclass(frozen=True, slots=True)
 class Watched:
     """What :func:`watch` did: ``case`` is the case as it is now, ``before`` the case as it
-    was when it was already watched (None when it was added), ``offered`` the label
-    asked for (one line, as :func:`~casewatch.watchlist.one_line_label` keeps it)."""
+    was when it was already watched (None when it was added), ``offered`` the details
+    asked for."""
 
     case: WatchedCase
     before: WatchedCase | None
-    offered: str
+    offered: CaseDetails
 
     @property
     def added(self) -> bool:
@@ -244,52 +348,100 @@ class Watched:
         return self.before is None
 
     @property
-    def label_changed(self) -> bool:
-        """A watched case's label was set or replaced."""
-        return self.before is not None and self.before.label != self.case.label
+    def changed(self) -> tuple[str, ...]:
+        """The :data:`DETAIL_FIELDS` of a watched case that were set or replaced."""
+        before = self.before
+        if before is None:
+            return ()
+        return tuple(
+            name for name in DETAIL_FIELDS if getattr(before, name) != getattr(self.case, name)
+        )
 
     @property
-    def label_refused(self) -> bool:
-        """A watched case kept its label while another was offered (only
-        :attr:`LabelRule.REPLACE` would have taken it)."""
-        return (
-            not self.added and not self.label_changed and self.offered not in ("", self.case.label)
+    def refused(self) -> tuple[str, ...]:
+        """The :data:`DETAIL_FIELDS` of a watched case that kept their value while another
+        was offered (only :attr:`LabelRule.REPLACE` would have taken it)."""
+        if self.added:
+            return ()
+        return tuple(
+            name
+            for name in DETAIL_FIELDS
+            if name not in self.changed
+            and getattr(self.offered, name) not in ("", (), getattr(self.case, name))
         )
 
     def describe(self) -> str:
-        """One line for the user: ``added EAC… (label)``, ``EAC…: label set to 'X'``,
-        ``EAC…: label 'A' replaced by 'X'``, or ``EAC… is already on the watchlist
-        (label 'A', added …)`` followed by ``; label 'X' not set`` when it was refused."""
-        receipt = self.case.receipt_number
+        """One line for the user: ``added EAC… (label), client 'X', tags 'a; b', a note``;
+        ``EAC…: label set to 'X'; tags 'a' replaced by 'b'; note 'n' removed`` (each
+        field changed); or
+        ``EAC… is already on the watchlist (label 'A', added …)`` followed by ``; label
+        'X' not set`` for each field refused."""
+        receipt, case = self.case.receipt_number, self.case
         if self.before is None:
-            return f"added {receipt}" + (f" ({self.case.label})" if self.case.label else "")
-        if self.label_changed and not self.before.label:
-            return f"{receipt}: label set to {self.case.label!r}"
-        if self.label_changed:
-            return f"{receipt}: label {self.before.label!r} replaced by {self.case.label!r}"
-        refused = f"; label {self.offered!r} not set" if self.label_refused else ""
-        return f"{receipt} is already on the watchlist ({describe_case(self.case)}){refused}"
+            extras = [f"client {case.client!r}"] if case.client else []
+            extras += [f"tags {_shown('tags', case.tags)}"] if case.tags else []
+            extras += ["a note"] if case.note else []
+            label = f" ({case.label})" if case.label else ""
+            return f"added {receipt}{label}" + "".join(f", {extra}" for extra in extras)
+        if changes := self.changed:
+            return f"{receipt}: " + "; ".join(self._change(name) for name in changes)
+        refused = "".join(f"; {refusal}" for refusal in self._refusals())
+        return f"{receipt} is already on the watchlist ({describe_case(case)}){refused}"
+
+    def describe_refused(self) -> str:
+        """The fields refused, for a case where others changed: ``EAC…: client 'X' not
+        set``."""
+        return f"{self.case.receipt_number}: " + "; ".join(self._refusals())
+
+    def _change(self, name: str) -> str:
+        old = getattr(self.before, name)
+        new = getattr(self.case, name)
+        if not old:
+            return f"{name} set to {_shown(name, new)}"
+        if not new:
+            return f"{name} {_shown(name, old)} removed"
+        return f"{name} {_shown(name, old)} replaced by {_shown(name, new)}"
+
+    def _refusals(self) -> list[str]:
+        return [
+            f"{name} {_shown(name, getattr(self.offered, name))} not set" for name in self.refused
+        ]
 
 
 def watch(
     watchlist: Watchlist,
     receipt: ReceiptNumber,
     *,
-    label: str,
+    details: CaseDetails,
     added_at: datetime,
     rule: LabelRule,
 ) -> Watched:
-    """Watch ``receipt`` with ``label``: add it (``added_at`` an aware datetime), or, when
-    it is already watched, apply ``rule`` to its label. An empty ``label`` never blanks
-    one. Never raises (issue 13, point 2)."""
-    offered = one_line_label(label)
+    """Watch ``receipt`` with ``details``: add it (``added_at`` an aware datetime), or,
+    when it is already watched, apply ``rule`` to each of its details. An empty field
+    never blanks one. Never raises (``details`` are clean: :meth:`CaseDetails.clean`;
+    issue 13, point 2)."""
     try:
-        return Watched(watchlist.add(receipt, label=offered, added_at=added_at), None, offered)
+        case = watchlist.add(
+            receipt,
+            label=details.label,
+            added_at=added_at,
+            client=details.client,
+            tags=details.tags,
+            note=details.note,
+        )
+        return Watched(case, None, details)
     except DuplicateReceipt:
         before = watchlist.get(receipt)
-    takes = offered and ((rule is LabelRule.FILL and not before.label) or rule is LabelRule.REPLACE)
-    case = watchlist.set_label(receipt, offered) if takes else before
-    return Watched(case, before, offered)
+
+    def takes(name: str) -> bool:
+        offered = getattr(details, name)
+        return bool(offered) and (
+            (rule is LabelRule.FILL and not getattr(before, name)) or rule is LabelRule.REPLACE
+        )
+
+    taken = {name: getattr(details, name) for name in DETAIL_FIELDS if takes(name)}
+    case = watchlist.set_case_details(receipt, **taken) if taken else before
+    return Watched(case, before, details)
 
 
 @dataclass(slots=True)
@@ -308,8 +460,8 @@ class ImportReport:
 
     @property
     def updated(self) -> list[tuple[int, Watched]]:
-        """The watched cases whose label was set or replaced, with their lines."""
-        return [(line, outcome) for line, outcome in self.watched if outcome.label_changed]
+        """The watched cases whose details were set or replaced, with their lines."""
+        return [(line, outcome) for line, outcome in self.watched if outcome.changed]
 
     @property
     def unchanged(self) -> list[tuple[int, Watched]]:
@@ -317,7 +469,7 @@ class ImportReport:
         return [
             (line, outcome)
             for line, outcome in self.watched
-            if not outcome.added and not outcome.label_changed
+            if not outcome.added and not outcome.changed
         ]
 
 
@@ -325,16 +477,16 @@ def import_rows(
     watchlist: Watchlist, good: list[Good], added_at: datetime, rule: LabelRule
 ) -> ImportReport:
     """Watch the ``good`` receipts of an import (:func:`watch`, ``added_at`` an aware
-    datetime, ``rule`` for the labels of cases already watched); a receipt's later rows
+    datetime, ``rule`` for the details of cases already watched); a receipt's later rows
     are repeats, skipped. Never raises."""
     report = ImportReport()
     first_line: dict[ReceiptNumber, int] = {}
-    for line, receipt, label in good:
+    for line, receipt, details in good:
         if receipt in first_line:
             report.repeats.append((line, f"{receipt} repeats line {first_line[receipt]}"))
             continue
         first_line[receipt] = line
-        outcome = watch(watchlist, receipt, label=label, added_at=added_at, rule=rule)
+        outcome = watch(watchlist, receipt, details=details, added_at=added_at, rule=rule)
         report.watched.append((line, outcome))
     return report
 

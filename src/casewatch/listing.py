@@ -1,6 +1,7 @@
 """The watchlist as rows: for ``casewatch list`` (a table, JSON lines, fitted to a
 terminal's width) and ``casewatch export`` (CSV, a JSON array), and the cases
-``--stage`` and ``--changed-since`` select. Pure functions, no I/O, no Textual.
+``--stage``, ``--changed-since``, ``--client`` and ``--tag`` select. Pure functions, no
+I/O, no Textual.
 
 A case's status fields are those of :func:`casewatch.check.result_to_json`, so ``list
 --json`` and ``check --json`` describe a case the same way.
@@ -24,6 +25,9 @@ from casewatch.watchlist import ChangeEvent, WatchedCase
 EXPORT_COLUMNS = (
     "receipt_number",
     "label",
+    "client",
+    "tags",
+    "note",
     "form_type",
     "stage",
     "status",
@@ -34,11 +38,16 @@ EXPORT_COLUMNS = (
 )
 """The header of ``casewatch export --format csv``."""
 
-_TABLE_HEADER = ("RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED")
+TAG_SEPARATOR = "; "
+"""What separates a case's tags in a CSV cell (export writes it, import splits at its
+``;``; a tag never holds one: :func:`casewatch.watchlist.clean_tag`)."""
+
+_TABLE_HEADER = ("RECEIPT", "LABEL", "CLIENT", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED")
 
 
 def case_row(case: WatchedCase) -> dict[str, str]:
     """The :data:`EXPORT_COLUMNS` of ``case`` as text; empty where nothing is known.
+    ``tags`` are joined by :data:`TAG_SEPARATOR`; ``note`` is whole, line breaks included.
 
     ``changed`` is the US Eastern date USCIS last changed the case (``YYYY-MM-DD``, or
     the text USCIS sent when it is not a plausible date: :meth:`CaseStatus.changed_on`);
@@ -50,6 +59,9 @@ def case_row(case: WatchedCase) -> dict[str, str]:
     return {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
+        "client": case.client,
+        "tags": TAG_SEPARATOR.join(case.tags),
+        "note": case.note,
         "form_type": status.form_type if status is not None else "",
         "stage": status.stage.value if status is not None else "",
         "status": status.title_en if status is not None else "",
@@ -61,7 +73,8 @@ def case_row(case: WatchedCase) -> dict[str, str]:
 
 
 def case_to_json(case: WatchedCase) -> dict[str, Any]:
-    """``case`` as a JSON-ready object: receipt_number, label, added_at, checked_at (the
+    """``case`` as a JSON-ready object: receipt_number, label, client, tags (a list),
+    note (whole, line breaks included), added_at, checked_at (the
     last check, answered or failed), answered_at (the last answer: the age of the
     status), last_error (of the last check; empty when it was answered), events (the
     changes casewatch saw, oldest first: :func:`casewatch.hooks.change_to_json` and
@@ -72,6 +85,9 @@ def case_to_json(case: WatchedCase) -> dict[str, Any]:
     document: dict[str, Any] = {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
+        "client": case.client,
+        "tags": list(case.tags),
+        "note": case.note,
         "added_at": case.added_at.isoformat(),
         "checked_at": case.checked_at.isoformat() if case.checked_at is not None else None,
         "answered_at": case.answered_at.isoformat() if case.answered_at is not None else None,
@@ -89,15 +105,24 @@ STATUS_WIDTH = 60
 """Characters of a status (or an error message) in ``casewatch list``'s table; ``--json``
 has the whole text."""
 
-LIST_COLUMN_PRIORITY = ("RECEIPT", "STAGE", "LABEL", "STATUS", "CHANGED", "FORM", "CHECKED")
+LIST_COLUMN_PRIORITY = (
+    "RECEIPT",
+    "STAGE",
+    "LABEL",
+    "CLIENT",
+    "STATUS",
+    "CHANGED",
+    "FORM",
+    "CHECKED",
+)
 """The columns of ``casewatch list`` from the most to the least important: a narrow
 terminal hides the last first; the receipt number and the stage always show (as the
-dashboard does; the label hides after the status: issue 13, point 1)."""
+dashboard does; the label and the client hide after the status: issue 13, point 1)."""
 
 ALWAYS_SHOWN = 2
 """The first columns of :data:`LIST_COLUMN_PRIORITY` shown however narrow the terminal."""
 
-CUT_COLUMNS = frozenset({"LABEL", "STATUS"})
+CUT_COLUMNS = frozenset({"LABEL", "CLIENT", "STATUS"})
 """The columns whose texts are cut, ending with ``…``, to fit a terminal; the others are
 short and shown whole or hidden."""
 
@@ -110,31 +135,39 @@ GAP = 2
 
 
 def format_list_table(cases: Iterable[WatchedCase], width: int | None = None) -> str:
-    """A plain-text table: receipt, label, form, stage, status title (or the last error,
-    cut at :data:`STATUS_WIDTH` characters), changed date and when USCIS last answered
-    (:func:`~casewatch.cases.eastern_time`), after a ``⚠`` when the last check failed;
-    ``-`` where nothing is known. With a ``width`` (characters: a terminal's), lines fit
-    in it (:func:`fit_columns`); without, rows are whole (for a pipe or a file)."""
+    """A plain-text table: receipt, label, client (only when a case has one), form,
+    stage, status title (or the last error, cut at :data:`STATUS_WIDTH` characters),
+    changed date and when USCIS last answered (:func:`~casewatch.cases.eastern_time`),
+    after a ``⚠`` when the last check failed; ``-`` where nothing is known. With a
+    ``width`` (characters: a terminal's), lines fit in it (:func:`fit_columns`);
+    without, rows are whole (for a pipe or a file). The tags and the note are in
+    ``--json``."""
     rows: list[tuple[str, ...]] = [_TABLE_HEADER]
     for case in cases:
         row = case_row(case)
         answered = eastern_time(case.answered_at) if case.answered_at is not None else ""
         checked = f"⚠ {answered or '-'}" if case.last_error else answered
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
-        cells = (row["receipt_number"], row["label"], row["form_type"], row["stage"], status)
-        rows.append(tuple(cell or "-" for cell in (*cells, row["changed"], checked)))
+        cells = (
+            *(row["receipt_number"], row["label"], row["client"], row["form_type"]),
+            *(row["stage"], status, row["changed"], checked),
+        )
+        rows.append(tuple(cell or "-" for cell in cells))
+    client = _TABLE_HEADER.index("CLIENT")
+    if all(row[client] == "-" for row in rows[1:]):  # no client: no column of dashes
+        rows = [(*row[:client], *row[client + 1 :]) for row in rows]
     return align_columns(fit_columns(rows, width) if width is not None else _cut_status(rows))
 
 
 def _cut_status(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    widths = {name: STATUS_WIDTH if name == "STATUS" else None for name in _TABLE_HEADER}
+    widths = {name: STATUS_WIDTH if name == "STATUS" else None for name in rows[0]}
     return _cut(rows, widths)
 
 
 def _cut(rows: list[tuple[str, ...]], widths: dict[str, int | None]) -> list[tuple[str, ...]]:
-    """The columns of ``rows`` named in ``widths`` (in table order), each cell cut to its
-    width with ``…`` at the end (None: whole)."""
-    indexes = [(_TABLE_HEADER.index(name), size) for name, size in widths.items()]
+    """The columns of ``rows`` (the header first) named in ``widths`` (in table order),
+    each cell cut to its width with ``…`` at the end (None: whole)."""
+    indexes = [(rows[0].index(name), size) for name, size in widths.items()]
     return [tuple(cut_text(row[i], size) for i, size in indexes) for row in rows]
 
 
@@ -152,11 +185,11 @@ def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]
     while the others at their narrowest (:data:`CUT_COLUMNS` at :data:`CUT_MIN`) do not
     fit; then the cut columns share what is left, each up to its longest text, the rest
     cut with ``…``. The first :data:`ALWAYS_SHOWN` columns stay, even past ``width``."""
-    longest = {name: max(len(row[i]) for row in rows) for i, name in enumerate(_TABLE_HEADER)}
+    longest = {name: max(len(row[i]) for row in rows) for i, name in enumerate(rows[0])}
     narrowest = {
         name: min(size, CUT_MIN) if name in CUT_COLUMNS else size for name, size in longest.items()
     }
-    shown = list(_TABLE_HEADER)
+    shown = list(rows[0])
 
     def needed() -> int:
         return sum(narrowest[name] for name in shown) + GAP * (len(shown) - 1)
@@ -164,7 +197,8 @@ def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]
     for name in reversed(LIST_COLUMN_PRIORITY[ALWAYS_SHOWN:]):
         if needed() <= width:
             break
-        shown.remove(name)
+        if name in shown:
+            shown.remove(name)
     widths: dict[str, int | None] = {name: narrowest[name] for name in shown}
     spare = width - needed()
     growing = sorted((name for name in shown if name in CUT_COLUMNS), key=longest.__getitem__)
@@ -193,8 +227,15 @@ Injection")."""
 
 def spreadsheet_safe(value: str) -> str:
     """``value``, with a ``'`` before it when a spreadsheet would run it as a formula (a
-    label such as ``=HYPERLINK(...)``)."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    label such as ``=HYPERLINK(...)``), or when it is such a value behind ``'`` already,
+    so that :func:`undo_spreadsheet_safe` gives every value back as it was."""
+    return f"'{value}" if value.lstrip("'").startswith(FORMULA_STARTS) else value
+
+
+def undo_spreadsheet_safe(value: str) -> str:
+    """A cell of a CSV file as it was before :func:`spreadsheet_safe` (one ``'`` dropped
+    before a formula), so that an export imports back as it was (issue 14, point 1)."""
+    return value[1:] if value.startswith("'") and spreadsheet_safe(value[1:]) == value else value
 
 
 def format_csv(cases: Iterable[WatchedCase]) -> str:
@@ -227,16 +268,32 @@ def changed_since(case: WatchedCase, day: date) -> bool:
     )
 
 
+def same_name(text: str) -> str:
+    """``text`` as client names and tags are compared: one line, any case
+    (``garcia,  maria`` is ``Garcia, Maria``)."""
+    return one_line(text).casefold()
+
+
 def select_cases(
-    cases: Iterable[WatchedCase], *, stage: Stage | None = None, since: date | None = None
+    cases: Iterable[WatchedCase],
+    *,
+    stage: Stage | None = None,
+    since: date | None = None,
+    client: str | None = None,
+    tag: str | None = None,
 ) -> list[WatchedCase]:
-    """The ``cases`` in the ``stage`` given (cases USCIS never answered have none) and
-    :func:`changed_since` ``since`` (a US Eastern date), in order; None selects all."""
+    """The ``cases`` in the ``stage`` given (cases USCIS never answered have none),
+    :func:`changed_since` ``since`` (a US Eastern date), of ``client`` and with ``tag``
+    (:func:`same_name`: any case), in order; None selects all."""
+    wanted_client = None if client is None else same_name(client)
+    wanted_tag = None if tag is None else same_name(tag)
     return [
         case
         for case in cases
         if (stage is None or (case.status is not None and case.status.stage is stage))
         and (since is None or changed_since(case, since))
+        and (wanted_client is None or same_name(case.client) == wanted_client)
+        and (wanted_tag is None or any(same_name(mine) == wanted_tag for mine in case.tags))
     ]
 
 

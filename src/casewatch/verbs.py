@@ -1,5 +1,5 @@
-"""The watchlist verbs of the command line: ``add``, ``remove``, ``list``, ``import`` and
-``export``. They read and write the watchlist file only: no network, no dashboard."""
+"""The watchlist verbs of the command line: ``add``, ``edit``, ``remove``, ``list``,
+``import`` and ``export``. They read and write the watchlist file only: no network, no dashboard."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from casewatch.cli_common import (
     add_output_option,
     fail,
     parse_receipts,
+    save_watchlist,
     settings_of,
     terminal_width,
     write_output,
 )
 from casewatch.config import ConfigError
-from casewatch.files import os_error_message
+from casewatch.deadline_verbs import add_due_option, apply_due
 from casewatch.importing import (
+    CaseDetails,
     ImportFileError,
     LabelRule,
     Watched,
@@ -32,9 +34,15 @@ from casewatch.importing import (
     watch,
 )
 from casewatch.listing import EXPORT_COLUMNS
-from casewatch.receipts import EXPECTED_FORMAT
+from casewatch.receipts import EXPECTED_FORMAT, ReceiptNumber
 from casewatch.stages import Stage
-from casewatch.watchlist import WatchedCase, Watchlist, WatchlistError
+from casewatch.watchlist import (
+    CaseDetailError,
+    WatchedCase,
+    Watchlist,
+    WatchlistError,
+    without_tags,
+)
 
 _WATCHLIST_NOTE = (
     "It reads and writes the watchlist file only (--watchlist, or the default file of "
@@ -48,21 +56,24 @@ def add_watchlist_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
-    """``add``, ``remove``, ``list``, ``import`` and ``export``: the watchlist without
-    the dashboard."""
+    """``add``, ``edit``, ``remove``, ``list``, ``import`` and ``export``: the watchlist
+    without the dashboard."""
     add = commands.add_parser(
         "add",
         parents=[common],
         help="add receipt numbers to the watchlist",
-        description="Add receipt numbers to the watchlist. A receipt already watched gets "
-        "the --label when it has none (with --update, in place of the one it has); otherwise "
-        "it is reported on stderr and left as it is. " + _WATCHLIST_NOTE + " Exit status: 0 "
-        "done; 2 a malformed receipt number (then nothing is changed); 1 the file cannot be "
-        "written.",
+        description="Add receipt numbers to the watchlist, with a label, a client, tags and "
+        "a note. A receipt already watched gets each of them it has none of (with --update, "
+        "in place of the one it has; casewatch edit changes one); otherwise it is reported "
+        "on stderr and left as it is. " + _WATCHLIST_NOTE + " Exit status: 0 done; 2 a "
+        "malformed receipt number, tag or note (then nothing is changed); 1 the file cannot "
+        "be written.",
     )
     add.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     add.add_argument("--label", default="", metavar="TEXT", help="a label for these cases")
-    _add_update_option(add, "the --label")
+    _add_detail_options(add, default="", tag="a tag for these cases")
+    _add_update_option(add, "the --label, --client, --tag and --note")
+    add_edit_command(commands, common)
     remove = commands.add_parser(
         "remove",
         parents=[common],
@@ -87,6 +98,7 @@ def add_watchlist_commands(
         "--json", action="store_true", help="one JSON object per case, with its change events"
     )
     _add_selection_options(listing)
+    _add_client_options(listing)
     importing = commands.add_parser(
         "import",
         parents=[common],
@@ -95,15 +107,17 @@ def add_watchlist_commands(
         "optionally followed by a tab, comma or semicolon and its label (two columns pasted "
         "from a spreadsheet; blank lines and # comments skipped), or CSV with a header "
         "naming a receipt column (receipt, receipt_number or 'receipt number', any case) and "
-        "optionally a label column (other columns are named and ignored). A row naming a "
-        "case already watched fills in its empty label (with --update, replaces its label); "
-        "an empty cell never blanks one; each change is printed. " + _WATCHLIST_NOTE + " Exit "
-        "status: 0 the file was read, even if some lines were not receipt numbers (listed on "
-        "stderr with their line numbers); 2 the file cannot be read; 1 the watchlist cannot "
-        "be written.",
+        "optionally label, client, tags (separated by ';') and note columns, as export "
+        "writes them (other columns are named and ignored). A row naming a case already "
+        "watched fills in its empty label, client, tags and note (with --update, replaces "
+        "them); an empty cell never blanks one; each change is printed. "
+        + _WATCHLIST_NOTE
+        + " Exit status: 0 the file was read, even if some lines were not receipt numbers or "
+        "held a tag or note refused (listed on stderr with their line numbers, and not "
+        "imported); 2 the file cannot be read; 1 the watchlist cannot be written.",
     )
     importing.add_argument("file", type=Path, metavar="FILE", help="text or CSV file")
-    _add_update_option(importing, "the file's label")
+    _add_update_option(importing, "the file's label, client, tags and note")
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -120,6 +134,69 @@ def add_watchlist_commands(
     )
     add_output_option(export)
     _add_selection_options(export)
+    _add_client_options(export)
+
+
+def add_edit_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    """``edit``: change the label, client, tags and note of a case watched (issue 14,
+    point 1). Returns its parser, for the options of other details."""
+    edit = commands.add_parser(
+        "edit",
+        parents=[common],
+        help="change the label, client, tags or note of a watched case",
+        description="Change what you say of a watched case: the options given replace its "
+        "label, client or note ('' blanks one), --tag adds a tag and --untag removes one; "
+        "the rest stays. All are checked before anything is changed. "
+        + _WATCHLIST_NOTE
+        + " Exit status: 0 done; 2 a malformed receipt number, one not on the watchlist, "
+        "a tag or a note refused, or no change asked for (then nothing is changed); 1 the "
+        "file cannot be written.",
+    )
+    edit.add_argument("receipt", metavar="RECEIPT", help="the receipt number of the case")
+    edit.add_argument("--label", metavar="TEXT", help="its new label")
+    _add_detail_options(edit, default=None, tag="add a tag")
+    edit.add_argument(
+        "--untag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="remove a tag (any case); repeat it for more",
+    )
+    add_due_option(edit)
+    return edit
+
+
+def _add_detail_options(parser: argparse.ArgumentParser, default: str | None, tag: str) -> None:
+    """``--client``, ``--note`` (``default`` when not given) and ``--tag`` (``tag``
+    says what it does), repeated into ``tags``."""
+    parser.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help=f"{tag} (attorney initials, premium, priority; no ';'); repeat it for more",
+    )
+    parser.add_argument(
+        "--client",
+        default=default,
+        metavar="NAME",
+        help="the client: a person or a family, such as 'Garcia, Maria'",
+    )
+    parser.add_argument(
+        "--note",
+        default=default,
+        metavar="TEXT",
+        help="a free-text note (line breaks kept; one line in the table, whole in --json)",
+    )
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--client", metavar="NAME", help="only the cases of client NAME (any case)")
+    parser.add_argument("--tag", metavar="TAG", help="only the cases with tag TAG (any case)")
 
 
 def _add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -139,9 +216,14 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _selected(args: argparse.Namespace, watchlist: Watchlist) -> list[WatchedCase]:
-    """The cases of ``watchlist`` that ``--stage`` and ``--changed-since`` select."""
+    """The cases of ``watchlist`` that ``--stage``, ``--changed-since``, ``--client`` and
+    ``--tag`` select."""
     return listing.select_cases(
-        watchlist.cases.values(), stage=args.stage, since=args.changed_since
+        watchlist.cases.values(),
+        stage=args.stage,
+        since=args.changed_since,
+        client=args.client,
+        tag=args.tag,
     )
 
 
@@ -162,31 +244,20 @@ def _load_watchlist(args: argparse.Namespace) -> Watchlist:
     return Watchlist.load(settings_of(args).watchlist_path)
 
 
-def _save(watchlist: Watchlist, undone: str) -> int:
-    """Save (merging what other processes wrote meanwhile); 0, or the exit status
-    after saying that ``undone`` ("nothing was added") and why."""
-    try:
-        watchlist.save()
-    except WatchlistError as exc:  # its message may end with a command to copy: own line
-        fail(exc)
-        return fail(undone)
-    except OSError as exc:
-        return fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
-    return 0
-
-
 def _label_rule(args: argparse.Namespace) -> LabelRule:
     return LabelRule.REPLACE if args.update else LabelRule.FILL
 
 
 def _print_watched(outcomes: Iterable[tuple[str, Watched]]) -> None:
-    """Say what :func:`watch` did: additions and label changes on stdout, the cases left
-    as they were on stderr (after their place: a file's line), with the fix for a label
+    """Say what :func:`watch` did: additions and changes on stdout, the cases left as
+    they were on stderr (after their place: a file's line), with the fix for a field
     refused."""
     for where, outcome in outcomes:
-        if outcome.added or outcome.label_changed:
+        if outcome.added or outcome.changed:
             print(outcome.describe())
-        elif outcome.label_refused:
+            if outcome.refused:
+                fail(f"{where}{outcome.describe_refused()}: --update replaces it")
+        elif outcome.refused:
             fail(f"{where}{outcome.describe()}: --update replaces it")
         else:
             fail(f"{where}{outcome.describe()}; unchanged")
@@ -197,20 +268,78 @@ def _add(args: argparse.Namespace) -> int:
     if receipts is None:
         return fail("nothing was added: fix the receipt numbers above")
     try:
+        details = CaseDetails.clean(
+            label=args.label, client=args.client, tags=tuple(args.tags), note=args.note
+        )
+    except CaseDetailError as exc:
+        fail(exc)
+        return fail("nothing was added")
+    try:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
     outcomes = [
-        watch(watchlist, receipt, label=args.label, added_at=added_at, rule=_label_rule(args))
+        watch(watchlist, receipt, details=details, added_at=added_at, rule=_label_rule(args))
         for receipt in receipts
     ]
-    if any(outcome.added or outcome.label_changed for outcome in outcomes) and (
-        code := _save(watchlist, "nothing was added or changed")
+    if any(outcome.added or outcome.changed for outcome in outcomes) and (
+        code := save_watchlist(watchlist, "nothing was added or changed")
     ):
         return code
     _print_watched(("", outcome) for outcome in outcomes)
     return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    receipts = parse_receipts([args.receipt])
+    if receipts is None:
+        return fail("nothing was changed: fix the receipt number above")
+    asked = (args.label, args.client, args.note, args.due)
+    if asked == (None, None, None, None) and not (args.tags or args.untag):
+        return fail("nothing to change: give --label, --client, --tag, --untag, --note or --due")
+    try:
+        watchlist = _load_watchlist(args)
+        before = watchlist.get(receipts[0])
+    except (ConfigError, WatchlistError) as exc:
+        return fail(exc)
+    except KeyError:
+        return fail(
+            f"{receipts[0]} is not on the watchlist {watchlist.path}: add it with casewatch add"
+        )
+    try:
+        case = _edited(watchlist, receipts[0], before, args)
+        due = (
+            None
+            if args.due is None
+            else apply_due(watchlist, receipts[0].value, args.due, settings_of(args))
+        )
+    except (CaseDetailError, ConfigError, ValueError) as exc:
+        fail(exc)
+        return fail("nothing was changed")
+    outcome = Watched(case, before, CaseDetails())
+    if not outcome.changed and due is None:
+        print(f"casewatch: {receipts[0]}: unchanged", file=sys.stderr)
+        return 0
+    if code := save_watchlist(watchlist, "nothing was changed"):
+        return code
+    print("\n".join(done for done in (outcome.describe() if outcome.changed else "", due) if done))
+    return 0
+
+
+def _edited(
+    watchlist: Watchlist, receipt: ReceiptNumber, before: WatchedCase, args: argparse.Namespace
+) -> WatchedCase:
+    """The case of ``receipt`` with ``edit``'s options applied (each tag of ``--untag``
+    it does not have is said on stderr). Raises :class:`CaseDetailError` for a tag or
+    note refused; then the watchlist is unchanged."""
+    for tag in args.untag:
+        if without_tags(before.tags, [tag]) == before.tags:
+            fail(f"{receipt} has no tag {tag!r}; its tags: {'; '.join(before.tags) or 'none'}")
+    tags = without_tags((*before.tags, *args.tags), args.untag)
+    return watchlist.set_case_details(
+        receipt, label=args.label, client=args.client, tags=tags, note=args.note
+    )
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -229,7 +358,7 @@ def _remove(args: argparse.Namespace) -> int:
             fail(exc.args[0])
     if not removed:
         return fail("nothing was removed")
-    if code := _save(watchlist, "nothing was removed"):
+    if code := save_watchlist(watchlist, "nothing was removed"):
         return code
     for case in removed:
         print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
@@ -245,7 +374,13 @@ def _list(args: argparse.Namespace) -> int:
     if not cases:
         given = [f"--stage {args.stage.value!r}"] if args.stage else []
         given += [f"--changed-since {args.changed_since}"] if args.changed_since else []
-        if given:
+        given += [f"--client {args.client!r}"] if args.client is not None else []
+        given += [f"--tag {args.tag!r}"] if args.tag is not None else []
+        if args.client is not None and not listing.select_cases(
+            watchlist.cases.values(), client=args.client
+        ):
+            print(_unknown_client(args.client, watchlist), file=sys.stderr)
+        elif given:
             print(
                 f"casewatch: no case of {watchlist.path} matches {' '.join(given)}", file=sys.stderr
             )
@@ -259,6 +394,18 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unknown_client(client: str, watchlist: Watchlist) -> str:
+    """The message for a ``--client`` that no case of ``watchlist`` has, naming the
+    clients it has (the first 10)."""
+    clients = sorted({case.client for case in watchlist.cases.values() if case.client})
+    known = ", ".join(repr(name) for name in clients[:10]) + (", …" if len(clients) > 10 else "")
+    return f"casewatch: no case of {watchlist.path} has the client {client!r} " + (
+        f"(its clients: {known})"
+        if clients
+        else "(no case has a client: casewatch edit RECEIPT --client NAME gives one)"
+    )
+
+
 def _import(args: argparse.Namespace) -> int:
     try:
         text = read_import_file(args.file)
@@ -270,11 +417,16 @@ def _import(args: argparse.Namespace) -> int:
         return fail(exc)
     parsed = read_rows(text)
     for column in parsed.ignored_columns:
-        fail(f"{args.file}: column {column!r} ignored (casewatch reads receipt and label)")
+        fail(
+            f"{args.file}: column {column!r} ignored (casewatch reads receipt, label, client, "
+            "tags and note)"
+        )
     for line, content, problem in parsed.bad:
         fail(f"{args.file}, line {line}: {content!r} is not a receipt number: {problem}")
     if parsed.bad:
         print(f"casewatch: expected {EXPECTED_FORMAT}", file=sys.stderr)
+    for line, receipt, problem in parsed.refused:
+        fail(f"{args.file}, line {line}: {receipt}: {problem}; not imported")
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
     report = import_rows(watchlist, parsed.good, added_at, _label_rule(args))
     for line, why in report.repeats:
@@ -283,14 +435,15 @@ def _import(args: argparse.Namespace) -> int:
         for warning in case.receipt_number.warnings:
             print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
     if (report.added or report.updated) and (
-        code := _save(watchlist, "nothing was added or changed")
+        code := save_watchlist(watchlist, "nothing was added or changed")
     ):
         return code
     _print_watched((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched)
     skipped = len(report.unchanged) + len(report.repeats)
     print(
         f"casewatch: {len(report.added)} added, {len(report.updated)} updated, {skipped} "
-        f"skipped, {len(parsed.bad)} not receipt numbers",
+        f"skipped, {len(parsed.bad)} not receipt numbers"
+        + (f", {len(parsed.refused)} refused" if parsed.refused else ""),
         file=sys.stderr,
     )
     return 0
@@ -310,6 +463,7 @@ def _export(args: argparse.Namespace) -> int:
 
 WATCHLIST_VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "add": _add,
+    "edit": _edit,
     "remove": _remove,
     "list": _list,
     "import": _import,

@@ -11,14 +11,19 @@ by every casewatch process that uses it and editable by hand. Where things live:
   backups, and :func:`open_watchlist`.
 """
 
-from casewatch.watchlist.merge import merge_cases, merge_events
+from casewatch.watchlist.merge import merge_cases, merge_events, merge_tags
 from casewatch.watchlist.model import (
+    CaseDetailError,
     ChangeEvent,
     DuplicateReceipt,
     WatchedCase,
     WatchlistError,
+    clean_note,
+    clean_tag,
+    clean_tags,
     detect_change,
     one_line_label,
+    without_tags,
 )
 from casewatch.watchlist.reading import backup_path, parse_watchlist
 from casewatch.watchlist.store import Changes, Watchlist, open_watchlist
@@ -26,6 +31,7 @@ from casewatch.watchlist.toml import SCHEMA_VERSION, case_text, watchlist_text
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CaseDetailError",
     "ChangeEvent",
     "Changes",
     "DuplicateReceipt",
@@ -34,11 +40,16 @@ __all__ = [
     "WatchlistError",
     "backup_path",
     "case_text",
+    "clean_note",
+    "clean_tag",
+    "clean_tags",
     "detect_change",
     "merge_cases",
     "merge_events",
+    "merge_tags",
     "one_line_label",
     "open_watchlist",
     "parse_watchlist",
     "watchlist_text",
+    "without_tags",
 ]

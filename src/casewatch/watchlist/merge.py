@@ -10,10 +10,13 @@ from typing import Any
 from casewatch.cases import US_EASTERN
 from casewatch.watchlist.model import ChangeEvent, WatchedCase
 
+USER_FIELDS = ("label", "client", "tags", "note", "response_due", "added_at")
+"""The fields of a case that a person sets (``added_at``: the case removed and added
+again); the others record what USCIS answered."""
+
 
 def _user_fields_changed(old: WatchedCase, new: WatchedCase) -> bool:
-    # A new label, or the case removed and added again: what a person did.
-    return new.label != old.label or new.added_at != old.added_at
+    return any(getattr(new, name) != getattr(old, name) for name in USER_FIELDS)
 
 
 def _new_alert(old: WatchedCase | None, case: WatchedCase) -> bool:
@@ -34,17 +37,37 @@ def merge_events(
     return tuple(kept.values())
 
 
+def merge_tags(
+    old: tuple[str, ...] | None, ours: tuple[str, ...], theirs: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A three-way merge of a case's tags against ``old``, the tags both sides started
+    from (None: both added the case, so nothing was removed): a tag either side added is
+    kept, a tag either side removed goes. Ours in their order, then those only theirs
+    added, in theirs; the same tag added by both in two cases ("Premium", "premium")
+    is kept once, as ours wrote it."""
+    if ours == theirs:
+        return ours
+    base = set(old or ())
+    removed = base - set(ours) | base - set(theirs)
+    kept: dict[str, str] = {}
+    for tag in (*ours, *theirs):
+        if tag not in removed:
+            kept.setdefault(tag.casefold(), tag)
+    return tuple(kept.values())
+
+
 def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) -> WatchedCase:
     """One case changed on both sides since ``old`` (None: both added it).
 
-    The label: the side that changed it (ours when both did; when both added the case,
-    ours unless empty). The last check (error, when checked): the side that checked
-    later; the last answer (status, when answered, with the notice date recorded for
-    it): the side answered later, so a failed check never hides an answer the other
-    side recorded before it. The response due date given: as the label while both sides
-    hold the same notice; else the later answer's, as a due date belongs to its notice.
-    Events: those of both (:func:`merge_events`). The unseen mark: the side that changed
-    it, and always set when either side brings a change alert the other has not seen.
+    The label, the client and the note: the side that changed it (ours when both did;
+    when both added the case, ours unless empty). The tags: :func:`merge_tags`. The
+    last check (error, when checked): the side that checked later; the last answer
+    (status, when answered, with the notice date recorded for it): the side answered
+    later, so a failed check never hides an answer the other side recorded before it.
+    The response due date given: as the label while both sides hold the same notice;
+    else the later answer's, as a due date belongs to its notice. Events: those of
+    both (:func:`merge_events`). The unseen mark: the side that changed it, and always
+    set when either side brings a change alert the other has not seen.
     """
 
     def pick(name: str) -> Any:
@@ -67,6 +90,9 @@ def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) 
             if ours.notice_date == theirs.notice_date
             else answered.response_due
         ),
+        client=pick("client"),
+        tags=merge_tags(None if old is None else old.tags, ours.tags, theirs.tags),
+        note=pick("note"),
         added_at=min(ours.added_at, theirs.added_at) if old is None else pick("added_at"),
         events=merge_events(ours.events, theirs.events),
         unseen=pick("unseen") or _new_alert(old, ours) or _new_alert(old, theirs),
@@ -85,7 +111,8 @@ def merge_cases(
     "unchanged" is checked by identity against ``base``: :func:`read_file` keeps the
     objects of ``base`` for the cases the file did not change); changed on both,
     :func:`merge_case`. A case added on either side is kept. A case removed on one side
-    goes, unless the other side gave it a new label (or removed and added it again)
+    goes, unless the other side gave it a new label, client, tags or note
+    (:data:`USER_FIELDS`; or removed and added it again)
     that the removing side had not seen: then nothing of that edit is lost and it
     stays. New status checks never bring a removed case back. Order: ``ours``, each case
     only ``theirs`` has placed after the case it follows there.

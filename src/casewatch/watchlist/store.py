@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from itertools import islice
@@ -48,6 +48,8 @@ from casewatch.watchlist.model import (
     DuplicateReceipt,
     WatchedCase,
     WatchlistError,
+    clean_note,
+    clean_tags,
     detect_change,
     one_line_label,
 )
@@ -104,11 +106,28 @@ class Watchlist:
         """The watched case of ``receipt``; raises :class:`KeyError` if not watched."""
         return self.cases[str(receipt)]
 
-    def add(self, receipt: ReceiptNumber, *, label: str = "", added_at: datetime) -> WatchedCase:
-        """Start watching ``receipt``. Raises :class:`DuplicateReceipt` if already watched."""
+    def add(
+        self,
+        receipt: ReceiptNumber,
+        *,
+        label: str = "",
+        added_at: datetime,
+        client: str = "",
+        tags: Iterable[str] = (),
+        note: str = "",
+    ) -> WatchedCase:
+        """Start watching ``receipt`` (``added_at`` an aware datetime) with its label,
+        client, tags and note (kept as :meth:`set_case_details` keeps them).
+
+        Raises :class:`DuplicateReceipt` if already watched and
+        :class:`~casewatch.watchlist.model.CaseDetailError` for a tag or note refused;
+        either way nothing is changed.
+        """
         if receipt.value in self.cases:
             raise DuplicateReceipt(f"{receipt} is already on the watchlist")
-        case = WatchedCase(receipt, added_at=added_at, label=one_line_label(label))
+        case = _with_details(
+            WatchedCase(receipt, added_at=added_at), label, client, tuple(tags), note
+        )
         self.cases[receipt.value] = case
         return case
 
@@ -137,9 +156,37 @@ class Watchlist:
 
     def set_label(self, receipt: ReceiptNumber | str, label: str) -> WatchedCase:
         """Give the case of ``receipt`` a new label (as :func:`one_line_label` keeps it)."""
-        case = replace(self.get(receipt), label=one_line_label(label))
-        self.cases[case.receipt_number.value] = case
-        return case
+        return self.set_case_details(receipt, label=label)
+
+    def set_case_details(
+        self,
+        receipt: ReceiptNumber | str,
+        *,
+        label: str | None = None,
+        client: str | None = None,
+        tags: Iterable[str] | None = None,
+        note: str | None = None,
+    ) -> WatchedCase:
+        """Set what the user says of the case of ``receipt``; None leaves a field as it is.
+        The label and the client are kept on one line (:func:`one_line_label`), ``tags``
+        replace the case's tags (:func:`~casewatch.watchlist.model.clean_tags`), the note
+        is kept by :func:`~casewatch.watchlist.model.clean_note` (issue 14, point 1).
+
+        Raises :class:`KeyError` if ``receipt`` is not watched and
+        :class:`~casewatch.watchlist.model.CaseDetailError` for a tag or note refused;
+        either way nothing is changed.
+        """
+        before = self.get(receipt)
+        case = _with_details(
+            before,
+            before.label if label is None else label,
+            before.client if client is None else client,
+            before.tags if tags is None else tuple(tags),
+            before.note if note is None else note,
+        )
+        if case != before:
+            self.cases[case.receipt_number.value] = case
+        return self.cases[case.receipt_number.value]
 
     def record_status(
         self, receipt: ReceiptNumber, status: CaseStatus, checked_at: datetime
@@ -372,6 +419,21 @@ class Watchlist:
         self.file = state
         self.unread = 0
         return changes
+
+
+def _with_details(
+    case: WatchedCase, label: str, client: str, tags: tuple[str, ...], note: str
+) -> WatchedCase:
+    """``case`` with these details, each kept as casewatch keeps it; raises
+    :class:`~casewatch.watchlist.model.CaseDetailError` as :func:`clean_tags` and
+    :func:`clean_note` do."""
+    return replace(
+        case,
+        label=one_line_label(label),
+        client=one_line_label(client),
+        tags=clean_tags(tags),
+        note=clean_note(note),
+    )
 
 
 def _remove_leftovers(path: Path) -> None:

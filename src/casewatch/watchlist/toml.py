@@ -20,9 +20,16 @@ from casewatch.cases import (
     printable,
 )
 from casewatch.receipts import ReceiptNumber, parse_receipt_number
-from casewatch.watchlist.model import ChangeEvent, WatchedCase, WatchlistError, one_line_label
+from casewatch.watchlist.model import (
+    ChangeEvent,
+    WatchedCase,
+    WatchlistError,
+    clean_note,
+    clean_tags,
+    one_line_label,
+)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _from_schema_0(document: dict[str, Any]) -> dict[str, Any]:
@@ -50,9 +57,18 @@ def _from_schema_1(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema": 2}
 
 
+def _from_schema_2(document: dict[str, Any]) -> dict[str, Any]:
+    # Schema 3 adds a case's client, tags and note (issue 14), all optional: a schema 2
+    # file reads as it is. The number changes so that a casewatch that knows schema 2
+    # refuses a file holding them (migrate's rule) instead of reading it and dropping
+    # them at its next save.
+    return {**document, "schema": 3}
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: _from_schema_0,
     1: _from_schema_1,
+    2: _from_schema_2,
 }
 """The migration path: ``MIGRATIONS[n]`` turns a document of schema ``n`` into one of
 schema ``n + 1``. A file is migrated in memory when it is read, and written in
@@ -189,6 +205,9 @@ def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
             "unseen": case.unseen or None,
             "notice_date": case.notice_date,
             "response_due": case.response_due,
+            "client": case.client,
+            "tags": list(case.tags),
+            "note": case.note,
         }
     )
     if case.status is not None:
@@ -328,4 +347,14 @@ def case_from_toml(raw: dict[str, Any]) -> WatchedCase:
         unseen=raw.get("unseen") is True,
         notice_date=_day(raw, "notice_date"),
         response_due=_day(raw, "response_due"),
+        client=one_line_label(toml_text(raw, "client")),
+        tags=_tags_from_toml(raw),
+        note=clean_note(toml_text(raw, "note")),
     )
+
+
+def _tags_from_toml(raw: dict[str, Any]) -> tuple[str, ...]:
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise TypeError(f'tags must be a list of text, such as ["premium", "JD"], got {tags!r}')
+    return clean_tags(tags)
