@@ -400,7 +400,7 @@ def test_days_are_whole_us_eastern_calendar_days() -> None:
     from datetime import datetime
 
     from casewatch.cases import US_EASTERN
-    from casewatch.tui.widgets import format_days
+    from casewatch.tui.formats import format_days
 
     now = datetime(2026, 11, 29, 0, 30, tzinfo=US_EASTERN)
     assert format_days(datetime(2026, 11, 28, 23, 59, tzinfo=US_EASTERN), now) == "1d"

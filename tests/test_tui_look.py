@@ -21,7 +21,7 @@ from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp, fitting_columns
-from casewatch.tui.screens import HelpScreen
+from casewatch.tui.help import HelpScreen
 from casewatch.tui.themes import (
     ThemeError,
     bundled_theme_files,

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen
+from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen
 from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 

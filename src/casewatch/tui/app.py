@@ -38,8 +38,10 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefresherLease, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.stages import Stage
-from casewatch.tui.find import matches, sort_key
-from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, HelpScreen, NewCase
+from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
+from casewatch.tui.filters import matches, sort_key
+from casewatch.tui.formats import format_age, format_days, stage_text
+from casewatch.tui.help import HelpScreen
 from casewatch.tui.themes import (
     ANSI_THEME,
     DEFAULT_THEME,
@@ -56,9 +58,6 @@ from casewatch.tui.widgets import (
     HistoryDrawer,
     OutageNotice,
     QuotaGauge,
-    format_age,
-    format_days,
-    stage_text,
 )
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
