@@ -14,7 +14,8 @@ from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.widgets import CaseTable, HistoryDrawer, QuotaGauge
+from casewatch.tui.drawer import HistoryDrawer
+from casewatch.tui.widgets import CaseTable, QuotaGauge
 from casewatch.watchlist import Watchlist
 from pilot_helpers import drawer_text
 
@@ -256,7 +257,7 @@ def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None
     from datetime import date, datetime
 
     from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-    from casewatch.tui.widgets import timeline
+    from casewatch.tui.drawer import timeline
 
     watchlist = Watchlist(Path("unused.toml"))
     receipt = parse_receipt_number("EAC9999103403")

@@ -21,6 +21,7 @@ from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp, fitting_columns
+from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.themes import (
     ThemeError,
@@ -30,7 +31,7 @@ from casewatch.tui.themes import (
     remembered_theme,
     stage_styles,
 )
-from casewatch.tui.widgets import CaseTable, HistoryDrawer
+from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist, WatchlistError
 from pilot_helpers import until
 

@@ -39,6 +39,7 @@ from casewatch.refresh import Refresher, RefresherLease, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.stages import Stage
 from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
+from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.filters import matches, sort_key
 from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.tui.help import HelpScreen
@@ -55,7 +56,6 @@ from casewatch.tui.themes import (
 )
 from casewatch.tui.widgets import (
     CaseTable,
-    HistoryDrawer,
     OutageNotice,
     QuotaGauge,
 )
@@ -332,7 +332,7 @@ class CaseWatchApp(App[None]):
         self._add_columns(table)
         with Horizontal(id="body"):
             yield table
-            yield HistoryDrawer(id="drawer")
+            yield HistoryDrawer(self.clock, id="drawer")
         yield Input(placeholder="Find: receipt, label, form, status or stage", id="find")
         yield Footer()
 
@@ -498,11 +498,9 @@ class CaseWatchApp(App[None]):
         if styles == self.stage_styles:
             return
         self.stage_styles = styles
+        self.query_one(HistoryDrawer).stage_styles = styles
         if self.query_one(CaseTable).row_count:
             self._fill_table()
-            receipt = self._selected_receipt()
-            if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
-                self._show_in_drawer(receipt)
 
     def _remember_theme(self) -> None:
         if self.theme == remembered_theme(self.settings.state_dir):
@@ -706,8 +704,8 @@ class CaseWatchApp(App[None]):
         self._show_progress()
         self.query_one(OutageNotice).saw(case.answered_at)
         drawer = self.query_one(HistoryDrawer)
-        if drawer.has_class("-open") and self._selected_receipt() == row_key:
-            drawer.show(case, self.stage_styles, self._now(), self.spanish)
+        if drawer.is_open and self._selected_receipt() == row_key:
+            drawer.case = case
 
     def _show_count(self) -> None:
         table = self.query_one(CaseTable)
@@ -905,14 +903,14 @@ class CaseWatchApp(App[None]):
     def action_toggle_drawer(self) -> None:
         """Open the history drawer for the selected case, or close it."""
         drawer = self.query_one(HistoryDrawer)
-        if drawer.has_class("-open"):
+        if drawer.is_open:
             self.action_close_drawer()
             return
         receipt = self._selected_receipt()
         if receipt is None:
             return
-        drawer.add_class("-open")
         self._show_in_drawer(receipt)
+        drawer.is_open = True
 
     def _show_in_drawer(self, receipt: str) -> None:
         case = self.watchlist.get(receipt)
@@ -920,15 +918,13 @@ class CaseWatchApp(App[None]):
             case = self.watchlist.mark_seen(receipt)
             self._update_row(case)
             self._save_soon()
-        self.query_one(HistoryDrawer).show(case, self.stage_styles, self._now(), self.spanish)
+        self.query_one(HistoryDrawer).case = case
 
     def action_toggle_language(self) -> None:
         """Show USCIS's Spanish texts in the drawer, or the English ones again."""
         self.spanish = not self.spanish
         self.notify("Textos en español" if self.spanish else "English texts", timeout=2)
-        receipt = self._selected_receipt()
-        if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
-            self._show_in_drawer(receipt)
+        self.query_one(HistoryDrawer).spanish = self.spanish
 
     # Saving, and following what other processes write
 
@@ -1019,7 +1015,7 @@ class CaseWatchApp(App[None]):
         if any(key not in cases or before is None for key, before in changes.items()):
             self._fill_table()
             drawer = self.query_one(HistoryDrawer)
-            if drawer.has_class("-open") and self._selected_receipt() not in cases:
+            if drawer.is_open and self._selected_receipt() not in cases:
                 self.action_close_drawer()
         for key, before in changes.items():
             case = cases.get(key)
@@ -1082,7 +1078,7 @@ class CaseWatchApp(App[None]):
     def action_close_drawer(self) -> None:
         """Close the history drawer (and the find box, clearing it) and give the focus
         back to the table."""
-        self.query_one(HistoryDrawer).remove_class("-open")
+        self.query_one(HistoryDrawer).is_open = False
         box = self.query_one("#find", Input)
         if box.has_class("-open"):
             box.remove_class("-open")
@@ -1097,7 +1093,7 @@ class CaseWatchApp(App[None]):
             drawer = self.query_one(HistoryDrawer)
         except NoMatches:
             return  # quitting: the rows filled in as the dashboard closes
-        if drawer.has_class("-open") and event.row_key.value is not None:
+        if drawer.is_open and event.row_key.value is not None:
             self._show_in_drawer(event.row_key.value)
 
     # Managing the watchlist: add, edit a label, delete and undo
@@ -1175,7 +1171,7 @@ class CaseWatchApp(App[None]):
             self.query_one(CaseTable).remove_row(receipt)
         self._shown.remove(receipt)
         self._show_count()
-        if self.query_one(HistoryDrawer).has_class("-open"):
+        if self.query_one(HistoryDrawer).is_open:
             self.action_close_drawer()
         self._save_soon()
         label = f" ({case.label})" if case.label else ""

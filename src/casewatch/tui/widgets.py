@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets import DataTable, Label, ProgressBar
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.refresh import Outage
-from casewatch.stages import Stage
 from casewatch.tui.formats import (
     age_in_words,
-    format_date,
-    format_days,
     format_duration,
-    stage_text,
 )
 from casewatch.uscis.quota import QuotaUsage, eastern_day, quota_reset_at
 from casewatch.watchlist import WatchedCase
@@ -246,134 +239,3 @@ class OutageNotice(Label):
         )
         since = eastern_time(self.outage.since, with_date=self.outage.since.date() != now.date())
         self.update(f"⚠ USCIS unreachable since {since} — {data}{retry}")
-
-
-_WORDS = {
-    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
-    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
-    "uscis date": ("USCIS date", "fecha de USCIS"),
-    "not given": ("not given", "no indicada"),
-    "seen": ("seen", "visto"),
-    "undated": ("undated", "sin fecha"),
-    "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
-    "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
-    "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
-    "filed": ("Filed", "Presentado"),
-    "ago": ("ago", "atrás"),
-    "changed": ("changed", "cambiado"),
-    "in status": ("in this status", "en este estado"),
-    "answered": ("answered", "respondido"),
-    "failed": ("Last check failed", "Falló la última consulta"),
-    "at": ("at", "a las"),
-}
-"""The drawer's own words, in English and in Spanish (``l``)."""
-
-
-def _word(key: str, spanish: bool) -> str:
-    return _WORDS[key][spanish]
-
-
-def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
-    """USCIS's history and the changes casewatch saw, as one timeline, newest first:
-    ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
-    casewatch shows when it was seen (US Eastern, with its zone) and when USCIS says it
-    made it.
-    ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
-    title of a status title that is the current one."""
-    status = case.status
-
-    def title(english: str) -> str:
-        if spanish and status is not None and english == status.title_en and status.title_es:
-            return status.title_es
-        return english
-
-    dated: list[tuple[tuple[date, int], tuple[str, str, str]]] = []
-    for order, entry in enumerate(status.history if status else ()):
-        when = (
-            entry.date.isoformat() if entry.date else entry.date_text or _word("undated", spanish)
-        )
-        text = (entry.text_es or entry.text_en) if spanish else entry.text_en
-        # The history is in its canonical order (history_order): kept within a date.
-        dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
-    for order, event in enumerate(case.events):
-        seen = event.seen_at.astimezone(US_EASTERN)
-        if event.first:
-            text = f"{_word('started', spanish)}: {title(event.title)}"
-        else:
-            uscis_date = (
-                f"{event.changed_at:%Y-%m-%d}" if event.changed_at else _word("not given", spanish)
-            )
-            text = (
-                f"{_word('saw', spanish)} ({', '.join(event.fields)}): "
-                f"{title(event.previous_title)} → {title(event.title)} "
-                f"({_word('uscis date', spanish)}: {uscis_date})"
-            )
-        when = eastern_time(seen)
-        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
-    return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
-
-
-class HistoryDrawer(VerticalScroll):
-    """The selected case in full: its current description and its history, newest first."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="drawer-body")
-
-    def show(
-        self, case: WatchedCase, styles: dict[Stage, Style], now: datetime, spanish: bool = False
-    ) -> None:
-        """Paint ``case``; ``now`` is the current time (for the ages of its dates);
-        ``spanish`` shows USCIS's Spanish texts where it sent them."""
-        status = case.status
-        head = Text()
-        head.append(case.receipt_number.value, style="bold")
-        if status is not None and status.form_type:
-            head.append(f" · {status.form_type}")
-        if case.label:
-            head.append(f" · {case.label}", style="italic")
-        parts: list[RenderableType] = [head]
-        if status is None:
-            parts.append(Text(f"\n{_word('no answer', spanish)}"))
-        else:
-            title = (status.title_es or status.title_en) if spanish else status.title_en
-            description = (
-                (status.description_es or status.description_en)
-                if spanish
-                else status.description_en
-            )
-            summary = Text()
-            summary.append(title + "\n", style="bold")
-            summary.append_text(stage_text(status.stage, styles))
-            dates = [
-                f"{_word(word, spanish)} {format_date(day)} "
-                f"({format_days(day, now)} {_word(since, spanish)})"
-                if day is not None
-                else f"{_word(word, spanish)} {sent}"  # not a plausible date: USCIS's text
-                for word, day, sent, since in (
-                    ("filed", status.submitted, status.submitted_text, "ago"),
-                    ("changed", status.last_changed, status.modified_text, "in status"),
-                )
-                if day is not None or sent  # USCIS did not say: nothing to show
-            ]
-            if case.answered_at is not None:
-                dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")
-            summary.append("\n" + " · ".join(dates) + "\n")
-            parts += [summary, Text(strip_html(description))]
-        if case.last_error:
-            failed = _word("failed", spanish)
-            if case.checked_at is not None:
-                failed += f" {_word('at', spanish)} {eastern_time(case.checked_at)}"
-            parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
-        if status is not None:
-            parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))
-            if not status.history:
-                parts.append(Text(_word("no history", spanish), style="dim"))
-            rows = Table.grid(padding=(0, 1))
-            rows.add_column(no_wrap=True, style="bold")
-            rows.add_column(no_wrap=True, style="dim")
-            rows.add_column(ratio=1)
-            for when, source, text in timeline(case, spanish):
-                rows.add_row(when, source, text)
-            parts.append(rows)
-        self.query_one("#drawer-body", Static).update(Group(*parts))
-        self.scroll_home(animate=False)
