@@ -15,7 +15,8 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.drawer import HistoryDrawer
-from casewatch.tui.widgets import CaseTable, QuotaGauge
+from casewatch.tui.status_bar import QuotaGauge
+from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 from pilot_helpers import drawer_text
 
@@ -254,7 +255,7 @@ async def test_the_drawer_shows_one_timeline_and_l_switches_to_spanish(
 
 
 def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None:
-    from datetime import date, datetime
+    from datetime import date
 
     from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
     from casewatch.tui.drawer import timeline
@@ -398,7 +399,6 @@ async def test_a_refresh_shows_its_progress_bar_until_it_ends(
 
 
 def test_days_are_whole_us_eastern_calendar_days() -> None:
-    from datetime import datetime
 
     from casewatch.cases import US_EASTERN
     from casewatch.tui.formats import format_days
@@ -418,27 +418,3 @@ async def test_refused_credentials_stay_said_in_the_gauge(
         await pilot.pause()
         figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
         assert "refreshing stopped: USCIS refused the credentials" in figures
-
-
-async def test_the_gauge_says_until_when_uscis_asked_to_wait(tmp_path: Path) -> None:
-    from textual.app import App, ComposeResult
-
-    from casewatch.cases import US_EASTERN
-    from casewatch.uscis.limits import RateLimiter
-
-    now = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
-
-    class GaugeOnly(App[None]):
-        def compose(self) -> ComposeResult:
-            yield QuotaGauge()
-
-    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=1000, clock=lambda: now)
-    limiter.hold(7.0)  # a Retry-After: 7 from any process sharing the ledger
-    app = GaugeOnly()
-    async with app.run_test(size=(160, 5)):
-        gauge = app.query_one(QuotaGauge)
-        gauge.show(limiter.usage(), now=now, rate=None, paused_until=None)
-        figures = str(gauge.query_one("#quota-figures").render())
-        assert "USCIS asked to wait until 09:30:07 ET" in figures
-        gauge.show(limiter.usage(), now=now + 7.5, rate=None, paused_until=None)
-        assert "USCIS asked" not in str(gauge.query_one("#quota-figures").render())

@@ -19,7 +19,8 @@ from casewatch.refresh import Outage
 from casewatch.sandbox import synthetic_case
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.formats import format_age
-from casewatch.tui.widgets import CaseTable, OutageNotice
+from casewatch.tui.status_bar import OutageNotice
+from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 from conftest import FROZEN_NOW, ScriptedUSCIS, case_status_answer, scripted_uscis
 from pilot_helpers import drawer_text, until

@@ -25,7 +25,7 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
+from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN, eastern_time
@@ -43,6 +43,7 @@ from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.filters import matches, sort_key
 from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.tui.help import HelpScreen
+from casewatch.tui.status_bar import OutageNotice, QuotaGauge, TitleBar
 from casewatch.tui.themes import (
     ANSI_THEME,
     DEFAULT_THEME,
@@ -54,11 +55,7 @@ from casewatch.tui.themes import (
     stage_styles,
     user_theme_files,
 )
-from casewatch.tui.widgets import (
-    CaseTable,
-    OutageNotice,
-    QuotaGauge,
-)
+from casewatch.tui.widgets import CaseTable
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
 from casewatch.watchlist import (
@@ -302,8 +299,6 @@ class CaseWatchApp(App[None]):
         self.refresher: Refresher | None = None
         self._next_refresh: Timer | None = None
         self._next_refresh_at: float | None = None
-        self._paused_until: datetime | None = None
-        self._stopped = ""  # why refreshing stopped for good (refused credentials)
         self._busy_notice_at = -BUSY_NOTICE_S
         self.spanish = False
         self._shown: list[str] = []  # receipt numbers of the rows, in order
@@ -323,10 +318,8 @@ class CaseWatchApp(App[None]):
     def compose(self) -> ComposeResult:
         environment = self.settings.environment
         where = "built-in sandbox" if environment.in_process else environment.host_url
-        with Horizontal(id="title-bar"):
-            yield Label(f"casewatch · {environment.name} · {where}", id="title")
-            yield ProgressBar(show_eta=False, id="refresh-bar")
-        yield QuotaGauge(id="quota")
+        yield TitleBar(f"casewatch · {environment.name} · {where}", id="title-bar")
+        yield QuotaGauge(self.clock, id="quota")
         yield OutageNotice(self.clock, id="outage")
         table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
@@ -365,8 +358,8 @@ class CaseWatchApp(App[None]):
             clock=self.clock,
             save=self._save_watchlist,
         )
+        self.query_one(QuotaGauge).limiter = self.client.limiter
         self._update_gauge()
-        self.set_interval(1.0, self._update_gauge)
         self.set_interval(AGES_EVERY_S, self._age_checked_cells)
         if self.watchlist.unread:
             self.call_after_refresh(self._start_reading)  # once the first cases show
@@ -766,12 +759,14 @@ class CaseWatchApp(App[None]):
         running = self.refresher is not None and self.refresher.running
         try:
             table = self.query_one(CaseTable)
-            bar = self.query_one("#refresh-bar", ProgressBar)
+            title_bar, gauge = self.query_one(TitleBar), self.query_one(QuotaGauge)
         except NoMatches:
             return  # quitting: a refresh ending as the dashboard closes finds it gone
-        bar.set_class(running, "-running")
+        gauge.refreshing = running
+        title_bar.pass_progress = (
+            (progress.done, progress.total) if running and progress is not None else None
+        )
         if running and progress is not None:
-            bar.update(total=max(progress.total, 1), progress=progress.done)
             table.border_subtitle = f"refreshing {progress.done} of {progress.total}"
         elif not self.lease.held:
             holder = self.lease.holder()
@@ -787,18 +782,8 @@ class CaseWatchApp(App[None]):
         return self.settings.refresh_minutes * 60
 
     def _update_gauge(self) -> None:
-        if self.client is None:
-            return
-        limiter = self.client.limiter
-        refreshing = self.refresher is not None and self.refresher.running
         try:
-            self.query_one(QuotaGauge).show(
-                limiter.usage(),
-                now=self.clock(),
-                rate=limiter.current_rate() if refreshing else None,
-                paused_until=self._paused_until,
-                stopped=self._stopped,
-            )
+            self.query_one(QuotaGauge).update_figures()
         except NoMatches:
             return  # quitting: a refresh ending as the dashboard closes finds it gone
 
@@ -851,7 +836,8 @@ class CaseWatchApp(App[None]):
     async def _refresh_pass(self, automatic: bool) -> None:
         assert self.refresher is not None and self.client is not None
         wait_s: float | None = self._refresh_interval_s
-        self._paused_until = None
+        gauge = self.query_one(QuotaGauge)
+        gauge.paused_until = None
         started, outage = self._now(), self.query_one(OutageNotice)
         try:
             await self._reload_watchlist()  # what the others checked is not due again
@@ -875,7 +861,7 @@ class CaseWatchApp(App[None]):
                 wait_s = 0.001  # USCIS answers again: the cases that failed meanwhile, now
             elif isinstance(stopped, AuthenticationError):
                 wait_s = None  # no retry storm: the credentials must change first
-                self._stopped = "refreshing stopped: USCIS refused the credentials"
+                gauge.stopped = "refreshing stopped: USCIS refused the credentials"
                 self.notify(
                     f"{stopped}. Nothing more is sent with these credentials: fix them "
                     "(casewatch config shows where they come from) and start casewatch again.",
@@ -885,7 +871,7 @@ class CaseWatchApp(App[None]):
                 )
             elif isinstance(stopped, QuotaExhausted):
                 wait_s = self.client.limiter.seconds_to_reset() + 1
-                self._paused_until = self.client.limiter.usage().resets_at
+                gauge.paused_until = self.client.limiter.usage().resets_at
                 self.notify(str(stopped), title="Refresh paused", severity="warning")
             elif stopped is not None:
                 self.notify(str(stopped), title="Refresh stopped", severity="error")
