@@ -18,7 +18,7 @@ from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.widgets import CaseTable
+from casewatch.tui.case_table import CaseTable
 from casewatch.watchlist import Watchlist, backup_path
 
 TARGET = "EAC9999103404"

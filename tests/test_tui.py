@@ -14,9 +14,9 @@ from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
+from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.status_bar import QuotaGauge
-from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 from pilot_helpers import drawer_text
 
@@ -135,7 +135,7 @@ async def test_in_a_narrow_pane_a_failed_check_is_marked_before_the_receipt(
     async with app.run_test(size=(60, 20)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "checked" not in app._columns
+        assert "checked" not in app.query_one(CaseTable).shown_columns
         assert cell(app, unknown, "receipt").startswith("⚠ ")
         assert cell(app, "EAC9999103403", "receipt").startswith("  ")
         await pilot.resize_terminal(120, 40)

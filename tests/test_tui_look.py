@@ -20,7 +20,8 @@ from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
-from casewatch.tui.app import CaseWatchApp, fitting_columns
+from casewatch.tui.app import CaseWatchApp
+from casewatch.tui.case_table import CaseTable, fitting_columns
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.themes import (
@@ -31,7 +32,6 @@ from casewatch.tui.themes import (
     remembered_theme,
     stage_styles,
 )
-from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist, WatchlistError
 from pilot_helpers import until
 
@@ -263,9 +263,11 @@ async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
         drawer = app.query_one(HistoryDrawer)
         assert drawer.has_class("-open")
         assert drawer.size.width >= 58
-        assert app._selected_receipt() == "EAC9999103405"  # kept as the columns changed
+        assert (
+            app.query_one(CaseTable).selected_receipt == "EAC9999103405"
+        )  # kept as the columns changed
         await pilot.press("down")  # the table keeps the focus under the drawer
-        assert app._selected_receipt() == "EAC9999103410"
+        assert app.query_one(CaseTable).selected_receipt == "EAC9999103410"
         head = app.query_one("#drawer-body", Static).content.renderables[0]  # type: ignore[union-attr]
         assert head.plain.startswith("EAC9999103410")  # the drawer follows the cursor
         await pilot.press("escape")
@@ -302,11 +304,11 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
         assert table.border_title == "Cases · 1200"
         await until(pilot, lambda: table.row_count == 1200)
         await pilot.press("G")
-        assert app._selected_receipt() == "EAC2600001200"
-        app._fill_table()  # a refill (filter, sort, theme) keeps the selected case
-        await until(pilot, lambda: not app._pending)
+        assert app.query_one(CaseTable).selected_receipt == "EAC2600001200"
+        table.fill()  # a refill (filter, sort, theme) keeps the selected case
+        await until(pilot, lambda: not table.filling)
         assert table.row_count == 1200
-        assert app._selected_receipt() == "EAC2600001200"
+        assert app.query_one(CaseTable).selected_receipt == "EAC2600001200"
 
 
 def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:
@@ -373,7 +375,10 @@ async def test_a_long_file_shows_its_first_cases_and_its_count_then_all(
         held_reads.set()
         await until(pilot, lambda: table.row_count == 300)
         assert table.border_title == "Cases · 300" and app.check_action("delete_case", ())
-        assert list(app.watchlist.cases) == order and app._selected_receipt() == order[1]
+        assert (
+            list(app.watchlist.cases) == order
+            and app.query_one(CaseTable).selected_receipt == order[1]
+        )
         await until(pilot, lambda: not Watchlist.load(app.watchlist.path).get(order[1]).unseen)
         await until(pilot, lambda: app.lease.held)
     assert list(Watchlist.load(app.watchlist.path).cases) == order

@@ -10,8 +10,8 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
+from casewatch.tui.case_table import CaseTable
 from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen
-from casewatch.tui.widgets import CaseTable
 from casewatch.watchlist import Watchlist
 
 NEW = "EAC9999200001"

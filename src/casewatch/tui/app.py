@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
@@ -14,7 +13,6 @@ import platformdirs
 import rich
 from rich.segment import Segments
 from rich.style import Style
-from rich.text import Text
 from rich.traceback import Traceback
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -38,10 +36,9 @@ from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher, RefresherLease, quota_reserve
 from casewatch.schedule import daily_requests, due_cases
 from casewatch.stages import Stage
+from casewatch.tui.case_table import CaseTable
 from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
 from casewatch.tui.drawer import HistoryDrawer
-from casewatch.tui.filters import matches, sort_key
-from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge, TitleBar
 from casewatch.tui.themes import (
@@ -55,7 +52,6 @@ from casewatch.tui.themes import (
     stage_styles,
     user_theme_files,
 )
-from casewatch.tui.widgets import CaseTable
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
 from casewatch.watchlist import (
@@ -67,53 +63,12 @@ from casewatch.watchlist import (
     WatchlistError,
 )
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("receipt", "Receipt", 15),
-    ("label", "Label", 13),
-    ("form", "Form", 7),
-    ("status", "Status", 25),
-    ("stage", "Stage", 18),
-    ("changed", "Changed", 10),
-    ("days", "Days", 5),
-    ("checked", "Checked", 8),
-)
-"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
-
-COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
-"""The columns from the most to the least important: a narrow pane hides the last first;
-the receipt number and the stage always show."""
-
-TABLE_FRAME = 3
-"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
-
-
-def fitting_columns(width: int) -> tuple[str, ...]:
-    """The keys of the columns to show in a table ``width`` cells wide (border and
-    scrollbar included), in table order: the most important that fit (each takes its
-    width and 2 cells of padding); the receipt number and the stage always."""
-    budget = width - TABLE_FRAME
-    widths = {key: size + 2 for key, _, size in COLUMNS}
-    chosen = set(COLUMN_PRIORITY[:2])
-    budget -= sum(widths[key] for key in chosen)
-    for key in COLUMN_PRIORITY[2:]:
-        if widths[key] <= budget:
-            chosen.add(key)
-            budget -= widths[key]
-    return tuple(key for key, _, _ in COLUMNS if key in chosen)
-
-
 BUSY_NOTICE_S = 3.0
 """Seconds a "refresh already running" toast stays, and before it may show again."""
 
 NARROW_WIDTH = 90
 """Below this many columns the quota gauge drops its bar and keeps its words, and the
 history drawer covers the table instead of sharing the screen with it."""
-
-FIRST_ROWS = 150
-"""Rows added to the table before its first paint: more than a screen shows."""
-
-ROWS_PER_BATCH = 1000
-"""Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
 
 NEEDING_EVERY_CASE = frozenset(
     {
@@ -147,9 +102,6 @@ FOLLOW_SHARE = 0.2
 """At most this share of the time goes to reading again a file that other processes
 keep changing (a file of 10,000 cases laid out by hand takes about 1.6 s to read:
 then every 8 s at most; as casewatch writes it, about 50 ms)."""
-
-AGES_EVERY_S = 60.0
-"""Seconds between two updates of the ages in the Checked column (``12m``)."""
 
 SAVE_RETRY_S = 30.0
 """Seconds between two tries to save a watchlist that could not be written."""
@@ -294,18 +246,12 @@ class CaseWatchApp(App[None]):
         self.stage_styles: dict[Stage, Style] = {}
         self._theme_chosen = False  # True once the theme at start is set
         self.keymap: dict[str, str] = {}
-        self._columns = tuple(key for key, _, _ in COLUMNS)
         self.client: CaseStatusClient | None = None
         self.refresher: Refresher | None = None
         self._next_refresh: Timer | None = None
         self._next_refresh_at: float | None = None
         self._busy_notice_at = -BUSY_NOTICE_S
         self.spanish = False
-        self._shown: list[str] = []  # receipt numbers of the rows, in order
-        self._pending: deque[str] = deque()  # the receipts of rows still to add
-        self._text_filter = ""
-        self._stage_filter: Stage | None = None
-        self._sort_column: str | None = None
         self._last_removed: tuple[int, WatchedCase] | None = None  # for undo, one level
         self.lease = RefresherLease(watchlist.path)
         self.save_problem: str | None = None  # why the last save or reload failed
@@ -321,18 +267,11 @@ class CaseWatchApp(App[None]):
         yield TitleBar(f"casewatch · {environment.name} · {where}", id="title-bar")
         yield QuotaGauge(self.clock, id="quota")
         yield OutageNotice(self.clock, id="outage")
-        table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
-        self._add_columns(table)
         with Horizontal(id="body"):
-            yield table
+            yield CaseTable(self.watchlist, self.clock, id="cases")
             yield HistoryDrawer(self.clock, id="drawer")
         yield Input(placeholder="Find: receipt, label, form, status or stage", id="find")
         yield Footer()
-
-    def _add_columns(self, table: CaseTable) -> None:
-        for key, heading, width in COLUMNS:
-            if key in self._columns:
-                table.add_column(heading, key=key, width=width)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), US_EASTERN)
@@ -340,7 +279,7 @@ class CaseWatchApp(App[None]):
     def on_mount(self) -> None:
         self._use_keymap()
         self._use_themes()
-        self._fill_table()
+        self.query_one(CaseTable).fill()
         self.query_one(CaseTable).focus()
         if not self.watchlist.cases:
             self.notify(
@@ -360,7 +299,6 @@ class CaseWatchApp(App[None]):
         )
         self.query_one(QuotaGauge).limiter = self.client.limiter
         self._update_gauge()
-        self.set_interval(AGES_EVERY_S, self._age_checked_cells)
         if self.watchlist.unread:
             self.call_after_refresh(self._start_reading)  # once the first cases show
         else:
@@ -387,7 +325,7 @@ class CaseWatchApp(App[None]):
             self.load_error = exc
             self.exit(return_code=2)
             return
-        self._fill_table()
+        self.query_one(CaseTable).fill()
         self.refresh_bindings()
         if self.watchlist.has_unsaved_changes():  # cases viewed meanwhile
             self._save_soon()
@@ -427,17 +365,6 @@ class CaseWatchApp(App[None]):
             Segments(self.console.render(traceback, self.console.options))
         )
         self._close_messages_no_wait()
-
-    def on_case_table_resized(self, event: CaseTable.Resized) -> None:
-        """Show the columns that fit: a resized pane, the drawer opened or closed."""
-        columns = fitting_columns(event.width)
-        if columns != self._columns:  # only when the width crosses a column's
-            selected = self._selected_receipt()
-            self._columns = columns
-            table = self.query_one(CaseTable)
-            table.clear(columns=True)
-            self._add_columns(table)
-            self._fill_table(select=selected)
 
     # Themes and keys
 
@@ -492,8 +419,7 @@ class CaseWatchApp(App[None]):
             return
         self.stage_styles = styles
         self.query_one(HistoryDrawer).stage_styles = styles
-        if self.query_one(CaseTable).row_count:
-            self._fill_table()
+        self.query_one(CaseTable).stage_styles = styles
 
     def _remember_theme(self) -> None:
         if self.theme == remembered_theme(self.settings.state_dir):
@@ -631,50 +557,6 @@ class CaseWatchApp(App[None]):
         if self.client is not None:
             await self.client.aclose()
 
-    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
-        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
-        last check failed."""
-        age = format_age(case.answered_at, now) if case.status else "never"
-        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
-
-    def _age_checked_cells(self) -> None:
-        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
-        if "checked" not in self._columns:
-            return
-        cases, now = self.watchlist.cases, self._now()
-        self.query_one(CaseTable).update_column(
-            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
-        )
-
-    def _cells(self, case: WatchedCase) -> list[Text]:
-        """The cells of the shown columns for ``case``."""
-        status = case.status
-        # The mark before the receipt: changed and not viewed yet, or (where the Checked
-        # column is hidden, in a narrow pane) the last check failed.
-        failed = case.last_error and "checked" not in self._columns
-        mark = "●" if case.unseen else "⚠" if failed else " "
-        receipt = f"{mark} {case.receipt_number}"
-        cells: dict[str, str | Text] = {
-            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
-            "label": case.label,
-            "checked": self._checked_cell(case, self._now()),
-        }
-        if status is None:
-            cells["status"] = "…"
-        else:
-            cells |= {
-                "form": status.form_type,
-                "status": status.title_en,
-                "stage": stage_text(status.stage, self.stage_styles),
-                "changed": status.changed_on() or "—",
-                "days": format_days(status.last_changed, self._now()),
-            }
-        # Labels and USCIS's texts are shown as they are, never read as markup.
-        return [
-            cell if isinstance(cell, Text) else Text(cell)
-            for cell in (cells.get(key, "") for key in self._columns)
-        ]
-
     def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
         if event.first:  # the first status of a newly added case is recorded, not alerted
             return
@@ -691,68 +573,12 @@ class CaseWatchApp(App[None]):
 
     def _update_row(self, case: WatchedCase) -> None:
         table = self.query_one(CaseTable)
-        row_key = case.receipt_number.value
-        if row_key in table.rows:  # a filtered-out case has no row
-            table.update_row(row_key, dict(zip(self._columns, self._cells(case), strict=True)))
+        table.update_case(case)
         self._show_progress()
         self.query_one(OutageNotice).saw(case.answered_at)
         drawer = self.query_one(HistoryDrawer)
-        if drawer.is_open and self._selected_receipt() == row_key:
+        if drawer.is_open and table.selected_receipt == case.receipt_number.value:
             drawer.case = case
-
-    def _show_count(self) -> None:
-        table = self.query_one(CaseTable)
-        unread = self.watchlist.unread  # with no filter while the rest is read
-        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
-        parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
-        if unread:
-            parts.append("reading the watchlist")
-        if self._stage_filter is not None:
-            parts.append(f"stage: {self._stage_filter.value}")
-        if self._text_filter:
-            parts.append(f"/{self._text_filter}")
-        if self._sort_column is not None:
-            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self._sort_column]}")
-        table.border_title = Text(" · ".join(parts))  # the find text is not markup
-
-    def _visible_cases(self) -> list[WatchedCase]:
-        cases = [
-            case
-            for case in self.watchlist.cases.values()
-            if matches(case, self._text_filter, self._stage_filter)
-        ]
-        if self._sort_column is not None:
-            cases.sort(key=sort_key(self._sort_column))
-        return cases
-
-    def _fill_table(self, select: str | None = None) -> None:
-        """Show the cases that pass the filters, in the chosen order; keep the cursor on
-        ``select`` (or on the selected case) when it is shown.
-
-        The first :data:`FIRST_ROWS` rows are added at once, the others
-        :data:`ROWS_PER_BATCH` at a time between the event loop's other work, so 10,000
-        cases paint about as fast as 50 and keys are answered while the rest fill in.
-        """
-        table = self.query_one(CaseTable)
-        keep = select or self._selected_receipt()
-        table.clear()
-        self._shown = [case.receipt_number.value for case in self._visible_cases()]
-        self._show_count()
-        self._pending = deque(self._shown)
-        self._add_rows(table, self._pending, keep, FIRST_ROWS)
-
-    def _add_rows(
-        self, table: CaseTable, pending: deque[str], keep: str | None, count: int
-    ) -> None:
-        if pending is not self._pending or not table.is_attached:
-            return  # a newer fill started over, or the dashboard is closing
-        for _ in range(min(count, len(pending))):
-            receipt = pending.popleft()
-            table.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
-            if receipt == keep:
-                table.move_cursor(row=table.row_count - 1)
-        if pending:
-            self.set_timer(0.001, partial(self._add_rows, table, pending, keep, ROWS_PER_BATCH))
 
     def _show_progress(self) -> None:
         progress = self.refresher.progress if self.refresher else None
@@ -787,13 +613,6 @@ class CaseWatchApp(App[None]):
         except NoMatches:
             return  # quitting: a refresh ending as the dashboard closes finds it gone
 
-    def _selected_receipt(self) -> str | None:
-        table = self.query_one(CaseTable)
-        if table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return row_key.value
-
     # Actions
 
     def action_refresh(self) -> None:
@@ -803,7 +622,7 @@ class CaseWatchApp(App[None]):
 
     def action_refresh_selected(self) -> None:
         """Check the selected case now (a manual check)."""
-        receipt = self._selected_receipt()
+        receipt = self.query_one(CaseTable).selected_receipt
         if receipt is not None:
             self._check_now([self.watchlist.get(receipt).receipt_number])
 
@@ -892,7 +711,7 @@ class CaseWatchApp(App[None]):
         if drawer.is_open:
             self.action_close_drawer()
             return
-        receipt = self._selected_receipt()
+        receipt = self.query_one(CaseTable).selected_receipt
         if receipt is None:
             return
         self._show_in_drawer(receipt)
@@ -999,9 +818,9 @@ class CaseWatchApp(App[None]):
             return
         cases = self.watchlist.cases
         if any(key not in cases or before is None for key, before in changes.items()):
-            self._fill_table()
+            self.query_one(CaseTable).fill()
             drawer = self.query_one(HistoryDrawer)
-            if drawer.is_open and self._selected_receipt() not in cases:
+            if drawer.is_open and self.query_one(CaseTable).selected_receipt not in cases:
                 self.action_close_drawer()
         for key, before in changes.items():
             case = cases.get(key)
@@ -1016,17 +835,8 @@ class CaseWatchApp(App[None]):
 
     def action_next_changed(self) -> None:
         """Move to the next case with a change not yet viewed, wrapping around."""
-        table = self.query_one(CaseTable)
-        keys = self._shown[: table.row_count]  # the rows added so far
-        if not keys:
-            return
-        start = table.cursor_row
-        for step in range(1, len(keys) + 1):
-            row = (start + step) % len(keys)
-            if self.watchlist.get(keys[row]).unseen:
-                table.move_cursor(row=row)
-                return
-        self.notify("No changed case left to view.", timeout=3)
+        if not self.query_one(CaseTable).next_changed():
+            self.notify("No changed case left to view.", timeout=3)
 
     def action_find(self) -> None:
         """Show the find box: typing filters the table by any text."""
@@ -1036,8 +846,7 @@ class CaseWatchApp(App[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "find":
-            self._text_filter = event.value.strip()
-            self._fill_table()
+            self.query_one(CaseTable).text_filter = event.value.strip()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "find":
@@ -1045,21 +854,11 @@ class CaseWatchApp(App[None]):
 
     def action_next_stage(self) -> None:
         """Show only the cases of the next stage seen on the watchlist, then all again."""
-        present = [
-            stage
-            for stage in Stage
-            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
-        ]
-        order = [None, *present]
-        position = order.index(self._stage_filter) if self._stage_filter in order else 0
-        self._stage_filter = order[(position + 1) % len(order)]
-        self._fill_table()
+        self.query_one(CaseTable).cycle_stage_filter()
 
     def action_next_sort(self) -> None:
         """Sort by the next column; after the last, back to the watchlist's order."""
-        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
-        self._sort_column = keys[(keys.index(self._sort_column) + 1) % len(keys)]
-        self._fill_table()
+        self.query_one(CaseTable).cycle_sort()
 
     def action_close_drawer(self) -> None:
         """Close the history drawer (and the find box, clearing it) and give the focus
@@ -1101,7 +900,7 @@ class CaseWatchApp(App[None]):
         except DuplicateReceipt as exc:
             self.notify(str(exc), severity="warning")
             return
-        self._fill_table(select=case.receipt_number.value)
+        self.query_one(CaseTable).fill(select=case.receipt_number.value)
         self._save_soon()
         self._check_now([case.receipt_number])
 
@@ -1120,7 +919,7 @@ class CaseWatchApp(App[None]):
 
     def action_edit_label(self) -> None:
         """Edit the label of the selected case."""
-        receipt = self._selected_receipt()
+        receipt = self.query_one(CaseTable).selected_receipt
         if receipt is None:
             return
         case = self.watchlist.get(receipt)
@@ -1135,7 +934,7 @@ class CaseWatchApp(App[None]):
 
     def action_delete_case(self) -> None:
         """Stop watching the selected case, after a confirmation; u brings it back."""
-        receipt = self._selected_receipt()
+        receipt = self.query_one(CaseTable).selected_receipt
         if receipt is None:
             return
         case = self.watchlist.get(receipt)
@@ -1151,12 +950,7 @@ class CaseWatchApp(App[None]):
         index = list(self.watchlist.cases).index(receipt)
         case = self.watchlist.remove(receipt)
         self._last_removed = (index, case)
-        if receipt in self._pending:
-            self._pending.remove(receipt)
-        else:
-            self.query_one(CaseTable).remove_row(receipt)
-        self._shown.remove(receipt)
-        self._show_count()
+        self.query_one(CaseTable).remove_case(receipt)
         if self.query_one(HistoryDrawer).is_open:
             self.action_close_drawer()
         self._save_soon()
@@ -1176,7 +970,8 @@ class CaseWatchApp(App[None]):
             self._last_removed = None
             return
         self._last_removed = None
-        self._fill_table(select=case.receipt_number.value)  # rows cannot be inserted mid-table
+        # Rows cannot be inserted mid-table: the table is filled again.
+        self.query_one(CaseTable).fill(select=case.receipt_number.value)
         self._save_soon()
 
     # Import and export
@@ -1205,7 +1000,7 @@ class CaseWatchApp(App[None]):
         problems = [f"line {line}: {content!r}: {why}" for line, content, why in bad]
         problems += [f"line {line}: {why}" for line, why in skipped]
         if added:
-            self._fill_table(select=added[0].receipt_number.value)
+            self.query_one(CaseTable).fill(select=added[0].receipt_number.value)
             self._save_soon()
             self._check_now([case.receipt_number for case in added])
         summary = f"{len(added)} added from {path.name}"
@@ -1228,7 +1023,7 @@ class CaseWatchApp(App[None]):
         )
 
     def _export(self, path: Path) -> None:
-        cases = self._visible_cases()
+        cases = self.query_one(CaseTable).visible_cases()
         if path.suffix.lower() == ".json":
             text = format_json_array(cases)
         elif path.suffix.lower() == ".csv":
