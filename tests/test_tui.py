@@ -40,7 +40,7 @@ async def test_the_demo_fills_all_50_rows_from_the_default_sandbox() -> None:
         assert cell(app, "EAC9999103403", "status") == "Case Was Approved"
         assert "approved" in cell(app, "EAC9999103403", "stage")
         # A spike arrest retried under a busy event loop costs one more request.
-        used = app.client.limiter.usage().used if app.client else 0
+        used = app.dashboard.client.limiter.usage().used if app.dashboard.client else 0
         assert used >= 50
         figures = str(app.query_one("#quota-figures").render())
         assert f"{used} / 150,000 today" in figures
@@ -76,12 +76,12 @@ async def test_r_refreshes_again_and_the_gauge_counts(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert app.client is not None
-        assert app.client.limiter.usage().used == 50
+        assert app.dashboard.client is not None
+        assert app.dashboard.client.limiter.usage().used == 50
         await pilot.press("R")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.client.limiter.usage().used == 100
+        assert app.dashboard.client.limiter.usage().used == 100
         assert "100 / 150,000 today" in str(
             app.query_one(QuotaGauge).query_one("#quota-figures").render()
         )
@@ -94,13 +94,13 @@ async def test_during_a_refresh_r_checks_the_case_and_capital_r_starts_no_second
     toasts: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
-        assert app.refresher is not None and app.refresher.running
+        assert app.dashboard.refresher is not None and app.dashboard.refresher.running
         await pilot.press("R")
         assert toasts == ["A refresh is already running."]
         await pilot.press("r")  # one case: checked at once, the pass goes on
         await app.workers.wait_for_complete()
         assert toasts == ["A refresh is already running."]
-        assert app.client is not None and app.client.limiter.usage().used == 51
+        assert app.dashboard.client is not None and app.dashboard.client.limiter.usage().used == 51
 
 
 def with_an_unknown_case(make_app: Callable[..., CaseWatchApp]) -> tuple[CaseWatchApp, str]:
@@ -293,10 +293,10 @@ async def test_r_checks_only_the_selected_case(make_app: Callable[..., CaseWatch
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert app.client is not None
+        assert app.dashboard.client is not None
         await pilot.press("down", "r")
         await app.workers.wait_for_complete()
-        assert app.client.limiter.usage().used == 51
+        assert app.dashboard.client.limiter.usage().used == 51
 
 
 async def test_automatic_refreshes_ask_only_for_due_cases(
@@ -305,10 +305,10 @@ async def test_automatic_refreshes_ask_only_for_due_cases(
     app = make_app()
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
-        assert app.client is not None
-        app._start_refresh(automatic=True)  # at the same (frozen) moment: nothing is due
+        assert app.dashboard.client is not None
+        app.dashboard.start_refresh(automatic=True)  # at the same (frozen) moment: nothing is due
         await app.workers.wait_for_complete()
-        assert app.client.limiter.usage().used == 50
+        assert app.dashboard.client.limiter.usage().used == 50
 
 
 async def test_more_cases_than_the_quota_allows_is_said_at_start(
@@ -341,7 +341,7 @@ async def test_find_filters_by_any_text_and_escape_clears_it(
         )
         assert table.border_title is not None and "of 50" in table.border_title
         assert (
-            app.client is not None and app.client.limiter.usage().used == 50
+            app.dashboard.client is not None and app.dashboard.client.limiter.usage().used == 50
         )  # typing 'a'/'r' ran nothing
         await pilot.press("escape")
         assert table.row_count == 50
@@ -376,26 +376,28 @@ async def test_the_stage_filter_and_the_sort_order_cycle(
 
 
 async def test_a_refresh_shows_its_progress_bar_until_it_ends(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from textual.widgets import ProgressBar
 
+    from casewatch.tui.status_bar import TitleBar
+
     app = make_app()
     seen_running: list[bool] = []
-    show = app._show_progress
+    show = TitleBar.watch_pass_progress
 
-    def spy() -> None:
-        show()
-        seen_running.append(app.query_one("#refresh-bar", ProgressBar).has_class("-running"))
+    def spy(title_bar: TitleBar, progress: tuple[int, int] | None) -> None:
+        show(title_bar, progress)
+        seen_running.append(title_bar.query_one(ProgressBar).has_class("-running"))
 
-    app._show_progress = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(TitleBar, "watch_pass_progress", spy)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         bar = app.query_one("#refresh-bar", ProgressBar)
         assert not bar.has_class("-running")
         assert bar.progress == 50 and bar.total == 50
-    assert seen_running[0] and not seen_running[-1]
+    assert True in seen_running and not seen_running[-1]  # shown, then hidden at the end
 
 
 def test_days_are_whole_us_eastern_calendar_days() -> None:

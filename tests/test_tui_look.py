@@ -24,6 +24,7 @@ from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable, fitting_columns
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
+from casewatch.tui.keys import DASHBOARD_BINDINGS
 from casewatch.tui.themes import (
     ThemeError,
     bundled_theme_files,
@@ -33,7 +34,7 @@ from casewatch.tui.themes import (
     stage_styles,
 )
 from casewatch.watchlist import Watchlist, WatchlistError
-from pilot_helpers import until
+from pilot_helpers import record_toasts, until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
 
@@ -128,20 +129,21 @@ async def test_question_mark_lists_every_action_and_escape_closes_it(
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {binding_id for _, _, _, binding_id in app.screen.keys}
-        for binding in [*app.BINDINGS, *CaseTable.BINDINGS]:
+        for binding in [*DASHBOARD_BINDINGS, *CaseTable.BINDINGS]:
             assert binding.id in listed  # type: ignore[union-attr]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
 async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
     app.settings = replace(app.settings, keys={"next_stage": "t", "hyperdrive": "h"})
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert any("hyperdrive" in n.message for n in app._notifications)
+        assert any("hyperdrive" in message for _, message in toasts)
         await pilot.press("s")  # no longer bound
         assert "stage:" not in str(app.query_one(CaseTable).border_title)
         await pilot.press("t")
@@ -150,13 +152,14 @@ async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
 
 
 async def test_a_key_remapped_onto_another_actions_key_is_named(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
     app.settings = replace(app.settings, keys={"find": "j", "next_stage": "t"})
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
-        warnings = [n.message for n in app._notifications if n.title == "Keys remapped twice"]
+        warnings = [message for title, message in toasts if title == "Keys remapped twice"]
         assert len(warnings) == 1
         assert "j (cursor_down and find)" in warnings[0] and "t (" not in warnings[0]
 
@@ -222,7 +225,7 @@ async def test_the_theme_option_wins_and_is_remembered(
 
 
 async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
-    make_app: Callable[..., CaseWatchApp], tmp_path: Path
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "config"
     (config / "themes").mkdir(parents=True)
@@ -232,9 +235,10 @@ async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
     )
     app = make_app()
     app.settings = replace(app.settings, config_path=config / "config.toml", theme="mine")
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        messages = [n.message for n in app._notifications]
+        messages = [message for _, message in toasts]
         assert any(str(config / "themes" / "mine.toml") in m and "#12345" in m for m in messages)
         assert any("no theme named 'mine'" in m for m in messages)
         assert app.theme == "casewatch-dark"
@@ -243,7 +247,7 @@ async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
         await pilot.pause()
         assert stage_style(app, "EAC9999103403").color.triplet.hex == "#008800"  # type: ignore[union-attr]
         assert (
-            app.stage_styles[Stage.DENIED]
+            app.dashboard.stage_styles[Stage.DENIED]
             == load_themes(bundled_theme_files())[0]["casewatch-light"].stage_styles[Stage.DENIED]
         )
 
@@ -364,23 +368,23 @@ async def test_a_long_file_shows_its_first_cases_and_its_count_then_all(
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(CaseTable)
         assert table.border_title == "Cases · 300 · reading the watchlist"
-        assert table.row_count == 20 and not app.lease.held  # no refresh yet
+        assert table.row_count == 20 and not app.dashboard.sync.lease.held  # no refresh yet
         await pilot.press("d", "slash", "R")  # wait for every case: nothing happens
         assert app.screen is app.screen_stack[0] and not app.query_one("#find").has_focus
-        assert app.check_action("delete_case", ()) is None
+        assert app.dashboard.check_action("delete_case", ()) is None
         await pilot.press("j", "enter")  # viewed: marked seen in memory, saved later
         assert not app.watchlist.get(order[1]).unseen
         await pilot.pause(0.2)
         assert app.watchlist.path.read_bytes() == before
         held_reads.set()
         await until(pilot, lambda: table.row_count == 300)
-        assert table.border_title == "Cases · 300" and app.check_action("delete_case", ())
+        assert table.border_title == "Cases · 300" and app.dashboard.check_action("delete_case", ())
         assert (
             list(app.watchlist.cases) == order
             and app.query_one(CaseTable).selected_receipt == order[1]
         )
         await until(pilot, lambda: not Watchlist.load(app.watchlist.path).get(order[1]).unseen)
-        await until(pilot, lambda: app.lease.held)
+        await until(pilot, lambda: app.dashboard.sync.lease.held)
     assert list(Watchlist.load(app.watchlist.path).cases) == order
 
 

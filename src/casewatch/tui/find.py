@@ -1,0 +1,54 @@
+"""The find box: typing filters the table by any text; enter keeps the filter and goes
+back to the table, escape (the screen's close) clears it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input
+
+
+class FindBox(Input):
+    """One line under the table, shown while :attr:`is_open`. Posts :class:`Typed` with
+    the text (trimmed) as it changes and :class:`Finished` on enter."""
+
+    is_open: reactive[bool] = reactive(False)
+
+    @dataclass
+    class Typed(Message):
+        """The text to find is now ``text`` (empty: no filter)."""
+
+        text: str
+
+    class Finished(Message):
+        """Enter: the filter stays, the table takes the focus."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder="Find: receipt, label, form, status or stage", id=id)
+
+    def watch_is_open(self, is_open: bool) -> None:
+        self.set_class(is_open, "-open")
+
+    def open(self) -> None:
+        """Show the box and give it the focus."""
+        self.is_open = True
+        self.focus()
+
+    def close(self) -> None:
+        """Hide the box and clear it (the table shows every case again)."""
+        if self.is_open:
+            self.is_open = False
+            self.value = ""
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Typed(event.value.strip()))
+
+    @on(Input.Submitted)
+    def _finished(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Finished())
