@@ -306,7 +306,7 @@ async def test_automatic_refreshes_ask_only_for_due_cases(
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
         assert app.dashboard.client is not None
-        app.dashboard.start_refresh(automatic=True)  # at the same (frozen) moment: nothing is due
+        app.dashboard.refreshes.start(automatic=True)  # at the same (frozen) moment: nothing is due
         await app.workers.wait_for_complete()
         assert app.dashboard.client.limiter.usage().used == 50
 

@@ -4,8 +4,6 @@ workers and the watchlist sync tell it."""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,9 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from casewatch.cases import US_EASTERN
 from casewatch.config import Settings
-from casewatch.receipts import ReceiptNumber
 from casewatch.refresh import Refresher
-from casewatch.schedule import due_cases
 from casewatch.stages import Stage
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
@@ -40,22 +36,18 @@ from casewatch.tui.messages import (
     WatchlistRead,
     WatchlistSynced,
 )
+from casewatch.tui.passes import RefreshSchedule
 from casewatch.tui.refreshing import (
     Toast,
     change_alert,
     changes_seen_elsewhere,
-    pass_end,
     quota_warning,
-    refresh_line,
     run_hooks,
 )
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge, TitleBar
 from casewatch.tui.sync import FOLLOW_EVERY_S, WatchlistSync
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, WatchlistError
-
-BUSY_NOTICE_S = 3.0
-"""Seconds a "refresh already running" toast stays, and before it may show again."""
 
 WORKER_FAILED = {
     "refresh": "Refresh failed",
@@ -65,8 +57,6 @@ WORKER_FAILED = {
     "read": "Reading the watchlist failed",
 }
 """The title of the toast of a worker that failed unexpectedly, by its group."""
-
-log = logging.getLogger(__name__)
 
 
 class Dashboard(Screen[None]):
@@ -99,9 +89,7 @@ class Dashboard(Screen[None]):
         self.load_error: WatchlistError | OSError | None = None
         """Why the rest of the watchlist file could not be read (the dashboard ended)."""
         self.editing = CaseEditing(self)
-        self._next_refresh: Timer | None = None
-        self._next_refresh_at: float | None = None
-        self._busy_notice_at = -BUSY_NOTICE_S
+        self.refreshes = RefreshSchedule(self)
         self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -134,10 +122,10 @@ class Dashboard(Screen[None]):
         """The history drawer."""
         return self.query_one(HistoryDrawer)
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), US_EASTERN)
 
-    def _toast(self, toast: Toast) -> None:
+    def toast(self, toast: Toast) -> None:
         self.notify(
             toast.message, title=toast.title, severity=toast.severity, timeout=toast.timeout
         )
@@ -164,8 +152,9 @@ class Dashboard(Screen[None]):
             clock=self.clock,
             save=self.sync.save,
         )
-        self.query_one(QuotaGauge).limiter = self.client.limiter
-        self._update_gauge()
+        gauge = self.query_one(QuotaGauge)
+        gauge.limiter = self.client.limiter
+        gauge.update_figures()
         if watchlist.unread:  # once the first cases show
             self.call_after_refresh(self.run_worker, self._read_the_rest(), group="read")
         else:
@@ -204,19 +193,19 @@ class Dashboard(Screen[None]):
         self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
         self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
         if not self.sync.take_lease():
-            self._show_progress()  # says who refreshes
+            self.refreshes.show_progress()  # says who refreshes
 
     def _warn_if_quota_is_short(self) -> None:
         if not self.sync.lease.held:
             return  # the dashboard that refreshes says it; this one follows the file
         warning = quota_warning(self.settings, self.watchlist)
         if warning is not None:
-            self._toast(warning)
+            self.toast(warning)
 
     async def _follow_file(self) -> None:
         await self.sync.follow()
         if not self.sync.lease.held:
-            self._show_progress()  # says who refreshes
+            self.refreshes.show_progress()  # says who refreshes
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The actions of :data:`NEEDING_EVERY_CASE` wait until the whole watchlist
@@ -238,7 +227,7 @@ class Dashboard(Screen[None]):
 
     def _show_case(self, case: WatchedCase) -> None:
         self.table.update_case(case)
-        self._show_progress()
+        self.refreshes.show_progress()
         self.query_one(OutageNotice).saw(case.answered_at)
         if self.drawer.is_open and self.table.selected_receipt == case.receipt_number.value:
             self.drawer.case = case
@@ -248,7 +237,7 @@ class Dashboard(Screen[None]):
         alert = change_alert(message.case, message.event)
         if alert is None:
             return
-        self._toast(alert)
+        self.toast(alert)
         self.app.bell()
         settings = self.settings
         if settings.on_change or settings.notify_urls:
@@ -263,7 +252,7 @@ class Dashboard(Screen[None]):
             self.notify(str(worker.error), title=title, severity="error")
         elif event.state == WorkerState.SUCCESS and worker.group == "hooks":
             for toast in worker.result or ():
-                self._toast(toast)
+                self.toast(toast)
 
     @on(WatchlistSynced)
     def _synced(self, message: WatchlistSynced) -> None:
@@ -279,7 +268,7 @@ class Dashboard(Screen[None]):
             if key in cases:
                 self._show_case(cases[key])
         for toast in changes_seen_elsewhere(changes, cases):
-            self._toast(toast)
+            self.toast(toast)
 
     @on(SaveProblem)
     def _save_problem(self, message: SaveProblem) -> None:
@@ -290,142 +279,24 @@ class Dashboard(Screen[None]):
 
     @on(LeaseTaken)
     def _lease_taken(self) -> None:
-        self.start_refresh()
-
-    # Refreshing
-
-    def _show_progress(self) -> None:
-        refresher = self.refresher
-        progress = refresher.progress if refresher else None
-        running = refresher is not None and refresher.running
-        try:
-            table = self.table
-        except NoMatches:
-            return  # quitting: a refresh ending as the dashboard closes finds it gone
-        self.refreshing = running
-        self.pass_progress = (
-            (progress.done, progress.total) if running and progress is not None else None
-        )
-        lease = self.sync.lease
-        line = refresh_line(
-            progress,
-            running=running,
-            lease_held=lease.held,
-            holder=None if lease.held or running else lease.holder(),
-            next_at=self._next_refresh_at,
-        )
-        if line is not None:
-            table.border_subtitle = line
-
-    def _update_gauge(self) -> None:
-        try:
-            self.query_one(QuotaGauge).update_figures()
-        except NoMatches:
-            return  # quitting: a refresh ending as the dashboard closes finds it gone
-
-    def check_now(self, receipts: list[ReceiptNumber]) -> None:
-        """Check these cases now: one case at once, also during a refresh; several (an
-        import) in a pass of their own, after the one running."""
-        if self.refresher is not None and receipts:
-            self.run_worker(self._check(receipts), group="check", exit_on_error=False)
-
-    async def _check(self, receipts: list[ReceiptNumber]) -> None:
-        assert self.refresher is not None
-        progress = None
-        try:
-            if len(receipts) == 1:
-                progress = await self.refresher.check(receipts[0])
-            else:
-                progress = await self.refresher.refresh(receipts, wait=True)
-        finally:
-            self.post_message(RefreshEnded("check", progress))
-
-    def start_refresh(self, *, automatic: bool = True) -> None:
-        if automatic and not self.sync.lease.held:
-            return  # another process refreshes; this one follows the file
-        refresher = self.refresher
-        if refresher is None:
-            return
-        if refresher.running:
-            if time.monotonic() - self._busy_notice_at > BUSY_NOTICE_S:  # one toast
-                self._busy_notice_at = time.monotonic()
-                self.notify("A refresh is already running.", timeout=BUSY_NOTICE_S)
-            return
-        if self._next_refresh is not None:
-            self._next_refresh.stop()
-            self._next_refresh = None
-        self.run_worker(
-            self._refresh_pass(automatic), name="refresh", group="refresh", exit_on_error=False
-        )
-
-    async def _refresh_pass(self, automatic: bool) -> None:
-        assert self.refresher is not None
-        self.paused_until = None
-        started, outage = self._now(), self.query_one(OutageNotice)
-        progress, quiet_try = None, False
-        try:
-            await self.sync.reload()  # what the others checked is not due again
-            cases = self.watchlist.cases.values()
-            due = due_cases(cases, started, self.settings.refresh_minutes) if automatic else None
-            quiet_try = due is not None and outage.outage is not None
-            if due is not None and quiet_try:
-                due = due[:1]  # USCIS unreachable: a quiet try, one case
-            progress = await self.refresher.refresh(due)
-        finally:
-            self.post_message(RefreshEnded("refresh", progress, started, quiet_try))
+        self.refreshes.start()
 
     @on(RefreshEnded)
     def _refresh_ended(self, message: RefreshEnded) -> None:
-        progress = message.progress
-        if message.kind == "check":
-            if progress is not None and progress.stopped_by is not None:
-                self.notify(str(progress.stopped_by), title="Check stopped", severity="warning")
-        else:
-            self._schedule_next(message)
-        self._show_progress()
-        self._update_gauge()
+        self.refreshes.ended(message)
 
-    def _schedule_next(self, ended: RefreshEnded) -> None:
-        """After a pass: when the next one runs, and what the user is told."""
-        assert self.client is not None
-        interval_s = self.settings.refresh_minutes * 60
-        progress = ended.progress
-        wait_s: float | None = interval_s
-        if progress is not None:
-            if progress.failed:  # each is marked in the table; the log keeps the count
-                log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
-            outage = self.query_one(OutageNotice)
-            if progress.all_unreachable and ended.started is not None:  # one notice
-                wait_s = outage.failed(ended.started, self.watchlist.cases.values(), interval_s)
-            else:
-                end = pass_end(
-                    progress,
-                    interval_s=interval_s,
-                    outage_over=ended.quiet_try and outage.outage is None,
-                    limiter=self.client.limiter,
-                )
-                wait_s = end.wait_s
-                self.paused_until = end.paused_until
-                if end.stopped:
-                    self.stopped = end.stopped
-                if end.toast is not None:
-                    self._toast(end.toast)
-        if wait_s is not None:
-            self._next_refresh = self.set_timer(wait_s, self.start_refresh)
-            self._next_refresh_at = self.clock() + wait_s
-
-    # Actions
+    # Refreshing
 
     def action_refresh(self) -> None:
         """Refresh every case now, unless a refresh is already running. Like the
         automatic refreshes it keeps the quota's reserve for checks of one case (r)."""
-        self.start_refresh(automatic=False)
+        self.refreshes.start(automatic=False)
 
     def action_refresh_selected(self) -> None:
         """Check the selected case now (a manual check)."""
         receipt = self.table.selected_receipt
         if receipt is not None:
-            self.check_now([self.watchlist.get(receipt).receipt_number])
+            self.refreshes.check_now([self.watchlist.get(receipt).receipt_number])
 
     def action_toggle_drawer(self) -> None:
         """Open the history drawer for the selected case, or close it."""

@@ -3,11 +3,9 @@ case and undo it, import receipt numbers from a file, export the table."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casewatch.cases import US_EASTERN
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
 from casewatch.listing import format_csv, format_json_array
@@ -28,9 +26,6 @@ class CaseEditing:
         self.last_removed: tuple[int, WatchedCase] | None = None
         """The last case removed and its place on the watchlist, for undo (one level)."""
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.dashboard.clock(), US_EASTERN)
-
     def _shown(self, receipt: str) -> None:
         """A case came: the table shows it (selected), the file and USCIS learn of it."""
         self.dashboard.table.fill(select=receipt)  # rows cannot be inserted mid-table
@@ -44,12 +39,14 @@ class CaseEditing:
         if new is None:
             return
         try:
-            case = self.dashboard.watchlist.add(new.receipt, label=new.label, added_at=self._now())
+            case = self.dashboard.watchlist.add(
+                new.receipt, label=new.label, added_at=self.dashboard.now()
+            )
         except DuplicateReceipt as exc:
             self.dashboard.notify(str(exc), severity="warning")
             return
         self._shown(case.receipt_number.value)
-        self.dashboard.check_now([case.receipt_number])
+        self.dashboard.refreshes.check_now([case.receipt_number])
 
     def edit_label(self) -> None:
         """Edit the label of the selected case."""
@@ -127,12 +124,12 @@ class CaseEditing:
             dashboard.notify(str(exc), title="Import failed", severity="error")
             return
         good, bad = parse_import(text)
-        added, skipped = add_imported(dashboard.watchlist, good, self._now())
+        added, skipped = add_imported(dashboard.watchlist, good, self.dashboard.now())
         problems = [f"line {line}: {content!r}: {why}" for line, content, why in bad]
         problems += [f"line {line}: {why}" for line, why in skipped]
         if added:
             self._shown(added[0].receipt_number.value)
-            dashboard.check_now([case.receipt_number for case in added])
+            dashboard.refreshes.check_now([case.receipt_number for case in added])
         summary = f"{len(added)} added from {path.name}"
         if added and dashboard.refresher is not None and dashboard.refresher.running:
             summary += ", checked when the refresh under way ends"
