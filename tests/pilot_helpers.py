@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -22,7 +23,7 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
         await pilot.pause(0.05)
 
 
-def drawer_text(app: CaseWatchApp) -> str:
+def drawer_text(app: App[None]) -> str:
     """The history drawer's text, 80 columns wide."""
     console = Console(width=80, file=io.StringIO(), record=True)
     console.print(app.query_one("#drawer-body", Static).content)

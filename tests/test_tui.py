@@ -18,7 +18,7 @@ from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.status_bar import QuotaGauge
 from casewatch.watchlist import Watchlist
-from pilot_helpers import drawer_text
+from pilot_helpers import drawer_text, record_toasts
 
 
 def cell(app: CaseWatchApp, receipt: str, column: str) -> str:
@@ -420,3 +420,23 @@ async def test_refused_credentials_stay_said_in_the_gauge(
         await pilot.pause()
         figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
         assert "refreshing stopped: USCIS refused the credentials" in figures
+
+
+async def test_a_worker_that_fails_says_what_failed(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts = record_toasts(app, monkeypatch)
+
+    async def broken() -> None:
+        raise RuntimeError("the disk is on fire")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        with monkeypatch.context() as failing:
+            failing.setattr(app.watchlist, "save_async", broken)
+            await pilot.press("down", "e", "ctrl+u", *"one", "enter")  # saved in a worker
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert ("Save failed", "the disk is on fire") in toasts
+        assert not any(title == "Refresh failed" for title, _ in toasts)
