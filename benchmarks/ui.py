@@ -46,12 +46,11 @@ from typing import Any
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 from casewatch.cases import US_EASTERN, parse_case_status
-from casewatch.cli import open_watchlist
 from casewatch.config import Settings, fast_demo_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.sandbox import SandboxConfig
 from casewatch.sandbox.data import synthetic_case
-from casewatch.watchlist import Watchlist
+from casewatch.watchlist import Watchlist, open_watchlist
 
 SIZE = (120, 40)
 TARGET_RATIO = 1.5

@@ -25,9 +25,9 @@ os.environ["TZ"] = "America/New_York"
 time.tzset()
 
 from casewatch.cases import US_EASTERN  # noqa: E402
-from casewatch.cli import open_watchlist  # noqa: E402
 from casewatch.config import fast_demo_settings  # noqa: E402
 from casewatch.sandbox import SandboxConfig, synthetic_case  # noqa: E402
+from casewatch.watchlist import open_watchlist  # noqa: E402
 
 FROZEN_NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
 """The fixed clock of snapshot tests: 09:30 US Eastern, 2026-11-29."""

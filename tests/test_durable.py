@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
 from casewatch.config import ConfigError, read_config_file
@@ -34,8 +33,11 @@ from casewatch.watchlist import (
     WatchlistError,
     backup_path,
     merge_events,
+    reading,
+    store,
     watchlist_text,
 )
+from casewatch.watchlist import toml as watchlist_toml
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 LATER = NOW + timedelta(hours=1)
@@ -228,7 +230,7 @@ def long_watchlist(path: Path, count: int) -> list[str]:
 @pytest.fixture
 def split_from_5(monkeypatch: pytest.MonkeyPatch) -> None:
     """load_first splits files of more than 5 cases (not 200: the tests' files are short)."""
-    monkeypatch.setattr(watchlist_module, "READ_WHOLE_UP_TO", 5)
+    monkeypatch.setattr(store, "READ_WHOLE_UP_TO", 5)
 
 
 def test_short_cases_are_written_as_tables_not_inline(path: Path) -> None:
@@ -253,13 +255,13 @@ def test_a_save_writes_again_only_the_cases_that_changed(
     long_watchlist(path, 5)
     one = Watchlist.load(path)
     written: list[str] = []
-    real_case_text = watchlist_module.case_text
+    real_case_text = watchlist_toml.case_text
 
     def counted(case: WatchedCase) -> str:
         written.append(case.receipt_number.value)
         return real_case_text(case)
 
-    monkeypatch.setattr(watchlist_module, "case_text", counted)
+    monkeypatch.setattr(watchlist_toml, "case_text", counted)
     one.set_label(receipt(2), "first save")
     one.save()
     assert written == [receipt(2)]  # the others as read
@@ -284,13 +286,13 @@ def test_a_reload_parses_only_the_cases_another_process_changed(
     two.set_label(order[3], "changed there")
     two.save()
     parsed: list[str] = []
-    real_lone_case = watchlist_module._lone_case
+    real_lone_case = reading._lone_case
 
     def counted(chunk: str) -> WatchedCase | None:
         parsed.append(chunk)
         return real_lone_case(chunk)
 
-    monkeypatch.setattr(watchlist_module, "_lone_case", counted)
+    monkeypatch.setattr(reading, "_lone_case", counted)
     before = dict(one.cases)
     assert set(asyncio.run(one.reload_async())) == {order[3]}
     assert len(parsed) == 1 and one.get(order[3]).label == "changed there"
@@ -394,7 +396,7 @@ def test_a_backup_is_copied_where_hard_links_are_refused(
     def no_links(source: object, target: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr("casewatch.watchlist.os.link", no_links)
+    monkeypatch.setattr("casewatch.watchlist.store.os.link", no_links)
     one.add(THIRD, added_at=NOW)
     one.save()
     assert backup_path(path).read_bytes() == before

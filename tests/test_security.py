@@ -24,11 +24,12 @@ import httpx
 import pytest
 
 import casewatch.hooks
-from casewatch.cli import main, open_watchlist
+from casewatch.cli import main
 from casewatch.config import default_config_path, load_settings
 from casewatch.logs import default_log_path
 from casewatch.sandbox import SandboxConfig, running_server
 from casewatch.uscis.errors import AuthenticationError
+from casewatch.watchlist import open_watchlist
 
 SENTINEL = "SENTINEL-s3cr3t-5f0c9d7e1b"
 """The client secret of the session."""

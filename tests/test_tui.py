@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from casewatch.cli import open_watchlist
 from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
@@ -17,7 +16,7 @@ from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.status_bar import QuotaGauge
-from casewatch.watchlist import Watchlist
+from casewatch.watchlist import Watchlist, open_watchlist
 from pilot_helpers import drawer_text, record_toasts
 
 

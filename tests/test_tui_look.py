@@ -15,7 +15,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from casewatch import watchlist as watchlist_module
 from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
@@ -34,6 +33,7 @@ from casewatch.tui.themes import (
     stage_styles,
 )
 from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist import store as watchlist_store
 from pilot_helpers import record_toasts, until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
@@ -348,13 +348,13 @@ def long_file(app: CaseWatchApp, count: int, unseen: int = 0) -> list[str]:
 def hold_reads(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """From now on, reads of the whole watchlist file wait until the event is set."""
     go = threading.Event()
-    read_file = watchlist_module._read_file
+    read_file = watchlist_store.read_file
 
     def held(*args: Any) -> Any:
         assert go.wait(60)
         return read_file(*args)
 
-    monkeypatch.setattr(watchlist_module, "_read_file", held)
+    monkeypatch.setattr(watchlist_store, "read_file", held)
     return go
 
 

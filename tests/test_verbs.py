@@ -3,7 +3,7 @@
 They call ``casewatch.cli.main`` in-process with ``--watchlist`` in ``tmp_path`` and read
 what it printed with capsys; nothing here touches the network or the dashboard. One test
 starts ``python -m``-style subprocesses to see that no verb imports Textual. The rules
-tested are those of each verb's ``--help`` (README.md, "Command line").
+tested are those of each verb's ``--help`` (docs/command-line.md).
 """
 
 from __future__ import annotations

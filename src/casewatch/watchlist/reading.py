@@ -1,0 +1,222 @@
+"""Reading a watchlist file: whole, with the file, line and column of any error, or split
+at its ``[[case]]`` headers so that only the cases whose text changed are parsed again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casewatch.files import TomlFileError, parse_toml
+from casewatch.receipts import ReceiptNumberError
+from casewatch.watchlist.model import WatchedCase, WatchlistError
+from casewatch.watchlist.toml import (
+    HEADER,
+    SCHEMA_VERSION,
+    TextCache,
+    case_from_toml,
+    migrate,
+    toml_tables,
+)
+
+_CASE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
+
+
+CASE_HEADER_BYTES = re.compile(_CASE_HEADER.pattern.encode(), re.MULTILINE)
+
+
+_INLINE_CASES_HINT = (
+    ": the cases above are written as case = [ ... ] (as casewatch writes short ones); "
+    "add a case inside those brackets, such as "
+    '{ receipt_number = "EAC9999103403", added_at = 2026-11-29T09:30:00-05:00 },'
+)
+
+
+Stamp = tuple[int, int, int]
+"""A file's (inode, size in bytes, modification time in nanoseconds): a cheap check
+that it may have changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """The watchlist file as this process last read or wrote it: the SHA-256 of its
+    bytes and its :data:`Stamp` (both None when there was no file) and its cases, the
+    base of the next merge, and the text of each (:data:`TextCache`; of none for a file
+    written by hand). After a read that failed to parse, ``cases`` is empty, so
+    the repaired file is merged as a union: nothing of either side is dropped."""
+
+    digest: bytes | None = None
+    stamp: Stamp | None = None
+    cases: Mapping[str, WatchedCase] = field(default_factory=dict)
+    texts: TextCache = field(default_factory=dict)
+
+
+def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
+    """The cases of watchlist ``text`` (read from ``path``), in file order.
+
+    Raises :class:`WatchlistError`: the file, line and column of a TOML syntax error
+    and how to fix or restore it; the case (and its line) and the field of a bad value;
+    a schema this casewatch cannot read.
+    """
+    try:
+        data = migrate(parse_toml(text, path, "the watchlist"), path)
+    except TomlFileError as exc:
+        hint = _INLINE_CASES_HINT if "namespace ('case',)" in str(exc) else ""
+        raise WatchlistError(f"{exc}{hint}{restore_hint(path)}") from None
+    cases: dict[str, WatchedCase] = {}
+    try:
+        tables = toml_tables(data.get("case", []), "case")
+    except TypeError as exc:
+        raise WatchlistError(f"the watchlist {path}: {exc}") from None
+    headers = _header_lines(text)
+    for index, raw in enumerate(tables, start=1):
+        where = f"case {index}" + (
+            f" (line {headers[index - 1]})" if len(headers) == len(tables) else ""
+        )
+        try:
+            case = case_from_toml(raw)
+        except (ReceiptNumberError, TypeError, ValueError) as exc:
+            raise WatchlistError(f"{where} in the watchlist {path}: {exc}") from None
+        if case.receipt_number.value in cases:
+            raise WatchlistError(
+                f"{where} in the watchlist {path}: {case.receipt_number} is listed "
+                "twice; keep one of its [[case]] tables"
+            )
+        cases[case.receipt_number.value] = case
+    return cases
+
+
+def _header_lines(text: str) -> list[int]:
+    """The line numbers (from 1) of the ``[[case]]`` headers of ``text``."""
+    lines, position, found = [], 0, 1
+    for header in _CASE_HEADER.finditer(text):
+        found += text.count("\n", position, header.start())
+        position = header.start()
+        lines.append(found)
+    return lines
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def read_file(path: Path, base: FileState) -> FileState:
+    """The watchlist file now; ``base``'s cases when its bytes are the same (no parse),
+    and ``base``'s object for each case that did not change.
+
+    Raises :class:`WatchlistError` for a file that does not parse, :class:`OSError` for
+    one that cannot be read.
+    """
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        return FileState()
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    digest = hashlib.sha256(data).digest()
+    if digest == base.digest:
+        return FileState(digest, stamp, base.cases, base.texts)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WatchlistError(
+            f"the watchlist {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+            f"{restore_hint(path)}"
+        ) from None
+    return FileState(digest, stamp, *read_cases(text, path, base))
+
+
+def read_cases(text: str, path: Path, base: FileState) -> tuple[dict[str, WatchedCase], TextCache]:
+    """The cases of watchlist ``text`` (read from ``path``) and the text of each; for each
+    case the file did not change, ``base``'s object (by its text, else by its value), so
+    that cases compare by identity (:func:`merge_cases`).
+
+    A file as casewatch writes it is split at its ``[[case]]`` headers and each case
+    parsed alone (a case whose text ``base`` holds is not parsed again); any other file
+    (written by hand, inline, not valid, with an older schema) is parsed whole by
+    :func:`parse_watchlist`, with its errors and their positions, and no texts kept.
+    Raises :class:`WatchlistError` as :func:`parse_watchlist` does.
+    """
+    split = _split_cases(text, base)
+    if split is not None:
+        return split
+    known = base.cases
+    cases = {
+        key: old if (old := known.get(key)) is not None and old == case else case
+        for key, case in parse_watchlist(text, path).items()
+    }
+    return cases, {}
+
+
+def _split_cases(text: str, base: FileState) -> tuple[dict[str, WatchedCase], TextCache] | None:
+    """:func:`read_cases` of a file as casewatch writes it: its schema first, then
+    ``[[case]]`` tables each starting a line. None when the file is not so, or when
+    anything in it is wrong, for :func:`parse_watchlist` to say where.
+
+    Each case's text is a whole TOML document of its own (a table header under an array
+    of tables belongs to its last element), checked to hold that one case and nothing
+    else; a header-like line inside a multi-line string cuts the string, which fails.
+    """
+    preamble, *parts = text.split(f"\n{HEADER}")
+    try:
+        document = tomllib.loads(preamble)
+    except tomllib.TOMLDecodeError:
+        return None
+    if document.get("schema") != SCHEMA_VERSION or "case" in document:
+        return None  # an older schema is migrated whole
+    by_text = {text: case for case, text in base.texts.values()}
+    cases: dict[str, WatchedCase] = {}
+    texts: TextCache = {}
+    for part in parts:
+        chunk = HEADER + part.rstrip("\n") + "\n"
+        case = by_text.get(chunk)
+        if case is None:
+            case = _lone_case(chunk)
+            if case is None:
+                return None
+            old = base.cases.get(case.receipt_number.value)
+            case = old if old is not None and old == case else case
+        if case.receipt_number.value in cases:
+            return None
+        cases[case.receipt_number.value] = case
+        texts[id(case)] = (case, chunk)
+    return cases, texts
+
+
+def _lone_case(chunk: str) -> WatchedCase | None:
+    """The case of ``chunk``, a TOML document holding one ``[[case]]`` table and nothing
+    else; None when it is not that, or the case is not valid."""
+    try:
+        document = tomllib.loads(chunk)
+    except tomllib.TOMLDecodeError:
+        return None
+    tables = document.get("case")
+    if len(document) != 1 or not isinstance(tables, list) or len(tables) != 1:
+        return None  # another table, or more cases (headers not written as casewatch does)
+    try:
+        return case_from_toml(tables[0])
+    except (ReceiptNumberError, TypeError, ValueError):
+        return None
+
+
+def restore_hint(path: Path) -> str:
+    backup = backup_path(path)
+    return (
+        f"; or put back the version before the last save: cp {backup} {path}"
+        if backup.exists()
+        else ""
+    )
+
+
+def backup_path(path: Path) -> Path:
+    """Where the version of the watchlist ``path`` before the last save is kept."""
+    return path.with_name(path.name + ".bak")

@@ -1,0 +1,387 @@
+"""A watchlist file's cases in memory (:class:`Watchlist`) and saving them.
+
+Several casewatch processes may share one file (two dashboards, a cron
+``casewatch refresh``, ``casewatch add``), and a person may edit it by hand. So a save is
+a read-modify-write under a file lock (``<file>.lock``): the file is read again, what
+other processes wrote since this one last read it is merged with this process's own
+changes (:func:`merge_cases`), the previous version is kept as ``<file>.bak``, and the
+result replaces the file atomically (temporary file, fsync, rename): a crash at any
+moment leaves the old file or the new one, whole. A file that does not parse, or that a
+newer casewatch wrote, is never written over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.files import atomic_write_text
+from casewatch.receipts import ReceiptNumber, parse_receipt_number
+
+if TYPE_CHECKING:
+    from casewatch.config import Settings
+
+from casewatch.watchlist.merge import merge_cases
+from casewatch.watchlist.model import (
+    ChangeEvent,
+    DuplicateReceipt,
+    WatchedCase,
+    WatchlistError,
+    detect_change,
+    one_line_label,
+)
+from casewatch.watchlist.reading import (
+    CASE_HEADER_BYTES,
+    FileState,
+    backup_path,
+    file_stamp,
+    read_cases,
+    read_file,
+)
+from casewatch.watchlist.toml import case_texts, joined_text
+
+READ_WHOLE_UP_TO = 200
+"""Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
+about 30 ms), as reading its first cases first would save little."""
+
+
+LOCK_TIMEOUT_S = 30.0
+"""Seconds a save waits for another process's save to finish before giving up."""
+
+
+Changes = dict[str, "WatchedCase | None"]
+"""What a sync changed in memory: receipt number -> the case as it was before (None
+for a case the sync added). A receipt no longer in ``Watchlist.cases`` was removed."""
+
+
+class Watchlist:
+    """The ordered cases of one watchlist file, keyed by receipt number.
+
+    Change ``cases`` only through the methods (or by assigning a new
+    :class:`WatchedCase`): the merge tells this process's changes by identity.
+
+    ``unread`` is the number of cases of the file not read yet: 0, but after
+    :meth:`load_first` until the whole file is read (by :meth:`reload_async` or a save).
+    """
+
+    def __init__(self, path: Path, cases: dict[str, WatchedCase] | None = None) -> None:
+        self.path = path
+        self.cases: dict[str, WatchedCase] = cases or {}
+        self.file = FileState()
+        self.unread = 0
+        self._file_lock: FileLock | None = None
+        self._thread_lock = threading.Lock()
+        self._sync_lock: asyncio.Lock | None = None
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def get(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """The watched case of ``receipt``; raises :class:`KeyError` if not watched."""
+        return self.cases[str(receipt)]
+
+    def add(self, receipt: ReceiptNumber, *, label: str = "", added_at: datetime) -> WatchedCase:
+        """Start watching ``receipt``. Raises :class:`DuplicateReceipt` if already watched."""
+        if receipt.value in self.cases:
+            raise DuplicateReceipt(f"{receipt} is already on the watchlist")
+        case = WatchedCase(receipt, added_at=added_at, label=one_line_label(label))
+        self.cases[receipt.value] = case
+        return case
+
+    def remove(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """Stop watching ``receipt``; returns the case removed.
+
+        Raises :class:`KeyError` (its first argument the message) if it is not watched.
+        """
+        try:
+            return self.cases.pop(str(receipt))
+        except KeyError:
+            raise KeyError(f"{receipt} is not on the watchlist {self.path}") from None
+
+    def restore(self, case: WatchedCase, index: int | None = None) -> WatchedCase:
+        """Put a removed ``case`` back, with all its data, at position ``index`` (the end
+        when None). Raises :class:`DuplicateReceipt` if its receipt is watched again."""
+        key = case.receipt_number.value
+        if key in self.cases:
+            raise DuplicateReceipt(f"{case.receipt_number} is already on the watchlist")
+        items = list(self.cases.items())
+        position = len(items) if index is None else max(0, min(index, len(items)))
+        items.insert(position, (key, case))
+        self.cases.clear()
+        self.cases.update(items)
+        return case
+
+    def set_label(self, receipt: ReceiptNumber | str, label: str) -> WatchedCase:
+        """Give the case of ``receipt`` a new label (as :func:`one_line_label` keeps it)."""
+        case = replace(self.get(receipt), label=one_line_label(label))
+        self.cases[case.receipt_number.value] = case
+        return case
+
+    def record_status(
+        self, receipt: ReceiptNumber, status: CaseStatus, checked_at: datetime
+    ) -> tuple[WatchedCase, ChangeEvent | None]:
+        """Store what USCIS answered at ``checked_at``; clears the last error. Returns the
+        case and the change it made (None when nothing changed); a change other than the
+        first status marks the case unseen.
+
+        A form type, once known, is kept when a later answer lacks it (``uscis-api.md``).
+        """
+        case = self.get(receipt)
+        if not status.form_type and case.status is not None and case.status.form_type:
+            status = replace(status, form_type=case.status.form_type)
+        event = detect_change(case.status, status, checked_at)
+        case = replace(
+            case, status=status, checked_at=checked_at, answered_at=checked_at, last_error=""
+        )
+        if event is not None:
+            case = replace(
+                case, events=(*case.events, event), unseen=case.unseen or not event.first
+            )
+        self.cases[receipt.value] = case
+        return case, event
+
+    def mark_seen(self, receipt: ReceiptNumber | str) -> WatchedCase:
+        """The user has looked at the case: it is no longer marked changed."""
+        case = replace(self.get(receipt), unseen=False)
+        self.cases[case.receipt_number.value] = case
+        return case
+
+    def record_error(
+        self, receipt: ReceiptNumber, message: str, checked_at: datetime
+    ) -> WatchedCase:
+        """Mark ``receipt`` with the message of a check that failed at ``checked_at``; its
+        last status and the time of that answer (``answered_at``) stay."""
+        case = replace(self.get(receipt), checked_at=checked_at, last_error=message)
+        self.cases[receipt.value] = case
+        return case
+
+    @classmethod
+    def load(cls, path: Path) -> Watchlist:
+        """Read ``path``; a missing file is an empty watchlist.
+
+        Raises :class:`WatchlistError` (file, line and column for a TOML syntax error;
+        the case and field for a bad value; a newer schema). The file is never changed
+        by reading.
+        """
+        watchlist = cls(path)
+        try:
+            state = read_file(path, FileState())
+        except OSError as exc:
+            raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
+        watchlist.file = state
+        watchlist.cases = dict(state.cases)
+        return watchlist
+
+    @classmethod
+    def load_first(cls, path: Path, count: int) -> Watchlist:
+        """Read the first ``count`` cases of ``path`` only, when it holds more than
+        ``count`` and :data:`READ_WHOLE_UP_TO`, so that a long watchlist shows at once.
+        :attr:`unread` is then the number of the others, counted by their ``[[case]]``
+        headers as casewatch writes them (at the start of a line, no spaces): a quick
+        count, made exact when the whole file is read.
+
+        The cases read are the base of the next merge (a :class:`FileState` with no
+        digest: the next :meth:`reload_async` or save reads the whole file), so a case
+        not read yet counts as one another process added, and is kept. The file is read
+        whole, as :meth:`load` does and with its errors, when its cases are not all in
+        ``[[case]]`` tables (written inline by an older casewatch) or its first cases
+        do not parse (a syntax error is then reported where :meth:`load` reports it).
+        Raises :class:`WatchlistError` as :meth:`load` does.
+        """
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return cls(path)
+        except OSError:
+            return cls.load(path)  # which says what is wrong
+        whole = max(count, READ_WHOLE_UP_TO)
+        headers = list(islice(CASE_HEADER_BYTES.finditer(data), whole + 1))
+        if len(headers) <= whole:
+            return cls.load(path)
+        cut = headers[count]  # the header of the first case left out
+        try:
+            first, texts = read_cases(data[: cut.start()].decode("utf-8"), path, FileState())
+        except (UnicodeDecodeError, WatchlistError):
+            return cls.load(path)
+        watchlist = cls(path, dict(first))
+        watchlist.file = FileState(cases=first, texts=texts)
+        watchlist.unread = 1 + data.count(b"\n[[case]]", cut.end())  # as casewatch writes
+        return watchlist
+
+    # Saving and following the file
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether the cases differ from the file as this process last read or wrote it."""
+        base = self.file.cases
+        return len(base) != len(self.cases) or any(
+            base.get(key) is not case for key, case in self.cases.items()
+        )
+
+    def changed_on_disk(self) -> bool:
+        """Whether the file's :data:`Stamp` differs from when this process last read or
+        wrote it (a cheap ``stat``; call :meth:`reload` to see what changed)."""
+        return file_stamp(self.path) != self.file.stamp
+
+    def save(self) -> Changes:
+        """Merge this process's changes into the file and write it (see the module).
+
+        Returns what the merge changed in memory (others' changes taken in). Raises
+        :class:`WatchlistError` when the file on disk does not parse or has a newer
+        schema (it is not written; the cases stay in memory) and :class:`OSError` when
+        it cannot be read, locked or written (disk full, read-only directory); the file
+        on disk is then left as it was.
+        """
+        if self._saved():
+            return {}
+        ours = dict(self.cases)
+        return self._adopt(ours, self._write_merged(self.file, ours))
+
+    async def save_async(self) -> Changes:
+        """:meth:`save` with the file work in a thread, so the event loop goes on; the
+        cases changed meanwhile stay changed, to be saved next time. Saves and reloads
+        of one watchlist run one at a time."""
+        async with self._sync():
+            if self._saved():
+                return {}
+            ours = dict(self.cases)
+            written = await asyncio.to_thread(self._write_merged, self.file, ours)
+            return self._adopt(ours, written)
+
+    async def reload_async(self) -> Changes:
+        """Take in what other processes or a text editor wrote since this process last
+        read or wrote the file, keeping the changes not saved yet (see :func:`merge_cases`).
+
+        Returns what changed in memory. Raises :class:`WatchlistError` for a file that
+        does not parse (the cases in memory stay as they are) and :class:`OSError` for
+        one that cannot be read.
+        """
+        async with self._sync():
+            base = self.file
+            state = await asyncio.to_thread(self._read_or_forget, base)
+            if state.digest == base.digest and not self.unread:
+                self.file = state
+                return {}
+            return self._take(merge_cases(base.cases, self.cases, state.cases), state)
+
+    def _saved(self) -> bool:
+        """Whether a save has nothing to do: no change in memory, none on disk."""
+        return not self.has_unsaved_changes() and not self.changed_on_disk()
+
+    def _sync(self) -> asyncio.Lock:
+        if self._sync_lock is None:
+            self._sync_lock = asyncio.Lock()
+        return self._sync_lock
+
+    def _read_or_forget(self, base: FileState) -> FileState:
+        # A file that does not parse: forget the base, so that the repaired file (or the
+        # backup put back) is merged as a union and nothing of this process is lost.
+        try:
+            return read_file(self.path, base)
+        except WatchlistError:
+            self.file = FileState(stamp=file_stamp(self.path))
+            raise
+
+    def _write_merged(self, base: FileState, ours: Mapping[str, WatchedCase]) -> FileState:
+        """Under the file lock: read the file, merge ``ours`` into it, keep the previous
+        version as the backup, write the result. Blocking; returns the new state."""
+        if self._file_lock is None:
+            self._file_lock = FileLock(
+                self.path.with_name(self.path.name + ".lock"),
+                timeout=LOCK_TIMEOUT_S,
+                thread_local=False,
+            )
+        try:
+            with self._thread_lock, self._file_lock:
+                current = self._read_or_forget(base)
+                merged = merge_cases(base.cases, ours, current.cases)
+                texts = case_texts(merged.values(), {**base.texts, **current.texts})
+                text = joined_text(texts)
+                if current.digest is not None:
+                    _keep_backup(self.path)
+                _remove_leftovers(self.path)
+                atomic_write_text(self.path, text)
+                digest = hashlib.sha256(text.encode()).digest()
+                return FileState(digest, file_stamp(self.path), merged, texts)
+        except Timeout:
+            raise OSError(
+                f"cannot write {self.path}: another casewatch has held its lock "
+                f"{self._file_lock.lock_file} for over {LOCK_TIMEOUT_S:g} seconds"
+            ) from None
+
+    def _adopt(self, ours: Mapping[str, WatchedCase], written: FileState) -> Changes:
+        # The cases changed while the file was written (compared with ``ours``) stay
+        # changed, rebased on what was written.
+        return self._take(merge_cases(ours, self.cases, written.cases), written)
+
+    def _take(self, merged: dict[str, WatchedCase], state: FileState) -> Changes:
+        changes: Changes = {
+            key: case for key, case in self.cases.items() if merged.get(key) is not case
+        }
+        changes.update((key, None) for key in merged if key not in self.cases)
+        self.cases.clear()
+        self.cases.update(merged)
+        self.file = state
+        self.unread = 0
+        return changes
+
+
+def _remove_leftovers(path: Path) -> None:
+    # The temporary files of a save killed before its rename. Under the file lock no
+    # other save is writing one.
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _keep_backup(path: Path) -> None:
+    """Make the current file ``<file>.bak``: a hard link, so no data is copied and the
+    file itself is untouched (a copy where the file system has no hard links)."""
+    backup = backup_path(path)
+    spare = path.with_name(f".{backup.name}.tmp")
+    try:
+        spare.unlink(missing_ok=True)
+        try:
+            os.link(path, spare)
+        except OSError:
+            atomic_write_text(spare, path.read_text(encoding="utf-8"))
+        spare.replace(backup)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"cannot keep the previous version as {backup}: {exc.strerror or exc}"
+        ) from None
+
+
+def open_watchlist(
+    settings: Settings, clock: Callable[[], float] = time.time, *, first: int | None = None
+) -> Watchlist:
+    """Load the watchlist of ``settings``: with ``first``, only its first ``first``
+    cases when it holds more (:meth:`Watchlist.load_first`; the dashboard reads the
+    rest once they show). The first demo run, finding no file, seeds it with the 50
+    staging receipts of the USCIS sandbox and saves it.
+
+    Raises :class:`WatchlistError` for a file that cannot be read, :class:`OSError` when
+    the seeded file cannot be written.
+    """
+    path = settings.watchlist_path
+    watchlist = Watchlist.load(path) if first is None else Watchlist.load_first(path, first)
+    if settings.environment.name == "demo" and not path.exists():
+        from casewatch.sandbox import STAGING_RECEIPTS, STAGING_RECEIPTS_WITH_HISTORY
+
+        added_at = datetime.fromtimestamp(clock(), US_EASTERN)
+        for receipt in STAGING_RECEIPTS:
+            label = "with history" if receipt in STAGING_RECEIPTS_WITH_HISTORY else "no history"
+            watchlist.add(parse_receipt_number(receipt), label=label, added_at=added_at)
+        watchlist.save()
+    return watchlist
