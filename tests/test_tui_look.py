@@ -3,6 +3,7 @@ list, the command palette, remapped keys and a large watchlist."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -402,3 +403,17 @@ async def test_a_long_file_that_does_not_parse_after_its_first_cases_ends_the_da
         await until(pilot, lambda: app.load_error is not None)
     assert str(app.load_error) == str(whole.value) and app.return_code == 2
     assert path.read_text() == broken
+
+
+async def test_at_60_columns_the_footer_shows_its_keys_uncovered(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [key for key in app.screen.query("Footer FooterKey") if key.display]
+        assert len(shown) == 7  # ⏎ r R / a ? q; the palette hint (ctrl+p) is in ? instead
+        assert all(key.region.right <= 60 for key in shown)
+        spans = sorted((key.region.x, key.region.right) for key in shown)
+        assert all(left >= right for (_, right), (left, _) in itertools.pairwise(spans))
