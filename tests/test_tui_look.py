@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
@@ -22,6 +22,7 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable, fitting_columns
+from casewatch.tui.dialogs import AskScreen
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.keys import DASHBOARD_BINDINGS
@@ -309,11 +310,18 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
         assert table.border_title == "Cases · 1200"
         await until(pilot, lambda: table.row_count == 1200)
         await pilot.press("G")
-        assert app.query_one(CaseTable).selected_receipt == "EAC2600001200"
-        table.fill()  # a refill (filter, sort, theme) keeps the selected case
+        assert table.selected_receipt == "EAC2600001200"
+        table.fill()  # a refill (filter, sort, theme) keeps the selected case at once
+        assert table.selected_receipt == "EAC2600001200"
         await until(pilot, lambda: not table.filling)
         assert table.row_count == 1200
-        assert app.query_one(CaseTable).selected_receipt == "EAC2600001200"
+        assert table.selected_receipt == "EAC2600001200"
+        await pilot.press("o", "e")  # a key right after a re-sort: the case shown
+        assert isinstance(app.screen, AskScreen)
+        assert "EAC2600001200" in str(app.screen.query_one(".dialog-title", Label).render())
+        await pilot.press("escape", "G", "enter")  # the drawer opened on the last row
+        await pilot.press("escape", "e")  # closed: the columns change, the case stays
+        assert "EAC2600001200" in str(app.screen.query_one(".dialog-title", Label).render())
 
 
 def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:

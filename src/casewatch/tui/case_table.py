@@ -231,13 +231,17 @@ class CaseTable(DataTable[str | Text]):
         The first :data:`FIRST_ROWS` rows are added at once, the others
         :data:`ROWS_PER_BATCH` at a time between the event loop's other work, so 10,000
         cases paint about as fast as 50 and keys are answered while the rest fill in.
+        The rows up to the kept case, and a screenful after it, are added at once too:
+        a key pressed right after a re-sort or a change of columns acts on the case
+        under the cursor, not on the first row while the kept one is still to come.
         """
         keep = select or self.selected_receipt
         self.clear()
         self._shown = [case.receipt_number.value for case in self.visible_cases()]
         self.show_count()
         self._pending = deque(self._shown)
-        self._add_rows(self._pending, keep, FIRST_ROWS)
+        position = self._shown.index(keep) if keep in self._shown else 0
+        self._add_rows(self._pending, keep, position + FIRST_ROWS)
 
     def _add_rows(self, pending: deque[str], keep: str | None, count: int) -> None:
         if pending is not self._pending or not self.is_attached:
