@@ -71,9 +71,13 @@ class Dashboard(Screen[None]):
     spanish: reactive[bool] = reactive(False)
     """USCIS's Spanish texts in the drawer (``l``)."""
     refreshing: reactive[bool] = reactive(False)
+    """A pass runs (the gauge shows the request rate)."""
     pass_progress: reactive[tuple[int, int] | None] = reactive(None)
+    """``(cases done, cases in the pass)`` while a pass runs (the title bar's bar)."""
     paused_until: reactive[datetime | None] = reactive(None)
+    """When automatic refreshes paused by a spent quota resume (US Eastern)."""
     stopped: reactive[str] = reactive("")
+    """Why refreshing stopped until casewatch is started again (refused credentials)."""
 
     def __init__(
         self, settings: Settings, watchlist: Watchlist, clock: Callable[[], float]
@@ -123,9 +127,11 @@ class Dashboard(Screen[None]):
         return self.query_one(HistoryDrawer)
 
     def now(self) -> datetime:
+        """The current time, US Eastern (from :attr:`clock`)."""
         return datetime.fromtimestamp(self.clock(), US_EASTERN)
 
     def toast(self, toast: Toast) -> None:
+        """Show ``toast`` (it also goes to the log when a warning or an error)."""
         self.notify(
             toast.message, title=toast.title, severity=toast.severity, timeout=toast.timeout
         )

@@ -52,8 +52,9 @@ class WatchlistSynced(Message):
 
 @dataclass
 class SaveProblem(Message):
-    """Saving or reading the watchlist failed with a new problem (said once):
-    ``message`` under ``title``; or it works again (``title`` "Saved")."""
+    """Saving or reading the watchlist, or taking its refresher lease, failed with a new
+    problem (said once): ``message`` under ``title``; or saving works again
+    (``title`` "Saved", ``severity`` "information")."""
 
     title: str
     message: str
