@@ -38,7 +38,13 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data, state, config and cache directories."""
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    for name in ("CASEWATCH_ENV", "CASEWATCH_CLIENT_ID", "CASEWATCH_CLIENT_SECRET", "NO_COLOR"):
+    for name in (
+        "CASEWATCH_ENV",
+        "CASEWATCH_CONFIG",
+        "CASEWATCH_CLIENT_ID",
+        "CASEWATCH_CLIENT_SECRET",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 

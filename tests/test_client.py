@@ -38,7 +38,7 @@ from casewatch.sandbox import (
     create_app,
     running_server,
 )
-from casewatch.sandbox.app import INVALID_TOKEN, MALFORMED_RECEIPT, UNKNOWN_RECEIPT
+from casewatch.sandbox.responses import INVALID_TOKEN, MALFORMED_RECEIPT, UNKNOWN_RECEIPT
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import RETRY_ATTEMPTS, CaseStatusClient
 from casewatch.uscis.errors import (

@@ -18,10 +18,10 @@ from casewatch.config import (
     ConfigError,
     Settings,
     check_base_url,
-    describe_settings,
     load_settings,
     read_config_file,
 )
+from casewatch.settings_report import describe_settings
 
 SENTINEL = "S3NT1NEL-secret-value"
 """A client secret that must never show up in any output."""

@@ -33,9 +33,9 @@ from casewatch.sandbox import (
     running_server,
     staging_case,
 )
-from casewatch.sandbox.app import ARRIVAL_KEY
 from casewatch.sandbox.options import add_sandbox_arguments, sandbox_config_from_arguments
 from casewatch.sandbox.server import banner, running_app
+from casewatch.sandbox.state import ARRIVAL_KEY
 from casewatch.uscis.hours import US_EASTERN, next_sandbox_opening, sandbox_open
 
 EASTERN = ZoneInfo("America/New_York")
@@ -336,13 +336,13 @@ async def test_fault_503_is_the_nested_body() -> None:
 
 async def test_fault_timeout_waits_then_answers_504(monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
-    real_wait = sandbox_app._sleep_unless_disconnected
+    real_wait = sandbox_app.sleep_unless_disconnected
 
     async def recorded(request: Any, seconds: float) -> None:
         waits.append(seconds)
         await real_wait(request, 0.0)
 
-    monkeypatch.setattr("casewatch.sandbox.app._sleep_unless_disconnected", recorded)
+    monkeypatch.setattr("casewatch.sandbox.app.sleep_unless_disconnected", recorded)
     box = Box(faults={"timeout": 1.0}, fault_timeout_s=42.5)
     async with box.client:
         response = await box.case(await box.token())

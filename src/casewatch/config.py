@@ -193,11 +193,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
     ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
     of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
-    an unknown key, a value of the wrong type, or a client secret in a file that group
-    or others can read (the message gives the ``chmod 600`` fix). Never writes the file.
+    an unknown key, a value of the wrong type, a client secret in a file that group or
+    others can read (the message gives the ``chmod 600`` fix), and whatever it holds, a
+    file that another user owns or can change, as OpenSSH's StrictModes refuses one
+    (:func:`casewatch.files.check_trusted`: its ``on_change`` would run as the user; the
+    message gives the ``chown``/``chmod`` fix). Never writes the file.
     """
     try:
-        data = read_toml(path, "the config file") or {}
+        data = read_toml(path, "the config file", trusted=True) or {}
     except TomlFileError as exc:
         raise ConfigError(str(exc)) from None
     known = [*_FILE_KEYS, "credentials"]
@@ -415,52 +418,4 @@ def load_settings(
         notify_urls=tuple(file.get("notify_urls", ())),
         theme=theme,
         keys=dict(file.get("keys", {})),
-    )
-
-
-def describe_settings(settings: Settings) -> str:
-    """The effective settings, one per line, each with where it came from; the client
-    secret masked: only its length is shown."""
-    masked = f"******** ({len(settings.credentials.client_secret.reveal())} characters)"
-    environment = settings.environment
-    source = settings.sources.get
-    config = settings.config_path
-    rows = [
-        ("environment", environment.name, source("env", "")),
-        (
-            "base URL",
-            "built-in sandbox, in-process" if environment.in_process else environment.host_url,
-            source("base_url", ""),
-        ),
-        ("rate limit", f"{environment.tps:g} requests per second", source("tps", "")),
-        (
-            "daily quota",
-            f"{environment.daily_quota:,} requests per US Eastern day",
-            source("daily_quota", ""),
-        ),
-        ("client id", settings.credentials.client_id, source("client_id", "")),
-        ("client secret", masked, source("client_secret", "")),
-        ("watchlist", str(settings.watchlist_path), source("watchlist", "")),
-        ("refresh every", f"{settings.refresh_minutes:g} minutes", source("refresh_minutes", "")),
-        (
-            "on_change",
-            " ".join(settings.on_change) or "(none)",
-            "config file" if settings.on_change else "",
-        ),
-        (
-            "notify_urls",
-            f"{len(settings.notify_urls)} Apprise URL(s)" if settings.notify_urls else "(none)",
-            "config file" if settings.notify_urls else "",
-        ),
-        ("request ledger", str(settings.limits_path), "state directory"),
-        (
-            "config file",
-            f"{config} ({'found' if config and config.exists() else 'not found'})",
-            "",
-        ),
-    ]
-    width = max(len(name) for name, _, _ in rows)
-    return "\n".join(
-        f"{name:<{width}}  {value}" + (f"  [{where}]" if where else "")
-        for name, value, where in rows
     )

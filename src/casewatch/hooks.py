@@ -10,16 +10,31 @@ reported, never fatal: the refresher goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
+import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from casewatch.cases import strip_html
+from casewatch.cases import one_line, strip_html
 from casewatch.watchlist import ChangeEvent, WatchedCase
 
 HOOK_TIMEOUT_S = 30.0
 """Seconds an ``on_change`` command may run before it is stopped and reported."""
+
+HOOK_DRAIN_S = 1.0
+"""Seconds casewatch waits, after an ``on_change`` command ended, for the rest of its
+error output (a process that left its process group may hold the pipe open)."""
+
+HOOK_ERROR_CHARS = 200
+"""Characters of a failed ``on_change`` command's error output that its report shows
+(the end: where the error usually is)."""
+
+HOOK_STDERR_TAIL_BYTES = 4096
+"""Bytes of an ``on_change`` command's error output kept in memory: more than its last
+:data:`HOOK_ERROR_CHARS` characters in any UTF-8."""
 
 
 class HookError(RuntimeError):
@@ -47,40 +62,88 @@ SECRET_VARIABLES = ("CASEWATCH_CLIENT_SECRET",)
 """Variables of casewatch's environment that the ``on_change`` command does not inherit."""
 
 
+class _HookProtocol(asyncio.SubprocessProtocol):
+    """What casewatch keeps of a running ``on_change`` command: the last
+    :data:`HOOK_STDERR_TAIL_BYTES` bytes of its error output (however much it writes),
+    when it exited, and when all its pipes closed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.tail = bytearray()
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | bytearray) -> None:
+        self.tail += data
+        del self.tail[:-HOOK_STDERR_TAIL_BYTES]
+
+    def process_exited(self) -> None:
+        self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed.set_result(None)
+
+
+def _end_process_group(pgid: int) -> None:
+    # The command runs in a session of its own (start_new_session): its process group
+    # holds it and whatever it left running in the background.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 async def run_on_change(command: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
     """Run ``command`` (program and arguments, no shell) with the event as one line of
     JSON on stdin, in casewatch's environment without :data:`SECRET_VARIABLES` (what the
     command prints on failure is shown and logged: it must not be able to show the
     client secret).
 
+    The command is judged by its own exit, not by the end of its output; when it exits
+    (or is stopped) its process group is killed, so nothing it started in the background
+    (``sleep 100 &``) outlives it. Of its error output only the last
+    :data:`HOOK_STDERR_TAIL_BYTES` bytes are kept in memory, whatever its size (issue 11,
+    point 10).
+
     Raises :class:`HookError` naming the program when it cannot start, exits with a
-    status other than 0 (with the end of its error output), or runs longer than
+    status other than 0 (with the last :data:`HOOK_ERROR_CHARS` characters of its error
+    output, on one line, without control characters), or runs longer than
     :data:`HOOK_TIMEOUT_S` seconds (it is then killed).
     """
     payload = (json.dumps(event_to_json(case, event), ensure_ascii=False) + "\n").encode()
+    loop = asyncio.get_running_loop()
     try:
-        process = await asyncio.create_subprocess_exec(
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _HookProtocol(loop),
             *command,
             env={name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES},
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
     except OSError as exc:
         raise HookError(f"the on_change command {command[0]!r} cannot run: {exc}") from None
     try:
-        _, errors = await asyncio.wait_for(process.communicate(payload), HOOK_TIMEOUT_S)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+        stdin = transport.get_pipe_transport(0)
+        assert isinstance(stdin, asyncio.WriteTransport)
+        stdin.write(payload)
+        stdin.close()  # once written: the command reads to the end of its input
+        _, running = await asyncio.wait({protocol.exited}, timeout=HOOK_TIMEOUT_S)
+    finally:
+        _end_process_group(transport.get_pid())
+        # What it wrote before it ended may still be in the pipe: read it, unless a
+        # process that left its group holds the pipe open.
+        await asyncio.wait({protocol.closed}, timeout=HOOK_DRAIN_S)
+        transport.close()
+        await protocol.closed
+    if running:
         raise HookError(
             f"the on_change command {command[0]!r} took more than {HOOK_TIMEOUT_S:g} s "
             "and was stopped"
-        ) from None
-    if process.returncode != 0:
-        tail = errors.decode("utf-8", "replace").strip()[-200:]
+        )
+    status = transport.get_returncode()
+    if status != 0:
+        tail = one_line(protocol.tail.decode("utf-8", "replace"))[-HOOK_ERROR_CHARS:]
         raise HookError(
-            f"the on_change command {command[0]!r} exited with status {process.returncode}"
+            f"the on_change command {command[0]!r} exited with status {status}"
             + (f": {tail}" if tail else "")
         )
 

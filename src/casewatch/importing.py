@@ -27,7 +27,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from casewatch.files import os_error_message
+from casewatch.files import MiB, UnsafeFileError, os_error_message, read_regular
 from casewatch.listing import describe_case
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist
@@ -37,16 +37,27 @@ class ImportFileError(ValueError):
     """A file to import that cannot be read; the message says why and what to do."""
 
 
+IMPORT_MAX_BYTES = 64 * MiB
+"""The largest file imported, in bytes: 100,000 receipts with labels take about 5 MB."""
+
+
 def read_import_file(path: Path) -> str:
     """The text of ``path`` (UTF-8, with or without a byte order mark).
 
-    Raises :class:`ImportFileError` when it cannot be read or is not UTF-8 (as a
-    spreadsheet's "Unicode text", UTF-16, is not), with the fix in the message.
+    Raises :class:`ImportFileError` when it cannot be read (missing, not a regular
+    file, larger than :data:`IMPORT_MAX_BYTES`: :func:`casewatch.files.read_regular`) or is
+    not UTF-8 (as a spreadsheet's "Unicode text", UTF-16, is not), with the fix in the
+    message.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        found = read_regular(path, "", IMPORT_MAX_BYTES)
+        if found is None:
+            raise ImportFileError(f"cannot read {path}: there is no such file")
+        text = found[0].decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _not_utf8(path, exc.start) from None
+    except UnsafeFileError as exc:
+        raise ImportFileError(str(exc)) from None
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {os_error_message(exc)}") from None
     if (nul := text.find("\x00")) >= 0:  # UTF-16 without a byte order mark

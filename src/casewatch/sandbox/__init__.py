@@ -10,7 +10,8 @@ a plausible next status, on demand (``POST /__sandbox/advance/{receiptNumber}``)
 and then (``SandboxConfig.evolve_s``), so that change alerts can be seen and tested.
 """
 
-from casewatch.sandbox.app import FAULT_KINDS, UNAVAILABLE_BODY, SandboxConfig, create_app
+from casewatch.sandbox.app import create_app
+from casewatch.sandbox.config import FAULT_KINDS, SandboxConfig
 from casewatch.sandbox.data import (
     STAGING_RECEIPTS,
     STAGING_RECEIPTS_WITH_HISTORY,
@@ -18,6 +19,7 @@ from casewatch.sandbox.data import (
     staging_case,
     synthetic_case,
 )
+from casewatch.sandbox.responses import UNAVAILABLE_BODY
 from casewatch.sandbox.server import running_app, running_server, serve
 
 __all__ = [

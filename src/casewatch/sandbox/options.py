@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from casewatch.argtypes import positive_float, whole
 from casewatch.config import is_loopback_host
-from casewatch.sandbox.app import FAULT_KINDS, SandboxConfig, validate_faults
+from casewatch.sandbox.config import FAULT_KINDS, SandboxConfig, validate_faults
 
 __all__ = ["add_sandbox_arguments", "sandbox_config_from_arguments"]
 

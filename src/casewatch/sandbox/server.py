@@ -18,7 +18,10 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from casewatch.config import is_loopback_host
-from casewatch.sandbox.app import ARRIVAL_KEY, FAULT_KINDS, SandboxConfig, create_app
+from casewatch.sandbox.app import create_app
+from casewatch.sandbox.config import FAULT_KINDS, SandboxConfig
+from casewatch.sandbox.guard import LoopbackOnly
+from casewatch.sandbox.state import ARRIVAL_KEY
 
 _STARTUP_TIMEOUT_S = 10.0
 
@@ -208,6 +211,12 @@ def banner(config: SandboxConfig, base_url: str) -> list[str]:
     ]
 
 
+def _served_sandbox(config: SandboxConfig) -> ASGIApp:
+    # The sandbox as a socket serves it: only to requests that name it by a loopback host
+    # and its port, and to no foreign web page (guard.py: DNS rebinding).
+    return LoopbackOnly(create_app(config))
+
+
 def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the sandbox on ``host``:``port`` until interrupted (Ctrl+C).
 
@@ -226,7 +235,7 @@ def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> N
     sock = _bind_loopback(host, port)
     print("\n".join(banner(config, _base_url(host, sock))), flush=True)
     with sock:
-        _server(create_app(config), config.clock, sock).run(sockets=[sock])
+        _server(_served_sandbox(config), config.clock, sock).run(sockets=[sock])
 
 
 @contextmanager
@@ -245,7 +254,8 @@ def running_server(config: SandboxConfig, host: str = "127.0.0.1", port: int = 0
         OSError: the port cannot be bound.
         RuntimeError: the server did not start within 10 seconds.
     """
-    with running_app(create_app(config), clock=config.clock, host=host, port=port) as url:
+    app = _served_sandbox(config)
+    with running_app(app, clock=config.clock, host=host, port=port) as url:
         yield url
 
 

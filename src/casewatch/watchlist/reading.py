@@ -4,14 +4,13 @@ at its ``[[case]]`` headers so that only the cases whose text changed are parsed
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casewatch.files import TomlFileError, parse_toml
+from casewatch.files import MiB, TomlFileError, parse_toml, read_regular
 from casewatch.receipts import ReceiptNumberError
 from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.toml import (
@@ -100,6 +99,11 @@ def _header_lines(text: str) -> list[int]:
     return lines
 
 
+WATCHLIST_MAX_BYTES = 1024 * MiB
+"""The largest watchlist file read, in bytes: a case with a long history and a few
+changes takes about 4 kB, so 100,000 such cases fit with room to spare."""
+
+
 def file_stamp(path: Path) -> Stamp | None:
     try:
         info = path.stat()
@@ -113,14 +117,13 @@ def read_file(path: Path, base: FileState) -> FileState:
     and ``base``'s object for each case that did not change.
 
     Raises :class:`WatchlistError` for a file that does not parse, :class:`OSError` for
-    one that cannot be read.
+    one that cannot be read (:class:`~casewatch.files.UnsafeFileError` for one that is not
+    a regular file or is larger than :data:`WATCHLIST_MAX_BYTES`).
     """
-    try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            data = handle.read()
-    except FileNotFoundError:
+    found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
+    if found is None:
         return FileState()
+    data, info = found
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     digest = hashlib.sha256(data).digest()
     if digest == base.digest:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -28,7 +29,13 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN, CaseStatus
-from casewatch.files import atomic_write_text
+from casewatch.files import (
+    UnsafeFileError,
+    atomic_write_text,
+    make_parent_folder,
+    read_regular,
+    require_private_folder,
+)
 from casewatch.receipts import ReceiptNumber, parse_receipt_number
 
 if TYPE_CHECKING:
@@ -45,6 +52,7 @@ from casewatch.watchlist.model import (
 )
 from casewatch.watchlist.reading import (
     CASE_HEADER_BYTES,
+    WATCHLIST_MAX_BYTES,
     FileState,
     backup_path,
     file_stamp,
@@ -52,6 +60,8 @@ from casewatch.watchlist.reading import (
     read_file,
 )
 from casewatch.watchlist.toml import case_texts, joined_text
+
+log = logging.getLogger(__name__)
 
 READ_WHOLE_UP_TO = 200
 """Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
@@ -173,12 +183,15 @@ class Watchlist:
         """Read ``path``; a missing file is an empty watchlist.
 
         Raises :class:`WatchlistError` (file, line and column for a TOML syntax error;
-        the case and field for a bad value; a newer schema). The file is never changed
-        by reading.
+        the case and field for a bad value; a newer schema; a file that is not a regular
+        file, is larger than :data:`~casewatch.watchlist.reading.WATCHLIST_MAX_BYTES` or
+        cannot be read). The file is never changed by reading.
         """
         watchlist = cls(path)
         try:
             state = read_file(path, FileState())
+        except UnsafeFileError as exc:
+            raise WatchlistError(str(exc)) from None
         except OSError as exc:
             raise WatchlistError(f"cannot read the watchlist {path}: {exc}") from None
         watchlist.file = state
@@ -202,11 +215,12 @@ class Watchlist:
         Raises :class:`WatchlistError` as :meth:`load` does.
         """
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return cls(path)
+            found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
         except OSError:
             return cls.load(path)  # which says what is wrong
+        if found is None:
+            return cls(path)
+        data = found[0]
         whole = max(count, READ_WHOLE_UP_TO)
         headers = list(islice(CASE_HEADER_BYTES.finditer(data), whole + 1))
         if len(headers) <= whole:
@@ -297,6 +311,8 @@ class Watchlist:
     def _write_merged(self, base: FileState, ours: Mapping[str, WatchedCase]) -> FileState:
         """Under the file lock: read the file, merge ``ours`` into it, keep the previous
         version as the backup, write the result. Blocking; returns the new state."""
+        make_parent_folder(self.path)  # checked before the lock file is made there
+        require_private_folder(self.path.parent)
         if self._file_lock is None:
             self._file_lock = FileLock(
                 self.path.with_name(self.path.name + ".lock"),
@@ -309,10 +325,16 @@ class Watchlist:
                 merged = merge_cases(base.cases, ours, current.cases)
                 texts = case_texts(merged.values(), {**base.texts, **current.texts})
                 text = joined_text(texts)
-                if current.digest is not None:
-                    _keep_backup(self.path)
                 _remove_leftovers(self.path)
-                atomic_write_text(self.path, text)
+                spare = None if current.digest is None else _link_spare(self.path)
+                try:
+                    atomic_write_text(self.path, text)
+                except BaseException:
+                    if spare is not None:
+                        spare.unlink(missing_ok=True)  # the backup stays the older version
+                    raise
+                if spare is not None:
+                    _keep_backup(spare, self.path)
                 digest = hashlib.sha256(text.encode()).digest()
                 return FileState(digest, file_stamp(self.path), merged, texts)
         except Timeout:
@@ -345,22 +367,36 @@ def _remove_leftovers(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _keep_backup(path: Path) -> None:
-    """Make the current file ``<file>.bak``: a hard link, so no data is copied and the
-    file itself is untouched (a copy where the file system has no hard links)."""
-    backup = backup_path(path)
-    spare = path.with_name(f".{backup.name}.tmp")
+def _link_spare(path: Path) -> Path:
+    """The current file ``path`` under a spare name, to become ``<file>.bak`` once the
+    new version is written (:func:`_keep_backup`), so that a save that fails (a full
+    disk) leaves the older backup as it was. A hard link, so no data is copied and the
+    file itself is untouched (a copy where the file system has no hard links); once the
+    new version replaces the file, the link is the only name of the previous one."""
+    spare = path.with_name(f".{backup_path(path).name}.tmp")
     try:
         spare.unlink(missing_ok=True)
-        try:
-            os.link(path, spare)
+        try:  # os.link does not follow a symbolic link on Linux (bpo-41355)
+            os.link(os.path.realpath(path), spare)
         except OSError:
             atomic_write_text(spare, path.read_text(encoding="utf-8"))
-        spare.replace(backup)
     except OSError as exc:
         raise OSError(
-            exc.errno, f"cannot keep the previous version as {backup}: {exc.strerror or exc}"
+            exc.errno,
+            f"cannot keep the previous version as {backup_path(path)}: {exc.strerror or exc}",
         ) from None
+    return spare
+
+
+def _keep_backup(spare: Path, path: Path) -> None:
+    """Make ``spare`` (:func:`_link_spare`) the backup of ``path``, which is written:
+    should that fail, the save stands, the backup stays the version before, and the log
+    says why."""
+    try:
+        spare.replace(backup_path(path))
+    except OSError as exc:
+        spare.unlink(missing_ok=True)
+        log.warning("cannot keep the previous version of %s as its backup: %s", path, exc)
 
 
 def open_watchlist(
