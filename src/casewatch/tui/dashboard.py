@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer
@@ -62,21 +62,23 @@ WORKER_FAILED = {
 class Dashboard(Screen[None]):
     """The dashboard of the app's watchlist. Its state flows down to the widgets
     (:attr:`stage_styles`, :attr:`spanish`, the refresh and the quota); what happens
-    comes up as messages."""
+    comes up as messages. The state is held in ``var``s, not repainting reactives: a
+    change repaints the widgets bound to it, not the whole screen (a full repaint at
+    each case a refresh answers would slow the keys)."""
 
     BINDINGS = DASHBOARD_BINDINGS
 
-    stage_styles: reactive[dict[Stage, Style]] = reactive(dict)
+    stage_styles: var[dict[Stage, Style]] = var(dict)
     """The style of each stage in the current theme (the app sets it)."""
-    spanish: reactive[bool] = reactive(False)
+    spanish: var[bool] = var(False)
     """USCIS's Spanish texts in the drawer (``l``)."""
-    refreshing: reactive[bool] = reactive(False)
+    refreshing: var[bool] = var(False)
     """A pass runs (the gauge shows the request rate)."""
-    pass_progress: reactive[tuple[int, int] | None] = reactive(None)
+    pass_progress: var[tuple[int, int] | None] = var(None)
     """``(cases done, cases in the pass)`` while a pass runs (the title bar's bar)."""
-    paused_until: reactive[datetime | None] = reactive(None)
+    paused_until: var[datetime | None] = var(None)
     """When automatic refreshes paused by a spent quota resume (US Eastern)."""
-    stopped: reactive[str] = reactive("")
+    stopped: var[str] = var("")
     """Why refreshing stopped until casewatch is started again (refused credentials)."""
 
     def __init__(
