@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -130,10 +130,10 @@ class CaseTable(DataTable[str | Text]):
         ),
     ]
 
-    text_filter: reactive[str] = reactive("", init=False)
-    stage_filter: reactive[Stage | None] = reactive(None, init=False)
-    sort_column: reactive[str | None] = reactive(None, init=False)
-    stage_styles: reactive[dict[Stage, Style]] = reactive(dict, init=False)
+    text_filter: var[str] = var("", init=False)
+    stage_filter: var[Stage | None] = var(None, init=False)
+    sort_column: var[str | None] = var(None, init=False)
+    stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
     def __init__(
         self, watchlist: Watchlist, clock: Callable[[], float], *, id: str | None = None

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Static
 
 from casewatch.cases import US_EASTERN, eastern_time, strip_html
@@ -93,10 +93,10 @@ class HistoryDrawer(VerticalScroll):
     :attr:`is_open`; the drawer paints itself while open. ``clock`` gives Unix time in
     seconds (for the ages of the case's dates)."""
 
-    case: reactive[WatchedCase | None] = reactive(None, always_update=True)
-    spanish: reactive[bool] = reactive(False)
-    stage_styles: reactive[dict[Stage, Style]] = reactive(dict, always_update=True)
-    is_open: reactive[bool] = reactive(False)
+    case: var[WatchedCase | None] = var(None, always_update=True)
+    spanish: var[bool] = var(False)
+    stage_styles: var[dict[Stage, Style]] = var(dict, always_update=True)
+    is_open: var[bool] = var(False)
 
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)

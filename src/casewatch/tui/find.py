@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Input
 
 
@@ -15,7 +15,7 @@ class FindBox(Input):
     """One line under the table, shown while :attr:`is_open`. Posts :class:`Typed` with
     the text (trimmed) as it changes and :class:`Finished` on enter."""
 
-    is_open: reactive[bool] = reactive(False)
+    is_open: var[bool] = var(False)
 
     @dataclass
     class Typed(Message):

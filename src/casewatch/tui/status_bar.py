@@ -8,7 +8,7 @@ from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Label, ProgressBar
 
 from casewatch.cases import US_EASTERN, eastern_time
@@ -24,7 +24,7 @@ class TitleBar(Horizontal):
     :attr:`pass_progress` is ``(cases done, cases in the pass)`` then, None when no pass runs
     (the bar hides and keeps its last figures)."""
 
-    pass_progress: reactive[tuple[int, int] | None] = reactive(None)
+    pass_progress: var[tuple[int, int] | None] = var(None)
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -50,9 +50,9 @@ class QuotaGauge(Horizontal):
     paused automatic refreshes resume, US Eastern) and :attr:`stopped` (why refreshing
     stopped until casewatch is started again). ``clock`` gives Unix time in seconds."""
 
-    refreshing: reactive[bool] = reactive(False)
-    paused_until: reactive[datetime | None] = reactive(None)
-    stopped: reactive[str] = reactive("")
+    refreshing: var[bool] = var(False)
+    paused_until: var[datetime | None] = var(None)
+    stopped: var[str] = var("")
 
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
