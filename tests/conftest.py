@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,14 +74,27 @@ def make_app(tmp_path: Path) -> Callable[..., object]:
 
 
 @dataclass(frozen=True)
+class Received:
+    """The request a scripted answer answers: its headers and its body (the token
+    request's form)."""
+
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Answer:
-    """One scripted answer: an HTTP status, a body as bytes, its content type and other
-    headers (such as ``(("Retry-After", "2"),)``). With ``drip_s``, the whole answer
-    (status line, headers, body) is sent one byte at a time, ``drip_s`` seconds before
-    each: a server that drips its answer, or (a long ``drip_s``) never answers."""
+    """One scripted answer: an HTTP status, a body, its content type and other headers
+    (such as ``(("Retry-After", "2"),)``). The body is bytes, or a function of the
+    request (:class:`Received`) giving the body's chunks: sent as they come, without a
+    ``Content-Length``, the connection closed at the end (a server that echoes the
+    request, or streams more than a test should hold in memory). With ``drip_s``, the
+    whole answer (status line, headers, a body of bytes) is sent one byte at a time,
+    ``drip_s`` seconds before each: a server that drips its answer, or (a long
+    ``drip_s``) never answers."""
 
     status: int
-    body: bytes
+    body: bytes | Callable[[Received], Iterable[bytes]]
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
     drip_s: float = 0.0
@@ -160,7 +173,10 @@ def scripted_uscis(
     closing = threading.Event()  # ends the drips when the server closes
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self, answer: Answer) -> None:
+        def _answer(self, answer: Answer, body: bytes = b"") -> None:
+            if callable(answer.body):
+                self._stream(answer, answer.body(Received(self.headers, body)))
+                return
             wire = self.wfile
             if answer.drip_s:
                 self.wfile = buffer = io.BytesIO()
@@ -181,9 +197,23 @@ def scripted_uscis(
                     except OSError:  # the client gave up
                         return
 
+        def _stream(self, answer: Answer, chunks: Iterable[bytes]) -> None:
+            self.close_connection = True
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Type", answer.content_type)
+            self.end_headers()
+            for chunk in chunks:
+                if closing.is_set():
+                    return
+                try:
+                    self.wfile.write(chunk)
+                except OSError:  # the client gave up
+                    return
+
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self._answer(token)
+            self._answer(token, self.rfile.read(int(self.headers.get("Content-Length", 0))))
 
         def do_GET(self) -> None:
             arrivals.append(time.time())

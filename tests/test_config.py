@@ -512,6 +512,10 @@ def test_describe_settings_shows_every_setting_and_its_source(tmp_path: Path) ->
         "refresh every": ["30 minutes", f"[config file {path}]"],
         "on_change": ["(none)"],
         "notify_urls": ["(none)"],
+        "request for evidence": ["response due ≈ 87 days after it", "[default]"],
+        "notice of intent": ["response due ≈ 33 days after it", "[default]"],
+        "continuation notice": ["response due ≈ 33 days after it", "[default]"],
+        "quiet after": ["180 days without a change from USCIS", "[default]"],
         "request ledger": [str(settings.limits_path)],
         "config file": [str(path), "(found)"],
     }

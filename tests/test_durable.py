@@ -449,7 +449,7 @@ def test_cli_add_to_a_watchlist_broken_after_it_was_read_changes_nothing(
     monkeypatch.setattr(Watchlist, "load", staticmethod(load_then_break))
     assert main(["add", THIRD.value, "--watchlist", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "line 3, column 18" in err and "casewatch: nothing was added\n" in err
+    assert "line 3, column 18" in err and "casewatch: nothing was added or changed\n" in err
     assert path.read_bytes() == broken
 
 

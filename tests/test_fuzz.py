@@ -12,13 +12,17 @@ text and in their values.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import string
 import tempfile
 import tomllib
+import zlib
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -46,10 +50,19 @@ from casewatch.receipts import (
     normalize_receipt_text,
     parse_receipt_number,
 )
+from casewatch.redact import redact, secrets_redacted
 from casewatch.sandbox import staging_case
 from casewatch.uscis.auth import Credentials, Secret
+from casewatch.uscis.bodies import BoundedBody
 from casewatch.uscis.client import CaseStatusClient
-from casewatch.uscis.errors import USCISError, error_from_response, parse_error_body
+from casewatch.uscis.errors import (
+    AnswerTooLarge,
+    UnexpectedAnswer,
+    USCISError,
+    error_from_response,
+    not_a_case_status,
+    parse_error_body,
+)
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import Watchlist, WatchlistError, parse_watchlist, watchlist_text
 
@@ -435,3 +448,147 @@ def test_any_date_uscis_sends_is_written_and_read_back(
     watchlist.record_status(RECEIPT, status, NOW)
     text = watchlist_text(watchlist.cases)
     assert parse_watchlist(text, Path("unused.toml")) == watchlist.cases
+
+
+# Echoed secrets and bounded bodies (issue 11, points 3 and 5) ------------------------------
+
+FUZZ_SECRET = "fuzz-Secret+/=%&\"'\\ 9d7e1b"
+"""A client secret with every character a form, a URL or JSON escapes, registered as
+any :class:`Secret` is."""
+
+FUZZ_TOKEN = "fuzz-Token.5f0c9d7e1b8a2e4c"
+
+LIVE = (Secret(FUZZ_SECRET), Secret(FUZZ_TOKEN))
+"""The secrets of the echo tests, alive (registered) as the client's are."""
+
+echo_shapes = st.sampled_from(
+    [
+        "{}",  # as sent
+        "client_secret={}",
+        "grant_type=client_credentials&client_secret={}&x=1",
+        '"client_secret": "{}"',
+        "'access_token': '{}'",
+        "Authorization: Bearer {}",
+        '{{"headers": {{"authorization": "Bearer {}"}}}}',
+        "access_token={}",
+    ]
+)
+secret_forms = st.sampled_from(
+    [
+        lambda value: value,
+        quote_plus,
+        lambda value: quote(value, safe=""),
+        lambda value: json.dumps(value)[1:-1],
+    ]
+)
+
+
+@FUZZ
+@given(
+    st.integers(min_value=400, max_value=599),
+    st.text(max_size=400),
+    st.text(max_size=40),
+    echo_shapes,
+    secret_forms,
+    st.sampled_from([FUZZ_SECRET, FUZZ_TOKEN]),
+    st.sampled_from(["{}", '{{"message": {}}}', '{{"Error": {}}}', "<title>{}</title>"]),
+)
+def test_an_echoed_secret_never_reaches_an_error_message(
+    status: int,
+    before: str,
+    after: str,
+    shape: str,
+    form: Any,
+    secret: str,
+    wrapper: str,
+) -> None:
+    echoed = before + shape.format(form(secret)) + after
+    body = wrapper.format(json.dumps(echoed) if wrapper != "{}" else echoed)
+    for error in (error_from_response(status, body.encode()), not_a_case_status(body.encode())):
+        for text in (str(error), error.message, error.code):
+            for value in (FUZZ_SECRET, FUZZ_TOKEN):
+                for sent in (value, quote_plus(value), json.dumps(value)[1:-1]):
+                    assert sent not in text
+    payload = staging_case(RECEIPT.value)
+    payload["case_status"].update(current_case_status_desc_en=echoed, formType=echoed)
+    status_kept = parse_case_status(payload)
+    assert secret not in status_kept.description_en + status_kept.form_type
+
+
+@FUZZ
+@given(st.text(alphabet="abc XYZ-.'", max_size=80))
+def test_texts_without_credentials_are_not_redacted(text: str) -> None:
+    # "bearer" and "token" as English words, short values: USCIS's texts stay as sent.
+    for sample in (text, f"the bearer of {text}", f"token {text}"):
+        assert redact(sample) == sample
+
+
+class Chunks(httpx.AsyncByteStream):
+    """A body as the network gives it: in chunks."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def encoded(data: bytes, coding: str) -> bytes:
+    wbits = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS, "raw": -zlib.MAX_WBITS}
+    if coding not in wbits:
+        return data
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits[coding])
+    return compressor.compress(data) + compressor.flush()
+
+
+async def read_all(stream: BoundedBody) -> bytes:
+    return b"".join([piece async for piece in stream])
+
+
+@FUZZ
+@given(
+    st.binary(max_size=3000) | st.integers(0, 300_000).map(bytes),
+    st.sampled_from(["", "identity", "gzip", "deflate", "raw"]),
+    st.lists(st.integers(1, 5000), max_size=5),
+    st.integers(0, 200_000),
+)
+def test_a_body_is_read_whole_up_to_the_limit_and_refused_past_it(
+    data: bytes, coding: str, cuts: list[int], limit: int
+) -> None:
+    wire = encoded(data, coding)
+    points = sorted({0, len(wire), *(cut % (len(wire) + 1) for cut in cuts)})
+    chunks = [wire[start:end] for start, end in itertools.pairwise(points)]
+    stream = BoundedBody(
+        Chunks(chunks),
+        status=200,
+        encoding="deflate" if coding == "raw" else coding,
+        token=False,
+        limit=limit,
+    )
+    if max(len(data), len(wire)) > limit:
+        with pytest.raises(AnswerTooLarge, match=f"larger than {limit:,} bytes"):
+            asyncio.run(read_all(stream))
+    else:
+        assert asyncio.run(read_all(stream)) == data
+
+
+@FUZZ
+@given(st.binary(min_size=1, max_size=200), st.sampled_from(["gzip", "deflate", "br", "gzip, br"]))
+def test_a_body_that_does_not_decompress_is_a_typed_error(data: bytes, coding: str) -> None:
+    stream = BoundedBody(Chunks([data]), status=200, encoding=coding, token=True, limit=10_000)
+    try:
+        asyncio.run(read_all(stream))
+    except UnexpectedAnswer as error:  # BadResponse and AnswerTooLarge are ones
+        assert str(error).startswith("An unexpected answer: the token URL answered HTTP 200")
+
+
+def test_a_token_is_redacted_while_it_lives_and_the_redaction_stays_small() -> None:
+    # A dashboard fetches 48 tokens a day: only the live ones are redacted by value.
+    client_secret = Secret("casewatch-lived-secret")
+    before = secrets_redacted()
+    for number in range(1000):
+        token = Secret(f"fuzz-token-{number:06d}-5f0c9d7e1b")
+        assert redact(f"echo {token.reveal()}") == "echo [redacted]"
+    assert secrets_redacted() == before + 1
+    assert redact(f"x {client_secret.reveal()} y") == "x [redacted] y"

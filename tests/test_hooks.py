@@ -187,7 +187,8 @@ def refresh_a_change(
         common = ["--base-url", uscis.url, "--watchlist", str(watchlist), "--tps", "1000"]
         assert main(["add", CHANGING, *common]) == 0
         assert main(["refresh", *common]) == 0  # the first status: no change, no hook
-        casewatch = [sys.executable, "-m", "casewatch", "refresh", *common, "--config", str(config)]
+        casewatch = [sys.executable, "-m", "casewatch", "refresh", "--all", *common]
+        casewatch += ["--config", str(config)]  # --all: the case is not due again yet
         done = subprocess.run(
             [sys.executable, "-c", MEASURED, str(peak), *casewatch],
             capture_output=True,

@@ -190,7 +190,7 @@ def test_escape_sequences_in_statuses_and_errors_reach_neither_screen_nor_file_n
                     {"date": hostile("2023-03-01"), "completed_text_en": hostile("We approved.")}
                 ],
             )
-        assert main(["refresh", *common]) == 0
+        assert main(["refresh", "--all", *common]) == 0  # not due yet: asked again
         refreshed = capsys.readouterr()
         assert main(["list", *common]) == 0
         listed = capsys.readouterr()

@@ -30,7 +30,8 @@ NEVER_S = 3600.0
 """Seconds before each byte of an answer that never comes."""
 
 DEEP_LIST = b"[" * 100_000 + b"]" * 100_000
-DEEP_OBJECT = b'{"case_status": ' * 100_000 + b"1" + b"}" * 100_000
+DEEP_OBJECT = b'{"case_status": ' * 50_000 + b"1" + b"}" * 50_000
+# 50,000 levels: 100,000 would be larger than casewatch reads (MAX_BODY_BYTES).
 
 DRIPPING, ANSWERING, DEEP = "EAC2612000301", "EAC2612000302", "EAC2612000303"
 
@@ -46,7 +47,10 @@ def check(url: str, *receipts: str) -> int:
 
 
 def refresh(url: str, watchlist: Path) -> int:
-    return main(["refresh", "--base-url", url, "--watchlist", str(watchlist), "--tps", "1000"])
+    """``casewatch refresh --all``: every pass asks about every case again, due or not."""
+    return main(
+        ["refresh", "--all", "--base-url", url, "--watchlist", str(watchlist), "--tps", "1000"]
+    )
 
 
 def timed(what: str, run: Callable[[], int]) -> int:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -41,9 +43,9 @@ def test_an_advanced_case_is_printed_and_its_hook_runs_exactly_once(
         assert "changed" not in first.out  # first statuses are recorded, not reported
         assert "refreshed 2 of 2 cases: 0 changed, 0 failed" in first.err
         httpx.post(f"{url}/__sandbox/advance/{target}").raise_for_status()
-        assert main(["refresh", *common]) == 0
+        assert main(["refresh", "--all", *common]) == 0  # checked a moment ago: not due
         second = capsys.readouterr()
-        assert main(["refresh", *common]) == 0
+        assert main(["refresh", "--all", *common]) == 0
         third = capsys.readouterr()
     assert second.out.count("changed") == 1
     assert second.out.startswith(f"{target} (Mom) changed")
@@ -68,7 +70,7 @@ def test_a_failing_hook_is_reported_and_the_pass_goes_on(
         main(["refresh", *common])
         httpx.post(f"{url}/__sandbox/advance/EAC9999103405").raise_for_status()
         capsys.readouterr()
-        assert main(["refresh", *common]) == 0
+        assert main(["refresh", "--all", *common]) == 0
     out, err = capsys.readouterr()
     assert "EAC9999103405 changed" in out
     assert "exited with status 7" in err
@@ -86,7 +88,7 @@ def test_an_answer_about_another_receipt_is_not_recorded_a_broken_quote_one_is_s
         assert main(["refresh", *common]) == 0
         answers[asked] = case_status_answer(asked, about=cached)  # a caching proxy's mix-up
         capsys.readouterr()
-        assert main(["refresh", *common]) == 0
+        assert main(["refresh", "--all", *common]) == 0
         second = capsys.readouterr()
         assert main(["list", "--json", *common]) == 0
         listed = {
@@ -131,15 +133,16 @@ SAME_DAY = [
 def refresh_with_hook(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, subprocess: bool = False
 ) -> str:
-    """``casewatch refresh`` against ``url`` with an on_change hook appending to
-    ``hook.log``, in this process or a new one; what it printed on stdout."""
+    """``casewatch refresh --all`` (every case, due or not) against ``url`` with an
+    on_change hook appending to ``hook.log``, in this process or a new one; what it
+    printed on stdout."""
     hook_log = tmp_path / "hook.log"
     config = tmp_path / "config.toml"
     config.write_text(
         f"on_change = {json.dumps([sys.executable, '-c', APPEND_STDIN, str(hook_log)])}\n"
     )
     common = ["--base-url", url, "--watchlist", str(tmp_path / "w.toml"), "--config", str(config)]
-    common += ["--tps", "1000"]
+    common += ["--tps", "1000", "--all"]
     if subprocess:
         import subprocess as processes
 
@@ -218,3 +221,52 @@ def test_reordered_or_emptied_histories_never_alert_and_a_real_change_alerts_onc
     assert after == ""
     hooked = [json.loads(line) for line in (tmp_path / "hook.log").read_text().splitlines()]
     assert [event["receipt_number"] for event in hooked] == [ORDERED]
+
+
+# --- Only the cases that are due, as the dashboard (issue 13, point 11) ----------------------
+
+NEW, WAITING, ACTING = "EAC2612000311", "EAC2612000312", "EAC2612000313"
+
+
+def test_refresh_checks_the_cases_that_are_due_and_all_checks_every_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {
+        WAITING: case_status_answer(WAITING, current_case_status_text_en="Case Was Received"),
+        ACTING: case_status_answer(
+            ACTING, current_case_status_text_en="Request for Additional Evidence Was Sent"
+        ),
+        NEW: case_status_answer(NEW),
+    }
+    watchlist = tmp_path / "w.toml"
+    with scripted_uscis(answers) as uscis:
+        common = ["--base-url", uscis.url, "--watchlist", str(watchlist), "--tps", "1000"]
+        assert main(["add", WAITING, ACTING, *common]) == 0
+        assert main(["refresh", *common]) == 0  # never checked: due
+        first = capsys.readouterr()
+        assert main(["refresh", *common]) == 0  # right after: nothing is due
+        again = capsys.readouterr()
+        after_first = dict(uscis.requests)
+        # 90 minutes later (refresh every 60): the request for evidence is due, the case
+        # that was received waits twice the interval.
+        saved = Watchlist.load(watchlist)
+        for receipt in (WAITING, ACTING):
+            case = saved.get(receipt)
+            assert case.checked_at is not None
+            earlier = case.checked_at - timedelta(minutes=90)
+            saved.cases[receipt] = replace(case, checked_at=earlier, answered_at=earlier)
+        saved.save()
+        assert main(["add", NEW, *common]) == 0
+        capsys.readouterr()
+        assert main(["refresh", *common]) == 0
+        later = capsys.readouterr()
+        after_later = dict(uscis.requests)
+        assert main(["refresh", "--all", *common]) == 0
+        full = capsys.readouterr()
+    assert "refreshed 2 of 2 cases: 0 changed, 0 failed" in first.err
+    assert "refreshed 0 of 2 cases (2 not due; --all checks every one): 0 changed" in again.err
+    assert after_first == {WAITING: 1, ACTING: 1}
+    assert "refreshed 2 of 3 cases (1 not due; --all checks every one)" in later.err
+    assert after_later == {WAITING: 1, ACTING: 2, NEW: 1}
+    assert "refreshed 3 of 3 cases: 0 changed, 0 failed" in full.err
+    assert uscis.requests == {WAITING: 2, ACTING: 3, NEW: 2}

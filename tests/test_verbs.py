@@ -14,14 +14,14 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.cli import main
-from casewatch.importing import parse_import
+from casewatch.importing import add_imported, read_rows
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import classify_stage
@@ -156,7 +156,9 @@ def test_watchlist_remove_raises_key_error(tmp_path: Path) -> None:
 
 
 def test_parse_import_text() -> None:
-    good, bad = parse_import(f"# my cases\n\n{FIRST}\n  eac 9999 103402  # dad\nEAC12\n")
+    parsed = read_rows(f"# my cases\n\n{FIRST}\n  eac 9999 103402  # dad\nEAC12\n")
+    good, bad = parsed.good, parsed.bad
+    assert parsed.ignored_columns == ()
     assert [(line, str(receipt), label) for line, receipt, label in good] == [
         (3, FIRST, ""),
         (4, SECOND, ""),
@@ -171,7 +173,9 @@ def test_parse_import_csv_header_and_labels() -> None:
         "\ufeff# exported\nName;Receipt Number;Label\n"
         f'x;{FIRST};mom\n\n y ; wac-219-001-2345 ; "dad; I-485"\nz;EACNOPE;\n'
     )
-    good, bad = parse_import(text)
+    parsed = read_rows(text)
+    good, bad = parsed.good, parsed.bad
+    assert parsed.ignored_columns == ("Name",)
     assert [(line, str(receipt), label) for line, receipt, label in good] == [
         (3, FIRST, "mom"),
         (5, THIRD, "dad; I-485"),
@@ -228,7 +232,8 @@ def test_a_pasted_two_column_list_without_a_header_imports_both_fields(
         f"added {SECOND} (Doe; Jane)",
     ]
     assert f"line 3: {THIRD} is already on the watchlist (label 'already', added 20" in err
-    assert " ET); skipped" in err  # when it was added says its zone
+    # When it was added says its zone; the label it has stays without --update.
+    assert " ET); label 'Case #4' not set: --update replaces it" in err
     assert "line 4: '' is not a receipt number: it is empty" in err
     labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
     assert labels == {THIRD: "already", FIRST: "Smith, John (I-130)", SECOND: "Doe; Jane"}
@@ -254,6 +259,82 @@ def test_import_a_utf16_file_says_to_save_it_as_utf8(
         assert f"{source} is not UTF-8 text" in err and "CSV UTF-8" in err
         assert "codec" not in err
         assert not watchlist_path.exists()
+
+
+# --- labels for cases already watched (issue 13, point 2) -------------------------------------
+
+
+def test_reimporting_a_csv_with_labels_fills_the_empty_ones_and_names_unknown_columns(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path, tmp_path: Path
+) -> None:
+    run(capsys, watchlist_path, "add", FIRST, SECOND, THIRD)
+    run(capsys, watchlist_path, "add", SECOND, "--label", "Doe, Jane (I-130)")
+    capsys.readouterr()
+    source = tmp_path / "clients.csv"
+    source.write_text(
+        "Receipt Number,Label,Client,\n"
+        f'{FIRST},"Garcia, Maria",Maria Garcia,\n'
+        f"{SECOND},Doe,Jane Doe,\n"  # a label already there: kept without --update
+        f"{THIRD},,Nobody,\n"  # an empty cell never blanks a label
+    )
+    code, out, err = run(capsys, watchlist_path, "import", str(source))
+    assert code == 0, err
+    assert out.splitlines() == [f"{FIRST}: label set to 'Garcia, Maria'"]
+    assert f"{source}: column 'Client' ignored" in err
+    assert f"line 3: {SECOND} is already on the watchlist (label 'Doe, Jane (I-130)'" in err
+    assert "label 'Doe' not set: --update replaces it" in err
+    assert f"line 4: {THIRD} is already on the watchlist (no label, added " in err
+    assert "1 updated, 2 skipped" in err
+    labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
+    assert labels == {FIRST: "Garcia, Maria", SECOND: "Doe, Jane (I-130)", THIRD: ""}
+
+    code, out, err = run(capsys, watchlist_path, "import", "--update", str(source))
+    assert code == 0, err
+    assert out.splitlines() == [f"{SECOND}: label 'Doe, Jane (I-130)' replaced by 'Doe'"]
+    assert f"line 2: {FIRST} is already on the watchlist (label 'Garcia, Maria'" in err
+    assert "0 added, 1 updated, 2 skipped" in err
+    labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
+    assert labels == {FIRST: "Garcia, Maria", SECOND: "Doe", THIRD: ""}
+
+
+def test_add_label_on_a_watched_case_sets_an_empty_one_and_replaces_with_update(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    run(capsys, watchlist_path, "add", FIRST)
+    capsys.readouterr()
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, THIRD, "--label", "Garcia, Maria")
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{FIRST}: label set to 'Garcia, Maria'",
+        f"added {THIRD} (Garcia, Maria)",
+    ]
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--label", "Garcia, M.")
+    assert (code, out) == (0, "")
+    assert "(label 'Garcia, Maria', added " in err and "label 'Garcia, M.' not set" in err
+    assert "--update replaces it" in err
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--label", "Garcia, M.", "--update")
+    assert code == 0, err
+    assert out.strip() == f"{FIRST}: label 'Garcia, Maria' replaced by 'Garcia, M.'"
+    code, out, err = run(capsys, watchlist_path, "add", FIRST, "--update")  # no --label
+    assert (code, out) == (0, "")
+    assert "(label 'Garcia, M.', added" in err and "; unchanged" in err
+    assert [case["label"] for case in listed(capsys, watchlist_path)] == [
+        "Garcia, M.",
+        "Garcia, Maria",
+    ]
+
+
+def test_the_dashboards_import_still_changes_no_watched_case(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    added_at = datetime(2026, 12, 1, 9, 0, tzinfo=US_EASTERN)
+    watchlist.add(parse_receipt_number(FIRST), added_at=added_at)
+    parsed = read_rows(f"receipt,label\n{FIRST},Garcia\n{SECOND},Doe\n{SECOND},again\n")
+    added, skipped = add_imported(watchlist, parsed.good, added_at)
+    assert [case.receipt_number.value for case in added] == [SECOND]
+    assert [line for line, _ in skipped] == [2, 4]
+    assert "already on the watchlist (no label" in skipped[0][1]
+    assert skipped[1][1] == f"{SECOND} repeats line 3"
+    assert watchlist.get(FIRST).label == ""
 
 
 # --- list and export -------------------------------------------------------------------------
@@ -313,6 +394,185 @@ def test_a_long_error_does_not_widen_the_list_table(
     assert max(len(line) for line in out.splitlines()) < 160
     code, out, err = run(capsys, watchlist_path, "list", "--json")
     assert ("USCIS is unavailable " * 20).strip() in out
+
+
+def on_a_terminal(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """Standard output (capsys's) is a terminal ``columns`` wide."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+
+EVERY_COLUMN = ["RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (200, EVERY_COLUMN),
+        (100, EVERY_COLUMN),
+        (80, EVERY_COLUMN[:-1]),
+        (60, ["RECEIPT", "LABEL", "STAGE", "STATUS"]),
+        (45, ["RECEIPT", "LABEL", "STAGE"]),  # the label outlasts the status
+        (20, ["RECEIPT", "STAGE"]),  # never fewer, even past the width
+    ],
+)
+def test_list_on_a_terminal_fits_its_width_and_piped_prints_whole_rows(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    columns: int,
+    shown: list[str],
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    label = "Garcia, Maria (I-485 AOS) and her husband's I-130 petition"
+    watchlist.set_label(SECOND, label)
+    watchlist.save()
+    code, piped, _ = run(capsys, watchlist_path, "list")
+    assert code == 0
+    assert f"{SECOND}  {label}  -" in piped  # whole rows when piped
+
+    on_a_terminal(monkeypatch, columns)
+    code, out, err = run(capsys, watchlist_path, "list")
+    assert code == 0, err
+    header, first, second = out.splitlines()
+    assert header.split() == shown
+    if columns >= 45:
+        assert max(len(line) for line in (header, first, second)) <= columns
+    assert first.startswith(f"{FIRST}  ") and second.startswith(f"{SECOND}  ")
+    assert "approved" in first
+    if columns == 200:
+        assert out == piped  # room enough: nothing cut
+    elif "LABEL" in shown:
+        cut = second.split("  ")[1]
+        assert cut.endswith("…") and label.startswith(cut[:-1])
+
+
+def et(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A US Eastern time."""
+    return datetime(year, month, day, hour, minute, tzinfo=US_EASTERN)
+
+
+def record(
+    watchlist: Watchlist, receipt: str, title: str, modified: datetime, seen_at: datetime
+) -> None:
+    """Record in ``watchlist`` that USCIS answered ``title`` for ``receipt``, changed at
+    ``modified`` by USCIS's clock, seen by casewatch at ``seen_at``."""
+    status = CaseStatus(
+        receipt_number=receipt,
+        form_type="I-485",
+        title_en=title,
+        description_en=f"{title}.",
+        modified=modified,
+    )
+    watchlist.record_status(parse_receipt_number(receipt), status, seen_at)
+
+
+def test_list_and_export_select_by_stage_and_change_date(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)  # FIRST: USCIS changed it 2026-11-20, seen 11-29
+    watchlist = Watchlist.load(watchlist_path)
+    record(watchlist, SECOND, "Card Was Mailed To Me", et(2026, 11, 2, 10), et(2026, 11, 3, 8))
+    # USCIS dates this change before the last: casewatch saw it on 12-01.
+    record(watchlist, SECOND, "New Card Is Being Produced", et(2026, 10, 30), et(2026, 12, 1))
+    watchlist.add(parse_receipt_number(THIRD), added_at=datetime.now(US_EASTERN))  # unchecked
+    watchlist.save()
+
+    def receipts(*argv: str) -> list[str]:
+        code, out, err = run(capsys, watchlist_path, "list", "--json", *argv)
+        assert code == 0, err
+        return [json.loads(line)["receipt_number"] for line in out.splitlines()]
+
+    assert receipts("--stage", "approved") == [FIRST]
+    assert receipts("--stage", "Card-Or_Document") == [SECOND]
+    assert receipts("--changed-since", "2026-11-20") == [FIRST, SECOND]
+    # SECOND: USCIS dated it 10-30, but casewatch saw the change on 12-01.
+    assert receipts("--changed-since", "2026-11-21") == [SECOND]
+    # FIRST's first status, recorded on 11-29 when it was added, is no change.
+    assert receipts("--changed-since", "2026-12-02", "--stage", "approved") == []
+    code, out, err = run(capsys, watchlist_path, "list", "--stage", "action needed")
+    assert (code, out) == (0, "")
+    assert f"no case of {watchlist_path} matches --stage 'action needed'" in err
+
+    code, out, err = run(
+        capsys, watchlist_path, "export", "--changed-since", "2026-11-21", "--format", "csv"
+    )
+    assert code == 0, err
+    assert [row["receipt_number"] for row in csv.DictReader(io.StringIO(out))] == [SECOND]
+    code, out, err = run(
+        capsys, watchlist_path, "export", "--stage", "approved", "--format", "json"
+    )
+    assert [case["receipt_number"] for case in json.loads(out)] == [FIRST]
+
+
+def test_changed_since_counts_days_back_from_today_in_us_eastern(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    today = datetime.now(US_EASTERN)
+    watchlist = Watchlist.load(watchlist_path)
+    for receipt, days in ((FIRST, 3), (SECOND, 10)):
+        watchlist.add(parse_receipt_number(receipt), added_at=today)
+        modified = (today - timedelta(days=days)).replace(microsecond=0)
+        record(watchlist, receipt, "Case Was Received", modified=modified, seen_at=today)
+    watchlist.save()
+    code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "7d")
+    assert code == 0, err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST]
+    code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "10D")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST, SECOND]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("--stage", "pending"),
+            "'pending' is not a stage: give one of received, biometrics, in review, "
+            "transferred, action needed, interview, approved, card or document, returned, "
+            "denied, withdrawn, unknown",
+        ),
+        (
+            ("--changed-since", "11/30/2026"),
+            "'11/30/2026' is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30) "
+            "or a number of days back, such as 7d",
+        ),
+        (("--changed-since", "7 days"), "'7 days' is not a date"),
+    ],
+)
+@pytest.mark.parametrize("verb", ["list", "export"])
+def test_a_bad_stage_or_date_is_a_usage_error_that_says_what_to_give(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    verb: str,
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        run(capsys, watchlist_path, verb, *argv)
+    assert exit_status.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_list_json_includes_the_change_events(
+    capsys: pytest.CaptureFixture[str], watchlist_path: Path
+) -> None:
+    checked_watchlist(watchlist_path)
+    watchlist = Watchlist.load(watchlist_path)
+    record(watchlist, FIRST, "Card Was Mailed To Me", et(2026, 11, 30, 16), et(2026, 12, 1, 7, 5))
+    watchlist.save()
+    first, unchecked = listed(capsys, watchlist_path)
+    assert unchecked["events"] == []
+    recorded, change = first["events"]
+    assert recorded["first"] is True and recorded["status"] == "Case Was Approved"
+    assert change == {
+        "previous_status": "Case Was Approved",
+        "status": "Card Was Mailed To Me",
+        "changed": ["title", "description", "history"],
+        "changed_at": "2026-11-30T16:00:00-05:00",
+        "seen_at": "2026-12-01T07:05:00-05:00",
+        "first": False,
+    }
 
 
 def test_export_csv_to_a_file(
@@ -426,7 +686,7 @@ def test_verbs_do_not_import_textual(tmp_path: Path) -> None:
         "import sys; from casewatch.cli import main; w = ['--watchlist', sys.argv[2]]; "
         "codes = [main(['add', sys.argv[1], *w]), main(['import', sys.argv[3], *w]), "
         "main(['list', *w]), main(['list', '--json', *w]), main(['export', *w]), "
-        "main(['remove', sys.argv[1], *w])]; "
+        "main(['remove', sys.argv[1], *w]), main(['quota'])]; "
         "print(codes, 'textual' in sys.modules)"
     )
     result = subprocess.run(
@@ -438,4 +698,4 @@ def test_verbs_do_not_import_textual(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0, 0, 0] False"
+    assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0, 0, 0, 0] False"

@@ -3,7 +3,8 @@
 The payload shape and its quirks come from ``uscis-api.md`` ("Case status"): a null
 history, missing dates for online (IOE) filings, unordered history, more than one date
 format, HTML in descriptions and Spanish fields. A status title's stage comes from the
-table in :mod:`casewatch.stages`.
+table in :mod:`casewatch.stages`. What is kept of an answer is bounded (issue 11, point 5):
+:data:`LINE_MAX_CHARS`, :data:`TEXT_MAX_CHARS` and :data:`MAX_HISTORY_ENTRIES`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,26 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casewatch.redact import redact
 from casewatch.stages import Stage, classify_stage, normalize_title
 
 US_EASTERN = ZoneInfo("America/New_York")
+
+LINE_MAX_CHARS = 500
+"""Characters kept of a short text of a case status: a status title, the form type, a
+date casewatch cannot read, a history entry's text (USCIS's are a title or a sentence,
+under 200). Longer is cut, with a note (:func:`cut_text`)."""
+
+TEXT_MAX_CHARS = 5_000
+"""Characters kept of a description (USCIS's are under 2,000). Longer is cut, with a
+note (:func:`cut_text`). With :data:`LINE_MAX_CHARS` and :data:`MAX_HISTORY_ENTRIES`,
+a case keeps about 300 kB at most, whatever USCIS sends."""
+
+MAX_HISTORY_ENTRIES = 200
+"""History entries kept of a case, the newest (:func:`history_order`): real histories
+have a few dozen; 50,000 froze the dashboard's drawer for 20 s each time it opened
+(issue 11, point 5). How many older ones were not kept is
+:attr:`CaseStatus.history_dropped`."""
 
 
 class PayloadError(ValueError):
@@ -181,8 +199,10 @@ class CaseStatus:
     filings) or sent a date that is not a plausible one (:func:`parse_uscis_datetime`);
     ``submitted_text`` and ``modified_text`` then keep the text USCIS sent (empty when
     the date was read or left out). ``history`` is in :func:`history_order` (newest
-    first), whatever order USCIS sent it in. Descriptions keep USCIS's HTML; use
-    :func:`strip_html` to show them. Titles are one line.
+    first), whatever order USCIS sent it in, at most :data:`MAX_HISTORY_ENTRIES` of
+    them; ``history_dropped`` counts the older entries USCIS sent that were not kept.
+    Descriptions keep USCIS's HTML; use :func:`strip_html` to show them. Titles are one
+    line.
     """
 
     receipt_number: str
@@ -196,6 +216,7 @@ class CaseStatus:
     history: tuple[HistoryEntry, ...] = field(default=())
     submitted_text: str = ""
     modified_text: str = ""
+    history_dropped: int = 0
 
     @property
     def stage(self) -> Stage:
@@ -260,8 +281,21 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
-def _text(value: object) -> str:
-    return printable(value).strip() if isinstance(value, str) else ""
+def cut_text(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its first ``limit`` with a
+    note of how long it was: ``"…… (cut: USCIS sent 250,000 characters)"``. Never
+    raises."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: USCIS sent {len(text):,} characters)"
+
+
+def _text(value: object, limit: int = LINE_MAX_CHARS) -> str:
+    # A text of an answer as kept: printable, without secrets a server echoed
+    # (casewatch.redact), at most ``limit`` characters.
+    if not isinstance(value, str):
+        return ""
+    return cut_text(redact(printable(value)).strip(), limit)
 
 
 def _unread_date(value: object, read: object) -> str:
@@ -269,25 +303,29 @@ def _unread_date(value: object, read: object) -> str:
     return _text(value) if read is None else ""
 
 
-def parse_history(raw: object) -> tuple[HistoryEntry, ...]:
+def parse_history(raw: object) -> tuple[tuple[HistoryEntry, ...], int]:
     """USCIS's ``hist_case_status`` (a list, or null) as entries, in
-    :func:`history_order`.
+    :func:`history_order`, at most the newest :data:`MAX_HISTORY_ENTRIES`; and how many
+    older entries were not kept.
 
     Entries that are not objects are skipped; a null or missing history is empty.
     """
     if not isinstance(raw, list):
-        return ()
-    entries = [
-        HistoryEntry(
-            date=parse_uscis_date(item.get("date")),
-            date_text=_text(item.get("date")),
-            text_en=strip_html(_text(item.get("completed_text_en"))),
-            text_es=strip_html(_text(item.get("completed_text_es"))),
-        )
-        for item in raw
-        if isinstance(item, dict)
-    ]
-    return tuple(sorted(entries, key=history_order))
+        return (), 0
+    entries = sorted(
+        (
+            HistoryEntry(
+                date=parse_uscis_date(item.get("date")),
+                date_text=_text(item.get("date")),
+                text_en=strip_html(_text(item.get("completed_text_en"))),
+                text_es=strip_html(_text(item.get("completed_text_es"))),
+            )
+            for item in raw
+            if isinstance(item, dict)
+        ),
+        key=history_order,
+    )
+    return tuple(entries[:MAX_HISTORY_ENTRIES]), max(0, len(entries) - MAX_HISTORY_ENTRIES)
 
 
 def parse_case_status(payload: Any) -> CaseStatus:
@@ -295,6 +333,10 @@ def parse_case_status(payload: Any) -> CaseStatus:
 
     Raises :class:`PayloadError` when the body has no ``case_status`` object with a
     receipt number and a status title. Every optional field may be missing or null.
+    Texts are kept printable (:func:`printable`), without a secret a server echoed
+    (:func:`casewatch.redact.redact`), and cut past :data:`LINE_MAX_CHARS` (titles,
+    history texts, ...) or :data:`TEXT_MAX_CHARS` (descriptions); the history past
+    :data:`MAX_HISTORY_ENTRIES` entries is counted, not kept.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("case_status"), dict):
         raise PayloadError("USCIS answered 200 but the body holds no case_status object")
@@ -305,16 +347,18 @@ def parse_case_status(payload: Any) -> CaseStatus:
         raise PayloadError("USCIS answered 200 but the case status has no receipt number or title")
     submitted = parse_uscis_datetime(body.get("submittedDate"))
     modified = parse_uscis_datetime(body.get("modifiedDate"))
+    history, dropped = parse_history(body.get("hist_case_status"))
     return CaseStatus(
         receipt_number=receipt.upper(),
         form_type=_text(body.get("formType")),
         title_en=title,
-        description_en=_text(body.get("current_case_status_desc_en")),
+        description_en=_text(body.get("current_case_status_desc_en"), TEXT_MAX_CHARS),
         title_es=one_line(_text(body.get("current_case_status_text_es"))),
-        description_es=_text(body.get("current_case_status_desc_es")),
+        description_es=_text(body.get("current_case_status_desc_es"), TEXT_MAX_CHARS),
         submitted=submitted,
         modified=modified,
-        history=parse_history(body.get("hist_case_status")),
+        history=history,
         submitted_text=_unread_date(body.get("submittedDate"), submitted),
         modified_text=_unread_date(body.get("modifiedDate"), modified),
+        history_dropped=dropped,
     )

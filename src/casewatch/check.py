@@ -110,6 +110,7 @@ def result_to_json(receipt: ReceiptNumber, result: Result) -> dict[str, Any]:
             }
             for entry in result.history
         ],
+        "history_dropped": result.history_dropped,
     }
 
 

@@ -1,5 +1,5 @@
-"""The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``config``,
-``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
+"""The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
+``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`. Textual is imported
 only when the dashboard starts."""
 
@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from casewatch import __version__
 from casewatch.argtypes import positive_float, whole
-from casewatch.cases import CaseStatus
+from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.check import (
     Result,
     check_receipts,
@@ -26,11 +29,14 @@ from casewatch.check import (
 )
 from casewatch.cli_common import fail, parse_receipts, settings_of
 from casewatch.config import ENVIRONMENTS, ConfigError, Settings
+from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
+from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
+from casewatch.schedule import due_cases
 from casewatch.settings_report import describe_settings
 from casewatch.uscis.limits import LedgerError
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
@@ -104,24 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
         "config", parents=[common], help="print the effective settings and where each came from"
     )
     add_watchlist_commands(commands, common)
+    add_deadline_commands(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
         help="the portal's production-access checklist, from the local sandbox traffic log",
     )
-    commands.add_parser(
+    refresh = commands.add_parser(
         "refresh",
         parents=[common],
-        help="one refresh pass over the watchlist, printing what changed (for cron)",
-        description="Refresh every case once, through the same limits, quota reserve and "
-        "change detection as the dashboard; print each change and run the on_change "
-        "command for it. When another casewatch (a dashboard) refreshes this watchlist "
-        "automatically, it does nothing and says so (exit status 0). Exit status: 0 the "
-        "pass ran (cases that failed are marked in the watchlist); 2 a bad setting or "
-        "watchlist; 4 authentication failed; 5 out of "
-        "quota (or only the reserve left); 1 the watchlist or the ledger cannot be written; "
-        "130 interrupted (Ctrl-C).",
+        help="one refresh pass over the cases that are due, printing what changed (for cron)",
+        description="Check the cases that are due, as the dashboard's automatic refresh "
+        "does (every --refresh-minutes for cases where the applicant must act, never "
+        "checked or whose last check failed; twice that for most; 24 times that for final "
+        "ones), through the same limits, quota reserve and change detection; print each "
+        "change and run the on_change command for it. When another casewatch (a dashboard) "
+        "refreshes this watchlist automatically, it does nothing and says so (exit status "
+        "0). Exit status: 0 the pass ran (cases that failed are marked in the watchlist); 2 "
+        "a bad setting or watchlist; 4 authentication failed; 5 out of quota (or only the "
+        "reserve left); 1 the watchlist or the ledger cannot be written; 130 interrupted "
+        "(Ctrl-C).",
     )
+    refresh.add_argument(
+        "--all", action="store_true", help="check every case, due or not (a full pass)"
+    )
+    quota = commands.add_parser(
+        "quota",
+        parents=[common],
+        help="today's use of the daily quota, what is left and when it resets (sends nothing)",
+        description="Print today's use of the daily quota (US Eastern day) from the ledger "
+        "that every casewatch with this environment and these credentials shares: requests "
+        "used and left, the reserve kept for manual checks, when the quota resets (US "
+        "Eastern, and the time until then) and any hold USCIS asked for with Retry-After. "
+        "It sends no request to USCIS. Exit status: 0; 2 a bad setting.",
+    )
+    quota.add_argument("--json", action="store_true", help="one JSON object")
     # Parsed by _serve_sandbox, so the other commands never import the sandbox.
     commands.add_parser(
         "sandbox", help="serve the built-in USCIS sandbox on loopback (see: sandbox --help)"
@@ -185,17 +208,23 @@ def _refresh(args: argparse.Namespace) -> int:
         )
         return 0
     changes: list[tuple[WatchedCase, ChangeEvent]] = []
+    watched = len(watchlist)
+    due = (
+        None
+        if args.all
+        else due_cases(watchlist.cases.values(), datetime.now(US_EASTERN), settings.refresh_minutes)
+    )
 
     async def run() -> RefreshProgress:
         async with settings.open_client() as client:
             refresher = Refresher(
                 client, watchlist, on_change=lambda case, event: changes.append((case, event))
             )
-            progress = await refresher.refresh()
+            progress = await refresher.refresh(due)
         for case, event in changes:
             if not event.first:
                 for problem in await announce_change(
-                    settings.on_change, settings.notify_urls, case, event
+                    settings.on_change, settings.notify_urls, case, event, settings.response_days
                 ):
                     log.warning("change alert for %s failed: %s", case.receipt_number, problem)
                     fail(problem)
@@ -214,9 +243,11 @@ def _refresh(args: argparse.Namespace) -> int:
     for case, event in changes:
         if not event.first:
             print(describe_change(case, event))
+    not_due = watched - progress.total
     print(
-        f"refreshed {progress.done} of {progress.total} cases: {progress.changed} changed, "
-        f"{progress.failed} failed",
+        f"refreshed {progress.done} of {watched} cases"
+        + (f" ({not_due} not due; --all checks every one)" if not_due else "")
+        + f": {progress.changed} changed, {progress.failed} failed",
         file=sys.stderr,
     )
     if progress.failed:
@@ -226,6 +257,19 @@ def _refresh(args: argparse.Namespace) -> int:
     log.error("refresh stopped: %s", progress.stopped_by)
     fail(progress.stopped_by)
     return 1 if isinstance(progress.stopped_by, LedgerError) else exit_code([progress.stopped_by])
+
+
+def _quota(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_of(args)
+    except ConfigError as exc:
+        return fail(exc)
+    usage, now = settings.rate_limiter().usage(), time.time()
+    if args.json:
+        print(json.dumps(quota_json(settings, usage, now)))
+    else:
+        print(quota_report(settings, usage, now))
+    return 0
 
 
 def _report(render: Callable[[Settings], str]) -> Callable[[argparse.Namespace], int]:
@@ -312,7 +356,9 @@ def _run(arguments: list[str]) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "check": _check,
         "refresh": _refresh,
+        "quota": _quota,
         **WATCHLIST_VERBS,
+        **DEADLINE_VERBS,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

@@ -5,11 +5,14 @@ arguments. No heavy imports: ``casewatch check`` starts fast."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from casewatch.check import EXIT_USAGE
 from casewatch.config import Settings, load_settings
+from casewatch.files import atomic_write_text, os_error_message
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 
 
@@ -28,6 +31,13 @@ def settings_of(args: argparse.Namespace) -> Settings:
         config_path=getattr(args, "config", None),
         theme=getattr(args, "theme", None),
     )
+
+
+def terminal_width() -> int | None:
+    """The width in characters of the terminal standard output writes to
+    (:func:`shutil.get_terminal_size`: ``COLUMNS`` first), or None when standard output is
+    not a terminal (a pipe, a file): then a table is printed whole."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def fail(message: object, code: int = EXIT_USAGE) -> int:
@@ -55,3 +65,30 @@ def parse_receipts(texts: Sequence[str]) -> list[ReceiptNumber] | None:
     for problem in problems:
         fail(problem)
     return None if problems else receipts
+
+
+def add_output_option(parser: argparse.ArgumentParser) -> None:
+    """``--output FILE``, for a verb that writes a file (:func:`write_output`)."""
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
+        "output",
+    )
+
+
+def write_output(output: Path | None, text: str, done: str) -> int:
+    """Write ``text`` to standard output, or with ``output`` to that regular file,
+    replaced atomically in a folder that must exist (:func:`atomic_write_text`), then
+    print ``done``. Returns the exit status: 0, or 1 after saying why the file cannot be
+    written."""
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        atomic_write_text(output, text, make_folder=False)
+    except OSError as exc:
+        return fail(os_error_message(exc), 1)
+    print(done)
+    return 0

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import platformdirs
 
+from casewatch.deadlines import NoticeKind, ResponseDays
 from casewatch.files import TomlFileError, read_toml
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
@@ -37,6 +38,21 @@ DEFAULT_REFRESH_MINUTES = 60.0
 MIN_REFRESH_MINUTES = 1.0
 MAX_REFRESH_MINUTES = 7 * 24 * 60.0
 """The range of the refresh interval, in minutes."""
+
+DEFAULT_QUIET_DAYS = 180
+"""Days without a change from USCIS after which a case that is not final needs attention
+(``casewatch attention``; setting ``quiet_days``)."""
+
+RESPONSE_DAYS_SETTINGS = (
+    "request_for_evidence_days",
+    "notice_of_intent_days",
+    "continuation_notice_days",
+)
+"""The settings of :class:`casewatch.deadlines.ResponseDays`, in the order of
+:class:`casewatch.deadlines.NoticeKind`."""
+
+MAX_SETTING_DAYS = 3650
+"""The most days a setting in days takes (ten years)."""
 
 DEMO_CREDENTIALS = Credentials("casewatch-demo", Secret("casewatch-demo-secret"))
 """What the built-in sandbox accepts by default; no real USCIS secret."""
@@ -77,7 +93,10 @@ class Settings:
     ``on_change`` is the command run for each change (program and arguments, no shell);
     ``notify_urls`` are Apprise URLs notified of each change; ``theme`` is the dashboard
     theme asked for on the command line; ``keys`` remaps the dashboard's keys (binding id
-    to keys, such as ``{"refresh": "f5"}``).
+    to keys, such as ``{"refresh": "f5"}``); ``response_days`` gives the days from a
+    notice to its estimated response due date (:mod:`casewatch.deadlines`);
+    ``quiet_days`` the days without a change from USCIS after which a case needs
+    attention.
     """
 
     environment: Environment
@@ -92,6 +111,8 @@ class Settings:
     notify_urls: tuple[str, ...] = ()
     theme: str | None = None
     keys: Mapping[str, str] = field(default_factory=dict)
+    response_days: ResponseDays = field(default_factory=ResponseDays)
+    quiet_days: int = DEFAULT_QUIET_DAYS
 
     @property
     def limits_path(self) -> Path:
@@ -117,22 +138,27 @@ class Settings:
             from casewatch.sandbox import SandboxConfig, create_app
 
             transport = httpx.ASGITransport(app=create_app(self.sandbox or SandboxConfig()))
-        host = httpx.URL(self.environment.host_url).host
-        nearby = self.environment.in_process or is_loopback_host(host)
-        limiter = RateLimiter(
-            self.limits_path,
-            tps=self.environment.tps,
-            daily_quota=self.environment.daily_quota,
-            initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
-        )
         usc_sandbox = self.environment.name == "sandbox"
         return CaseStatusClient(
             host_url=self.environment.host_url,
             credentials=self.credentials,
-            limiter=limiter,
+            limiter=self.rate_limiter(),
             transport=transport,
             traffic_log=TrafficLog(self.traffic_log_path) if usc_sandbox else None,
             sandbox_hours=usc_sandbox,
+        )
+
+    def rate_limiter(self) -> RateLimiter:
+        """The request spacing and daily quota ledger of this environment and these
+        credentials (:attr:`limits_path`), shared by every process using them: the one
+        :meth:`open_client` sends through and ``casewatch quota`` reads. Creates no file."""
+        host = httpx.URL(self.environment.host_url).host
+        nearby = self.environment.in_process or is_loopback_host(host)
+        return RateLimiter(
+            self.limits_path,
+            tps=self.environment.tps,
+            daily_quota=self.environment.daily_quota,
+            initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
         )
 
     @property
@@ -181,6 +207,10 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "on_change": list,
     "notify_urls": list,
     "keys": dict,
+    "request_for_evidence_days": int,
+    "notice_of_intent_days": int,
+    "continuation_notice_days": int,
+    "quiet_days": int,
 }
 _CREDENTIAL_KEYS = ("client_id", "client_secret")
 
@@ -189,7 +219,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """The settings in ``config.toml``; a missing file gives ``{}``.
 
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
-    ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs); a
+    ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs),
+    ``request_for_evidence_days``, ``notice_of_intent_days``,
+    ``continuation_notice_days`` and ``quiet_days`` (whole days); a
     ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
     of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
@@ -398,6 +430,30 @@ def load_settings(
             f"refresh_minutes must be from {MIN_REFRESH_MINUTES:g} to {MAX_REFRESH_MINUTES:g} "
             f"(a week), got {minutes!r} ({sources['refresh_minutes']})"
         )
+
+    def days(key: str, default: int) -> int:
+        value = pick(key, None)
+        if value is None:
+            sources[key] = "default"
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(
+                f"{key} must be a whole number of days, got {value!r} ({sources[key]})"
+            )
+        if not 1 <= value <= MAX_SETTING_DAYS:
+            raise ConfigError(
+                f"{key} must be from 1 to {MAX_SETTING_DAYS} days, got {value} ({sources[key]})"
+            )
+        return value
+
+    preset_days = ResponseDays()
+    response_days = ResponseDays(
+        *(
+            days(key, preset_days.of(kind))
+            for kind, key in zip(NoticeKind, RESPONSE_DAYS_SETTINGS, strict=True)
+        )
+    )
+    quiet_days = days("quiet_days", DEFAULT_QUIET_DAYS)
     chosen = pick("watchlist", watchlist)
     sources.setdefault("watchlist", "default")
     if chosen is not None and sources["watchlist"] == from_file:
@@ -418,4 +474,6 @@ def load_settings(
         notify_urls=tuple(file.get("notify_urls", ())),
         theme=theme,
         keys=dict(file.get("keys", {})),
+        response_days=response_days,
+        quiet_days=quiet_days,
     )

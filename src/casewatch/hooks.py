@@ -18,7 +18,8 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from casewatch.cases import one_line, strip_html
+from casewatch.cases import US_EASTERN, one_line, strip_html
+from casewatch.deadlines import ResponseDays, response_due
 from casewatch.watchlist import ChangeEvent, WatchedCase
 
 HOOK_TIMEOUT_S = 30.0
@@ -41,17 +42,36 @@ class HookError(RuntimeError):
     """The ``on_change`` command could not run, failed, or took too long."""
 
 
-def event_to_json(case: WatchedCase, event: ChangeEvent) -> dict[str, Any]:
-    """The change as a JSON-ready object (ISO 8601 dates, US Eastern)."""
+def event_to_json(
+    case: WatchedCase, event: ChangeEvent, days: ResponseDays | None = None
+) -> dict[str, Any]:
+    """The change as a JSON-ready object (ISO 8601 dates, US Eastern): the case's
+    receipt number, label, form type, stage and description with :func:`change_to_json`,
+    and ``response_due``: when the status asks for an answer, its deadline
+    (:meth:`casewatch.deadlines.ResponseDue.to_json`, days counted from the day the
+    change was seen; ``days`` as :func:`casewatch.deadlines.response_due` takes them),
+    else null."""
     status = case.status
+    due = response_due(case, days)
+    seen_day = event.seen_at.astimezone(US_EASTERN).date()
     return {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
         "form_type": status.form_type if status else "",
-        "previous_status": event.previous_title,
-        "status": event.title,
+        **change_to_json(event),
         "stage": status.stage.value if status else "",
         "description": strip_html(status.description_en) if status else "",
+        "response_due": due.to_json(seen_day) if due else None,
+    }
+
+
+def change_to_json(event: ChangeEvent) -> dict[str, Any]:
+    """``event`` alone as a JSON-ready object: ``previous_status`` and ``status`` (the
+    titles), ``changed`` (what changed: title, description, history), ``changed_at`` (when
+    USCIS made it, ISO 8601 US Eastern, or null) and ``seen_at`` (when casewatch saw it)."""
+    return {
+        "previous_status": event.previous_title,
+        "status": event.title,
         "changed": list(event.fields),
         "changed_at": event.changed_at.isoformat() if event.changed_at else None,
         "seen_at": event.seen_at.isoformat(),
@@ -90,11 +110,16 @@ def _end_process_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-async def run_on_change(command: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
+async def run_on_change(
+    command: Sequence[str],
+    case: WatchedCase,
+    event: ChangeEvent,
+    days: ResponseDays | None = None,
+) -> None:
     """Run ``command`` (program and arguments, no shell) with the event as one line of
-    JSON on stdin, in casewatch's environment without :data:`SECRET_VARIABLES` (what the
-    command prints on failure is shown and logged: it must not be able to show the
-    client secret).
+    JSON on stdin (:func:`event_to_json`, with ``days``), in casewatch's environment
+    without :data:`SECRET_VARIABLES` (what the command prints on failure is shown and
+    logged: it must not be able to show the client secret).
 
     The command is judged by its own exit, not by the end of its output; when it exits
     (or is stopped) its process group is killed, so nothing it started in the background
@@ -107,7 +132,7 @@ async def run_on_change(command: Sequence[str], case: WatchedCase, event: Change
     output, on one line, without control characters), or runs longer than
     :data:`HOOK_TIMEOUT_S` seconds (it is then killed).
     """
-    payload = (json.dumps(event_to_json(case, event), ensure_ascii=False) + "\n").encode()
+    payload = (json.dumps(event_to_json(case, event, days), ensure_ascii=False) + "\n").encode()
     loop = asyncio.get_running_loop()
     try:
         transport, protocol = await loop.subprocess_exec(
@@ -176,14 +201,19 @@ async def send_notifications(urls: Sequence[str], case: WatchedCase, event: Chan
 
 
 async def announce_change(
-    on_change: Sequence[str], notify_urls: Sequence[str], case: WatchedCase, event: ChangeEvent
+    on_change: Sequence[str],
+    notify_urls: Sequence[str],
+    case: WatchedCase,
+    event: ChangeEvent,
+    days: ResponseDays | None = None,
 ) -> list[str]:
     """Run the ``on_change`` command and send the notifications for a change (each only
-    when configured); returns what went wrong, as messages for the user. Never raises."""
+    when configured; ``days`` as :func:`event_to_json` takes them); returns what went
+    wrong, as messages for the user. Never raises."""
     problems: list[str] = []
     if on_change:
         try:
-            await run_on_change(on_change, case, event)
+            await run_on_change(on_change, case, event, days)
         except HookError as exc:
             problems.append(str(exc))
     if notify_urls:

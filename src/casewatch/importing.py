@@ -5,9 +5,11 @@ Two formats, told apart by the first line that is neither blank nor a ``#`` comm
 
 * CSV, when that line is a header with a receipt column: a cell named ``receipt``,
   ``receipt_number`` or ``receipt number`` (any case; spaces, ``_`` and ``-`` alike),
-  with an optional ``label`` column. The delimiter is the first of ``,``, ``;`` and tab
-  that splits the header into such a column (spreadsheets in some locales write ``;``);
-  spaces after a delimiter are skipped, so ``a, "b, c"`` is two cells.
+  with an optional ``label`` column; the other columns are named in
+  :attr:`ParsedImport.ignored_columns`, never dropped silently. The delimiter is the
+  first of ``,``, ``;`` and tab that splits the header into such a column (spreadsheets
+  in some locales write ``;``); spaces after a delimiter are skipped, so ``a, "b, c"``
+  is two cells.
 * Otherwise a list: one receipt number per line, optionally followed by its label
   after a tab, a comma or a semicolon (two columns pasted from a spreadsheet, with no
   header; the first of those three characters on the line splits it, and a label in
@@ -18,19 +20,25 @@ Two formats, told apart by the first line that is neither blank nor a ``#`` comm
 Receipts are validated by :func:`casewatch.receipts.parse_receipt_number`. Line numbers
 count from 1 and are physical lines of the file (a CSV row with a quoted line break
 takes the number of its last line).
+
+A row naming a case already watched fills in its empty label, or replaces it under
+:attr:`LabelRule.REPLACE` (``--update``); an empty cell never blanks a label
+(:func:`watch`, shared with ``casewatch add``; issue 13, point 2).
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 
 from casewatch.files import MiB, UnsafeFileError, os_error_message, read_regular
 from casewatch.listing import describe_case
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
-from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist
+from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist, one_line_label
 
 
 class ImportFileError(ValueError):
@@ -83,13 +91,22 @@ _DELIMITERS = (",", ";", "\t")
 _HEADER_SPACES = re.compile(r"[\s_\-]+")
 
 
-def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
-    """The receipts of an import file's ``text`` and its lines that are not receipts.
-
-    Returns ``(good, bad)``: ``good`` holds (line, receipt, label) in file order, repeats
+@dataclass(frozen=True, slots=True)
+class ParsedImport:
+    """An import file read: ``good`` holds (line, receipt, label) in file order, repeats
     included (the caller decides what a repeat means); ``bad`` holds (line, text,
-    problem), the problem as :class:`ReceiptNumberError` words it. Never raises.
-    """
+    problem), the problem as :class:`ReceiptNumberError` words it; ``ignored_columns``
+    names, as the header writes them, the CSV columns casewatch does not read (such as
+    ``Client``)."""
+
+    good: list[Good]
+    bad: list[Bad]
+    ignored_columns: tuple[str, ...] = ()
+
+
+def read_rows(text: str) -> ParsedImport:
+    """The receipts of an import file's ``text``, its lines that are not receipts and the
+    columns it does not read (see the module's docstring for the formats). Never raises."""
     lines = text.removeprefix("\ufeff").splitlines()
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -97,27 +114,46 @@ def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
             continue
         header = _csv_header(stripped)
         if header is not None:
-            delimiter, receipt_column, label_column = header
-            return _parse_csv(lines, index, delimiter, receipt_column, label_column)
+            return _parse_csv(lines, index, header)
         break
     return _parse_text(lines)
+
+
+def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
+    """``(good, bad)`` of :func:`read_rows`, for the dashboard's import (which does not
+    name ignored columns yet). Never raises."""
+    parsed = read_rows(text)
+    return parsed.good, parsed.bad
 
 
 def _header_name(cell: str) -> str:
     return _HEADER_SPACES.sub(" ", cell.strip().lower())
 
 
-def _csv_header(line: str) -> tuple[str, int, int | None] | None:
-    """(delimiter, receipt column, label column) when ``line`` is a CSV header."""
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """A CSV header: its delimiter, the receipt and label columns, the other names."""
+
+    delimiter: str
+    receipt: int
+    label: int | None
+    ignored: tuple[str, ...]
+
+
+def _csv_header(line: str) -> _Header | None:
+    """The header of a CSV file when ``line`` is one (it names a receipt column)."""
     for delimiter in _DELIMITERS:
-        names = [
-            _header_name(cell)
-            for cell in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
-        ]
+        cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
+        names = [_header_name(cell) for cell in cells]
         receipt = next((i for i, name in enumerate(names) if name in _RECEIPT_HEADERS), None)
         if receipt is not None:
             label = next((i for i, name in enumerate(names) if name in _LABEL_HEADERS), None)
-            return delimiter, receipt, label
+            ignored = tuple(
+                cell.strip()
+                for i, cell in enumerate(cells)
+                if i not in (receipt, label) and cell.strip()
+            )
+            return _Header(delimiter, receipt, label, ignored)
     return None
 
 
@@ -128,14 +164,14 @@ def _parse_receipt(number: int, text: str, label: str, good: list[Good], bad: li
         bad.append((number, text.strip(), exc.problem))
 
 
-def _parse_text(lines: list[str]) -> tuple[list[Good], list[Bad]]:
+def _parse_text(lines: list[str]) -> ParsedImport:
     good: list[Good] = []
     bad: list[Bad] = []
     for number, line in enumerate(lines, start=1):
         receipt, label = _receipt_and_label(line)
         if receipt.strip() or label.strip():  # a label with no receipt is reported
             _parse_receipt(number, receipt, label, good, bad)
-    return good, bad
+    return ParsedImport(good, bad)
 
 
 _LIST_DELIMITERS = ("\t", ",", ";")
@@ -154,19 +190,20 @@ def _receipt_and_label(line: str) -> tuple[str, str]:
     return cells[0], delimiter.join(cells[1:])
 
 
-def _parse_csv(
-    lines: list[str], header_index: int, delimiter: str, receipt: int, label: int | None
-) -> tuple[list[Good], list[Bad]]:
+def _parse_csv(lines: list[str], header_index: int, header: _Header) -> ParsedImport:
     good: list[Good] = []
     bad: list[Bad] = []
-    reader = csv.reader(lines[header_index + 1 :], delimiter=delimiter, skipinitialspace=True)
+    receipt, label = header.receipt, header.label
+    reader = csv.reader(
+        lines[header_index + 1 :], delimiter=header.delimiter, skipinitialspace=True
+    )
     try:
         for row in reader:
             number = header_index + 1 + reader.line_num
             if not any(cell.strip() for cell in row) or row[0].strip().startswith("#"):
                 continue
             if receipt >= len(row):
-                bad.append((number, delimiter.join(row), "the receipt column is missing"))
+                bad.append((number, header.delimiter.join(row), "the receipt column is missing"))
                 continue
             _parse_receipt(
                 number,
@@ -177,26 +214,139 @@ def _parse_csv(
             )
     except csv.Error as exc:
         bad.append((header_index + 1 + reader.line_num, "", f"not valid CSV: {exc}"))
-    return good, bad
+    return ParsedImport(good, bad, header.ignored)
+
+
+class LabelRule(Enum):
+    """What a label given for a case already watched does to the case's label."""
+
+    KEEP = "keep"
+    """Nothing: a watched case is never changed (the dashboard's import so far)."""
+    FILL = "fill"
+    """It fills an empty label in (``casewatch add --label`` and ``import``)."""
+    REPLACE = "replace"
+    """It fills an empty label in or replaces another (``--update``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What :func:`watch` did: ``case`` is the case as it is now, ``before`` the case as it
+    was when it was already watched (None when it was added), ``offered`` the label
+    asked for (one line, as :func:`~casewatch.watchlist.one_line_label` keeps it)."""
+
+    case: WatchedCase
+    before: WatchedCase | None
+    offered: str
+
+    @property
+    def added(self) -> bool:
+        """The case was not watched and is now."""
+        return self.before is None
+
+    @property
+    def label_changed(self) -> bool:
+        """A watched case's label was set or replaced."""
+        return self.before is not None and self.before.label != self.case.label
+
+    @property
+    def label_refused(self) -> bool:
+        """A watched case kept its label while another was offered (only
+        :attr:`LabelRule.REPLACE` would have taken it)."""
+        return (
+            not self.added and not self.label_changed and self.offered not in ("", self.case.label)
+        )
+
+    def describe(self) -> str:
+        """One line for the user: ``added EAC… (label)``, ``EAC…: label set to 'X'``,
+        ``EAC…: label 'A' replaced by 'X'``, or ``EAC… is already on the watchlist
+        (label 'A', added …)`` followed by ``; label 'X' not set`` when it was refused."""
+        receipt = self.case.receipt_number
+        if self.before is None:
+            return f"added {receipt}" + (f" ({self.case.label})" if self.case.label else "")
+        if self.label_changed and not self.before.label:
+            return f"{receipt}: label set to {self.case.label!r}"
+        if self.label_changed:
+            return f"{receipt}: label {self.before.label!r} replaced by {self.case.label!r}"
+        refused = f"; label {self.offered!r} not set" if self.label_refused else ""
+        return f"{receipt} is already on the watchlist ({describe_case(self.case)}){refused}"
+
+
+def watch(
+    watchlist: Watchlist,
+    receipt: ReceiptNumber,
+    *,
+    label: str,
+    added_at: datetime,
+    rule: LabelRule,
+) -> Watched:
+    """Watch ``receipt`` with ``label``: add it (``added_at`` an aware datetime), or, when
+    it is already watched, apply ``rule`` to its label. An empty ``label`` never blanks
+    one. Never raises (issue 13, point 2)."""
+    offered = one_line_label(label)
+    try:
+        return Watched(watchlist.add(receipt, label=offered, added_at=added_at), None, offered)
+    except DuplicateReceipt:
+        before = watchlist.get(receipt)
+    takes = offered and ((rule is LabelRule.FILL and not before.label) or rule is LabelRule.REPLACE)
+    case = watchlist.set_label(receipt, offered) if takes else before
+    return Watched(case, before, offered)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What :func:`import_rows` did: ``watched``, the line and outcome of the first row of
+    each receipt, in file order; ``repeats``, the line of each later row and why it was
+    skipped (``EAC… repeats line 3``)."""
+
+    watched: list[tuple[int, Watched]] = field(default_factory=list)
+    repeats: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def added(self) -> list[WatchedCase]:
+        """The cases added, in file order."""
+        return [outcome.case for _, outcome in self.watched if outcome.added]
+
+    @property
+    def updated(self) -> list[tuple[int, Watched]]:
+        """The watched cases whose label was set or replaced, with their lines."""
+        return [(line, outcome) for line, outcome in self.watched if outcome.label_changed]
+
+    @property
+    def unchanged(self) -> list[tuple[int, Watched]]:
+        """The watched cases left as they were, with their lines."""
+        return [
+            (line, outcome)
+            for line, outcome in self.watched
+            if not outcome.added and not outcome.label_changed
+        ]
+
+
+def import_rows(
+    watchlist: Watchlist, good: list[Good], added_at: datetime, rule: LabelRule
+) -> ImportReport:
+    """Watch the ``good`` receipts of an import (:func:`watch`, ``added_at`` an aware
+    datetime, ``rule`` for the labels of cases already watched); a receipt's later rows
+    are repeats, skipped. Never raises."""
+    report = ImportReport()
+    first_line: dict[ReceiptNumber, int] = {}
+    for line, receipt, label in good:
+        if receipt in first_line:
+            report.repeats.append((line, f"{receipt} repeats line {first_line[receipt]}"))
+            continue
+        first_line[receipt] = line
+        outcome = watch(watchlist, receipt, label=label, added_at=added_at, rule=rule)
+        report.watched.append((line, outcome))
+    return report
 
 
 def add_imported(
     watchlist: Watchlist, good: list[Good], added_at: datetime
 ) -> tuple[list[WatchedCase], list[tuple[int, str]]]:
     """Add the ``good`` receipts of an import to ``watchlist`` (``added_at`` an aware
-    datetime). Returns the cases added and, for each receipt skipped, its line and why:
-    a repeat of an earlier line, or already watched (with its label and when added)."""
-    added: list[WatchedCase] = []
-    skipped: list[tuple[int, str]] = []
-    first_line: dict[ReceiptNumber, int] = {}
-    for line, receipt, label in good:
-        if receipt in first_line:
-            skipped.append((line, f"{receipt} repeats line {first_line[receipt]}"))
-            continue
-        first_line[receipt] = line
-        try:
-            added.append(watchlist.add(receipt, label=label, added_at=added_at))
-        except DuplicateReceipt:
-            existing = describe_case(watchlist.get(receipt))
-            skipped.append((line, f"{receipt} is already on the watchlist ({existing})"))
-    return added, skipped
+    datetime), changing no case already watched (:attr:`LabelRule.KEEP`: the dashboard's
+    import until it shows label updates). Returns the cases added and, for each receipt
+    skipped, its line and why: a repeat of an earlier line, or already watched (with its
+    label and when added), in line order."""
+    report = import_rows(watchlist, good, added_at, LabelRule.KEEP)
+    skipped = report.repeats + [(line, outcome.describe()) for line, outcome in report.unchanged]
+    return report.added, sorted(skipped)

@@ -1,5 +1,6 @@
-"""The watchlist as rows: for ``casewatch list`` (a table, JSON lines) and ``casewatch
-export`` (CSV, a JSON array). Pure functions, no I/O, no Textual.
+"""The watchlist as rows: for ``casewatch list`` (a table, JSON lines, fitted to a
+terminal's width) and ``casewatch export`` (CSV, a JSON array), and the cases
+``--stage`` and ``--changed-since`` select. Pure functions, no I/O, no Textual.
 
 A case's status fields are those of :func:`casewatch.check.result_to_json`, so ``list
 --json`` and ``check --json`` describe a case the same way.
@@ -11,12 +12,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from casewatch.cases import eastern_time, one_line
+from casewatch.cases import US_EASTERN, eastern_time, one_line
 from casewatch.check import align_columns, result_to_json
-from casewatch.hooks import change_message
+from casewatch.hooks import change_message, change_to_json
+from casewatch.stages import Stage
 from casewatch.watchlist import ChangeEvent, WatchedCase
 
 EXPORT_COLUMNS = (
@@ -61,10 +63,12 @@ def case_row(case: WatchedCase) -> dict[str, str]:
 def case_to_json(case: WatchedCase) -> dict[str, Any]:
     """``case`` as a JSON-ready object: receipt_number, label, added_at, checked_at (the
     last check, answered or failed), answered_at (the last answer: the age of the
-    status), last_error (of the last check; empty when it was answered), then the status
-    fields of :func:`casewatch.check.result_to_json` (with ``found`` true) when USCIS has
-    answered once; before that ``found`` and ``status`` are null. Dates are ISO 8601 in
-    US Eastern time."""
+    status), last_error (of the last check; empty when it was answered), events (the
+    changes casewatch saw, oldest first: :func:`casewatch.hooks.change_to_json` and
+    ``first``, true for the first status recorded when the case was added), then the
+    status fields of :func:`casewatch.check.result_to_json` (with ``found`` true) when
+    USCIS has answered once; before that ``found`` and ``status`` are null. Dates are ISO
+    8601 in US Eastern time."""
     document: dict[str, Any] = {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
@@ -72,6 +76,7 @@ def case_to_json(case: WatchedCase) -> dict[str, Any]:
         "checked_at": case.checked_at.isoformat() if case.checked_at is not None else None,
         "answered_at": case.answered_at.isoformat() if case.answered_at is not None else None,
         "last_error": case.last_error,
+        "events": [{**change_to_json(event), "first": event.first} for event in case.events],
     }
     if case.status is None:
         document.update(found=None, status=None)
@@ -84,23 +89,91 @@ STATUS_WIDTH = 60
 """Characters of a status (or an error message) in ``casewatch list``'s table; ``--json``
 has the whole text."""
 
+LIST_COLUMN_PRIORITY = ("RECEIPT", "STAGE", "LABEL", "STATUS", "CHANGED", "FORM", "CHECKED")
+"""The columns of ``casewatch list`` from the most to the least important: a narrow
+terminal hides the last first; the receipt number and the stage always show (as the
+dashboard does; the label hides after the status: issue 13, point 1)."""
 
-def format_list_table(cases: Iterable[WatchedCase]) -> str:
+ALWAYS_SHOWN = 2
+"""The first columns of :data:`LIST_COLUMN_PRIORITY` shown however narrow the terminal."""
+
+CUT_COLUMNS = frozenset({"LABEL", "STATUS"})
+"""The columns whose texts are cut, ending with ``…``, to fit a terminal; the others are
+short and shown whole or hidden."""
+
+CUT_MIN = 16
+"""Characters a cut column keeps at least (``…`` included) before columns are hidden:
+enough to tell "Garcia, Maria (…" from "Garcia, Jose (I…" (issue 13, point 1)."""
+
+GAP = 2
+"""Spaces between two columns."""
+
+
+def format_list_table(cases: Iterable[WatchedCase], width: int | None = None) -> str:
     """A plain-text table: receipt, label, form, stage, status title (or the last error,
     cut at :data:`STATUS_WIDTH` characters), changed date and when USCIS last answered
     (:func:`~casewatch.cases.eastern_time`), after a ``⚠`` when the last check failed;
-    ``-`` where nothing is known."""
+    ``-`` where nothing is known. With a ``width`` (characters: a terminal's), lines fit
+    in it (:func:`fit_columns`); without, rows are whole (for a pipe or a file)."""
     rows: list[tuple[str, ...]] = [_TABLE_HEADER]
     for case in cases:
         row = case_row(case)
         answered = eastern_time(case.answered_at) if case.answered_at is not None else ""
         checked = f"⚠ {answered or '-'}" if case.last_error else answered
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
-        if len(status) > STATUS_WIDTH:
-            status = status[: STATUS_WIDTH - 1] + "…"
         cells = (row["receipt_number"], row["label"], row["form_type"], row["stage"], status)
         rows.append(tuple(cell or "-" for cell in (*cells, row["changed"], checked)))
-    return align_columns(rows)
+    return align_columns(fit_columns(rows, width) if width is not None else _cut_status(rows))
+
+
+def _cut_status(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    widths = {name: STATUS_WIDTH if name == "STATUS" else None for name in _TABLE_HEADER}
+    return _cut(rows, widths)
+
+
+def _cut(rows: list[tuple[str, ...]], widths: dict[str, int | None]) -> list[tuple[str, ...]]:
+    """The columns of ``rows`` named in ``widths`` (in table order), each cell cut to its
+    width with ``…`` at the end (None: whole)."""
+    indexes = [(_TABLE_HEADER.index(name), size) for name, size in widths.items()]
+    return [tuple(cut_text(row[i], size) for i, size in indexes) for row in rows]
+
+
+def cut_text(text: str, width: int | None) -> str:
+    """``text`` in at most ``width`` characters, its end replaced by ``…`` when cut (None:
+    whole)."""
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…"
+
+
+def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    """``rows`` (the header first) with only the columns that fit in ``width`` characters,
+    :data:`GAP` apart: the least important hidden first (:data:`LIST_COLUMN_PRIORITY`),
+    while the others at their narrowest (:data:`CUT_COLUMNS` at :data:`CUT_MIN`) do not
+    fit; then the cut columns share what is left, each up to its longest text, the rest
+    cut with ``…``. The first :data:`ALWAYS_SHOWN` columns stay, even past ``width``."""
+    longest = {name: max(len(row[i]) for row in rows) for i, name in enumerate(_TABLE_HEADER)}
+    narrowest = {
+        name: min(size, CUT_MIN) if name in CUT_COLUMNS else size for name, size in longest.items()
+    }
+    shown = list(_TABLE_HEADER)
+
+    def needed() -> int:
+        return sum(narrowest[name] for name in shown) + GAP * (len(shown) - 1)
+
+    for name in reversed(LIST_COLUMN_PRIORITY[ALWAYS_SHOWN:]):
+        if needed() <= width:
+            break
+        shown.remove(name)
+    widths: dict[str, int | None] = {name: narrowest[name] for name in shown}
+    spare = width - needed()
+    growing = sorted((name for name in shown if name in CUT_COLUMNS), key=longest.__getitem__)
+    for index, name in enumerate(growing):  # the shorter first: what it leaves goes on
+        share = max(0, spare) // (len(growing) - index)
+        grown = min(longest[name], narrowest[name] + share)
+        spare -= grown - narrowest[name]
+        widths[name] = grown
+    return _cut(rows, widths)
 
 
 def format_json_lines(cases: Iterable[WatchedCase]) -> str:
@@ -138,6 +211,33 @@ def format_csv(cases: Iterable[WatchedCase]) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")
+
+
+def changed_since(case: WatchedCase, day: date) -> bool:
+    """Whether USCIS changed ``case`` on or after US Eastern date ``day`` (its
+    :attr:`~casewatch.cases.CaseStatus.last_changed`), or casewatch saw a change of it
+    then (an event's ``seen_at``; the first status recorded when the case was added is no
+    change)."""
+    changed = case.status.last_changed if case.status is not None else None
+    if changed is not None and changed.astimezone(US_EASTERN).date() >= day:
+        return True
+    return any(
+        not event.first and event.seen_at.astimezone(US_EASTERN).date() >= day
+        for event in case.events
+    )
+
+
+def select_cases(
+    cases: Iterable[WatchedCase], *, stage: Stage | None = None, since: date | None = None
+) -> list[WatchedCase]:
+    """The ``cases`` in the ``stage`` given (cases USCIS never answered have none) and
+    :func:`changed_since` ``since`` (a US Eastern date), in order; None selects all."""
+    return [
+        case
+        for case in cases
+        if (stage is None or (case.status is not None and case.status.stage is stage))
+        and (since is None or changed_since(case, since))
+    ]
 
 
 def describe_change(case: WatchedCase, event: ChangeEvent) -> str:

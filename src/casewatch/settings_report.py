@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from casewatch.config import Settings
+from casewatch.config import RESPONSE_DAYS_SETTINGS, Settings
+from casewatch.deadlines import NoticeKind
 
 
 def describe_settings(settings: Settings) -> str:
@@ -13,6 +14,7 @@ def describe_settings(settings: Settings) -> str:
     environment = settings.environment
     source = settings.sources.get
     config = settings.config_path
+    days = settings.response_days
     rows = [
         ("environment", environment.name, source("env", "")),
         (
@@ -39,6 +41,15 @@ def describe_settings(settings: Settings) -> str:
             "notify_urls",
             f"{len(settings.notify_urls)} Apprise URL(s)" if settings.notify_urls else "(none)",
             "config file" if settings.notify_urls else "",
+        ),
+        *(
+            (kind.value, f"response due ≈ {days.of(kind)} days after it", source(key, ""))
+            for kind, key in zip(NoticeKind, RESPONSE_DAYS_SETTINGS, strict=True)
+        ),
+        (
+            "quiet after",
+            f"{settings.quiet_days} days without a change from USCIS",
+            source("quiet_days", ""),
         ),
         ("request ledger", str(settings.limits_path), "state directory"),
         (

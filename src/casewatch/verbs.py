@@ -5,19 +5,36 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from casewatch import listing
+from casewatch.argtypes import eastern_date, stage
 from casewatch.cases import US_EASTERN
-from casewatch.cli_common import fail, parse_receipts, settings_of
+from casewatch.cli_common import (
+    add_output_option,
+    fail,
+    parse_receipts,
+    settings_of,
+    terminal_width,
+    write_output,
+)
 from casewatch.config import ConfigError
-from casewatch.files import atomic_write_text, os_error_message
-from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
-from casewatch.listing import EXPORT_COLUMNS, describe_case
+from casewatch.files import os_error_message
+from casewatch.importing import (
+    ImportFileError,
+    LabelRule,
+    Watched,
+    import_rows,
+    read_import_file,
+    read_rows,
+    watch,
+)
+from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import EXPECTED_FORMAT
-from casewatch.watchlist import DuplicateReceipt, WatchedCase, Watchlist, WatchlistError
+from casewatch.stages import Stage
+from casewatch.watchlist import WatchedCase, Watchlist, WatchlistError
 
 _WATCHLIST_NOTE = (
     "It reads and writes the watchlist file only (--watchlist, or the default file of "
@@ -37,12 +54,15 @@ def add_watchlist_commands(
         "add",
         parents=[common],
         help="add receipt numbers to the watchlist",
-        description="Add receipt numbers to the watchlist. " + _WATCHLIST_NOTE + " Exit "
-        "status: 0 done (receipts already watched are reported on stderr and skipped); 2 a "
-        "malformed receipt number (then nothing is added); 1 the file cannot be written.",
+        description="Add receipt numbers to the watchlist. A receipt already watched gets "
+        "the --label when it has none (with --update, in place of the one it has); otherwise "
+        "it is reported on stderr and left as it is. " + _WATCHLIST_NOTE + " Exit status: 0 "
+        "done; 2 a malformed receipt number (then nothing is changed); 1 the file cannot be "
+        "written.",
     )
     add.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     add.add_argument("--label", default="", metavar="TEXT", help="a label for these cases")
+    _add_update_option(add, "the --label")
     remove = commands.add_parser(
         "remove",
         parents=[common],
@@ -59,9 +79,14 @@ def add_watchlist_commands(
         help="print the watchlist and the last known status of each case",
         description="Print the watchlist: receipt, label, form, stage, status, the date USCIS "
         "last changed the case and when USCIS last answered for it (US Eastern, after a ⚠ "
-        "when the last check failed). " + _WATCHLIST_NOTE,
+        "when the last check failed). On a terminal the table fits its width (texts cut "
+        "with …, the least important columns hidden first); piped, rows are whole. "
+        + _WATCHLIST_NOTE,
     )
-    listing.add_argument("--json", action="store_true", help="one JSON object per case")
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON object per case, with its change events"
+    )
+    _add_selection_options(listing)
     importing = commands.add_parser(
         "import",
         parents=[common],
@@ -70,12 +95,15 @@ def add_watchlist_commands(
         "optionally followed by a tab, comma or semicolon and its label (two columns pasted "
         "from a spreadsheet; blank lines and # comments skipped), or CSV with a header "
         "naming a receipt column (receipt, receipt_number or 'receipt number', any case) and "
-        "optionally a label column. " + _WATCHLIST_NOTE + " Exit status: 0 the file was "
-        "read, even if some lines were not receipt numbers (listed on stderr with their "
-        "line numbers) or were already watched (reported and skipped); 2 the file cannot be "
-        "read; 1 the watchlist cannot be written.",
+        "optionally a label column (other columns are named and ignored). A row naming a "
+        "case already watched fills in its empty label (with --update, replaces its label); "
+        "an empty cell never blanks one; each change is printed. " + _WATCHLIST_NOTE + " Exit "
+        "status: 0 the file was read, even if some lines were not receipt numbers (listed on "
+        "stderr with their line numbers); 2 the file cannot be read; 1 the watchlist cannot "
+        "be written.",
     )
     importing.add_argument("file", type=Path, metavar="FILE", help="text or CSV file")
+    _add_update_option(importing, "the file's label")
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -90,12 +118,39 @@ def add_watchlist_commands(
         choices=("csv", "json"),
         help="csv or json (default: from the --output name's .json or .csv, else csv)",
     )
-    export.add_argument(
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE (replaced atomically; its folder must exist) instead of standard "
-        "output",
+    add_output_option(export)
+    _add_selection_options(export)
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stage",
+        type=stage,
+        metavar="STAGE",
+        help="only the cases in STAGE (" + ", ".join(member.value for member in Stage) + ")",
+    )
+    parser.add_argument(
+        "--changed-since",
+        type=eastern_date,
+        metavar="DATE",
+        help="only the cases USCIS changed, or casewatch saw change, on or after DATE: a US "
+        "Eastern date YYYY-MM-DD, or Nd for N days before today (7d)",
+    )
+
+
+def _selected(args: argparse.Namespace, watchlist: Watchlist) -> list[WatchedCase]:
+    """The cases of ``watchlist`` that ``--stage`` and ``--changed-since`` select."""
+    return listing.select_cases(
+        watchlist.cases.values(), stage=args.stage, since=args.changed_since
+    )
+
+
+def _add_update_option(parser: argparse.ArgumentParser, source: str) -> None:
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help=f"replace the label of a case already watched with {source} (an empty one "
+        "never blanks it); without it, only an empty label is filled in",
     )
 
 
@@ -120,6 +175,23 @@ def _save(watchlist: Watchlist, undone: str) -> int:
     return 0
 
 
+def _label_rule(args: argparse.Namespace) -> LabelRule:
+    return LabelRule.REPLACE if args.update else LabelRule.FILL
+
+
+def _print_watched(outcomes: Iterable[tuple[str, Watched]]) -> None:
+    """Say what :func:`watch` did: additions and label changes on stdout, the cases left
+    as they were on stderr (after their place: a file's line), with the fix for a label
+    refused."""
+    for where, outcome in outcomes:
+        if outcome.added or outcome.label_changed:
+            print(outcome.describe())
+        elif outcome.label_refused:
+            fail(f"{where}{outcome.describe()}: --update replaces it")
+        else:
+            fail(f"{where}{outcome.describe()}; unchanged")
+
+
 def _add(args: argparse.Namespace) -> int:
     receipts = parse_receipts(args.receipts)
     if receipts is None:
@@ -129,19 +201,15 @@ def _add(args: argparse.Namespace) -> int:
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
-    added: list[WatchedCase] = []
-    for receipt in receipts:
-        try:
-            added.append(watchlist.add(receipt, label=args.label, added_at=added_at))
-        except DuplicateReceipt:
-            existing = watchlist.get(receipt)
-            fail(f"{receipt} is already on the watchlist ({describe_case(existing)}); skipped")
-    if not added:
-        return 0
-    if code := _save(watchlist, "nothing was added"):
+    outcomes = [
+        watch(watchlist, receipt, label=args.label, added_at=added_at, rule=_label_rule(args))
+        for receipt in receipts
+    ]
+    if any(outcome.added or outcome.label_changed for outcome in outcomes) and (
+        code := _save(watchlist, "nothing was added or changed")
+    ):
         return code
-    for case in added:
-        print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
+    _print_watched(("", outcome) for outcome in outcomes)
     return 0
 
 
@@ -173,11 +241,21 @@ def _list(args: argparse.Namespace) -> int:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = list(watchlist.cases.values())
+    cases = _selected(args, watchlist)
     if not cases:
-        print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
+        given = [f"--stage {args.stage.value!r}"] if args.stage else []
+        given += [f"--changed-since {args.changed_since}"] if args.changed_since else []
+        if given:
+            print(
+                f"casewatch: no case of {watchlist.path} matches {' '.join(given)}", file=sys.stderr
+            )
+        else:
+            print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
         return 0
-    print(listing.format_json_lines(cases) if args.json else listing.format_list_table(cases))
+    if args.json:
+        print(listing.format_json_lines(cases))
+    else:
+        print(listing.format_list_table(cases, terminal_width()))
     return 0
 
 
@@ -190,24 +268,29 @@ def _import(args: argparse.Namespace) -> int:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    good, bad = parse_import(text)
-    for line, content, problem in bad:
+    parsed = read_rows(text)
+    for column in parsed.ignored_columns:
+        fail(f"{args.file}: column {column!r} ignored (casewatch reads receipt and label)")
+    for line, content, problem in parsed.bad:
         fail(f"{args.file}, line {line}: {content!r} is not a receipt number: {problem}")
-    if bad:
+    if parsed.bad:
         print(f"casewatch: expected {EXPECTED_FORMAT}", file=sys.stderr)
-    added, skipped = add_imported(watchlist, good, datetime.now(US_EASTERN).replace(microsecond=0))
-    for line, why in skipped:
+    added_at = datetime.now(US_EASTERN).replace(microsecond=0)
+    report = import_rows(watchlist, parsed.good, added_at, _label_rule(args))
+    for line, why in report.repeats:
         fail(f"{args.file}, line {line}: {why}; skipped")
-    for case in added:
+    for case in report.added:
         for warning in case.receipt_number.warnings:
             print(f"casewatch: warning: {case.receipt_number}: {warning}", file=sys.stderr)
-    if added and (code := _save(watchlist, "nothing was added")):
+    if (report.added or report.updated) and (
+        code := _save(watchlist, "nothing was added or changed")
+    ):
         return code
-    for case in added:
-        print(f"added {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
+    _print_watched((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched)
+    skipped = len(report.unchanged) + len(report.repeats)
     print(
-        f"casewatch: {len(added)} added, {len(good) - len(added)} skipped, "
-        f"{len(bad)} not receipt numbers",
+        f"casewatch: {len(report.added)} added, {len(report.updated)} updated, {skipped} "
+        f"skipped, {len(parsed.bad)} not receipt numbers",
         file=sys.stderr,
     )
     return 0
@@ -218,19 +301,11 @@ def _export(args: argparse.Namespace) -> int:
         watchlist = _load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = list(watchlist.cases.values())
+    cases = _selected(args, watchlist)
     output: Path | None = getattr(args, "output", None)
     form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
     text = listing.format_csv(cases) if form == "csv" else listing.format_json_array(cases)
-    if output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        atomic_write_text(output, text, make_folder=False)
-    except OSError as exc:
-        return fail(os_error_message(exc), 1)
-    print(f"exported {len(cases)} cases to {output}")
-    return 0
+    return write_output(output, text, f"exported {len(cases)} cases to {output}")
 
 
 WATCHLIST_VERBS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -29,6 +29,7 @@ _WORDS = {
     "undated": ("undated", "sin fecha"),
     "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
     "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
+    "not kept": ("… {:,} older entries not kept", "… {:,} entradas anteriores no guardadas"),
     "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
     "filed": ("Filed", "Presentado"),
     "ago": ("ago", "atrás"),
@@ -175,5 +176,7 @@ class HistoryDrawer(VerticalScroll):
             for when, source, text in timeline(case, spanish):
                 rows.add_row(when, source, text)
             parts.append(rows)
+            if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases
+                parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from casewatch.redact import register_secret
 from casewatch.uscis.errors import (
     AuthenticationError,
     BadResponse,
@@ -44,12 +45,15 @@ MAX_TRIES = 2
 
 
 class Secret:
-    """A string that never shows itself in a repr, a str, a log or a traceback."""
+    """A string that never shows itself in a repr, a str, a log or a traceback, nor in
+    a text from the network that echoes it back while it lives (it registers itself
+    with :func:`casewatch.redact.register_secret`)."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register_secret(self, value)
 
     def reveal(self) -> str:
         """The secret itself, for the one place that must send it."""

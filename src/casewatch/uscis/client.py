@@ -18,6 +18,7 @@ from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber
 from casewatch.uscis.answers import case_status_from_answer
 from casewatch.uscis.auth import ClientCredentialsAuth, Credentials
+from casewatch.uscis.bodies import ACCEPTED_ENCODINGS, bound_body
 from casewatch.uscis.errors import (
     DeadlineExceeded,
     NetworkError,
@@ -71,6 +72,11 @@ def _retryable(error: Exception) -> bool:
     return isinstance(error, USCISError) and error.retryable
 
 
+def _asks_case_status(request: httpx.Request) -> bool:
+    # A case-status request (counted against the quota), not the token request.
+    return request.url.path.startswith("/case-status/")
+
+
 class CaseStatusClient:
     """Asks ``GET {api_url}/case-status/{receiptNumber}`` through a :class:`RateLimiter`.
 
@@ -116,8 +122,11 @@ class CaseStatusClient:
             transport=transport,
             timeout=TIMEOUT_S,
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
-            headers={"Accept": "application/json"},
-            event_hooks={"request": [self._claim_send], "response": [self._log_response]},
+            headers={"Accept": "application/json", "Accept-Encoding": ACCEPTED_ENCODINGS},
+            event_hooks={
+                "request": [self._claim_send],
+                "response": [self._bound_body, self._log_response],
+            },
         )
 
     async def _take_send_slot(self, request: httpx.Request) -> None:
@@ -126,7 +135,7 @@ class CaseStatusClient:
         # any request's deadline: a token request's has ended, the next starts at its send.
         if (exchange := _exchange.get(None)) is not None:
             exchange.deadline.reschedule(None)
-        if request.url.path.startswith("/case-status/"):
+        if _asks_case_status(request):
             await self.limiter.take_slot()
 
     async def _claim_send(self, request: httpx.Request) -> None:
@@ -134,7 +143,7 @@ class CaseStatusClient:
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
         # just before the request line is written; other transports claim it here.
-        token = not request.url.path.startswith("/case-status/")
+        token = not _asks_case_status(request)
         if token and asyncio.get_running_loop().time() < self._token_silent_until:
             # A token URL silent for a whole deadline is not asked again by the requests
             # that waited for its token meanwhile: each would wait as long.
@@ -163,8 +172,13 @@ class CaseStatusClient:
             exchange.deadline.reschedule(asyncio.get_running_loop().time() + self.deadline_s)
             exchange.token = token
 
+    async def _bound_body(self, response: httpx.Response) -> None:
+        # Every body is read with a bound, the token's and an error's too (issue 11,
+        # point 5): casewatch.uscis.bodies.
+        bound_body(response, token=not _asks_case_status(response.request))
+
     async def _log_response(self, response: httpx.Response) -> None:
-        if self.traffic_log is None or not response.request.url.path.startswith("/case-status/"):
+        if self.traffic_log is None or not _asks_case_status(response.request):
             return
         # The readiness log counts what it can; the request itself went well.
         with contextlib.suppress(OSError, filelock.Timeout):

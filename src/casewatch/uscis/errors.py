@@ -7,7 +7,9 @@ errors ``{ErrorCode, Error}``; an HTML page; an empty body. Whatever the shape, 
 carries USCIS's own message; an answer that is not USCIS's (an HTML page, an empty body)
 says what it is instead of a parser's words. Every text taken from a body passes
 :func:`casewatch.cases.printable` (issue 11, point 4: no escape sequence, bidi override
-or zero-width character from the network reaches a screen, a log or a file).
+or zero-width character from the network reaches a screen, a log or a file) and
+:func:`casewatch.redact.redact` (point 3: no client secret or access token that a server
+echoes back does).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from casewatch.cases import one_line, printable, strip_html
+from casewatch.redact import redact
 
 
 class USCISError(Exception):
@@ -25,7 +28,8 @@ class USCISError(Exception):
 
     ``status`` is the HTTP status (None when no response came), ``code`` USCIS's own
     code, ``message`` USCIS's own words (shown to the user as they are, but for what
-    :func:`casewatch.cases.printable` removes), ``summary`` a line in plain terms.
+    :func:`casewatch.cases.printable` removes and the secrets
+    :func:`casewatch.redact.redact` hides), ``summary`` a line in plain terms.
     ``retryable`` says whether trying again later can help.
     """
 
@@ -33,7 +37,7 @@ class USCISError(Exception):
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
-        message, code = printable(message), printable(code)
+        message, code = redact(printable(message)), redact(printable(code))
         self.message = message
         self.status = status
         self.code = code
@@ -143,11 +147,18 @@ class BadResponse(UnexpectedAnswer):
     retryable = True
 
 
+class AnswerTooLarge(UnexpectedAnswer):
+    """An answer whose body, as sent or decompressed, is larger than casewatch reads
+    (:data:`~casewatch.uscis.bodies.MAX_BODY_BYTES`; a case status is a few kB): a
+    hostile or broken server, a gzip bomb. Not retried, as any unexpected answer."""
+
+
 _MAX_MESSAGE = 300
 
 
 def _clip(text: str) -> str:
-    text = one_line(text)
+    # Redacted before it is cut: a secret cut in two would no longer be recognized.
+    text = redact(one_line(text))
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 

@@ -58,6 +58,14 @@ def kept_reserve() -> int:
     return _kept_reserve.get()
 
 
+def format_duration(seconds: float) -> str:
+    """A countdown such as ``9h 12m`` or ``4m 05s`` (seconds, rounded down)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
 @dataclass(frozen=True, slots=True)
 class QuotaUsage:
     """Requests counted on US Eastern date ``day`` against ``daily_quota``; ``held_until``
@@ -73,3 +81,17 @@ class QuotaUsage:
     def remaining(self) -> int:
         """Requests left today (never below zero)."""
         return max(0, self.daily_quota - self.used)
+
+    def summary(self, now: float) -> str:
+        """The figures as the quota gauge and ``casewatch quota`` give them, at Unix time
+        ``now`` (seconds): ``1,234 / 150,000 today · 148,766 left · resets in 9h 12m``,
+        then, while a hold USCIS asked for runs, ``· USCIS asked to wait until 10:15:20
+        ET`` (Retry-After). Times are US Eastern (``uscis-api.md``)."""
+        to_reset = self.resets_at.timestamp() - now
+        figures = (
+            f"{self.used:,} / {self.daily_quota:,} today · {self.remaining:,} left · "
+            f"resets in {format_duration(to_reset)}"
+        )
+        if self.held_until is not None and now < self.held_until.timestamp():
+            figures += f" · USCIS asked to wait until {self.held_until:%H:%M:%S} ET"
+        return figures

@@ -39,10 +39,12 @@ def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) 
 
     The label: the side that changed it (ours when both did; when both added the case,
     ours unless empty). The last check (error, when checked): the side that checked
-    later; the last answer (status, when answered): the side answered later, so a
-    failed check never hides an answer the other side recorded before it. Events: those
-    of both (:func:`merge_events`). The unseen mark: the side that changed it, and always
-    set when either side brings a change alert the other has not seen.
+    later; the last answer (status, when answered, with the notice date recorded for
+    it): the side answered later, so a failed check never hides an answer the other
+    side recorded before it. The response due date given: as the label while both sides
+    hold the same notice; else the later answer's, as a due date belongs to its notice.
+    Events: those of both (:func:`merge_events`). The unseen mark: the side that changed
+    it, and always set when either side brings a change alert the other has not seen.
     """
 
     def pick(name: str) -> Any:
@@ -58,7 +60,13 @@ def merge_case(old: WatchedCase | None, ours: WatchedCase, theirs: WatchedCase) 
         checked,
         status=answered.status,
         answered_at=answered.answered_at,
+        notice_date=answered.notice_date,
         label=pick("label"),
+        response_due=(
+            pick("response_due")
+            if ours.notice_date == theirs.notice_date
+            else answered.response_due
+        ),
         added_at=min(ours.added_at, theirs.added_at) if old is None else pick("added_at"),
         events=merge_events(ours.events, theirs.events),
         unseen=pick("unseen") or _new_alert(old, ours) or _new_alert(old, theirs),

@@ -4,7 +4,7 @@ events, and what counts as a change of status."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from casewatch.cases import CaseStatus, one_line
 from casewatch.receipts import ReceiptNumber
@@ -48,7 +48,11 @@ class WatchedCase:
     say). ``status`` is the last status USCIS reported (None before the first answer);
     ``last_error`` is the message of the last check when it failed (then at
     ``checked_at``), empty when it succeeded; ``events`` are its changes, oldest first;
-    ``unseen`` marks a change the user has not looked at yet.
+    ``unseen`` marks a change the user has not looked at yet. ``notice_date`` is the
+    date (US Eastern) of the notice the current status announces when it asks for an
+    answer, recorded when the case entered that status (:mod:`casewatch.deadlines`);
+    ``response_due`` the response due date the user gave from the notice, which wins
+    over casewatch's estimate; both are cleared when the status title changes.
     """
 
     receipt_number: ReceiptNumber
@@ -60,6 +64,8 @@ class WatchedCase:
     events: tuple[ChangeEvent, ...] = ()
     unseen: bool = False
     answered_at: datetime | None = None
+    notice_date: date | None = None
+    response_due: date | None = None
 
 
 def detect_change(

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.deadlines import recorded_notice
 from casewatch.files import (
     UnsafeFileError,
     atomic_write_text,
@@ -148,6 +149,9 @@ class Watchlist:
         first status marks the case unseen.
 
         A form type, once known, is kept when a later answer lacks it (``uscis-api.md``).
+        A new status title records the date of the notice it announces when it asks for
+        an answer (:func:`casewatch.deadlines.recorded_notice`) and drops the response
+        due date given for the previous one.
         """
         case = self.get(receipt)
         if not status.form_type and case.status is not None and case.status.form_type:
@@ -160,8 +164,18 @@ class Watchlist:
             case = replace(
                 case, events=(*case.events, event), unseen=case.unseen or not event.first
             )
+        if event is not None and "title" in event.fields:  # a new notice, or none
+            case = replace(case, notice_date=recorded_notice(status, checked_at), response_due=None)
         self.cases[receipt.value] = case
         return case, event
+
+    def set_response_due(self, receipt: ReceiptNumber | str, due: date | None) -> WatchedCase:
+        """Give the case of ``receipt`` the response due date printed on its notice (a US
+        Eastern date), which wins over casewatch's estimate; None goes back to the
+        estimate. Raises :class:`KeyError` if it is not watched."""
+        case = replace(self.get(receipt), response_due=due)
+        self.cases[case.receipt_number.value] = case
+        return case
 
     def mark_seen(self, receipt: ReceiptNumber | str) -> WatchedCase:
         """The user has looked at the case: it is no longer marked changed."""

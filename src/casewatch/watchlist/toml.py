@@ -159,6 +159,7 @@ def _status_to_toml(status: CaseStatus) -> dict[str, Any]:
             "modified": status.modified,
             "modified_text": status.modified_text,
             "history": [_history_to_toml(entry) for entry in status.history],
+            "history_dropped": status.history_dropped or None,
         }
     )
 
@@ -186,6 +187,8 @@ def _case_to_toml(case: WatchedCase) -> dict[str, Any]:
             "answered_at": case.answered_at,
             "last_error": case.last_error,
             "unseen": case.unseen or None,
+            "notice_date": case.notice_date,
+            "response_due": case.response_due,
         }
     )
     if case.status is not None:
@@ -218,6 +221,21 @@ def toml_text(raw: dict[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{key} must be text, got {value!r}")
     return printable(value)  # a file edited by hand may hold escape sequences
+
+
+def _count(raw: dict[str, Any], key: str) -> int:
+    value = raw.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"{key} must be a count, got {value!r}")
+    return value
+
+
+def _day(raw: dict[str, Any], key: str) -> date | None:
+    # A case's notice_date or response_due: a calendar date, not a time.
+    day = raw.get(key)
+    if day is not None and (not isinstance(day, date) or isinstance(day, datetime)):
+        raise TypeError(f"{key} must be a date such as 2026-05-31, got {day!r}")
+    return day
 
 
 def _history_from_toml(raw: dict[str, Any]) -> HistoryEntry:
@@ -264,6 +282,7 @@ def _status_from_toml(raw: dict[str, Any], receipt: ReceiptNumber) -> CaseStatus
         ),
         submitted_text=submitted_text,
         modified_text=modified_text,
+        history_dropped=_count(raw, "history_dropped"),
     )
 
 
@@ -307,4 +326,6 @@ def case_from_toml(raw: dict[str, Any]) -> WatchedCase:
             _event_from_toml(event) for event in toml_tables(raw.get("events", []), "events")
         ),
         unseen=raw.get("unseen") is True,
+        notice_date=_day(raw, "notice_date"),
+        response_due=_day(raw, "response_due"),
     )
