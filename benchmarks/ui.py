@@ -181,21 +181,23 @@ async def measure_paint(count: int) -> dict[str, float]:
 
 async def measure_keys(count: int, seconds: float) -> dict[str, float]:
     from casewatch.tui.app import CaseWatchApp
+    from casewatch.tui.case_table import CaseTable
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
         settings = demo_settings(Path(directory))
         write_watchlist(settings, count, checked_days_ago=3)  # every case is due
         app = CaseWatchApp(settings, open_watchlist(settings, first=SIZE[1]))
         updates = 0
-        update_row = app._update_row
-
-        def counted(case: Any) -> None:
-            nonlocal updates
-            updates += 1
-            update_row(case)
-
-        app._update_row = counted  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
+            table = app.query_one(CaseTable)
+            update_case = table.update_case
+
+            def counted(case: Any) -> None:
+                nonlocal updates
+                updates += 1
+                update_case(case)
+
+            table.update_case = counted  # type: ignore[method-assign]
             while app.query_one("CaseTable").row_count < count:
                 await pilot.pause(0.05)
             screen = ScreenUpdates(app)
@@ -205,8 +207,8 @@ async def measure_keys(count: int, seconds: float) -> dict[str, float]:
             )
             begin = time.perf_counter()
             while not keys.done():
-                if app.refresher is not None and not app.refresher.running:
-                    app.action_refresh()  # 50 cases take 5 s: keep results streaming
+                if app.dashboard.refresher is not None and not app.dashboard.refresher.running:
+                    app.dashboard.action_refresh()  # 50 cases take 5 s: keep results streaming
                 await asyncio.sleep(0.1)
             elapsed = time.perf_counter() - begin
             await pilot.pause(1.0)
@@ -225,6 +227,7 @@ async def measure_keys(count: int, seconds: float) -> dict[str, float]:
 
 async def measure_ages(count: int) -> dict[str, float]:
     from casewatch.tui.app import CaseWatchApp
+    from casewatch.tui.case_table import CaseTable
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
         settings = demo_settings(Path(directory))
@@ -238,7 +241,7 @@ async def measure_ages(count: int) -> dict[str, float]:
             for moved_s in (0.0, 2 * 3600.0):  # no age changes, then every age does
                 now[0] += moved_s
                 start = time.perf_counter()
-                app._age_checked_cells()
+                app.query_one(CaseTable).age_checked_cells()
                 timings.append(time.perf_counter() - start)
     return {"cases": count, "unchanged_ms": timings[0] * 1000, "changed_ms": timings[1] * 1000}
 

@@ -1,12 +1,14 @@
 """Helpers of the Pilot tests: waiting for what a worker does (with no timed
-assertion) and reading the history drawer as the user sees it."""
+assertion), reading the history drawer as the user sees it, and recording the toasts."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
 
+import pytest
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -21,8 +23,18 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
         await pilot.pause(0.05)
 
 
-def drawer_text(app: CaseWatchApp) -> str:
+def drawer_text(app: App[None]) -> str:
     """The history drawer's text, 80 columns wide."""
     console = Console(width=80, file=io.StringIO(), record=True)
     console.print(app.query_one("#drawer-body", Static).content)
     return console.export_text()
+
+
+def record_toasts(app: CaseWatchApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """From now on, the toasts of ``app`` as ``(title, message)``, in place of showing
+    them."""
+    toasts: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        app, "notify", lambda message, **kw: toasts.append((kw.get("title", ""), message))
+    )
+    return toasts

@@ -14,7 +14,7 @@ import pytest
 
 from casewatch.cli import main
 from casewatch.logs import default_log_path
-from casewatch.tui.widgets import CaseTable
+from casewatch.tui.case_table import CaseTable
 from casewatch.watchlist import Watchlist
 from conftest import Answer, case_status_answer, scripted_uscis
 from pilot_helpers import drawer_text, until

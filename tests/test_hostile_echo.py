@@ -182,8 +182,10 @@ async def test_the_dashboard_shows_no_echoed_credential(tmp_path: Path, token: A
         app = dashboard(tmp_path, uscis.url)
         app.settings = replace(app.settings, credentials=Credentials(CLIENT_ID, Secret(SECRET)))
         async with app.run_test(size=(160, 40)) as pilot:
+            board = app.dashboard
             await until(
-                pilot, lambda: app.refresher is not None and app.refresher.progress is not None
+                pilot,
+                lambda: board.refresher is not None and board.refresher.progress is not None,
             )
             await app.workers.wait_for_complete()
             await pilot.pause()

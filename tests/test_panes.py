@@ -13,13 +13,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from textual.pilot import Pilot
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.widgets import CaseTable
+from casewatch.tui.case_table import CaseTable
 from casewatch.watchlist import Watchlist, backup_path
+from pilot_helpers import record_toasts
 
 TARGET = "EAC9999103404"
 """A staging receipt on the demo watchlist (label "with history")."""
@@ -31,19 +33,11 @@ def cell(app: CaseWatchApp, receipt: str, column: str) -> str:
     return str(app.query_one(CaseTable).get_cell(receipt, column))
 
 
-async def follow(app: CaseWatchApp) -> None:
+async def follow(app: CaseWatchApp, pilot: Pilot[None]) -> None:
     """What the dashboard does every 2 s, now (as if the last reading of the file was
-    long ago)."""
-    app._follow_at = 0.0
-    await app._follow_file()
-
-
-def record_toasts(app: CaseWatchApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    toasts: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: toasts.append((kw.get("title", ""), message))
-    )
-    return toasts
+    long ago), and what the dashboard shows of it."""
+    await app.dashboard.sync.follow(read_now=True)
+    await pilot.pause()
 
 
 async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_over(
@@ -52,13 +46,15 @@ async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_ov
     app = make_app()
     toasts = record_toasts(app, monkeypatch)
     hooks: list[object] = []
-    monkeypatch.setattr("casewatch.tui.app.announce_change", lambda *args: hooks.append(args))
+    monkeypatch.setattr(
+        "casewatch.tui.refreshing.announce_change", lambda *args: hooks.append(args)
+    )
     monkeypatch.setattr(app, "bell", lambda: hooks.append("bell"))
     other = RefresherLease(app.watchlist.path)
     assert other.try_take()  # another dashboard refreshes this watchlist
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert app.client is not None and app.client.limiter.usage().used == 0
+        assert app.dashboard.client is not None and app.dashboard.client.limiter.usage().used == 0
         table = app.query_one(CaseTable)
         assert table.border_subtitle == f"refreshed by another casewatch (pid {os.getpid()})"
         # The other process checks a case twice and sees a change.
@@ -69,7 +65,7 @@ async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_ov
             status = CaseStatus(TARGET, "I-130", title, f"{title}.")
             elsewhere.record_status(receipt, status, now + timedelta(minutes=minutes))
         elsewhere.save()
-        await follow(app)
+        await follow(app, pilot)
         await pilot.pause()
         assert cell(app, TARGET, "status") == "Case Was Approved"
         assert cell(app, TARGET, "receipt").startswith("●")
@@ -81,10 +77,12 @@ async def test_a_follower_does_not_refresh_shows_the_others_changes_and_takes_ov
         ]
         assert hooks == []  # its hooks ran in the process that saw it
         other.release()  # the other dashboard quits
-        await follow(app)
-        assert app.lease.held
+        await follow(app, pilot)
+        assert app.dashboard.sync.lease.held
         await app.workers.wait_for_complete()
-        assert app.client.limiter.usage().used == 49  # every case but the one checked there
+        assert (
+            app.dashboard.client.limiter.usage().used == 49
+        )  # every case but the one checked there
         assert table.border_subtitle.startswith("next refresh")
 
 
@@ -100,7 +98,7 @@ async def test_an_edit_by_another_process_updates_the_rows(
         elsewhere.remove("EAC9999103403")
         elsewhere.add(parse_receipt_number(NEW), label="new", added_at=datetime.now(US_EASTERN))
         elsewhere.save()
-        await follow(app)
+        await follow(app, pilot)
         await pilot.pause()
         assert cell(app, TARGET, "label") == "Mum's I-130"
         assert table.row_count == 50 and table.border_title == "Cases · 50"
@@ -119,19 +117,19 @@ async def test_a_broken_file_is_reported_never_written_over_and_saved_once_resto
         assert backup_path(path).exists()  # the seeded file, before the first pass
         broken = path.read_bytes().replace(b"[[case]]", b"[[case]", 1)
         path.write_bytes(broken)
-        await follow(app)
+        await follow(app, pilot)
         title, message = toasts[-1]
         assert title == "The watchlist file is not valid"
         assert f"{path} is not valid TOML: line " in message and ", column " in message
         assert f"cp {backup_path(path)} {path}" in message
         await pilot.press("down", "e", "ctrl+u", *"Mum", "enter")
         await app.workers.wait_for_complete()
-        await follow(app)
+        await follow(app, pilot)
         assert path.read_bytes() == broken  # never written over
         assert len(toasts) == 1  # said once
         assert cell(app, TARGET, "label") == "Mum"
         shutil.copy(backup_path(path), path)  # the user restores the backup
-        await follow(app)
+        await follow(app, pilot)
         assert toasts[-1] == ("Saved", f"Saved {path} again.")
     saved = Watchlist.load(path)
     assert saved.get(TARGET).label == "Mum" and len(saved) == 50
@@ -157,7 +155,7 @@ async def test_a_full_disk_keeps_the_cases_in_memory_says_so_once_and_retries(
             await app.workers.wait_for_complete()
             await pilot.press("down", "e", "ctrl+u", *"two", "enter")
             await app.workers.wait_for_complete()
-            await follow(app)  # not yet time to retry
+            await follow(app, pilot)  # not yet time to retry
         assert toasts == [
             (
                 "Could not save the watchlist",
@@ -168,8 +166,8 @@ async def test_a_full_disk_keeps_the_cases_in_memory_says_so_once_and_retries(
         assert path.read_bytes() == before
         assert [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"] == []
         assert cell(app, TARGET, "label") == "one"
-        monkeypatch.setattr(app, "_retry_save_at", 0.0)  # 30 s later
-        await follow(app)
+        app.dashboard.sync.retry_save_at = 0.0  # 30 s later
+        await follow(app, pilot)
         assert toasts[-1] == ("Saved", f"Saved {path} again.")
         assert app.save_problem is None
     saved = Watchlist.load(path)
@@ -187,8 +185,8 @@ async def test_a_lease_that_cannot_be_taken_is_said_once_and_checks_still_work(
 
     monkeypatch.setattr(RefresherLease, "try_take", read_only)
     async with app.run_test(size=(120, 40)) as pilot:
-        await follow(app)
-        await follow(app)
+        await follow(app, pilot)
+        await follow(app, pilot)
         assert toasts == [
             (
                 "",

@@ -118,9 +118,9 @@ async def dashboard_refused_then_crashed() -> None:
         await pilot.press("R")  # refresh every case now: refused
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.refresher is not None and app.refresher.progress is not None
-        assert isinstance(app.refresher.progress.stopped_by, AuthenticationError)
-        app.action_toggle_language = crash  # type: ignore[method-assign]
+        assert app.dashboard.refresher is not None and app.dashboard.refresher.progress is not None
+        assert isinstance(app.dashboard.refresher.progress.stopped_by, AuthenticationError)
+        app.dashboard.action_toggle_language = crash  # type: ignore[method-assign]
         await pilot.press("l")
         await pilot.pause()
 

@@ -13,9 +13,11 @@ from casewatch.config import load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.widgets import CaseTable, HistoryDrawer, QuotaGauge
+from casewatch.tui.case_table import CaseTable
+from casewatch.tui.drawer import HistoryDrawer
+from casewatch.tui.status_bar import QuotaGauge
 from casewatch.watchlist import Watchlist, open_watchlist
-from pilot_helpers import drawer_text
+from pilot_helpers import drawer_text, record_toasts
 
 
 def cell(app: CaseWatchApp, receipt: str, column: str) -> str:
@@ -37,7 +39,7 @@ async def test_the_demo_fills_all_50_rows_from_the_default_sandbox() -> None:
         assert cell(app, "EAC9999103403", "status") == "Case Was Approved"
         assert "approved" in cell(app, "EAC9999103403", "stage")
         # A spike arrest retried under a busy event loop costs one more request.
-        used = app.client.limiter.usage().used if app.client else 0
+        used = app.dashboard.client.limiter.usage().used if app.dashboard.client else 0
         assert used >= 50
         figures = str(app.query_one("#quota-figures").render())
         assert f"{used} / 150,000 today" in figures
@@ -73,12 +75,12 @@ async def test_r_refreshes_again_and_the_gauge_counts(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert app.client is not None
-        assert app.client.limiter.usage().used == 50
+        assert app.dashboard.client is not None
+        assert app.dashboard.client.limiter.usage().used == 50
         await pilot.press("R")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.client.limiter.usage().used == 100
+        assert app.dashboard.client.limiter.usage().used == 100
         assert "100 / 150,000 today" in str(
             app.query_one(QuotaGauge).query_one("#quota-figures").render()
         )
@@ -91,13 +93,13 @@ async def test_during_a_refresh_r_checks_the_case_and_capital_r_starts_no_second
     toasts: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
-        assert app.refresher is not None and app.refresher.running
+        assert app.dashboard.refresher is not None and app.dashboard.refresher.running
         await pilot.press("R")
         assert toasts == ["A refresh is already running."]
         await pilot.press("r")  # one case: checked at once, the pass goes on
         await app.workers.wait_for_complete()
         assert toasts == ["A refresh is already running."]
-        assert app.client is not None and app.client.limiter.usage().used == 51
+        assert app.dashboard.client is not None and app.dashboard.client.limiter.usage().used == 51
 
 
 def with_an_unknown_case(make_app: Callable[..., CaseWatchApp]) -> tuple[CaseWatchApp, str]:
@@ -132,7 +134,7 @@ async def test_in_a_narrow_pane_a_failed_check_is_marked_before_the_receipt(
     async with app.run_test(size=(60, 20)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "checked" not in app._columns
+        assert "checked" not in app.query_one(CaseTable).shown_columns
         assert cell(app, unknown, "receipt").startswith("⚠ ")
         assert cell(app, "EAC9999103403", "receipt").startswith("  ")
         await pilot.resize_terminal(120, 40)
@@ -252,10 +254,10 @@ async def test_the_drawer_shows_one_timeline_and_l_switches_to_spanish(
 
 
 def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None:
-    from datetime import date, datetime
+    from datetime import date
 
     from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-    from casewatch.tui.widgets import timeline
+    from casewatch.tui.drawer import timeline
 
     watchlist = Watchlist(Path("unused.toml"))
     receipt = parse_receipt_number("EAC9999103403")
@@ -290,10 +292,10 @@ async def test_r_checks_only_the_selected_case(make_app: Callable[..., CaseWatch
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert app.client is not None
+        assert app.dashboard.client is not None
         await pilot.press("down", "r")
         await app.workers.wait_for_complete()
-        assert app.client.limiter.usage().used == 51
+        assert app.dashboard.client.limiter.usage().used == 51
 
 
 async def test_automatic_refreshes_ask_only_for_due_cases(
@@ -302,10 +304,10 @@ async def test_automatic_refreshes_ask_only_for_due_cases(
     app = make_app()
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
-        assert app.client is not None
-        app._start_refresh(automatic=True)  # at the same (frozen) moment: nothing is due
+        assert app.dashboard.client is not None
+        app.dashboard.refreshes.start(automatic=True)  # at the same (frozen) moment: nothing is due
         await app.workers.wait_for_complete()
-        assert app.client.limiter.usage().used == 50
+        assert app.dashboard.client.limiter.usage().used == 50
 
 
 async def test_more_cases_than_the_quota_allows_is_said_at_start(
@@ -338,7 +340,7 @@ async def test_find_filters_by_any_text_and_escape_clears_it(
         )
         assert table.border_title is not None and "of 50" in table.border_title
         assert (
-            app.client is not None and app.client.limiter.usage().used == 50
+            app.dashboard.client is not None and app.dashboard.client.limiter.usage().used == 50
         )  # typing 'a'/'r' ran nothing
         await pilot.press("escape")
         assert table.row_count == 50
@@ -373,33 +375,34 @@ async def test_the_stage_filter_and_the_sort_order_cycle(
 
 
 async def test_a_refresh_shows_its_progress_bar_until_it_ends(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from textual.widgets import ProgressBar
 
+    from casewatch.tui.status_bar import TitleBar
+
     app = make_app()
     seen_running: list[bool] = []
-    show = app._show_progress
+    show = TitleBar.watch_pass_progress
 
-    def spy() -> None:
-        show()
-        seen_running.append(app.query_one("#refresh-bar", ProgressBar).has_class("-running"))
+    def spy(title_bar: TitleBar, progress: tuple[int, int] | None) -> None:
+        show(title_bar, progress)
+        seen_running.append(title_bar.query_one(ProgressBar).has_class("-running"))
 
-    app._show_progress = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(TitleBar, "watch_pass_progress", spy)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         bar = app.query_one("#refresh-bar", ProgressBar)
         assert not bar.has_class("-running")
         assert bar.progress == 50 and bar.total == 50
-    assert seen_running[0] and not seen_running[-1]
+    assert True in seen_running and not seen_running[-1]  # shown, then hidden at the end
 
 
 def test_days_are_whole_us_eastern_calendar_days() -> None:
-    from datetime import datetime
 
     from casewatch.cases import US_EASTERN
-    from casewatch.tui.widgets import format_days
+    from casewatch.tui.formats import format_days
 
     now = datetime(2026, 11, 29, 0, 30, tzinfo=US_EASTERN)
     assert format_days(datetime(2026, 11, 28, 23, 59, tzinfo=US_EASTERN), now) == "1d"
@@ -418,25 +421,21 @@ async def test_refused_credentials_stay_said_in_the_gauge(
         assert "refreshing stopped: USCIS refused the credentials" in figures
 
 
-async def test_the_gauge_says_until_when_uscis_asked_to_wait(tmp_path: Path) -> None:
-    from textual.app import App, ComposeResult
+async def test_a_worker_that_fails_says_what_failed(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts = record_toasts(app, monkeypatch)
 
-    from casewatch.cases import US_EASTERN
-    from casewatch.uscis.limits import RateLimiter
+    async def broken() -> None:
+        raise RuntimeError("the disk is on fire")
 
-    now = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
-
-    class GaugeOnly(App[None]):
-        def compose(self) -> ComposeResult:
-            yield QuotaGauge()
-
-    limiter = RateLimiter(tmp_path / "l.json", tps=10, daily_quota=1000, clock=lambda: now)
-    limiter.hold(7.0)  # a Retry-After: 7 from any process sharing the ledger
-    app = GaugeOnly()
-    async with app.run_test(size=(160, 5)):
-        gauge = app.query_one(QuotaGauge)
-        gauge.show(limiter.usage(), now=now, rate=None, paused_until=None)
-        figures = str(gauge.query_one("#quota-figures").render())
-        assert "USCIS asked to wait until 09:30:07 ET" in figures
-        gauge.show(limiter.usage(), now=now + 7.5, rate=None, paused_until=None)
-        assert "USCIS asked" not in str(gauge.query_one("#quota-figures").render())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        with monkeypatch.context() as failing:
+            failing.setattr(app.watchlist, "save_async", broken)
+            await pilot.press("down", "e", "ctrl+u", *"one", "enter")  # saved in a worker
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert ("Save failed", "the disk is on fire") in toasts
+        assert not any(title == "Refresh failed" for title, _ in toasts)

@@ -3,6 +3,7 @@ list, the command palette, remapped keys and a large watchlist."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,14 +14,18 @@ from typing import Any
 import pytest
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from casewatch.cases import US_EASTERN
 from casewatch.config import ConfigError, load_settings
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
-from casewatch.tui.app import CaseWatchApp, fitting_columns
-from casewatch.tui.screens import HelpScreen
+from casewatch.tui.app import CaseWatchApp
+from casewatch.tui.case_table import CaseTable, fitting_columns
+from casewatch.tui.dialogs import AskScreen
+from casewatch.tui.drawer import HistoryDrawer
+from casewatch.tui.help import HelpScreen
+from casewatch.tui.keys import DASHBOARD_BINDINGS
 from casewatch.tui.themes import (
     ThemeError,
     bundled_theme_files,
@@ -29,10 +34,9 @@ from casewatch.tui.themes import (
     remembered_theme,
     stage_styles,
 )
-from casewatch.tui.widgets import CaseTable, HistoryDrawer
 from casewatch.watchlist import Watchlist, WatchlistError
 from casewatch.watchlist import store as watchlist_store
-from pilot_helpers import until
+from pilot_helpers import record_toasts, until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
 
@@ -127,20 +131,21 @@ async def test_question_mark_lists_every_action_and_escape_closes_it(
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {binding_id for _, _, _, binding_id in app.screen.keys}
-        for binding in [*app.BINDINGS, *CaseTable.BINDINGS]:
+        for binding in [*DASHBOARD_BINDINGS, *CaseTable.BINDINGS]:
             assert binding.id in listed  # type: ignore[union-attr]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
 async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
     app.settings = replace(app.settings, keys={"next_stage": "t", "hyperdrive": "h"})
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert any("hyperdrive" in n.message for n in app._notifications)
+        assert any("hyperdrive" in message for _, message in toasts)
         await pilot.press("s")  # no longer bound
         assert "stage:" not in str(app.query_one(CaseTable).border_title)
         await pilot.press("t")
@@ -149,13 +154,14 @@ async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
 
 
 async def test_a_key_remapped_onto_another_actions_key_is_named(
-    make_app: Callable[..., CaseWatchApp],
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
     app.settings = replace(app.settings, keys={"find": "j", "next_stage": "t"})
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
-        warnings = [n.message for n in app._notifications if n.title == "Keys remapped twice"]
+        warnings = [message for title, message in toasts if title == "Keys remapped twice"]
         assert len(warnings) == 1
         assert "j (cursor_down and find)" in warnings[0] and "t (" not in warnings[0]
 
@@ -221,7 +227,7 @@ async def test_the_theme_option_wins_and_is_remembered(
 
 
 async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
-    make_app: Callable[..., CaseWatchApp], tmp_path: Path
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "config"
     (config / "themes").mkdir(parents=True)
@@ -231,9 +237,10 @@ async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
     )
     app = make_app()
     app.settings = replace(app.settings, config_path=config / "config.toml", theme="mine")
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        messages = [n.message for n in app._notifications]
+        messages = [message for _, message in toasts]
         assert any(str(config / "themes" / "mine.toml") in m and "#12345" in m for m in messages)
         assert any("no theme named 'mine'" in m for m in messages)
         assert app.theme == "casewatch-dark"
@@ -242,7 +249,7 @@ async def test_a_bad_user_theme_file_is_toasted_and_the_default_used(
         await pilot.pause()
         assert stage_style(app, "EAC9999103403").color.triplet.hex == "#008800"  # type: ignore[union-attr]
         assert (
-            app.stage_styles[Stage.DENIED]
+            app.dashboard.stage_styles[Stage.DENIED]
             == load_themes(bundled_theme_files())[0]["casewatch-light"].stage_styles[Stage.DENIED]
         )
 
@@ -262,9 +269,11 @@ async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
         drawer = app.query_one(HistoryDrawer)
         assert drawer.has_class("-open")
         assert drawer.size.width >= 58
-        assert app._selected_receipt() == "EAC9999103405"  # kept as the columns changed
+        assert (
+            app.query_one(CaseTable).selected_receipt == "EAC9999103405"
+        )  # kept as the columns changed
         await pilot.press("down")  # the table keeps the focus under the drawer
-        assert app._selected_receipt() == "EAC9999103410"
+        assert app.query_one(CaseTable).selected_receipt == "EAC9999103410"
         head = app.query_one("#drawer-body", Static).content.renderables[0]  # type: ignore[union-attr]
         assert head.plain.startswith("EAC9999103410")  # the drawer follows the cursor
         await pilot.press("escape")
@@ -301,11 +310,18 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
         assert table.border_title == "Cases · 1200"
         await until(pilot, lambda: table.row_count == 1200)
         await pilot.press("G")
-        assert app._selected_receipt() == "EAC2600001200"
-        app._fill_table()  # a refill (filter, sort, theme) keeps the selected case
-        await until(pilot, lambda: not app._pending)
+        assert table.selected_receipt == "EAC2600001200"
+        table.fill()  # a refill (filter, sort, theme) keeps the selected case at once
+        assert table.selected_receipt == "EAC2600001200"
+        await until(pilot, lambda: not table.filling)
         assert table.row_count == 1200
-        assert app._selected_receipt() == "EAC2600001200"
+        assert table.selected_receipt == "EAC2600001200"
+        await pilot.press("o", "e")  # a key right after a re-sort: the case shown
+        assert isinstance(app.screen, AskScreen)
+        assert "EAC2600001200" in str(app.screen.query_one(".dialog-title", Label).render())
+        await pilot.press("escape", "G", "enter")  # the drawer opened on the last row
+        await pilot.press("escape", "e")  # closed: the columns change, the case stays
+        assert "EAC2600001200" in str(app.screen.query_one(".dialog-title", Label).render())
 
 
 def test_the_config_file_keys_table_is_read_and_checked(tmp_path: Path) -> None:
@@ -361,20 +377,23 @@ async def test_a_long_file_shows_its_first_cases_and_its_count_then_all(
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(CaseTable)
         assert table.border_title == "Cases · 300 · reading the watchlist"
-        assert table.row_count == 20 and not app.lease.held  # no refresh yet
+        assert table.row_count == 20 and not app.dashboard.sync.lease.held  # no refresh yet
         await pilot.press("d", "slash", "R")  # wait for every case: nothing happens
         assert app.screen is app.screen_stack[0] and not app.query_one("#find").has_focus
-        assert app.check_action("delete_case", ()) is None
+        assert app.dashboard.check_action("delete_case", ()) is None
         await pilot.press("j", "enter")  # viewed: marked seen in memory, saved later
         assert not app.watchlist.get(order[1]).unseen
         await pilot.pause(0.2)
         assert app.watchlist.path.read_bytes() == before
         held_reads.set()
         await until(pilot, lambda: table.row_count == 300)
-        assert table.border_title == "Cases · 300" and app.check_action("delete_case", ())
-        assert list(app.watchlist.cases) == order and app._selected_receipt() == order[1]
+        assert table.border_title == "Cases · 300" and app.dashboard.check_action("delete_case", ())
+        assert (
+            list(app.watchlist.cases) == order
+            and app.query_one(CaseTable).selected_receipt == order[1]
+        )
         await until(pilot, lambda: not Watchlist.load(app.watchlist.path).get(order[1]).unseen)
-        await until(pilot, lambda: app.lease.held)
+        await until(pilot, lambda: app.dashboard.sync.lease.held)
     assert list(Watchlist.load(app.watchlist.path).cases) == order
 
 
@@ -392,3 +411,17 @@ async def test_a_long_file_that_does_not_parse_after_its_first_cases_ends_the_da
         await until(pilot, lambda: app.load_error is not None)
     assert str(app.load_error) == str(whole.value) and app.return_code == 2
     assert path.read_text() == broken
+
+
+async def test_at_60_columns_the_footer_shows_its_keys_uncovered(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [key for key in app.screen.query("Footer FooterKey") if key.display]
+        assert len(shown) == 7  # ⏎ r R / a ? q; the palette hint (ctrl+p) is in ? instead
+        assert all(key.region.right <= 60 for key in shown)
+        spans = sorted((key.region.x, key.region.right) for key in shown)
+        assert all(left >= right for (_, right), (left, _) in itertools.pairwise(spans))

@@ -10,8 +10,8 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen
-from casewatch.tui.widgets import CaseTable
+from casewatch.tui.case_table import CaseTable
+from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen
 from casewatch.watchlist import Watchlist
 
 NEW = "EAC9999200001"
@@ -27,8 +27,8 @@ def check_line(app: CaseWatchApp) -> str:
 
 
 def used(app: CaseWatchApp) -> int:
-    assert app.client is not None
-    return app.client.limiter.usage().used
+    assert app.dashboard.client is not None
+    return app.dashboard.client.limiter.usage().used
 
 
 async def test_a_adds_a_case_saves_it_and_checks_it_once(

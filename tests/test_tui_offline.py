@@ -18,7 +18,9 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import Outage
 from casewatch.sandbox import synthetic_case
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.widgets import CaseTable, OutageNotice, format_age
+from casewatch.tui.case_table import CaseTable
+from casewatch.tui.formats import format_age
+from casewatch.tui.status_bar import OutageNotice
 from casewatch.watchlist import Watchlist
 from conftest import FROZEN_NOW, ScriptedUSCIS, case_status_answer, scripted_uscis
 from pilot_helpers import drawer_text, until
@@ -119,7 +121,7 @@ def test_ages_need_no_zone() -> None:
 async def test_the_ages_in_the_checked_column_move_on(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("casewatch.tui.app.AGES_EVERY_S", 0.05)
+    monkeypatch.setattr("casewatch.tui.case_table.AGES_EVERY_S", 0.05)
     now = [FROZEN_NOW]
     app = make_app(clock=lambda: now[0])
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,45 +1,28 @@
-"""The casewatch dashboard: live case table, history drawer and quota gauge."""
+"""The casewatch dashboard app: the settings, the themes, the keys as the config file
+remaps them, toasts that reach the log, a crash that shows no secret, and the command
+palette. The dashboard itself is a screen (:mod:`casewatch.tui.dashboard`)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import platformdirs
 import rich
 from rich.segment import Segments
-from rich.style import Style
-from rich.text import Text
 from rich.traceback import Traceback
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.css.query import NoMatches
-from textual.dom import DOMNode
+from textual.app import App, SystemCommand
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
-from textual.worker import Worker, WorkerState
 
-from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
-from casewatch.files import atomic_write_text, os_error_message
-from casewatch.hooks import announce_change, change_message
-from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
-from casewatch.listing import format_csv, format_json_array
-from casewatch.receipts import ReceiptNumber
-from casewatch.refresh import Refresher, RefresherLease, quota_reserve
-from casewatch.schedule import daily_requests, due_cases
-from casewatch.stages import Stage
-from casewatch.tui.find import matches, sort_key
-from casewatch.tui.screens import AddCaseScreen, AskScreen, ConfirmScreen, HelpScreen, NewCase
+from casewatch.tui.dashboard import Dashboard
+from casewatch.tui.help import HelpScreen
+from casewatch.tui.keys import Keymap, case_bindings
 from casewatch.tui.themes import (
     ANSI_THEME,
     DEFAULT_THEME,
@@ -51,237 +34,28 @@ from casewatch.tui.themes import (
     stage_styles,
     user_theme_files,
 )
-from casewatch.tui.widgets import (
-    CaseTable,
-    HistoryDrawer,
-    OutageNotice,
-    QuotaGauge,
-    format_age,
-    format_days,
-    stage_text,
-)
-from casewatch.uscis.client import CaseStatusClient
-from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
-from casewatch.watchlist import (
-    ChangeEvent,
-    Changes,
-    DuplicateReceipt,
-    WatchedCase,
-    Watchlist,
-    WatchlistError,
-)
-
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("receipt", "Receipt", 15),
-    ("label", "Label", 13),
-    ("form", "Form", 7),
-    ("status", "Status", 25),
-    ("stage", "Stage", 18),
-    ("changed", "Changed", 10),
-    ("days", "Days", 5),
-    ("checked", "Checked", 8),
-)
-"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
-
-COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
-"""The columns from the most to the least important: a narrow pane hides the last first;
-the receipt number and the stage always show."""
-
-TABLE_FRAME = 3
-"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
-
-
-def fitting_columns(width: int) -> tuple[str, ...]:
-    """The keys of the columns to show in a table ``width`` cells wide (border and
-    scrollbar included), in table order: the most important that fit (each takes its
-    width and 2 cells of padding); the receipt number and the stage always."""
-    budget = width - TABLE_FRAME
-    widths = {key: size + 2 for key, _, size in COLUMNS}
-    chosen = set(COLUMN_PRIORITY[:2])
-    budget -= sum(widths[key] for key in chosen)
-    for key in COLUMN_PRIORITY[2:]:
-        if widths[key] <= budget:
-            chosen.add(key)
-            budget -= widths[key]
-    return tuple(key for key, _, _ in COLUMNS if key in chosen)
-
-
-BUSY_NOTICE_S = 3.0
-"""Seconds a "refresh already running" toast stays, and before it may show again."""
+from casewatch.watchlist import Watchlist, WatchlistError
 
 NARROW_WIDTH = 90
 """Below this many columns the quota gauge drops its bar and keeps its words, and the
 history drawer covers the table instead of sharing the screen with it."""
 
-FIRST_ROWS = 150
-"""Rows added to the table before its first paint: more than a screen shows."""
-
-ROWS_PER_BATCH = 1000
-"""Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
-
-NEEDING_EVERY_CASE = frozenset(
-    {
-        "refresh",
-        "refresh_selected",
-        "find",
-        "next_stage",
-        "next_sort",
-        "add_case",
-        "edit_label",
-        "delete_case",
-        "undo_delete",
-        "import_file",
-        "export_table",
-    }
-)
-"""Actions that wait until every case of the watchlist file is read: they check, find,
-filter, sort, change or export the cases, or tell whether a case is already watched."""
-
 SHORT_HEIGHT = 20
 """Below this many lines the dialogs drop their spacing and use one-line inputs."""
 
-
 _NO_COLOUR = NoColor()
-
-FOLLOW_EVERY_S = 2.0
-"""Seconds between two looks at the watchlist file for changes made by other processes
-(another dashboard, casewatch add or refresh, a text editor)."""
-
-FOLLOW_SHARE = 0.2
-"""At most this share of the time goes to reading again a file that other processes
-keep changing (a file of 10,000 cases laid out by hand takes about 1.6 s to read:
-then every 8 s at most; as casewatch writes it, about 50 ms)."""
-
-AGES_EVERY_S = 60.0
-"""Seconds between two updates of the ages in the Checked column (``12m``)."""
-
-SAVE_RETRY_S = 30.0
-"""Seconds between two tries to save a watchlist that could not be written."""
 
 log = logging.getLogger(__name__)
 
 
 class CaseWatchApp(App[None]):
-    """The dashboard. ``clock`` gives Unix time in seconds (frozen in snapshot tests)."""
+    """The dashboard of ``watchlist``. ``clock`` gives Unix time in seconds (frozen in
+    snapshot tests)."""
 
     TITLE = "casewatch"
     CSS_PATH = "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
-    # The footer shows the most used keys; ? lists them all, ctrl+p runs any of them.
-    BINDINGS = [
-        Binding("enter", "toggle_drawer", "History", show=False, id="history"),
-        Binding(
-            "escape",
-            "close_drawer",
-            "Close",
-            show=False,
-            id="close_drawer",
-            tooltip="Close the history drawer, or the find box (clearing it)",
-        ),
-        Binding(
-            "r",
-            "refresh_selected",
-            "Check",
-            id="refresh_selected",
-            tooltip="Check the selected case now",
-        ),
-        Binding(
-            "R",
-            "refresh",
-            "Refresh all",
-            id="refresh",
-            tooltip="Refresh every case now (not while a refresh runs)",
-        ),
-        Binding(
-            "n",
-            "next_changed",
-            "Next changed",
-            show=False,
-            id="next_changed",
-            tooltip="Jump to the next case that changed and was not viewed yet",
-        ),
-        Binding(
-            "l",
-            "toggle_language",
-            "English/Español",
-            show=False,
-            id="toggle_language",
-            tooltip="Show USCIS's Spanish texts in the drawer, or the English ones",
-        ),
-        Binding(
-            "slash",
-            "find",
-            "Find",
-            id="find",
-            tooltip="Filter the table by receipt, label, form, status or stage",
-        ),
-        Binding(
-            "s",
-            "next_stage",
-            "Stage filter",
-            show=False,
-            id="next_stage",
-            tooltip="Show only the next stage on the watchlist, then all again",
-        ),
-        Binding(
-            "o",
-            "next_sort",
-            "Sort",
-            show=False,
-            id="next_sort",
-            tooltip="Sort by the next column, then back to the watchlist's order",
-        ),
-        Binding(
-            "a",
-            "add_case",
-            "Add",
-            id="add_case",
-            tooltip="Add a case: the receipt number is checked as you type",
-        ),
-        Binding(
-            "e",
-            "edit_label",
-            "Label",
-            show=False,
-            id="edit_label",
-            tooltip="Edit the label of the selected case",
-        ),
-        Binding(
-            "d",
-            "delete_case",
-            "Delete",
-            show=False,
-            id="delete_case",
-            tooltip="Stop watching the selected case (asks first)",
-        ),
-        Binding(
-            "u",
-            "undo_delete",
-            "Undo",
-            show=False,
-            id="undo_delete",
-            tooltip="Put the last removed case back",
-        ),
-        Binding(
-            "i",
-            "import_file",
-            "Import",
-            show=False,
-            id="import_file",
-            tooltip="Add the receipt numbers of a text or CSV file",
-        ),
-        Binding(
-            "x",
-            "export_table",
-            "Export",
-            show=False,
-            id="export_table",
-            tooltip="Write the cases shown to a .csv or .json file",
-        ),
-        Binding("question_mark", "help", "Keys", id="help", tooltip="List every key"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit casewatch"),
-    ]
 
     def __init__(
         self,
@@ -295,116 +69,37 @@ class CaseWatchApp(App[None]):
         self.watchlist = watchlist
         self.clock = clock
         self.case_themes: dict[str, CaseTheme] = {}
-        self.stage_styles: dict[Stage, Style] = {}
         self._theme_chosen = False  # True once the theme at start is set
-        self.keymap: dict[str, str] = {}
-        self._columns = tuple(key for key, _, _ in COLUMNS)
-        self.client: CaseStatusClient | None = None
-        self.refresher: Refresher | None = None
-        self._next_refresh: Timer | None = None
-        self._next_refresh_at: float | None = None
-        self._paused_until: datetime | None = None
-        self._stopped = ""  # why refreshing stopped for good (refused credentials)
-        self._busy_notice_at = -BUSY_NOTICE_S
-        self.spanish = False
-        self._shown: list[str] = []  # receipt numbers of the rows, in order
-        self._pending: deque[str] = deque()  # the receipts of rows still to add
-        self._text_filter = ""
-        self._stage_filter: Stage | None = None
-        self._sort_column: str | None = None
-        self._last_removed: tuple[int, WatchedCase] | None = None  # for undo, one level
-        self.lease = RefresherLease(watchlist.path)
-        self.save_problem: str | None = None  # why the last save or reload failed
-        self._retry_save_at = 0.0  # time.monotonic() of the next try after a failed save
-        self._follow_at = 0.0  # time.monotonic() before which the file is not read again
-        self._lease_problem: str | None = None  # why the refresher lease cannot be taken
-        self._follow_timer: Timer | None = None
-        self.load_error: WatchlistError | OSError | None = None  # reading the file's rest
+        self.keymap = Keymap({}, self.get_key_display)
+        self._dashboard: Dashboard | None = None
 
-    def compose(self) -> ComposeResult:
-        environment = self.settings.environment
-        where = "built-in sandbox" if environment.in_process else environment.host_url
-        with Horizontal(id="title-bar"):
-            yield Label(f"casewatch · {environment.name} · {where}", id="title")
-            yield ProgressBar(show_eta=False, id="refresh-bar")
-        yield QuotaGauge(id="quota")
-        yield OutageNotice(self.clock, id="outage")
-        table = CaseTable(id="cases", cursor_type="row", zebra_stripes=True)
-        self._add_columns(table)
-        with Horizontal(id="body"):
-            yield table
-            yield HistoryDrawer(id="drawer")
-        yield Input(placeholder="Find: receipt, label, form, status or stage", id="find")
-        yield Footer()
+    def get_default_screen(self) -> Dashboard:
+        """The dashboard, made when the app starts (with the settings and the watchlist
+        as they are then)."""
+        self._dashboard = Dashboard(self.settings, self.watchlist, self.clock)
+        return self._dashboard
 
-    def _add_columns(self, table: CaseTable) -> None:
-        for key, heading, width in COLUMNS:
-            if key in self._columns:
-                table.add_column(heading, key=key, width=width)
+    @property
+    def dashboard(self) -> Dashboard:
+        """The dashboard screen (from the start of the app on)."""
+        assert self._dashboard is not None, "the app has not started"
+        return self._dashboard
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), US_EASTERN)
+    @property
+    def load_error(self) -> WatchlistError | OSError | None:
+        """Why the rest of the watchlist file could not be read (the dashboard ended with
+        return code 2); None when it was read."""
+        return self._dashboard.load_error if self._dashboard else None
+
+    @property
+    def save_problem(self) -> str | None:
+        """Why the last save (the one at quitting included) or reload failed; None when
+        the file holds every change."""
+        return self._dashboard.sync.save_problem if self._dashboard else None
 
     def on_mount(self) -> None:
         self._use_keymap()
         self._use_themes()
-        self._fill_table()
-        self.query_one(CaseTable).focus()
-        if not self.watchlist.cases:
-            self.notify(
-                f"Add cases to {self.watchlist.path}: a [[case]] table each, with "
-                "receipt_number and added_at (see the README).",
-                title="The watchlist is empty",
-                timeout=30,
-            )
-        self.client = self.settings.open_client()
-        self.refresher = Refresher(
-            self.client,
-            self.watchlist,
-            on_case=self._update_row,
-            on_change=self._alert,
-            clock=self.clock,
-            save=self._save_watchlist,
-        )
-        self._update_gauge()
-        self.set_interval(1.0, self._update_gauge)
-        self.set_interval(AGES_EVERY_S, self._age_checked_cells)
-        if self.watchlist.unread:
-            self.call_after_refresh(self._start_reading)  # once the first cases show
-        else:
-            self._start_work()
-
-    def _start_work(self) -> None:
-        """With every case read: warn of a short quota, follow the file, and refresh
-        when this process takes the refresher lease."""
-        self.call_after_refresh(self._warn_if_quota_is_short)  # after the table shows
-        self._follow_timer = self.set_interval(FOLLOW_EVERY_S, self._follow_file)
-        self._take_lease()
-
-    def _start_reading(self) -> None:
-        self.run_worker(self._read_the_rest(), group="read")
-
-    async def _read_the_rest(self) -> None:
-        """Read the whole watchlist file, the first cases of which show
-        (:meth:`Watchlist.load_first`), then start the work. A file that does not
-        parse, or cannot be read, ends the dashboard with the message ``casewatch``
-        gives for it at start (:attr:`load_error`); the file is left as it is."""
-        try:
-            await self.watchlist.reload_async()
-        except (WatchlistError, OSError) as exc:
-            self.load_error = exc
-            self.exit(return_code=2)
-            return
-        self._fill_table()
-        self.refresh_bindings()
-        if self.watchlist.has_unsaved_changes():  # cases viewed meanwhile
-            self._save_soon()
-        self._start_work()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The actions of :data:`NEEDING_EVERY_CASE` wait until the whole watchlist
-        file is read: None (their keys greyed out in the footer) until then."""
-        return None if self.watchlist.unread and action in NEEDING_EVERY_CASE else True
 
     def notify(
         self,
@@ -435,17 +130,6 @@ class CaseWatchApp(App[None]):
             Segments(self.console.render(traceback, self.console.options))
         )
         self._close_messages_no_wait()
-
-    def on_case_table_resized(self, event: CaseTable.Resized) -> None:
-        """Show the columns that fit: a resized pane, the drawer opened or closed."""
-        columns = fitting_columns(event.width)
-        if columns != self._columns:  # only when the width crosses a column's
-            selected = self._selected_receipt()
-            self._columns = columns
-            table = self.query_one(CaseTable)
-            table.clear(columns=True)
-            self._add_columns(table)
-            self._fill_table(select=selected)
 
     # Themes and keys
 
@@ -496,14 +180,8 @@ class CaseWatchApp(App[None]):
 
     def _restyle_stages(self) -> None:
         styles = stage_styles(self.current_theme, self.case_themes)
-        if styles == self.stage_styles:
-            return
-        self.stage_styles = styles
-        if self.query_one(CaseTable).row_count:
-            self._fill_table()
-            receipt = self._selected_receipt()
-            if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
-                self._show_in_drawer(receipt)
+        if styles != self.dashboard.stage_styles:
+            self.dashboard.stage_styles = styles  # down to the table and the drawer
 
     def _remember_theme(self) -> None:
         if self.theme == remembered_theme(self.settings.state_dir):
@@ -513,65 +191,18 @@ class CaseWatchApp(App[None]):
         except OSError as exc:
             self.notify(str(exc), title="Theme not remembered", severity="warning")
 
-    def _case_bindings(self) -> list[tuple[DOMNode, Binding]]:
-        """Every binding of the dashboard with an id, with the node that runs it."""
-        table = self.query_one(CaseTable)
-        found: dict[str, tuple[DOMNode, Binding]] = {}
-        for node, bindings in ((table, table.BINDINGS), (self, self.BINDINGS)):
-            for binding in bindings:
-                if isinstance(binding, Binding) and binding.id:
-                    found.setdefault(binding.id, (node, binding))  # enter: the table's
-        return list(found.values())
-
     def _use_keymap(self) -> None:
-        """Apply the config file's ``[keys]`` (binding id = keys); toast unknown ids."""
-        known = {binding.id for _, binding in self._case_bindings()}
-        unknown = sorted(set(self.settings.keys) - known)
-        if unknown:
-            self.notify(
-                f"[keys] in {self.settings.config_path}: unknown {', '.join(unknown)}; "
-                f"the ids are: {', '.join(sorted(str(id) for id in known))}",
-                title="Keys not remapped",
-                severity="warning",
-                timeout=30,
-            )
-        self.keymap = {id: keys for id, keys in self.settings.keys.items() if id in known}
-        self.set_keymap(self.keymap)
-        users: dict[str, list[str]] = {}
-        for _, binding in self._case_bindings():
-            for key in self._binding_keys(binding):
-                users.setdefault(key, []).append(str(binding.id))
-        clashes = [
-            f"{key} ({' and '.join(ids)})"
-            for key, ids in users.items()
-            if len(ids) > 1 and any(id in self.keymap for id in ids)
-        ]
-        if clashes:
-            self.notify(
-                f"[keys] in {self.settings.config_path}: a key for two actions works for only "
-                f"one of them: {', '.join(clashes)}. Give each its own key.",
-                title="Keys remapped twice",
-                severity="warning",
-                timeout=30,
-            )
+        """Apply the config file's ``[keys]`` (binding id = keys); toast unknown ids and
+        keys given to two actions."""
+        self.keymap = Keymap(self.settings.keys, self.get_key_display)
+        for title, problem in self.keymap.problems(self.settings.config_path):
+            self.notify(problem, title=title, severity="warning", timeout=30)
+        self.set_keymap(self.keymap.remapped)
 
     def key_list(self) -> list[tuple[str, str, str, str]]:
         """Every action as ``(keys, name, what it does, binding id)``, with the keys as
         remapped by ``[keys]``."""
-        return [
-            (self._shown_keys(binding), binding.description, binding.tooltip, str(binding.id))
-            for _, binding in self._case_bindings()
-        ]
-
-    def _binding_keys(self, binding: Binding) -> list[str]:
-        """The keys of ``binding``, as remapped by ``[keys]``."""
-        return [key.strip() for key in self.keymap.get(str(binding.id), binding.key).split(",")]
-
-    def _shown_keys(self, binding: Binding) -> str:
-        """The keys of ``binding`` (as remapped by ``[keys]``) as the footer shows them."""
-        return " ".join(
-            self.get_key_display(Binding(key, "")) for key in self._binding_keys(binding)
-        )
+        return self.keymap.key_list()
 
     def action_help(self) -> None:
         """List every key and what it does."""
@@ -600,664 +231,11 @@ class CaseWatchApp(App[None]):
             "Save an SVG of the screen in the downloads directory",
             self.action_screenshot,
         )
-        for node, binding in self._case_bindings():
+        dashboard = self.dashboard
+        for on_table, binding in case_bindings():
+            node = dashboard.table if on_table else dashboard
             yield SystemCommand(
                 binding.description,
-                f"{binding.tooltip} ({self._shown_keys(binding)})",
+                f"{binding.tooltip} ({self.keymap.shown(binding)})",
                 partial(self.run_action, binding.action, node),
             )
-
-    def _warn_if_quota_is_short(self) -> None:
-        if not self.lease.held:
-            return  # the dashboard that refreshes says it; this one follows the file
-        environment = self.settings.environment
-        usable = environment.daily_quota - quota_reserve(environment.daily_quota)
-        needed = daily_requests(self.watchlist.cases.values(), self.settings.refresh_minutes)
-        if needed > usable:
-            self.notify(
-                f"At one refresh every {self.settings.refresh_minutes:g} minutes, "
-                f"{len(self.watchlist):,} cases need about {needed:,.0f} requests a day; "
-                f"the quota allows {usable:,} for automatic refreshes. Cases are checked "
-                "less often, the most stale first, so each gets its share.",
-                title="More cases than the daily quota",
-                severity="warning",
-                timeout=30,
-            )
-
-    async def on_unmount(self) -> None:
-        if self._follow_timer is not None:  # no more following (nor taking the lease back)
-            self._follow_timer.stop()
-        if self.load_error is None and self.watchlist.has_unsaved_changes():
-            # A save cut short by quitting, or failed.
-            try:
-                await self.watchlist.save_async()
-            except WatchlistError as exc:
-                self.save_problem = str(exc)
-            except OSError as exc:
-                self.save_problem = os_error_message(exc)
-            else:
-                self.save_problem = None
-        self.lease.release()
-        if self.client is not None:
-            await self.client.aclose()
-
-    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
-        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
-        last check failed."""
-        age = format_age(case.answered_at, now) if case.status else "never"
-        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
-
-    def _age_checked_cells(self) -> None:
-        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
-        if "checked" not in self._columns:
-            return
-        cases, now = self.watchlist.cases, self._now()
-        self.query_one(CaseTable).update_column(
-            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
-        )
-
-    def _cells(self, case: WatchedCase) -> list[Text]:
-        """The cells of the shown columns for ``case``."""
-        status = case.status
-        # The mark before the receipt: changed and not viewed yet, or (where the Checked
-        # column is hidden, in a narrow pane) the last check failed.
-        failed = case.last_error and "checked" not in self._columns
-        mark = "●" if case.unseen else "⚠" if failed else " "
-        receipt = f"{mark} {case.receipt_number}"
-        cells: dict[str, str | Text] = {
-            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
-            "label": case.label,
-            "checked": self._checked_cell(case, self._now()),
-        }
-        if status is None:
-            cells["status"] = "…"
-        else:
-            cells |= {
-                "form": status.form_type,
-                "status": status.title_en,
-                "stage": stage_text(status.stage, self.stage_styles),
-                "changed": status.changed_on() or "—",
-                "days": format_days(status.last_changed, self._now()),
-            }
-        # Labels and USCIS's texts are shown as they are, never read as markup.
-        return [
-            cell if isinstance(cell, Text) else Text(cell)
-            for cell in (cells.get(key, "") for key in self._columns)
-        ]
-
-    def _alert(self, case: WatchedCase, event: ChangeEvent) -> None:
-        if event.first:  # the first status of a newly added case is recorded, not alerted
-            return
-        title, body = change_message(case, event)
-        self.notify(body, title=title, timeout=15)
-        self.bell()
-        if self.settings.on_change or self.settings.notify_urls:
-            self.run_worker(self._announce(case, event), group="hooks", exit_on_error=False)
-
-    async def _announce(self, case: WatchedCase, event: ChangeEvent) -> None:
-        settings = self.settings
-        for problem in await announce_change(settings.on_change, settings.notify_urls, case, event):
-            self.notify(problem, title="Change alert failed", severity="warning")
-
-    def _update_row(self, case: WatchedCase) -> None:
-        table = self.query_one(CaseTable)
-        row_key = case.receipt_number.value
-        if row_key in table.rows:  # a filtered-out case has no row
-            table.update_row(row_key, dict(zip(self._columns, self._cells(case), strict=True)))
-        self._show_progress()
-        self.query_one(OutageNotice).saw(case.answered_at)
-        drawer = self.query_one(HistoryDrawer)
-        if drawer.has_class("-open") and self._selected_receipt() == row_key:
-            drawer.show(case, self.stage_styles, self._now(), self.spanish)
-
-    def _show_count(self) -> None:
-        table = self.query_one(CaseTable)
-        unread = self.watchlist.unread  # with no filter while the rest is read
-        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
-        parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
-        if unread:
-            parts.append("reading the watchlist")
-        if self._stage_filter is not None:
-            parts.append(f"stage: {self._stage_filter.value}")
-        if self._text_filter:
-            parts.append(f"/{self._text_filter}")
-        if self._sort_column is not None:
-            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self._sort_column]}")
-        table.border_title = Text(" · ".join(parts))  # the find text is not markup
-
-    def _visible_cases(self) -> list[WatchedCase]:
-        cases = [
-            case
-            for case in self.watchlist.cases.values()
-            if matches(case, self._text_filter, self._stage_filter)
-        ]
-        if self._sort_column is not None:
-            cases.sort(key=sort_key(self._sort_column))
-        return cases
-
-    def _fill_table(self, select: str | None = None) -> None:
-        """Show the cases that pass the filters, in the chosen order; keep the cursor on
-        ``select`` (or on the selected case) when it is shown.
-
-        The first :data:`FIRST_ROWS` rows are added at once, the others
-        :data:`ROWS_PER_BATCH` at a time between the event loop's other work, so 10,000
-        cases paint about as fast as 50 and keys are answered while the rest fill in.
-        """
-        table = self.query_one(CaseTable)
-        keep = select or self._selected_receipt()
-        table.clear()
-        self._shown = [case.receipt_number.value for case in self._visible_cases()]
-        self._show_count()
-        self._pending = deque(self._shown)
-        self._add_rows(table, self._pending, keep, FIRST_ROWS)
-
-    def _add_rows(
-        self, table: CaseTable, pending: deque[str], keep: str | None, count: int
-    ) -> None:
-        if pending is not self._pending or not table.is_attached:
-            return  # a newer fill started over, or the dashboard is closing
-        for _ in range(min(count, len(pending))):
-            receipt = pending.popleft()
-            table.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
-            if receipt == keep:
-                table.move_cursor(row=table.row_count - 1)
-        if pending:
-            self.set_timer(0.001, partial(self._add_rows, table, pending, keep, ROWS_PER_BATCH))
-
-    def _show_progress(self) -> None:
-        progress = self.refresher.progress if self.refresher else None
-        running = self.refresher is not None and self.refresher.running
-        try:
-            table = self.query_one(CaseTable)
-            bar = self.query_one("#refresh-bar", ProgressBar)
-        except NoMatches:
-            return  # quitting: a refresh ending as the dashboard closes finds it gone
-        bar.set_class(running, "-running")
-        if running and progress is not None:
-            bar.update(total=max(progress.total, 1), progress=progress.done)
-            table.border_subtitle = f"refreshing {progress.done} of {progress.total}"
-        elif not self.lease.held:
-            holder = self.lease.holder()
-            table.border_subtitle = "refreshed by another casewatch" + (
-                f" (pid {holder})" if holder else ""
-            )
-        elif self._next_refresh_at is not None:
-            due = datetime.fromtimestamp(self._next_refresh_at, US_EASTERN)
-            table.border_subtitle = f"next refresh {eastern_time(due, with_date=False)}"
-
-    @property
-    def _refresh_interval_s(self) -> float:
-        return self.settings.refresh_minutes * 60
-
-    def _update_gauge(self) -> None:
-        if self.client is None:
-            return
-        limiter = self.client.limiter
-        refreshing = self.refresher is not None and self.refresher.running
-        try:
-            self.query_one(QuotaGauge).show(
-                limiter.usage(),
-                now=self.clock(),
-                rate=limiter.current_rate() if refreshing else None,
-                paused_until=self._paused_until,
-                stopped=self._stopped,
-            )
-        except NoMatches:
-            return  # quitting: a refresh ending as the dashboard closes finds it gone
-
-    def _selected_receipt(self) -> str | None:
-        table = self.query_one(CaseTable)
-        if table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return row_key.value
-
-    # Actions
-
-    def action_refresh(self) -> None:
-        """Refresh every case now, unless a refresh is already running. Like the
-        automatic refreshes it keeps the quota's reserve for checks of one case (r)."""
-        self._start_refresh(automatic=False)
-
-    def action_refresh_selected(self) -> None:
-        """Check the selected case now (a manual check)."""
-        receipt = self._selected_receipt()
-        if receipt is not None:
-            self._check_now([self.watchlist.get(receipt).receipt_number])
-
-    def _check_now(self, receipts: list[ReceiptNumber]) -> None:
-        """Check these cases now: one case at once, also during a refresh; several (an
-        import) in a pass of their own, after the one running."""
-        if self.refresher is not None and receipts:
-            self.run_worker(self._check(receipts), group="check", exit_on_error=False)
-
-    def _say_if_busy(self, refresher: Refresher) -> bool:
-        if not refresher.running:
-            return False
-        if time.monotonic() - self._busy_notice_at > BUSY_NOTICE_S:  # one toast, not a pile
-            self._busy_notice_at = time.monotonic()
-            self.notify("A refresh is already running.", timeout=BUSY_NOTICE_S)
-        return True
-
-    def _start_refresh(self, *, automatic: bool = True) -> None:
-        if automatic and not self.lease.held:
-            return  # another process refreshes; this one follows the file
-        if self.refresher is None or self._say_if_busy(self.refresher):
-            return
-        if self._next_refresh is not None:
-            self._next_refresh.stop()
-            self._next_refresh = None
-        self.run_worker(
-            self._refresh_pass(automatic), name="refresh", group="refresh", exit_on_error=False
-        )
-
-    async def _refresh_pass(self, automatic: bool) -> None:
-        assert self.refresher is not None and self.client is not None
-        wait_s: float | None = self._refresh_interval_s
-        self._paused_until = None
-        started, outage = self._now(), self.query_one(OutageNotice)
-        try:
-            await self._reload_watchlist()  # what the others checked is not due again
-            due = (
-                due_cases(self.watchlist.cases.values(), started, self.settings.refresh_minutes)
-                if automatic
-                else None
-            )
-            quiet_try = due is not None and outage.outage is not None
-            if due is not None and quiet_try:
-                due = due[:1]  # USCIS unreachable: a quiet try, one case
-            progress = await self.refresher.refresh(due)
-            if progress.failed:  # each is marked in the table; the log keeps the count
-                log.warning("refresh: %d of %d cases failed", progress.failed, progress.total)
-            stopped = progress.stopped_by
-            if progress.all_unreachable:  # one notice, not a toast per case
-                wait_s = outage.failed(
-                    started, self.watchlist.cases.values(), self._refresh_interval_s
-                )
-            elif quiet_try and outage.outage is None:
-                wait_s = 0.001  # USCIS answers again: the cases that failed meanwhile, now
-            elif isinstance(stopped, AuthenticationError):
-                wait_s = None  # no retry storm: the credentials must change first
-                self._stopped = "refreshing stopped: USCIS refused the credentials"
-                self.notify(
-                    f"{stopped}. Nothing more is sent with these credentials: fix them "
-                    "(casewatch config shows where they come from) and start casewatch again.",
-                    title="Refresh stopped",
-                    severity="error",
-                    timeout=30,
-                )
-            elif isinstance(stopped, QuotaExhausted):
-                wait_s = self.client.limiter.seconds_to_reset() + 1
-                self._paused_until = self.client.limiter.usage().resets_at
-                self.notify(str(stopped), title="Refresh paused", severity="warning")
-            elif stopped is not None:
-                self.notify(str(stopped), title="Refresh stopped", severity="error")
-        finally:
-            if wait_s is not None:
-                self._next_refresh = self.set_timer(wait_s, self._start_refresh)
-                self._next_refresh_at = self.clock() + wait_s
-            self._show_progress()
-            self._update_gauge()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(str(event.worker.error), title="Refresh failed", severity="error")
-
-    def action_toggle_drawer(self) -> None:
-        """Open the history drawer for the selected case, or close it."""
-        drawer = self.query_one(HistoryDrawer)
-        if drawer.has_class("-open"):
-            self.action_close_drawer()
-            return
-        receipt = self._selected_receipt()
-        if receipt is None:
-            return
-        drawer.add_class("-open")
-        self._show_in_drawer(receipt)
-
-    def _show_in_drawer(self, receipt: str) -> None:
-        case = self.watchlist.get(receipt)
-        if case.unseen:  # viewed: the change mark goes, and the file remembers it
-            case = self.watchlist.mark_seen(receipt)
-            self._update_row(case)
-            self._save_soon()
-        self.query_one(HistoryDrawer).show(case, self.stage_styles, self._now(), self.spanish)
-
-    def action_toggle_language(self) -> None:
-        """Show USCIS's Spanish texts in the drawer, or the English ones again."""
-        self.spanish = not self.spanish
-        self.notify("Textos en español" if self.spanish else "English texts", timeout=2)
-        receipt = self._selected_receipt()
-        if receipt is not None and self.query_one(HistoryDrawer).has_class("-open"):
-            self._show_in_drawer(receipt)
-
-    # Saving, and following what other processes write
-
-    async def _save_watchlist(self) -> None:
-        """Save the watchlist, merged with what other processes wrote. A failure is
-        reported once; the cases stay in memory and the save is tried again."""
-        try:
-            changes = await self.watchlist.save_async()
-        except WatchlistError as exc:
-            self._report_bad_file(exc)
-        except OSError as exc:
-            self._retry_save_at = time.monotonic() + SAVE_RETRY_S
-            self._report_save_problem(
-                f"{os_error_message(exc)}. Your cases are kept in memory; casewatch tries "
-                f"again every "
-                f"{SAVE_RETRY_S:g} s and at the next change.",
-                "Could not save the watchlist",
-            )
-        else:
-            if self.save_problem is not None:
-                self.save_problem = None
-                self.notify(f"Saved {self.watchlist.path} again.", title="Saved")
-            self._show_changes(changes)
-
-    def _report_bad_file(self, exc: WatchlistError) -> None:
-        self._report_save_problem(
-            f"{exc}\n\ncasewatch keeps your cases in memory and does not save over the "
-            "file; it saves them as soon as the file is valid again.",
-            "The watchlist file is not valid",
-        )
-
-    def _report_save_problem(self, message: str, title: str) -> None:
-        if message != self.save_problem:  # once, not at every retry
-            self.notify(message, title=title, severity="error", timeout=30)
-        self.save_problem = message
-
-    async def _reload_watchlist(self) -> None:
-        """Take in what other processes or a text editor wrote to the watchlist."""
-        if not self.watchlist.changed_on_disk():
-            return
-        try:
-            changes = await self.watchlist.reload_async()
-        except WatchlistError as exc:
-            self._report_bad_file(exc)
-            return
-        except OSError as exc:
-            self._report_save_problem(os_error_message(exc), "Could not read the watchlist")
-            return
-        self._show_changes(changes)
-        if self.save_problem is not None or self.watchlist.has_unsaved_changes():
-            await self._save_watchlist()
-
-    async def _follow_file(self) -> None:
-        """Every :data:`FOLLOW_EVERY_S`: retry a failed save when due, take in the file's
-        changes, and take over the automatic refreshes when their holder has exited."""
-        if self.save_problem is not None and time.monotonic() >= self._retry_save_at:
-            await self._save_watchlist()
-        if time.monotonic() >= self._follow_at:
-            started = time.monotonic()
-            await self._reload_watchlist()
-            spent = time.monotonic() - started
-            self._follow_at = started + spent / FOLLOW_SHARE
-        if not self.lease.held:
-            self._take_lease()
-
-    def _take_lease(self) -> None:
-        try:
-            leader = self.lease.try_take()
-        except OSError as exc:  # tried again every FOLLOW_EVERY_S: said once
-            message = f"Automatic refreshes are off: {os_error_message(exc)}"
-            if message != self._lease_problem:
-                self.notify(message, severity="error", timeout=30)
-            self._lease_problem = message
-            return
-        self._lease_problem = None
-        if leader:
-            self._start_refresh()
-        else:
-            self._show_progress()  # says who refreshes
-
-    def _show_changes(self, changes: Changes) -> None:
-        """Show what a save or a reload brought from other processes: rows updated in
-        place (the table refilled when cases came or went), a toast for each change
-        another casewatch saw (its hooks ran there, not here)."""
-        if not changes:
-            return
-        cases = self.watchlist.cases
-        if any(key not in cases or before is None for key, before in changes.items()):
-            self._fill_table()
-            drawer = self.query_one(HistoryDrawer)
-            if drawer.has_class("-open") and self._selected_receipt() not in cases:
-                self.action_close_drawer()
-        for key, before in changes.items():
-            case = cases.get(key)
-            if case is None:
-                continue
-            self._update_row(case)
-            known = before.events if before is not None else ()
-            for event in case.events:
-                if event not in known and not event.first:
-                    title, body = change_message(case, event)
-                    self.notify(body, title=f"{title} (seen by another casewatch)", timeout=15)
-
-    def action_next_changed(self) -> None:
-        """Move to the next case with a change not yet viewed, wrapping around."""
-        table = self.query_one(CaseTable)
-        keys = self._shown[: table.row_count]  # the rows added so far
-        if not keys:
-            return
-        start = table.cursor_row
-        for step in range(1, len(keys) + 1):
-            row = (start + step) % len(keys)
-            if self.watchlist.get(keys[row]).unseen:
-                table.move_cursor(row=row)
-                return
-        self.notify("No changed case left to view.", timeout=3)
-
-    def action_find(self) -> None:
-        """Show the find box: typing filters the table by any text."""
-        box = self.query_one("#find", Input)
-        box.add_class("-open")
-        box.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "find":
-            self._text_filter = event.value.strip()
-            self._fill_table()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "find":
-            self.query_one(CaseTable).focus()
-
-    def action_next_stage(self) -> None:
-        """Show only the cases of the next stage seen on the watchlist, then all again."""
-        present = [
-            stage
-            for stage in Stage
-            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
-        ]
-        order = [None, *present]
-        position = order.index(self._stage_filter) if self._stage_filter in order else 0
-        self._stage_filter = order[(position + 1) % len(order)]
-        self._fill_table()
-
-    def action_next_sort(self) -> None:
-        """Sort by the next column; after the last, back to the watchlist's order."""
-        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
-        self._sort_column = keys[(keys.index(self._sort_column) + 1) % len(keys)]
-        self._fill_table()
-
-    def action_close_drawer(self) -> None:
-        """Close the history drawer (and the find box, clearing it) and give the focus
-        back to the table."""
-        self.query_one(HistoryDrawer).remove_class("-open")
-        box = self.query_one("#find", Input)
-        if box.has_class("-open"):
-            box.remove_class("-open")
-            box.value = ""
-        self.query_one(CaseTable).focus()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_toggle_drawer()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        try:
-            drawer = self.query_one(HistoryDrawer)
-        except NoMatches:
-            return  # quitting: the rows filled in as the dashboard closes
-        if drawer.has_class("-open") and event.row_key.value is not None:
-            self._show_in_drawer(event.row_key.value)
-
-    # Managing the watchlist: add, edit a label, delete and undo
-
-    def _save_soon(self) -> None:
-        if self.watchlist.unread:
-            return  # saved once the whole file is read (_read_the_rest)
-        self.run_worker(self._save_watchlist(), group="save", exit_on_error=False)
-
-    def action_add_case(self) -> None:
-        """Ask for a receipt number and a label, then watch that case."""
-        self.push_screen(AddCaseScreen(self.watchlist), self._add_case)
-
-    def _add_case(self, new: NewCase | None) -> None:
-        if new is None:
-            return
-        try:
-            case = self.watchlist.add(new.receipt, label=new.label, added_at=self._now())
-        except DuplicateReceipt as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._fill_table(select=case.receipt_number.value)
-        self._save_soon()
-        self._check_now([case.receipt_number])
-
-    async def _check(self, receipts: list[ReceiptNumber]) -> None:
-        assert self.refresher is not None
-        try:
-            if len(receipts) == 1:
-                progress = await self.refresher.check(receipts[0])
-            else:
-                progress = await self.refresher.refresh(receipts, wait=True)
-        finally:
-            self._show_progress()
-            self._update_gauge()
-        if progress.stopped_by is not None:
-            self.notify(str(progress.stopped_by), title="Check stopped", severity="warning")
-
-    def action_edit_label(self) -> None:
-        """Edit the label of the selected case."""
-        receipt = self._selected_receipt()
-        if receipt is None:
-            return
-        case = self.watchlist.get(receipt)
-
-        def done(label: str | None) -> None:
-            if label is None or receipt not in self.watchlist.cases:
-                return
-            self._update_row(self.watchlist.set_label(receipt, label))
-            self._save_soon()
-
-        self.push_screen(AskScreen(f"Label of {case.receipt_number}", case.label, "Label"), done)
-
-    def action_delete_case(self) -> None:
-        """Stop watching the selected case, after a confirmation; u brings it back."""
-        receipt = self._selected_receipt()
-        if receipt is None:
-            return
-        case = self.watchlist.get(receipt)
-        label = f" ({case.label})" if case.label else ""
-
-        def done(confirmed: bool | None) -> None:
-            if confirmed and receipt in self.watchlist.cases:
-                self._delete_case(receipt)
-
-        self.push_screen(ConfirmScreen(f"Stop watching {receipt}{label}?"), done)
-
-    def _delete_case(self, receipt: str) -> None:
-        index = list(self.watchlist.cases).index(receipt)
-        case = self.watchlist.remove(receipt)
-        self._last_removed = (index, case)
-        if receipt in self._pending:
-            self._pending.remove(receipt)
-        else:
-            self.query_one(CaseTable).remove_row(receipt)
-        self._shown.remove(receipt)
-        self._show_count()
-        if self.query_one(HistoryDrawer).has_class("-open"):
-            self.action_close_drawer()
-        self._save_soon()
-        label = f" ({case.label})" if case.label else ""
-        self.notify(f"Removed {receipt}{label}. Press u to undo.", timeout=5)
-
-    def action_undo_delete(self) -> None:
-        """Put the last removed case back, with all its data, where it was."""
-        if self._last_removed is None:
-            self.notify("Nothing to undo.", timeout=3)
-            return
-        index, case = self._last_removed
-        try:
-            self.watchlist.restore(case, index)
-        except DuplicateReceipt as exc:
-            self.notify(str(exc), severity="warning")
-            self._last_removed = None
-            return
-        self._last_removed = None
-        self._fill_table(select=case.receipt_number.value)  # rows cannot be inserted mid-table
-        self._save_soon()
-
-    # Import and export
-
-    def action_import_file(self) -> None:
-        """Add the receipt numbers of a text or CSV file (one per line, or a receipt
-        column); the lines that are not receipt numbers are listed in a toast."""
-
-        def done(answer: str | None) -> None:
-            if answer:
-                self._import(Path(answer).expanduser())
-
-        self.push_screen(
-            AskScreen("Import receipt numbers from a text or CSV file", "", "path/to/file.csv"),
-            done,
-        )
-
-    def _import(self, path: Path) -> None:
-        try:
-            text = read_import_file(path)
-        except ImportFileError as exc:
-            self.notify(str(exc), title="Import failed", severity="error")
-            return
-        good, bad = parse_import(text)
-        added, skipped = add_imported(self.watchlist, good, self._now())
-        problems = [f"line {line}: {content!r}: {why}" for line, content, why in bad]
-        problems += [f"line {line}: {why}" for line, why in skipped]
-        if added:
-            self._fill_table(select=added[0].receipt_number.value)
-            self._save_soon()
-            self._check_now([case.receipt_number for case in added])
-        summary = f"{len(added)} added from {path.name}"
-        if added and self.refresher is not None and self.refresher.running:
-            summary += ", checked when the refresh under way ends"
-        if problems:
-            shown = "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")
-            summary += f"; {len(problems)} not added:\n{shown}"
-        self.notify(summary, title="Import", severity="warning" if problems else "information")
-
-    def action_export_table(self) -> None:
-        """Write the cases shown in the table to a .csv or .json file."""
-
-        def done(answer: str | None) -> None:
-            if answer:
-                self._export(Path(answer).expanduser())
-
-        self.push_screen(
-            AskScreen("Export the table to a .csv or .json file", "casewatch-export.csv"), done
-        )
-
-    def _export(self, path: Path) -> None:
-        cases = self._visible_cases()
-        if path.suffix.lower() == ".json":
-            text = format_json_array(cases)
-        elif path.suffix.lower() == ".csv":
-            text = format_csv(cases)
-        else:
-            self.notify(f"{path.name}: give a name ending in .csv or .json", severity="warning")
-            return
-        try:
-            atomic_write_text(path, text, make_folder=False)
-        except OSError as exc:
-            self.notify(os_error_message(exc), title="Export failed", severity="error")
-            return
-        self.notify(f"{len(cases)} cases written to {path.resolve()}", title="Export")

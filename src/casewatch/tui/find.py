@@ -1,50 +1,54 @@
-"""Finding cases in the table: the text filter, the stage filter and the sort orders."""
+"""The find box: typing filters the table by any text; enter keeps the filter and goes
+back to the table, escape (the screen's close) clears it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
-from casewatch.stages import Stage
-from casewatch.watchlist import WatchedCase
-
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
-_STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
+from textual import on
+from textual.message import Message
+from textual.reactive import var
+from textual.widgets import Input
 
 
-def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
-    """Whether ``case`` is in ``stage`` (any when None) and ``text`` appears, ignoring
-    case, in its receipt number, label, form type, status title or stage."""
-    status = case.status
-    if stage is not None and (status is None or status.stage is not stage):
-        return False
-    if not text:
-        return True
-    haystack = [case.receipt_number.value, case.label]
-    if status is not None:
-        haystack += [status.form_type, status.title_en, status.title_es, status.stage.value]
-    needle = text.casefold()
-    return any(needle in field.casefold() for field in haystack)
+class FindBox(Input):
+    """One line under the table, shown while :attr:`is_open`. Posts :class:`Typed` with
+    the text (trimmed) as it changes and :class:`Finished` on enter."""
 
+    is_open: var[bool] = var(False)
 
-def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
-    """The sort key of a table column: receipt, label, form, status, stage (in the order
-    of a case's life), changed or checked (oldest first; checked is the last answer, the
-    age the column shows), days (most days in the status first); unknown values sort
-    first."""
+    @dataclass
+    class Typed(Message):
+        """The text to find is now ``text`` (empty: no filter)."""
 
-    def key(case: WatchedCase) -> tuple[object, ...]:
-        status = case.status
-        values: dict[str, object] = {
-            "receipt": case.receipt_number.value,
-            "label": case.label.casefold(),
-            "form": status.form_type if status else "",
-            "status": status.title_en.casefold() if status else "",
-            "stage": _STAGE_ORDER[status.stage] if status else -1,
-            "changed": (status.last_changed if status else None) or _EARLIEST,
-            "checked": case.answered_at or _EARLIEST,
-        }
-        # Most days in the status first is the oldest change first.
-        return (values["changed" if column == "days" else column], case.receipt_number.value)
+        text: str
 
-    return key
+    class Finished(Message):
+        """Enter: the filter stays, the table takes the focus."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder="Find: receipt, label, form, status or stage", id=id)
+
+    def watch_is_open(self, is_open: bool) -> None:
+        self.set_class(is_open, "-open")
+
+    def open(self) -> None:
+        """Show the box and give it the focus."""
+        self.is_open = True
+        self.focus()
+
+    def close(self) -> None:
+        """Hide the box and clear it (the table shows every case again)."""
+        if self.is_open:
+            self.is_open = False
+            self.value = ""
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Typed(event.value.strip()))
+
+    @on(Input.Submitted)
+    def _finished(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Finished())

@@ -1,15 +1,15 @@
-"""The dashboard's dialogs: add a case, edit a label, confirm a removal, the keys."""
+"""The dashboard's dialogs: add a case, ask for a line of text (a label, a file name),
+confirm a removal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -159,35 +159,3 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Answer no."""
         self.dismiss(False)
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every key of the dashboard and what it does; ``escape``, ``q`` or ``?`` closes it.
-    ``keys`` holds ``(keys, name, what it does, binding id)`` rows."""
-
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close_help")]
-
-    def __init__(self, keys: list[tuple[str, str, str, str]]) -> None:
-        super().__init__()
-        self.keys = keys
-
-    def compose(self) -> ComposeResult:
-        rows = Table.grid(padding=(0, 1))
-        rows.add_column(style="bold", no_wrap=True)
-        rows.add_column(ratio=1)
-        for keys, name, what, binding_id in self.keys:
-            line = Text.assemble((name, "bold"), f" · {what} ", (f"({binding_id})", "dim"))
-            rows.add_row(keys, line)
-        with VerticalScroll(classes="dialog help"):
-            yield Label("Keys", classes="dialog-title")
-            yield Static(rows)
-            yield Static(
-                'Remap a key in config.toml: under [keys], id = "keys", such as '
-                'refresh = "f5". ctrl+p runs any action by name. escape closes this list.',
-                classes="dialog-hint",
-                markup=False,
-            )
-
-    def action_close(self) -> None:
-        """Close the list of keys."""
-        self.dismiss(None)

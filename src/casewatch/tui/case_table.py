@@ -1,0 +1,391 @@
+"""The case table: its columns (as many as the pane's width holds), the cells of a case,
+the rows filled in batches, the filters and the sort order, the count in its title, the
+selected case and the next changed one."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.reactive import var
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from casewatch.cases import US_EASTERN
+from casewatch.stages import Stage
+from casewatch.tui.filters import matches, sort_key
+from casewatch.tui.formats import format_age, format_days, stage_text
+from casewatch.watchlist import WatchedCase, Watchlist
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("receipt", "Receipt", 15),
+    ("label", "Label", 13),
+    ("form", "Form", 7),
+    ("status", "Status", 25),
+    ("stage", "Stage", 18),
+    ("changed", "Changed", 10),
+    ("days", "Days", 5),
+    ("checked", "Checked", 8),
+)
+"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
+
+COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
+"""The columns from the most to the least important: a narrow pane hides the last first;
+the receipt number and the stage always show."""
+
+TABLE_FRAME = 3
+"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
+
+
+def fitting_columns(width: int) -> tuple[str, ...]:
+    """The keys of the columns to show in a table ``width`` cells wide (border and
+    scrollbar included), in table order: the most important that fit (each takes its
+    width and 2 cells of padding); the receipt number and the stage always."""
+    budget = width - TABLE_FRAME
+    widths = {key: size + 2 for key, _, size in COLUMNS}
+    chosen = set(COLUMN_PRIORITY[:2])
+    budget -= sum(widths[key] for key in chosen)
+    for key in COLUMN_PRIORITY[2:]:
+        if widths[key] <= budget:
+            chosen.add(key)
+            budget -= widths[key]
+    return tuple(key for key, _, _ in COLUMNS if key in chosen)
+
+
+FIRST_ROWS = 150
+"""Rows added to the table before its first paint: more than a screen shows."""
+
+ROWS_PER_BATCH = 1000
+"""Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
+
+AGES_EVERY_S = 60.0
+"""Seconds between two updates of the ages in the Checked column (``12m``)."""
+
+
+class CaseTable(DataTable[str | Text]):
+    """The live case table of ``watchlist``; ``enter`` (shown in the footer) opens the
+    history drawer. Moves with the arrows, ``PgUp``/``PgDn`` and vim's
+    ``j``/``k``/``g``/``G``. Shows the cases that match :attr:`text_filter` and
+    :attr:`stage_filter`, in the order of :attr:`sort_column` (the watchlist's when
+    None), their stage in :attr:`stage_styles`; its title counts them. ``clock`` gives
+    Unix time in seconds (for the Days and Checked columns)."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "History",
+            id="history",
+            tooltip="Open or close the history drawer of the selected case",
+        ),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="cursor_down",
+            tooltip="Move to the next case",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="cursor_up",
+            tooltip="Move to the previous case",
+        ),
+        Binding(
+            "home,g",
+            "scroll_top",
+            "First case",
+            show=False,
+            id="first_case",
+            tooltip="Move to the first case",
+        ),
+        Binding(
+            "end,G",
+            "scroll_bottom",
+            "Last case",
+            show=False,
+            id="last_case",
+            tooltip="Move to the last case",
+        ),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="page_up", tooltip="Move one screen up"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="page_down",
+            tooltip="Move one screen down",
+        ),
+    ]
+
+    text_filter: var[str] = var("", init=False)
+    stage_filter: var[Stage | None] = var(None, init=False)
+    sort_column: var[str | None] = var(None, init=False)
+    stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
+
+    def __init__(
+        self, watchlist: Watchlist, clock: Callable[[], float], *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.watchlist = watchlist
+        self._clock = clock
+        self.shown_columns = tuple(key for key, _, _ in COLUMNS)
+        """The keys of the columns shown, in table order (:func:`fitting_columns`)."""
+        self._shown: list[str] = []  # receipt numbers of the rows, in order
+        self._pending: deque[str] = deque()  # the receipts of rows still to add
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, heading, width in COLUMNS:
+            if key in self.shown_columns:
+                self.add_column(heading, key=key, width=width)
+
+    def on_mount(self) -> None:
+        self.set_interval(AGES_EVERY_S, self.age_checked_cells)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), US_EASTERN)
+
+    @property
+    def selected_receipt(self) -> str | None:
+        """The receipt number of the case under the cursor; None with no row."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    @property
+    def filling(self) -> bool:
+        """True while rows are still being added (:meth:`fill`)."""
+        return bool(self._pending)
+
+    def on_resize(self) -> None:
+        self.call_later(self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        """Show the columns that fit: a resized pane, the drawer opened or closed."""
+        columns = fitting_columns(self.outer_size.width)
+        if columns != self.shown_columns:  # only when the width crosses a column's
+            selected = self.selected_receipt
+            self.shown_columns = columns
+            self.clear(columns=True)
+            self._add_columns()
+            self.fill(select=selected)
+
+    def watch_text_filter(self) -> None:
+        self.fill()
+
+    def watch_stage_filter(self) -> None:
+        self.fill()
+
+    def watch_sort_column(self) -> None:
+        self.fill()
+
+    def watch_stage_styles(self) -> None:
+        if self.row_count:
+            self.fill()
+
+    def cycle_stage_filter(self) -> None:
+        """Show only the cases of the next stage seen on the watchlist, then all again."""
+        present = [
+            stage
+            for stage in Stage
+            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
+        ]
+        order = [None, *present]
+        position = order.index(self.stage_filter) if self.stage_filter in order else 0
+        self.stage_filter = order[(position + 1) % len(order)]
+
+    def cycle_sort(self) -> None:
+        """Sort by the next column; after the last, back to the watchlist's order."""
+        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+
+    def visible_cases(self) -> list[WatchedCase]:
+        """The cases that pass the filters, in the chosen order (what the rows show)."""
+        cases = [
+            case
+            for case in self.watchlist.cases.values()
+            if matches(case, self.text_filter, self.stage_filter)
+        ]
+        if self.sort_column is not None:
+            cases.sort(key=sort_key(self.sort_column))
+        return cases
+
+    def fill(self, select: str | None = None) -> None:
+        """Show the cases that pass the filters, in the chosen order; keep the cursor on
+        ``select`` (or on the selected case) when it is shown.
+
+        The first :data:`FIRST_ROWS` rows are added at once, the others
+        :data:`ROWS_PER_BATCH` at a time between the event loop's other work, so 10,000
+        cases paint about as fast as 50 and keys are answered while the rest fill in.
+        The rows up to the kept case, and a screenful after it, are added at once too:
+        a key pressed right after a re-sort or a change of columns acts on the case
+        under the cursor, not on the first row while the kept one is still to come.
+        """
+        keep = select or self.selected_receipt
+        self.clear()
+        self._shown = [case.receipt_number.value for case in self.visible_cases()]
+        self.show_count()
+        self._pending = deque(self._shown)
+        position = self._shown.index(keep) if keep in self._shown else 0
+        self._add_rows(self._pending, keep, position + FIRST_ROWS)
+
+    def _add_rows(self, pending: deque[str], keep: str | None, count: int) -> None:
+        if pending is not self._pending or not self.is_attached:
+            return  # a newer fill started over, or the dashboard is closing
+        for _ in range(min(count, len(pending))):
+            receipt = pending.popleft()
+            self.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
+            if receipt == keep:
+                self.move_cursor(row=self.row_count - 1)
+        if pending:
+            self.set_timer(0.001, partial(self._add_rows, pending, keep, ROWS_PER_BATCH))
+
+    def show_count(self) -> None:
+        """Title the table with the count of the cases shown (of all, when filtered),
+        the filters and the sort order; while the watchlist file is still read, its count
+        of cases so far."""
+        unread = self.watchlist.unread  # with no filter while the rest is read
+        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
+        parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
+        if unread:
+            parts.append("reading the watchlist")
+        if self.stage_filter is not None:
+            parts.append(f"stage: {self.stage_filter.value}")
+        if self.text_filter:
+            parts.append(f"/{self.text_filter}")
+        if self.sort_column is not None:
+            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self.sort_column]}")
+        self.border_title = Text(" · ".join(parts))  # the find text is not markup
+
+    def update_case(self, case: WatchedCase) -> None:
+        """Show what changed in the row of ``case`` (a filtered-out case has no row)."""
+        row_key = case.receipt_number.value
+        if row_key in self.rows:
+            self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
+
+    def remove_case(self, receipt: str) -> None:
+        """Take away the row of ``receipt`` (a case no longer watched)."""
+        if receipt in self._pending:
+            self._pending.remove(receipt)
+        else:
+            self.remove_row(receipt)
+        self._shown.remove(receipt)
+        self.show_count()
+
+    def next_changed(self) -> bool:
+        """Move to the next case with a change not yet viewed, wrapping around; False
+        when there is none."""
+        keys = self._shown[: self.row_count]  # the rows added so far
+        if not keys:
+            return False
+        start = self.cursor_row
+        for step in range(1, len(keys) + 1):
+            row = (start + step) % len(keys)
+            if self.watchlist.get(keys[row]).unseen:
+                self.move_cursor(row=row)
+                return True
+        return False
+
+    def age_checked_cells(self) -> None:
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
+        if "checked" not in self.shown_columns:
+            return
+        cases, now = self.watchlist.cases, self._now()
+        self.update_column(
+            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
+        )
+
+    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
+        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
+        last check failed."""
+        age = format_age(case.answered_at, now) if case.status else "never"
+        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
+
+    def _cells(self, case: WatchedCase) -> list[Text]:
+        """The cells of the shown columns for ``case``."""
+        status = case.status
+        # The mark before the receipt: changed and not viewed yet, or (where the Checked
+        # column is hidden, in a narrow pane) the last check failed.
+        failed = case.last_error and "checked" not in self.shown_columns
+        mark = "●" if case.unseen else "⚠" if failed else " "
+        receipt = f"{mark} {case.receipt_number}"
+        cells: dict[str, str | Text] = {
+            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
+            "label": case.label,
+            "checked": self._checked_cell(case, self._now()),
+        }
+        if status is None:
+            cells["status"] = "…"
+        else:
+            cells |= {
+                "form": status.form_type,
+                "status": status.title_en,
+                "stage": stage_text(status.stage, self.stage_styles),
+                "changed": status.changed_on() or "—",
+                "days": format_days(status.last_changed, self._now()),
+            }
+        # Labels and USCIS's texts are shown as they are, never read as markup.
+        return [
+            cell if isinstance(cell, Text) else Text(cell)
+            for cell in (cells.get(key, "") for key in self.shown_columns)
+        ]
+
+    def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
+        """Replace the cells of the row ``row_key`` that changed (column key to value)
+        and repaint that row alone.
+
+        DataTable.update_cell marks every row's rendering stale (its caches key on one
+        update counter): a full repaint of the table for each case a refresh answers,
+        about 50 ms at 120x40 on a slow machine, ten times a second. Here only the
+        cached renderings of this row are dropped (rows are one line high).
+        """
+        data = self._data[RowKey(row_key)]
+        changed = {key: value for key, value in cells.items() if data[ColumnKey(key)] != value}
+        if not changed:
+            return
+        for column, value in changed.items():
+            data[ColumnKey(column)] = value
+        index = self.get_row_index(row_key)
+        _discard(self._cell_render_cache, 0, row_key)
+        _discard(self._row_render_cache, 0, row_key)
+        _discard(self._row_renderable_cache, 1, index)
+        self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
+        self.refresh_row(index)
+
+    def update_column(self, column_key: str, cells: Iterable[tuple[str, str | Text]]) -> None:
+        """Replace, in the column ``column_key``, the cells of ``cells`` (row key, value)
+        that changed, for many rows at once: one repaint of the table for them all
+        (:meth:`DataTable.update_cell` drops the rendering caches as a whole), where
+        :meth:`update_row`, row by row, would search the caches once per row (3 s for
+        10,000 rows). Rows not in the table are skipped."""
+        column = ColumnKey(column_key)
+        for row_key, value in cells:
+            data = self._data.get(RowKey(row_key))
+            if data is not None and data[column] != value:
+                self.update_cell(row_key, column_key, value)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every cell of every new row to size auto-width columns and
+        # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
+        # fixed width and every row one line, so only the virtual size is recomputed.
+        super()._update_dimensions(())
+
+
+def _discard(cache: LRUCache[Any, Any], position: int, value: object) -> None:
+    """Drop the entries of ``cache`` whose key holds ``value`` at ``position``."""
+    for key in [key for key in cache.keys() if key[position] == value]:  # noqa: SIM118 (no __iter__)
+        cache.discard(key)

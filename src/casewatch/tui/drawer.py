@@ -1,0 +1,182 @@
+"""The history drawer: the selected case in full, and its timeline (USCIS's history and
+the changes casewatch saw), in English or in Spanish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import var
+from textual.widgets import Static
+
+from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.stages import Stage
+from casewatch.tui.formats import format_date, format_days, stage_text
+from casewatch.watchlist import WatchedCase
+
+_WORDS = {
+    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
+    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
+    "uscis date": ("USCIS date", "fecha de USCIS"),
+    "not given": ("not given", "no indicada"),
+    "seen": ("seen", "visto"),
+    "undated": ("undated", "sin fecha"),
+    "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
+    "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
+    "not kept": ("… {:,} older entries not kept", "… {:,} entradas anteriores no guardadas"),
+    "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
+    "filed": ("Filed", "Presentado"),
+    "ago": ("ago", "atrás"),
+    "changed": ("changed", "cambiado"),
+    "in status": ("in this status", "en este estado"),
+    "answered": ("answered", "respondido"),
+    "failed": ("Last check failed", "Falló la última consulta"),
+    "at": ("at", "a las"),
+}
+"""The drawer's own words, in English and in Spanish (``l``)."""
+
+
+def _word(key: str, spanish: bool) -> str:
+    return _WORDS[key][spanish]
+
+
+def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
+    """USCIS's history and the changes casewatch saw, as one timeline, newest first:
+    ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
+    casewatch shows when it was seen (US Eastern, with its zone) and when USCIS says it
+    made it.
+    ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
+    title of a status title that is the current one."""
+    status = case.status
+
+    def title(english: str) -> str:
+        if spanish and status is not None and english == status.title_en and status.title_es:
+            return status.title_es
+        return english
+
+    dated: list[tuple[tuple[date, int], tuple[str, str, str]]] = []
+    for order, entry in enumerate(status.history if status else ()):
+        when = (
+            entry.date.isoformat() if entry.date else entry.date_text or _word("undated", spanish)
+        )
+        text = (entry.text_es or entry.text_en) if spanish else entry.text_en
+        # The history is in its canonical order (history_order): kept within a date.
+        dated.append(((entry.date or date.min, -order), (when, "USCIS", text)))
+    for order, event in enumerate(case.events):
+        seen = event.seen_at.astimezone(US_EASTERN)
+        if event.first:
+            text = f"{_word('started', spanish)}: {title(event.title)}"
+        else:
+            uscis_date = (
+                f"{event.changed_at:%Y-%m-%d}" if event.changed_at else _word("not given", spanish)
+            )
+            text = (
+                f"{_word('saw', spanish)} ({', '.join(event.fields)}): "
+                f"{title(event.previous_title)} → {title(event.title)} "
+                f"({_word('uscis date', spanish)}: {uscis_date})"
+            )
+        when = eastern_time(seen)
+        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
+    return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
+
+
+class HistoryDrawer(VerticalScroll):
+    """The selected case in full: its current description and its history, newest first.
+
+    The screen sets :attr:`case` (the case to show), :attr:`spanish` (USCIS's Spanish
+    texts where it sent them, ``l``), :attr:`stage_styles` (the theme's) and
+    :attr:`is_open`; the drawer paints itself while open. ``clock`` gives Unix time in
+    seconds (for the ages of the case's dates)."""
+
+    case: var[WatchedCase | None] = var(None, always_update=True)
+    spanish: var[bool] = var(False)
+    stage_styles: var[dict[Stage, Style]] = var(dict, always_update=True)
+    is_open: var[bool] = var(False)
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="drawer-body")
+
+    def watch_is_open(self, is_open: bool) -> None:
+        self.set_class(is_open, "-open")
+        self._paint()
+
+    def watch_case(self) -> None:
+        self._paint()
+
+    def watch_spanish(self) -> None:
+        self._paint()
+
+    def watch_stage_styles(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        case = self.case
+        if not self.is_open or case is None:
+            return
+        spanish, styles = self.spanish, self.stage_styles
+        now = datetime.fromtimestamp(self._clock(), US_EASTERN)
+        status = case.status
+        head = Text()
+        head.append(case.receipt_number.value, style="bold")
+        if status is not None and status.form_type:
+            head.append(f" · {status.form_type}")
+        if case.label:
+            head.append(f" · {case.label}", style="italic")
+        parts: list[RenderableType] = [head]
+        if status is None:
+            parts.append(Text(f"\n{_word('no answer', spanish)}"))
+        else:
+            title = (status.title_es or status.title_en) if spanish else status.title_en
+            description = (
+                (status.description_es or status.description_en)
+                if spanish
+                else status.description_en
+            )
+            summary = Text()
+            summary.append(title + "\n", style="bold")
+            summary.append_text(stage_text(status.stage, styles))
+            dates = [
+                f"{_word(word, spanish)} {format_date(day)} "
+                f"({format_days(day, now)} {_word(since, spanish)})"
+                if day is not None
+                else f"{_word(word, spanish)} {sent}"  # not a plausible date: USCIS's text
+                for word, day, sent, since in (
+                    ("filed", status.submitted, status.submitted_text, "ago"),
+                    ("changed", status.last_changed, status.modified_text, "in status"),
+                )
+                if day is not None or sent  # USCIS did not say: nothing to show
+            ]
+            if case.answered_at is not None:
+                dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")
+            summary.append("\n" + " · ".join(dates) + "\n")
+            parts += [summary, Text(strip_html(description))]
+        if case.last_error:
+            failed = _word("failed", spanish)
+            if case.checked_at is not None:
+                failed += f" {_word('at', spanish)} {eastern_time(case.checked_at)}"
+            parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
+        if status is not None:
+            parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))
+            if not status.history:
+                parts.append(Text(_word("no history", spanish), style="dim"))
+            rows = Table.grid(padding=(0, 1))
+            rows.add_column(no_wrap=True, style="bold")
+            rows.add_column(no_wrap=True, style="dim")
+            rows.add_column(ratio=1)
+            for when, source, text in timeline(case, spanish):
+                rows.add_row(when, source, text)
+            parts.append(rows)
+            if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases
+                parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))
+        self.query_one("#drawer-body", Static).update(Group(*parts))
+        self.scroll_home(animate=False)

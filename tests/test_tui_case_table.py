@@ -1,0 +1,120 @@
+"""The case table on its own, on a watchlist of four cases: the filters and the sort
+order as reactives (rows and count title follow), the selection kept through a refill,
+the next changed case, a removed case, the columns fitted to the width."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+
+from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.receipts import parse_receipt_number
+from casewatch.stages import Stage
+from casewatch.tui.case_table import CaseTable
+from casewatch.watchlist import Watchlist
+from conftest import FROZEN_NOW
+
+NOW = datetime.fromtimestamp(FROZEN_NOW, US_EASTERN)
+CASES = {
+    "EAC9999103403": ("I-130", "Case Was Approved", "Mum"),
+    "EAC9999103404": ("I-485", "Case Was Received", "Dad"),
+    "EAC9999103405": ("I-765", "Case Was Approved", "work permit"),
+    "EAC9999103406": ("N-400", "Interview Was Scheduled", ""),
+}
+
+
+def four_cases(tmp_path: Path) -> Watchlist:
+    watchlist = Watchlist(tmp_path / "watchlist.toml")
+    for receipt, (form, title, label) in CASES.items():
+        number = parse_receipt_number(receipt)
+        watchlist.add(number, label=label, added_at=NOW)
+        watchlist.record_status(number, CaseStatus(receipt, form, title, f"{title}."), NOW)
+    return watchlist
+
+
+class TableOnly(App[None]):
+    def __init__(self, watchlist: Watchlist) -> None:
+        super().__init__()
+        self.watchlist = watchlist
+
+    def compose(self) -> ComposeResult:
+        yield CaseTable(self.watchlist, lambda: FROZEN_NOW)
+
+    def on_mount(self) -> None:
+        self.query_one(CaseTable).fill()
+
+
+def rows(table: CaseTable) -> list[str]:
+    return [str(key.value) for key in table.rows]
+
+
+async def test_filters_and_sort_order_are_reactives_the_rows_and_title_follow(
+    tmp_path: Path,
+) -> None:
+    app = TableOnly(four_cases(tmp_path))
+    async with app.run_test(size=(120, 12)):
+        table = app.query_one(CaseTable)
+        assert rows(table) == list(CASES) and str(table.border_title) == "Cases · 4"
+        table.text_filter = "approved"
+        assert rows(table) == ["EAC9999103403", "EAC9999103405"]
+        assert str(table.border_title) == "Cases · 2 of 4 · /approved"
+        table.text_filter = ""
+        table.cycle_stage_filter()  # the first stage on the watchlist, in a case's life
+        assert table.stage_filter is Stage.RECEIVED and rows(table) == ["EAC9999103404"]
+        table.stage_filter = None
+        table.sort_column = "label"
+        assert rows(table) == ["EAC9999103406", "EAC9999103404", "EAC9999103403", "EAC9999103405"]
+        assert str(table.border_title) == "Cases · 4 · sorted by Label"
+        assert [case.label for case in table.visible_cases()] == ["", "Dad", "Mum", "work permit"]
+
+
+async def test_a_refill_keeps_the_selected_case_and_next_changed_wraps_around(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)):
+        table = app.query_one(CaseTable)
+        assert not table.next_changed()  # nothing changed: the cursor stays
+        assert table.selected_receipt == "EAC9999103403"
+        table.move_cursor(row=2)
+        table.sort_column = "form"
+        assert table.selected_receipt == "EAC9999103405"
+        changed = replace(watchlist.get("EAC9999103404"), unseen=True)
+        watchlist.cases["EAC9999103404"] = changed
+        table.update_case(changed)
+        assert str(table.get_cell("EAC9999103404", "receipt")).startswith("● ")
+        assert table.next_changed() and table.selected_receipt == "EAC9999103404"
+        assert table.next_changed() and table.selected_receipt == "EAC9999103404"  # wraps
+
+
+async def test_a_removed_case_leaves_the_table_and_its_count(tmp_path: Path) -> None:
+    watchlist = four_cases(tmp_path)
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)):
+        table = app.query_one(CaseTable)
+        watchlist.remove("EAC9999103404")
+        table.remove_case("EAC9999103404")
+        assert "EAC9999103404" not in rows(table) and str(table.border_title) == "Cases · 3"
+
+
+async def test_the_columns_fit_the_width_and_the_receipt_marks_a_failed_check(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    watchlist.cases["EAC9999103406"] = replace(
+        watchlist.get("EAC9999103406"), last_error="Could not reach USCIS"
+    )
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        assert len(table.shown_columns) == 8
+        assert str(table.get_cell("EAC9999103406", "checked")).startswith("⚠")
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert table.shown_columns == ("receipt", "stage")
+        assert str(table.get_cell("EAC9999103406", "receipt")).startswith("⚠ ")
+        assert rows(table) == list(CASES)
