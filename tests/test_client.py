@@ -712,7 +712,7 @@ async def test_in_process_transport_gives_the_same_case_as_the_loopback_server(
         async with httpx.AsyncClient(base_url=url) as http:
             raw_loopback = await raw_case(http, target)
 
-    transport = httpx.ASGITransport(app=create_app(config))
+    transport = InProcessTransport(create_app(config))
     async with make_client(IN_PROCESS_URL, tmp_path / "in-process", transport=transport) as client:
         in_process = await client.get_case_status(target)
     async with httpx.AsyncClient(base_url=IN_PROCESS_URL, transport=transport) as http:
