@@ -33,6 +33,22 @@ FROZEN_NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN).timestamp()
 """The fixed clock of snapshot tests: 09:30 US Eastern, 2026-11-29."""
 
 
+class FakeTime:
+    """A clock (Unix seconds) whose sleep advances it, so spacing is checked without
+    waiting: give it to a ``RateLimiter`` as ``clock`` and ``sleep``, and to a sandbox."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data, state, config and cache directories."""

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 import stamina
+from starlette.applications import Starlette
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import ReceiptNumber, parse_receipt_number
@@ -34,6 +35,7 @@ from casewatch.sandbox import (
     STAGING_RECEIPTS,
     STAGING_RECEIPTS_WITH_HISTORY,
     UNAVAILABLE_BODY,
+    InProcessTransport,
     SandboxConfig,
     create_app,
     running_server,
@@ -49,9 +51,9 @@ from casewatch.uscis.errors import (
     ReceiptNotRecognized,
     ServiceUnavailable,
 )
-from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.limits import LOOPBACK_MARGIN_S, RateLimiter
 from casewatch.watchlist import Watchlist
-from conftest import Answer, case_status_answer, scripted_uscis
+from conftest import Answer, FakeTime, case_status_answer, scripted_uscis
 
 CLIENT_ID = "casewatch-test"
 CLIENT_SECRET = "casewatch-test-secret-7f3a"
@@ -246,6 +248,58 @@ async def test_a_late_wake_up_never_lets_two_requests_out_together(tmp_path: Pat
 
     assert stats["spike_arrests"] == 0
     assert all(isinstance(result, CaseStatus) for result in results)
+
+
+class PausedBeforeTheWrite(InProcessTransport):
+    """The in-process sandbox on ``clock``, with the client's process paused for
+    ``pause_s`` seconds between the claim of the first case-status send and its write,
+    as the operating system pauses it for other processes on a busy machine."""
+
+    def __init__(self, app: Starlette, *, clock: FakeTime, pause_s: float) -> None:
+        super().__init__(app, clock=clock)
+        self.clock = clock
+        self.pause_s = pause_s
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.pause_s and request.url.path.startswith("/case-status/"):
+            self.clock.now += self.pause_s
+            self.pause_s = 0.0
+        return await super().handle_async_request(request)
+
+
+async def test_a_send_paused_before_its_write_spaces_the_next_from_the_write(
+    tmp_path: Path, no_backoff: None
+) -> None:
+    # Both sides at production's 10 TPS, the client with the loopback margin (0.5 ms),
+    # on one clock that only the client's waits and the pause move. The first request
+    # is written 5 ms after its send was claimed; the sandbox judges arrivals at the
+    # write, so the next send must be spaced from the write, not from the claim (100.5
+    # ms after the claim would arrive 95.5 ms after the first).
+    clock = FakeTime(datetime(2026, 11, 30, 10, 0, tzinfo=US_EASTERN).timestamp())
+    app = create_app(sandbox_config(tps=10.0, clock=clock))
+    limiter = RateLimiter(
+        tmp_path / "limits.json",
+        tps=10.0,
+        daily_quota=100,
+        initial_margin_s=LOOPBACK_MARGIN_S,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    transport = PausedBeforeTheWrite(app, clock=clock, pause_s=0.005)
+    async with CaseStatusClient(
+        host_url=IN_PROCESS_URL,
+        credentials=Credentials(CLIENT_ID, Secret(CLIENT_SECRET)),
+        limiter=limiter,
+        transport=transport,
+        clock=clock,
+    ) as client:
+        results = [await client.get_case_status(receipt(text)) for text in STAGING_RECEIPTS[:3]]
+        stats = await sandbox_stats(IN_PROCESS_URL, transport)
+
+    assert transport.pause_s == 0.0  # the pause happened
+    assert [case.receipt_number for case in results] == list(STAGING_RECEIPTS[:3])
+    assert stats["spike_arrests"] == 0
+    assert limiter.usage().used == 3  # no quota spent on a retry
 
 
 # 2. Token renewal ---------------------------------------------------------------------
@@ -658,7 +712,7 @@ async def test_in_process_transport_gives_the_same_case_as_the_loopback_server(
         async with httpx.AsyncClient(base_url=url) as http:
             raw_loopback = await raw_case(http, target)
 
-    transport = httpx.ASGITransport(app=create_app(config))
+    transport = InProcessTransport(create_app(config))
     async with make_client(IN_PROCESS_URL, tmp_path / "in-process", transport=transport) as client:
         in_process = await client.get_case_status(target)
     async with httpx.AsyncClient(base_url=IN_PROCESS_URL, transport=transport) as http:

@@ -24,21 +24,7 @@ from casewatch.uscis.limits import (
     precise_sleep,
 )
 from casewatch.uscis.quota import eastern_day, quota_reset_at
-
-
-class FakeTime:
-    """A clock whose sleep advances it, so spacing is checked without waiting."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from conftest import FakeTime
 
 
 def at(*args: int) -> float:

@@ -17,11 +17,19 @@ the disk's fsyncs, which cannot be compressed, are left out (stamina's testing m
 the same number of tries; the request ledger in memory, see ``ledger_dir``).
 Nothing here is timed: the figures are printed (``pytest -s``), not asserted.
 
+The sandbox is reached through ``InProcessTransport``, which stamps each request's
+arrival when the client hands it over, as a socket's receive timestamp would: with
+httpx's plain ``ASGITransport`` the arrival was read when the handler ran, and on a
+loaded 2-core machine (load average 5-8) the process's pauses between the two, a large
+part of the 4 ms spacing here, made 3.5-4.1% of the requests spike arrests that the
+client had not earned (0.8-1.3% on a quieter machine); now none. A client that does not
+space its sends still fails here (7% arrests when it skips the check of the gap at the
+send, ``RateLimiter.claim_send``).
+
 Memory is counted in allocated blocks (``sys.getallocatedblocks``, every live object
 of up to 512 bytes) after a full collection, at the end of each pass. tracemalloc would
-count every byte, but it slows every allocation, those between a send's claim and its
-arrival at the sandbox included: with it the spike arrests of this soak went from 0.3%
-to 1.8% on the 2-core development machine, the instrument changing what it measures.
+count every byte, but it slows every allocation: with it this soak took 82 s instead of
+35 s on the 2-core development machine.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.config import DEMO_CREDENTIALS
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import Refresher, RefreshProgress
-from casewatch.sandbox import SandboxConfig, create_app, running_server
+from casewatch.sandbox import InProcessTransport, SandboxConfig, create_app, running_server
 from casewatch.uscis.client import RETRY_ATTEMPTS, CaseStatusClient
 from casewatch.uscis.errors import ReceiptNotRecognized, USCISError
 from casewatch.uscis.limits import RateLimiter
@@ -170,7 +178,7 @@ async def soak(sandbox: Starlette, watchlist: Watchlist, ledger_dir: Path) -> So
     limiter = RateLimiter(ledger_dir / "limits.json", tps=CLIENT_TPS, daily_quota=1_000_000)
     began = time.perf_counter()
     memory_by_pass: list[int] = []
-    transport = httpx.ASGITransport(app=sandbox)
+    transport = InProcessTransport(sandbox, clock=clock)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://sandbox") as control,
         CaseStatusClient(

@@ -135,9 +135,10 @@ class Settings:
         """
         transport: httpx.AsyncBaseTransport | None = None
         if self.environment.in_process:
-            from casewatch.sandbox import SandboxConfig, create_app
+            from casewatch.sandbox import InProcessTransport, SandboxConfig, create_app
 
-            transport = httpx.ASGITransport(app=create_app(self.sandbox or SandboxConfig()))
+            sandbox = self.sandbox or SandboxConfig()
+            transport = InProcessTransport(create_app(sandbox), clock=sandbox.clock)
         usc_sandbox = self.environment.name == "sandbox"
         return CaseStatusClient(
             host_url=self.environment.host_url,

@@ -1,6 +1,7 @@
 """The built-in sandbox: a faithful simulator of the USCIS Case Status API.
 
-``create_app`` builds the ASGI app (in-process use with ``httpx.ASGITransport``);
+``create_app`` builds the ASGI app, which an httpx client reaches in-process through
+``InProcessTransport``;
 ``serve`` and ``running_server`` put it on a loopback port (``running_app`` any ASGI app,
 such as a test's scripted server around it); ``casewatch.sandbox.options``
 holds its command-line options. The contract it follows is uscis-api.md, including the
@@ -21,6 +22,7 @@ from casewatch.sandbox.data import (
 )
 from casewatch.sandbox.responses import UNAVAILABLE_BODY
 from casewatch.sandbox.server import running_app, running_server, serve
+from casewatch.sandbox.transport import InProcessTransport
 
 __all__ = [
     "FAULT_KINDS",
@@ -28,6 +30,7 @@ __all__ = [
     "STAGING_RECEIPTS_WITHOUT_HISTORY",
     "STAGING_RECEIPTS_WITH_HISTORY",
     "UNAVAILABLE_BODY",
+    "InProcessTransport",
     "SandboxConfig",
     "create_app",
     "running_app",

@@ -22,7 +22,8 @@ from casewatch.uscis.hours import US_EASTERN, sandbox_open
 
 ARRIVAL_KEY = "casewatch.sandbox.arrival"
 """Scope key of a request's arrival: the sandbox clock's time (seconds since the epoch)
-when the server received the request's first bytes (set by ``server``'s protocol). An
+when the server received the request's first bytes (set by ``server``'s protocol), or,
+in-process, when the client handed the request to ``transport.InProcessTransport``. An
 app served without it (``httpx.ASGITransport``) reads the clock when the handler runs."""
 
 CLOCK_TOLERANCE_S = 1e-6

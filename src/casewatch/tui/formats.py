@@ -78,11 +78,3 @@ def age_in_words(since: datetime, now: datetime) -> str:
         return "just now"
     count, unit = age
     return f"{count} {unit}{'s' if count != 1 else ''} ago"
-
-
-def format_duration(seconds: float) -> str:
-    """A countdown such as ``9h 12m`` or ``4m 05s`` (seconds, rounded down)."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"

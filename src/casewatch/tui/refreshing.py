@@ -153,5 +153,7 @@ def changes_seen_elsewhere(changes: Changes, cases: dict[str, WatchedCase]) -> I
 async def run_hooks(settings: Settings, case: WatchedCase, event: ChangeEvent) -> list[Toast]:
     """Run the ``on_change`` command and send the notifications configured for a change;
     a toast for each that failed."""
-    problems = await announce_change(settings.on_change, settings.notify_urls, case, event)
+    problems = await announce_change(
+        settings.on_change, settings.notify_urls, case, event, settings.response_days
+    )
     return [Toast(problem, "Change alert failed", "warning") for problem in problems]

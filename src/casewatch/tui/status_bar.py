@@ -13,9 +13,9 @@ from textual.widgets import Label, ProgressBar
 
 from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.refresh import Outage
-from casewatch.tui.formats import age_in_words, format_duration
+from casewatch.tui.formats import age_in_words
 from casewatch.uscis.limits import RateLimiter
-from casewatch.uscis.quota import eastern_day, quota_reset_at
+from casewatch.uscis.quota import eastern_day, format_duration, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
 

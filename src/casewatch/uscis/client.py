@@ -82,7 +82,7 @@ class CaseStatusClient:
 
     ``host_url`` is the environment's origin (``https://api.uscis.gov``, or the built-in
     sandbox); the token comes from ``{host_url}/oauth/accesstoken``. ``transport`` lets
-    the built-in sandbox run in-process (:class:`httpx.ASGITransport`).
+    the built-in sandbox run in-process (:class:`casewatch.sandbox.InProcessTransport`).
     ``traffic_log`` counts each case-status response (the USCIS sandbox's readiness
     log); ``sandbox_hours`` adds to a 503 when the USCIS sandbox opens again. ``clock``
     gives Unix time in seconds (token expiry, sandbox hours). ``deadline_s`` bounds each
@@ -105,7 +105,9 @@ class CaseStatusClient:
         self.limiter = limiter
         self.deadline_s = REQUEST_DEADLINE_S if deadline_s is None else deadline_s
         self._token_silent_until = 0.0  # event loop time
-        self._claim_at_write = transport is None  # httpx's own transport, over httpcore
+        # httpx's own transport, over httpcore, calls the trace extension just before
+        # and after it writes the request; others claim the send before they get it.
+        self._claim_at_write = transport is None
         self.traffic_log = traffic_log
         self.sandbox_hours = sandbox_hours
         self._clock = clock
@@ -142,7 +144,9 @@ class CaseStatusClient:
         # An httpx request hook runs after the auth flow, right before the request goes
         # out: the spacing holds however long a token request made this one wait. Over
         # the network, the send is claimed later still, by httpcore's trace callback
-        # just before the request line is written; other transports claim it here.
+        # just before the request line is written; other transports claim it here. Any
+        # transport that traces its write as httpcore does (the in-process sandbox's
+        # casewatch.sandbox.InProcessTransport) has it marked written.
         token = not _asks_case_status(request)
         if token and asyncio.get_running_loop().time() < self._token_silent_until:
             # A token URL silent for a whole deadline is not asked again by the requests
@@ -151,14 +155,13 @@ class CaseStatusClient:
         self._start_deadline(token=token)
         if token:
             return
-        if self._claim_at_write:
-            request.extensions["trace"] = self._trace
-        else:
+        request.extensions["trace"] = self._trace
+        if not self._claim_at_write:
             await self.limiter.claim_send()
             self._start_deadline(token=False)
 
     async def _trace(self, event: str, info: dict[str, object]) -> None:
-        if event.endswith(".send_request_headers.started"):
+        if event.endswith(".send_request_headers.started") and self._claim_at_write:
             await self.limiter.claim_send()
             self._start_deadline(token=False)
         elif event.endswith(".send_request_headers.complete"):

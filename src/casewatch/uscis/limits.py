@@ -102,7 +102,8 @@ log = logging.getLogger(__name__)
 
 WRITE_ALLOWANCE_S = 0.0015
 """Seconds a request may take from its claim to the network write before the next send is
-spaced from the write instead (see :meth:`RateLimiter.mark_written`)."""
+spaced from the write instead (see :meth:`RateLimiter.mark_written`); never more than the
+spacing margin, which alone keeps two writes ``1/TPS`` apart when the first was late."""
 
 
 class _SendRecord:
@@ -361,15 +362,19 @@ class RateLimiter:
 
     def _mark_written(self) -> None:
         with self._send_record() as record:
-            written = self._clock() - WRITE_ALLOWANCE_S
+            # The next send comes interval_s = 1/TPS + margin after the recorded one: an
+            # allowance wider than the margin would let it arrive under 1/TPS after this
+            # write (0.5 ms of margin for the in-process and loopback sandbox).
+            written = self._clock() - min(WRITE_ALLOWANCE_S, self._margin_s)
             last_send = record.read()
             if last_send is None or last_send < written:
                 record.write(written)
 
     def mark_written(self) -> None:
         """The request claimed last has just been written to the network. When that came
-        more than :data:`WRITE_ALLOWANCE_S` seconds after its claim (the event loop was
-        busy in between), the spacing to the next send counts from now, not from the
+        more than :data:`WRITE_ALLOWANCE_S` seconds, or the spacing margin if narrower,
+        after its claim (the event loop was busy in between, or the process was paused),
+        the spacing to the next send counts from now, less that allowance, not from the
         claim. Raises :class:`LedgerError`."""
         self._in_ledger(self._mark_written)
 
