@@ -23,19 +23,11 @@ from casewatch.cli_common import (
 )
 from casewatch.config import ConfigError
 from casewatch.deadline_verbs import add_due_option, apply_due
-from casewatch.importing import (
-    CaseDetails,
-    ImportFileError,
-    LabelRule,
-    Watched,
-    import_rows,
-    read_import_file,
-    read_rows,
-    watch,
-)
+from casewatch.importing import ImportFileError, import_rows, read_import_file, read_rows
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import EXPECTED_FORMAT, ReceiptNumber
 from casewatch.stages import Stage
+from casewatch.watching import CaseDetails, LabelRule, Watched, watch
 from casewatch.watchlist import (
     CaseDetailError,
     WatchedCase,
