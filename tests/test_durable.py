@@ -396,7 +396,7 @@ def test_a_backup_is_copied_where_hard_links_are_refused(
     def no_links(source: object, target: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr("casewatch.watchlist.store.os.link", no_links)
+    monkeypatch.setattr("casewatch.watchlist.writing.os.link", no_links)
     one.add(THIRD, added_at=NOW)
     one.save()
     assert backup_path(path).read_bytes() == before
