@@ -22,7 +22,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
-from casewatch.config import ConfigError, read_config_file
+from casewatch.config_file import ConfigError, read_config_file
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease
 from casewatch.watchlist import (

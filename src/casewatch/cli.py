@@ -28,7 +28,8 @@ from casewatch.check import (
     format_table,
 )
 from casewatch.cli_common import fail, parse_receipts, settings_of
-from casewatch.config import ENVIRONMENTS, ConfigError, Settings
+from casewatch.config import ENVIRONMENTS, Settings
+from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change

@@ -21,7 +21,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
     """The settings of the parsed global options (``--env``, ``--base-url``, ...), the
     environment and the config file (:func:`casewatch.config.load_settings`).
 
-    Raises :class:`casewatch.config.ConfigError` for a bad setting or config file."""
+    Raises :class:`casewatch.config_file.ConfigError` for a bad setting or config file."""
     return load_settings(
         environment=getattr(args, "env", None),
         base_url=getattr(args, "base_url", None),

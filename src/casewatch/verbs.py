@@ -21,7 +21,7 @@ from casewatch.cli_common import (
     terminal_width,
     write_output,
 )
-from casewatch.config import ConfigError
+from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import add_due_option, apply_due
 from casewatch.importing import ImportFileError, import_rows, read_import_file, read_rows
 from casewatch.listing import EXPORT_COLUMNS
