@@ -1,7 +1,7 @@
 """The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
 ``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
-``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`. Textual is imported
-only when the dashboard starts."""
+``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
+:mod:`casewatch.edit_verb`. Textual is imported only when the dashboard starts."""
 
 from __future__ import annotations
 
