@@ -15,12 +15,11 @@ import pytest
 
 from casewatch.config import (
     DEFAULT_REFRESH_MINUTES,
-    ConfigError,
     Settings,
     check_base_url,
     load_settings,
-    read_config_file,
 )
+from casewatch.config_file import ConfigError, read_config_file
 from casewatch.settings_report import describe_settings
 
 SENTINEL = "S3NT1NEL-secret-value"

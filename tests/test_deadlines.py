@@ -17,7 +17,8 @@ from casewatch import deadline_verbs
 from casewatch.attention import Reason, needs_attention
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
-from casewatch.config import ConfigError, load_settings
+from casewatch.config import load_settings
+from casewatch.config_file import ConfigError
 from casewatch.deadlines import NoticeKind, ResponseDays, notice_kind, response_due
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, case_text, parse_watchlist

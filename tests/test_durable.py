@@ -22,7 +22,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
-from casewatch.config import ConfigError, read_config_file
+from casewatch.config_file import ConfigError, read_config_file
 from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease
 from casewatch.watchlist import (
@@ -396,7 +396,7 @@ def test_a_backup_is_copied_where_hard_links_are_refused(
     def no_links(source: object, target: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr("casewatch.watchlist.store.os.link", no_links)
+    monkeypatch.setattr("casewatch.watchlist.writing.os.link", no_links)
     one.add(THIRD, added_at=NOW)
     one.save()
     assert backup_path(path).read_bytes() == before

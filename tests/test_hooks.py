@@ -14,7 +14,8 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.cli import main
-from casewatch.config import ConfigError, load_settings
+from casewatch.config import load_settings
+from casewatch.config_file import ConfigError
 from casewatch.hooks import HookError, announce_change, run_on_change, send_notifications
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import Watchlist

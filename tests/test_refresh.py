@@ -103,7 +103,7 @@ async def test_a_failed_save_mid_pass_does_not_stop_it_and_the_last_save_reports
     def disk_full(path: Path, text: str) -> None:
         raise OSError(28, f"cannot write {path}: No space left on device")
 
-    monkeypatch.setattr("casewatch.watchlist.store.atomic_write_text", disk_full)
+    monkeypatch.setattr("casewatch.watchlist.writing.atomic_write_text", disk_full)
     async with chosen.open_client() as client:
         refresher = Refresher(client, watchlist)
         with pytest.raises(OSError, match="No space left"):

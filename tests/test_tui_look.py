@@ -17,7 +17,8 @@ from rich.text import Text
 from textual.widgets import Label, Static
 
 from casewatch.cases import US_EASTERN
-from casewatch.config import ConfigError, load_settings
+from casewatch.config import load_settings
+from casewatch.config_file import ConfigError
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp

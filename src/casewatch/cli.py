@@ -1,7 +1,7 @@
 """The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
 ``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
-``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`. Textual is imported
-only when the dashboard starts."""
+``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
+:mod:`casewatch.edit_verb`. Textual is imported only when the dashboard starts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from casewatch.check import (
     format_table,
 )
 from casewatch.cli_common import fail, parse_receipts, settings_of
-from casewatch.config import ENVIRONMENTS, ConfigError, Settings
+from casewatch.config import ENVIRONMENTS, Settings
+from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change

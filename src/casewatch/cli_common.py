@@ -1,6 +1,7 @@
 """What the command-line modules (``cli``, ``verbs``) share: the settings of the parsed
-options, the one-line failure message on stderr, and receipt numbers read from the
-arguments. No heavy imports: ``casewatch check`` starts fast."""
+options, the one-line failure message on stderr, receipt numbers read from the
+arguments, and the watchlist file the watchlist verbs read and save. No heavy imports:
+``casewatch check`` starts fast."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
     """The settings of the parsed global options (``--env``, ``--base-url``, ...), the
     environment and the config file (:func:`casewatch.config.load_settings`).
 
-    Raises :class:`casewatch.config.ConfigError` for a bad setting or config file."""
+    Raises :class:`casewatch.config_file.ConfigError` for a bad setting or config file."""
     return load_settings(
         environment=getattr(args, "env", None),
         base_url=getattr(args, "base_url", None),
@@ -106,3 +107,20 @@ def save_watchlist(watchlist: Watchlist, undone: str) -> int:
     except OSError as exc:
         return fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
     return 0
+
+
+WATCHLIST_NOTE = (
+    "It reads and writes the watchlist file only (--watchlist, or the default file of "
+    "--env): no network, no dashboard. What other casewatch processes saved meanwhile is "
+    "merged, never overwritten. A watchlist file that cannot be read is left untouched, "
+    "exit status 2."
+)
+"""What every watchlist verb's help says of the file it works on."""
+
+
+def load_watchlist(args: argparse.Namespace) -> Watchlist:
+    """The watchlist of the command's settings, read with no seeding and no network.
+
+    Raises :class:`~casewatch.config_file.ConfigError` or :class:`WatchlistError`; never writes.
+    """
+    return Watchlist.load(settings_of(args).watchlist_path)

@@ -21,7 +21,8 @@ from casewatch.cli_common import (
     settings_of,
     write_output,
 )
-from casewatch.config import ConfigError, Settings
+from casewatch.config import Settings
+from casewatch.config_file import ConfigError
 from casewatch.deadlines import REMINDER_BEFORE, open_deadlines, response_due
 from casewatch.watchlist import Watchlist, WatchlistError
 

@@ -1,5 +1,6 @@
-"""The watchlist verbs of the command line: ``add``, ``edit``, ``remove``, ``list``,
-``import`` and ``export``. They read and write the watchlist file only: no network, no dashboard."""
+"""The watchlist verbs of the command line: ``add``, ``edit`` (its own module,
+:mod:`casewatch.edit_verb`), ``remove``, ``list``, ``import`` and ``export``. They read
+and write the watchlist file only: no network, no dashboard."""
 
 from __future__ import annotations
 
@@ -13,42 +14,27 @@ from casewatch import listing
 from casewatch.argtypes import eastern_date, stage
 from casewatch.cases import US_EASTERN
 from casewatch.cli_common import (
+    WATCHLIST_NOTE,
     add_output_option,
     fail,
+    load_watchlist,
     parse_receipts,
     save_watchlist,
-    settings_of,
     terminal_width,
     write_output,
 )
-from casewatch.config import ConfigError
-from casewatch.deadline_verbs import add_due_option, apply_due
-from casewatch.importing import (
-    CaseDetails,
-    ImportFileError,
-    LabelRule,
-    Watched,
-    import_rows,
-    read_import_file,
-    read_rows,
-    watch,
-)
+from casewatch.config_file import ConfigError
+from casewatch.edit_verb import add_detail_options, add_edit_command, edit_case
+from casewatch.importing import ImportFileError, import_rows, read_import_file, read_rows
 from casewatch.listing import EXPORT_COLUMNS
-from casewatch.receipts import EXPECTED_FORMAT, ReceiptNumber
+from casewatch.receipts import EXPECTED_FORMAT
 from casewatch.stages import Stage
+from casewatch.watching import CaseDetails, LabelRule, Watched, watch
 from casewatch.watchlist import (
     CaseDetailError,
     WatchedCase,
     Watchlist,
     WatchlistError,
-    without_tags,
-)
-
-_WATCHLIST_NOTE = (
-    "It reads and writes the watchlist file only (--watchlist, or the default file of "
-    "--env): no network, no dashboard. What other casewatch processes saved meanwhile is "
-    "merged, never overwritten. A watchlist file that cannot be read is left untouched, "
-    "exit status 2."
 )
 
 
@@ -65,20 +51,20 @@ def add_watchlist_commands(
         description="Add receipt numbers to the watchlist, with a label, a client, tags and "
         "a note. A receipt already watched gets each of them it has none of (with --update, "
         "in place of the one it has; casewatch edit changes one); otherwise it is reported "
-        "on stderr and left as it is. " + _WATCHLIST_NOTE + " Exit status: 0 done; 2 a "
+        "on stderr and left as it is. " + WATCHLIST_NOTE + " Exit status: 0 done; 2 a "
         "malformed receipt number, tag or note (then nothing is changed); 1 the file cannot "
         "be written.",
     )
     add.add_argument("receipts", nargs="+", metavar="RECEIPT", help="receipt numbers")
     add.add_argument("--label", default="", metavar="TEXT", help="a label for these cases")
-    _add_detail_options(add, default="", tag="a tag for these cases")
+    add_detail_options(add, default="", tag="a tag for these cases")
     _add_update_option(add, "the --label, --client, --tag and --note")
     add_edit_command(commands, common)
     remove = commands.add_parser(
         "remove",
         parents=[common],
         help="remove receipt numbers from the watchlist",
-        description="Remove receipt numbers from the watchlist. " + _WATCHLIST_NOTE + " Exit "
+        description="Remove receipt numbers from the watchlist. " + WATCHLIST_NOTE + " Exit "
         "status: 0 at least one removed (the others are reported on stderr); 2 none removed "
         "or a malformed receipt number (then nothing is removed); 1 the file cannot be "
         "written.",
@@ -92,7 +78,7 @@ def add_watchlist_commands(
         "last changed the case and when USCIS last answered for it (US Eastern, after a ⚠ "
         "when the last check failed). On a terminal the table fits its width (texts cut "
         "with …, the least important columns hidden first); piped, rows are whole. "
-        + _WATCHLIST_NOTE,
+        + WATCHLIST_NOTE,
     )
     listing.add_argument(
         "--json", action="store_true", help="one JSON object per case, with its change events"
@@ -111,7 +97,7 @@ def add_watchlist_commands(
         "writes them (other columns are named and ignored). A row naming a case already "
         "watched fills in its empty label, client, tags and note (with --update, replaces "
         "them); an empty cell never blanks one; each change is printed. "
-        + _WATCHLIST_NOTE
+        + WATCHLIST_NOTE
         + " Exit status: 0 the file was read, even if some lines were not receipt numbers or "
         "held a tag or note refused (listed on stderr with their line numbers, and not "
         "imported); 2 the file cannot be read; 1 the watchlist cannot be written.",
@@ -125,7 +111,7 @@ def add_watchlist_commands(
         description="Write the watchlist as CSV (columns: "
         + ",".join(EXPORT_COLUMNS)
         + ") or as a JSON array (the objects of list --json). "
-        + _WATCHLIST_NOTE,
+        + WATCHLIST_NOTE,
     )
     export.add_argument(
         "--format",
@@ -135,63 +121,6 @@ def add_watchlist_commands(
     add_output_option(export)
     _add_selection_options(export)
     _add_client_options(export)
-
-
-def add_edit_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> argparse.ArgumentParser:
-    """``edit``: change the label, client, tags and note of a case watched (issue 14,
-    point 1). Returns its parser, for the options of other details."""
-    edit = commands.add_parser(
-        "edit",
-        parents=[common],
-        help="change the label, client, tags or note of a watched case",
-        description="Change what you say of a watched case: the options given replace its "
-        "label, client or note ('' blanks one), --tag adds a tag and --untag removes one; "
-        "the rest stays. All are checked before anything is changed. "
-        + _WATCHLIST_NOTE
-        + " Exit status: 0 done; 2 a malformed receipt number, one not on the watchlist, "
-        "a tag or a note refused, or no change asked for (then nothing is changed); 1 the "
-        "file cannot be written.",
-    )
-    edit.add_argument("receipt", metavar="RECEIPT", help="the receipt number of the case")
-    edit.add_argument("--label", metavar="TEXT", help="its new label")
-    _add_detail_options(edit, default=None, tag="add a tag")
-    edit.add_argument(
-        "--untag",
-        action="append",
-        default=[],
-        metavar="TAG",
-        help="remove a tag (any case); repeat it for more",
-    )
-    add_due_option(edit)
-    return edit
-
-
-def _add_detail_options(parser: argparse.ArgumentParser, default: str | None, tag: str) -> None:
-    """``--client``, ``--note`` (``default`` when not given) and ``--tag`` (``tag``
-    says what it does), repeated into ``tags``."""
-    parser.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        default=[],
-        metavar="TAG",
-        help=f"{tag} (attorney initials, premium, priority; no ';'); repeat it for more",
-    )
-    parser.add_argument(
-        "--client",
-        default=default,
-        metavar="NAME",
-        help="the client: a person or a family, such as 'Garcia, Maria'",
-    )
-    parser.add_argument(
-        "--note",
-        default=default,
-        metavar="TEXT",
-        help="a free-text note (line breaks kept; one line in the table, whole in --json)",
-    )
 
 
 def _add_client_options(parser: argparse.ArgumentParser) -> None:
@@ -236,14 +165,6 @@ def _add_update_option(parser: argparse.ArgumentParser, source: str) -> None:
     )
 
 
-def _load_watchlist(args: argparse.Namespace) -> Watchlist:
-    """The watchlist of the command's settings, read with no seeding and no network.
-
-    Raises :class:`ConfigError` or :class:`WatchlistError`; never writes.
-    """
-    return Watchlist.load(settings_of(args).watchlist_path)
-
-
 def _label_rule(args: argparse.Namespace) -> LabelRule:
     return LabelRule.REPLACE if args.update else LabelRule.FILL
 
@@ -275,7 +196,7 @@ def _add(args: argparse.Namespace) -> int:
         fail(exc)
         return fail("nothing was added")
     try:
-        watchlist = _load_watchlist(args)
+        watchlist = load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
@@ -291,63 +212,12 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _edit(args: argparse.Namespace) -> int:
-    receipts = parse_receipts([args.receipt])
-    if receipts is None:
-        return fail("nothing was changed: fix the receipt number above")
-    asked = (args.label, args.client, args.note, args.due)
-    if asked == (None, None, None, None) and not (args.tags or args.untag):
-        return fail("nothing to change: give --label, --client, --tag, --untag, --note or --due")
-    try:
-        watchlist = _load_watchlist(args)
-        before = watchlist.get(receipts[0])
-    except (ConfigError, WatchlistError) as exc:
-        return fail(exc)
-    except KeyError:
-        return fail(
-            f"{receipts[0]} is not on the watchlist {watchlist.path}: add it with casewatch add"
-        )
-    try:
-        case = _edited(watchlist, receipts[0], before, args)
-        due = (
-            None
-            if args.due is None
-            else apply_due(watchlist, receipts[0].value, args.due, settings_of(args))
-        )
-    except (CaseDetailError, ConfigError, ValueError) as exc:
-        fail(exc)
-        return fail("nothing was changed")
-    outcome = Watched(case, before, CaseDetails())
-    if not outcome.changed and due is None:
-        print(f"casewatch: {receipts[0]}: unchanged", file=sys.stderr)
-        return 0
-    if code := save_watchlist(watchlist, "nothing was changed"):
-        return code
-    print("\n".join(done for done in (outcome.describe() if outcome.changed else "", due) if done))
-    return 0
-
-
-def _edited(
-    watchlist: Watchlist, receipt: ReceiptNumber, before: WatchedCase, args: argparse.Namespace
-) -> WatchedCase:
-    """The case of ``receipt`` with ``edit``'s options applied (each tag of ``--untag``
-    it does not have is said on stderr). Raises :class:`CaseDetailError` for a tag or
-    note refused; then the watchlist is unchanged."""
-    for tag in args.untag:
-        if without_tags(before.tags, [tag]) == before.tags:
-            fail(f"{receipt} has no tag {tag!r}; its tags: {'; '.join(before.tags) or 'none'}")
-    tags = without_tags((*before.tags, *args.tags), args.untag)
-    return watchlist.set_case_details(
-        receipt, label=args.label, client=args.client, tags=tags, note=args.note
-    )
-
-
 def _remove(args: argparse.Namespace) -> int:
     receipts = parse_receipts(args.receipts)
     if receipts is None:
         return fail("nothing was removed: fix the receipt numbers above")
     try:
-        watchlist = _load_watchlist(args)
+        watchlist = load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     removed: list[WatchedCase] = []
@@ -367,7 +237,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     try:
-        watchlist = _load_watchlist(args)
+        watchlist = load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     cases = _selected(args, watchlist)
@@ -412,7 +282,7 @@ def _import(args: argparse.Namespace) -> int:
     except ImportFileError as exc:
         return fail(exc)
     try:
-        watchlist = _load_watchlist(args)
+        watchlist = load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     parsed = read_rows(text)
@@ -451,7 +321,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     try:
-        watchlist = _load_watchlist(args)
+        watchlist = load_watchlist(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     cases = _selected(args, watchlist)
@@ -463,7 +333,7 @@ def _export(args: argparse.Namespace) -> int:
 
 WATCHLIST_VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "add": _add,
-    "edit": _edit,
+    "edit": edit_case,
     "remove": _remove,
     "list": _list,
     "import": _import,

@@ -7,8 +7,11 @@ by every casewatch process that uses it and editable by hand. Where things live:
 - :mod:`~casewatch.watchlist.toml`: the schema, its migrations, a case as TOML and back;
 - :mod:`~casewatch.watchlist.reading`: reading a file, whole or split at its cases;
 - :mod:`~casewatch.watchlist.merge`: the three-way merge of what two processes wrote;
-- :mod:`~casewatch.watchlist.store`: :class:`Watchlist`, its locked, atomic saves and
-  backups, and :func:`open_watchlist`.
+- :mod:`~casewatch.watchlist.store`: :class:`Watchlist` and its locked saves;
+- :mod:`~casewatch.watchlist.writing`: a new version of the file written atomically, the
+  one before kept as the backup;
+- :mod:`~casewatch.watchlist.opening`: :func:`open_watchlist`, the watchlist of the
+  settings.
 """
 
 from casewatch.watchlist.merge import merge_cases, merge_events, merge_tags
@@ -25,8 +28,9 @@ from casewatch.watchlist.model import (
     one_line_label,
     without_tags,
 )
+from casewatch.watchlist.opening import open_watchlist
 from casewatch.watchlist.reading import backup_path, parse_watchlist
-from casewatch.watchlist.store import Changes, Watchlist, open_watchlist
+from casewatch.watchlist.store import Changes, Watchlist
 from casewatch.watchlist.toml import SCHEMA_VERSION, case_text, watchlist_text
 
 __all__ = [

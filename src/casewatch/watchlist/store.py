@@ -5,43 +5,34 @@ Several casewatch processes may share one file (two dashboards, a cron
 a read-modify-write under a file lock (``<file>.lock``): the file is read again, what
 other processes wrote since this one last read it is merged with this process's own
 changes (:func:`merge_cases`), the previous version is kept as ``<file>.bak``, and the
-result replaces the file atomically (temporary file, fsync, rename): a crash at any
-moment leaves the old file or the new one, whole. A file that does not parse, or that a
+result replaces the file atomically (temporary file, fsync, rename;
+:func:`~casewatch.watchlist.writing.write_version`): a crash at any moment leaves the old
+file or the new one, whole. A file that does not parse, or that a
 newer casewatch wrote, is never written over.
 """
 
 from __future__ import annotations
 
 import asyncio
-import glob
 import hashlib
-import logging
-import os
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.cases import CaseStatus
 from casewatch.deadlines import recorded_notice
 from casewatch.files import (
     UnsafeFileError,
-    atomic_write_text,
     make_parent_folder,
     read_regular,
     require_private_folder,
 )
-from casewatch.receipts import ReceiptNumber, parse_receipt_number
-
-if TYPE_CHECKING:
-    from casewatch.config import Settings
-
+from casewatch.receipts import ReceiptNumber
 from casewatch.watchlist.merge import merge_cases
 from casewatch.watchlist.model import (
     ChangeEvent,
@@ -57,14 +48,12 @@ from casewatch.watchlist.reading import (
     CASE_HEADER_BYTES,
     WATCHLIST_MAX_BYTES,
     FileState,
-    backup_path,
     file_stamp,
     read_cases,
     read_file,
 )
 from casewatch.watchlist.toml import case_texts, joined_text
-
-log = logging.getLogger(__name__)
+from casewatch.watchlist.writing import write_version
 
 READ_WHOLE_UP_TO = 200
 """Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
@@ -386,16 +375,7 @@ class Watchlist:
                 merged = merge_cases(base.cases, ours, current.cases)
                 texts = case_texts(merged.values(), {**base.texts, **current.texts})
                 text = joined_text(texts)
-                _remove_leftovers(self.path)
-                spare = None if current.digest is None else _link_spare(self.path)
-                try:
-                    atomic_write_text(self.path, text)
-                except BaseException:
-                    if spare is not None:
-                        spare.unlink(missing_ok=True)  # the backup stays the older version
-                    raise
-                if spare is not None:
-                    _keep_backup(spare, self.path)
+                write_version(self.path, text, keep_backup=current.digest is not None)
                 digest = hashlib.sha256(text.encode()).digest()
                 return FileState(digest, file_stamp(self.path), merged, texts)
         except Timeout:
@@ -434,66 +414,3 @@ def _with_details(
         tags=clean_tags(tags),
         note=clean_note(note),
     )
-
-
-def _remove_leftovers(path: Path) -> None:
-    # The temporary files of a save killed before its rename. Under the file lock no
-    # other save is writing one.
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        leftover.unlink(missing_ok=True)
-
-
-def _link_spare(path: Path) -> Path:
-    """The current file ``path`` under a spare name, to become ``<file>.bak`` once the
-    new version is written (:func:`_keep_backup`), so that a save that fails (a full
-    disk) leaves the older backup as it was. A hard link, so no data is copied and the
-    file itself is untouched (a copy where the file system has no hard links); once the
-    new version replaces the file, the link is the only name of the previous one."""
-    spare = path.with_name(f".{backup_path(path).name}.tmp")
-    try:
-        spare.unlink(missing_ok=True)
-        try:  # os.link does not follow a symbolic link on Linux (bpo-41355)
-            os.link(os.path.realpath(path), spare)
-        except OSError:
-            atomic_write_text(spare, path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise OSError(
-            exc.errno,
-            f"cannot keep the previous version as {backup_path(path)}: {exc.strerror or exc}",
-        ) from None
-    return spare
-
-
-def _keep_backup(spare: Path, path: Path) -> None:
-    """Make ``spare`` (:func:`_link_spare`) the backup of ``path``, which is written:
-    should that fail, the save stands, the backup stays the version before, and the log
-    says why."""
-    try:
-        spare.replace(backup_path(path))
-    except OSError as exc:
-        spare.unlink(missing_ok=True)
-        log.warning("cannot keep the previous version of %s as its backup: %s", path, exc)
-
-
-def open_watchlist(
-    settings: Settings, clock: Callable[[], float] = time.time, *, first: int | None = None
-) -> Watchlist:
-    """Load the watchlist of ``settings``: with ``first``, only its first ``first``
-    cases when it holds more (:meth:`Watchlist.load_first`; the dashboard reads the
-    rest once they show). The first demo run, finding no file, seeds it with the 50
-    staging receipts of the USCIS sandbox and saves it.
-
-    Raises :class:`WatchlistError` for a file that cannot be read, :class:`OSError` when
-    the seeded file cannot be written.
-    """
-    path = settings.watchlist_path
-    watchlist = Watchlist.load(path) if first is None else Watchlist.load_first(path, first)
-    if settings.environment.name == "demo" and not path.exists():
-        from casewatch.sandbox import STAGING_RECEIPTS, STAGING_RECEIPTS_WITH_HISTORY
-
-        added_at = datetime.fromtimestamp(clock(), US_EASTERN)
-        for receipt in STAGING_RECEIPTS:
-            label = "with history" if receipt in STAGING_RECEIPTS_WITH_HISTORY else "no history"
-            watchlist.add(parse_receipt_number(receipt), label=label, added_at=added_at)
-        watchlist.save()
-    return watchlist
