@@ -405,3 +405,8 @@ async def test_a_write_long_after_its_claim_spaces_the_next_send_from_the_write(
     limiter.mark_written()
     await limiter.claim_send()
     assert clock.now == pytest.approx(claimed + 0.004 - WRITE_ALLOWANCE_S + limiter.interval_s)
+    claimed = clock.now
+    clock.now += 0.001  # a transport reporting its write as it happens: nothing forgiven
+    limiter.mark_written(0.0)
+    await limiter.claim_send()
+    assert clock.now == pytest.approx(claimed + 0.001 + limiter.interval_s)

@@ -30,7 +30,7 @@ from casewatch.uscis.errors import (
     parse_retry_after,
 )
 from casewatch.uscis.hours import next_sandbox_opening, sandbox_open
-from casewatch.uscis.limits import RateLimiter
+from casewatch.uscis.limits import WRITE_ALLOWANCE_S, RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
 RETRY_ATTEMPTS = 3
@@ -165,7 +165,9 @@ class CaseStatusClient:
             await self.limiter.claim_send()
             self._start_deadline(token=False)
         elif event.endswith(".send_request_headers.complete"):
-            self.limiter.mark_written()
+            # httpcore reports its write late (WRITE_ALLOWANCE_S); a transport that
+            # claims at the hook reports it as it happens.
+            self.limiter.mark_written(WRITE_ALLOWANCE_S if self._claim_at_write else 0.0)
 
     def _start_deadline(self, *, token: bool) -> None:
         # The current request's deadline starts now: at its send, and again once its

@@ -101,9 +101,12 @@ _T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 WRITE_ALLOWANCE_S = 0.0015
-"""Seconds a request may take from its claim to the network write before the next send is
-spaced from the write instead (see :meth:`RateLimiter.mark_written`); never more than the
-spacing margin, which alone keeps two writes ``1/TPS`` apart when the first was late."""
+"""Seconds between a request's claim and httpcore's report that it was written that are
+forgiven before the next send is spaced from the report instead (see
+:meth:`RateLimiter.mark_written`): httpcore reports a write about 0.9 ms after it (p90
+1.7 ms, measured over 200 requests; ``docs/benchmarks.md``), as anyio lets the event loop
+run other work first. A transport that reports the write as it happens (the in-process
+sandbox) is forgiven nothing."""
 
 
 class _SendRecord:
@@ -360,23 +363,21 @@ class RateLimiter:
         self._recent.append(now)
         return 0.0
 
-    def _mark_written(self) -> None:
+    def _mark_written(self, allowance_s: float) -> None:
         with self._send_record() as record:
-            # The next send comes interval_s = 1/TPS + margin after the recorded one: an
-            # allowance wider than the margin would let it arrive under 1/TPS after this
-            # write (0.5 ms of margin for the in-process and loopback sandbox).
-            written = self._clock() - min(WRITE_ALLOWANCE_S, self._margin_s)
+            written = self._clock() - allowance_s
             last_send = record.read()
             if last_send is None or last_send < written:
                 record.write(written)
 
-    def mark_written(self) -> None:
-        """The request claimed last has just been written to the network. When that came
-        more than :data:`WRITE_ALLOWANCE_S` seconds, or the spacing margin if narrower,
-        after its claim (the event loop was busy in between, or the process was paused),
-        the spacing to the next send counts from now, less that allowance, not from the
-        claim. Raises :class:`LedgerError`."""
-        self._in_ledger(self._mark_written)
+    def mark_written(self, allowance_s: float = WRITE_ALLOWANCE_S) -> None:
+        """The request claimed last has just been reported written to the network,
+        ``allowance_s`` seconds at most after the write itself (:data:`WRITE_ALLOWANCE_S`
+        for httpcore's report, 0 for a transport that reports the write as it happens).
+        When the report came later than that after its claim (the event loop was busy in
+        between, or the process was paused), the spacing to the next send counts from
+        the report less ``allowance_s``, not from the claim. Raises :class:`LedgerError`."""
+        self._in_ledger(lambda: self._mark_written(allowance_s))
 
     async def acquire(self) -> None:
         """Wait for this request's send slot and count it, then claim the send:
