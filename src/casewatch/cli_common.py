@@ -118,9 +118,16 @@ WATCHLIST_NOTE = (
 """What every watchlist verb's help says of the file it works on."""
 
 
-def load_watchlist(args: argparse.Namespace) -> Watchlist:
-    """The watchlist of the command's settings, read with no seeding and no network.
+def open_settings(args: argparse.Namespace) -> tuple[Settings, Watchlist]:
+    """The settings of the command and their watchlist, read with no seeding and no
+    network.
 
     Raises :class:`~casewatch.config_file.ConfigError` or :class:`WatchlistError`; never writes.
     """
-    return Watchlist.load(settings_of(args).watchlist_path)
+    settings = settings_of(args)
+    return settings, Watchlist.load(settings.watchlist_path)
+
+
+def load_watchlist(args: argparse.Namespace) -> Watchlist:
+    """The watchlist of the command's settings (:func:`open_settings`)."""
+    return open_settings(args)[1]

@@ -18,7 +18,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.cli_common import (
     add_output_option,
     fail,
-    settings_of,
+    open_settings,
     write_output,
 )
 from casewatch.config import Settings
@@ -100,16 +100,9 @@ def add_deadline_commands(
     add_output_option(calendar)
 
 
-def _open(args: argparse.Namespace) -> tuple[Settings, Watchlist]:
-    """The settings of the command and their watchlist, read with no seeding and no
-    network. Raises :class:`ConfigError` or :class:`WatchlistError`; never writes."""
-    settings = settings_of(args)
-    return settings, Watchlist.load(settings.watchlist_path)
-
-
 def _attention(args: argparse.Namespace) -> int:
     try:
-        settings, watchlist = _open(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     now = _now()
@@ -127,7 +120,7 @@ def _attention(args: argparse.Namespace) -> int:
 
 def _calendar(args: argparse.Namespace) -> int:
     try:
-        settings, watchlist = _open(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     from casewatch.response_calendar import response_calendar  # icalendar: only here

@@ -12,10 +12,9 @@ import sys
 from casewatch.cli_common import (
     WATCHLIST_NOTE,
     fail,
-    load_watchlist,
+    open_settings,
     parse_receipts,
     save_watchlist,
-    settings_of,
 )
 from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import add_due_option, apply_due
@@ -97,7 +96,7 @@ def edit_case(args: argparse.Namespace) -> int:
     if asked == (None, None, None, None) and not (args.tags or args.untag):
         return fail("nothing to change: give --label, --client, --tag, --untag, --note or --due")
     try:
-        watchlist = load_watchlist(args)
+        settings, watchlist = open_settings(args)
         before = watchlist.get(receipts[0])
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
@@ -110,9 +109,9 @@ def edit_case(args: argparse.Namespace) -> int:
         due = (
             None
             if args.due is None
-            else apply_due(watchlist, receipts[0].value, args.due, settings_of(args))
+            else apply_due(watchlist, receipts[0].value, args.due, settings)
         )
-    except (CaseDetailError, ConfigError, ValueError) as exc:
+    except (CaseDetailError, ValueError) as exc:
         fail(exc)
         return fail("nothing was changed")
     outcome = Watched(case, before, CaseDetails())
