@@ -31,6 +31,7 @@ from casewatch.cli_common import fail, parse_receipts, settings_of
 from casewatch.config import ENVIRONMENTS, Settings
 from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
+from casewatch.diagnose import add_diagnose_command, run_diagnose
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_watchlist_commands(commands, common)
     add_deadline_commands(commands, common)
+    add_diagnose_command(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -360,6 +362,7 @@ def _run(arguments: list[str]) -> int:
         "quota": _quota,
         **WATCHLIST_VERBS,
         **DEADLINE_VERBS,
+        "diagnose": run_diagnose,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

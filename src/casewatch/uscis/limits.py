@@ -14,7 +14,10 @@ The ledger's state, one JSON object (:class:`LedgerState` names its keys):
   sends), widened on each spike arrest and narrowed slowly while none come, so every
   process sharing the ledger spaces its sends by what any of them has met;
 - ``hold_until``: Unix time (seconds) before which no request may be sent, because
-  USCIS asked so with ``Retry-After`` (``uscis-api.md``, "More facts gathered later").
+  USCIS asked so with ``Retry-After`` (``uscis-api.md``, "More facts gathered later");
+- ``last_spike_arrest``, ``last_retry_after`` (Unix times, seconds) and
+  ``last_retry_after_s`` (the seconds USCIS asked for): the last of each, for
+  ``casewatch diagnose``.
 
 The last send of any process is kept apart, in an 8-byte record (see ``_SendRecord``).
 """
@@ -157,6 +160,9 @@ class LedgerState(TypedDict, total=False):
     next_slot: float
     spacing_margin_s: float
     hold_until: float
+    last_spike_arrest: float
+    last_retry_after: float
+    last_retry_after_s: float
 
 
 def _number(state: LedgerState, key: str) -> float | None:
@@ -164,6 +170,10 @@ def _number(state: LedgerState, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def _eastern(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, US_EASTERN)
 
 
 class RateLimiter:
@@ -246,6 +256,7 @@ class RateLimiter:
             state = self._read_state()
             self._margin_s = self._bounded(self._margin_from(state) + MARGIN_WIDEN_S)
             state["spacing_margin_s"] = self._margin_s
+            state["last_spike_arrest"] = self._clock()
             atomic_write_text(self.state_path, json.dumps(state))
 
     def record_spike_arrest(self) -> None:
@@ -260,10 +271,12 @@ class RateLimiter:
     def _hold(self, seconds: float) -> None:
         with self._lock:
             state = self._read_state()
-            until = self._clock() + min(seconds, MAX_HOLD_S)
+            now = self._clock()
+            until = now + min(seconds, MAX_HOLD_S)
             if until > (_number(state, "hold_until") or 0.0):
                 state["hold_until"] = until
-                atomic_write_text(self.state_path, json.dumps(state))
+            state["last_retry_after"], state["last_retry_after_s"] = now, seconds
+            atomic_write_text(self.state_path, json.dumps(state))
 
     def hold(self, seconds: float) -> None:
         """USCIS asked, with ``Retry-After``, that nothing be sent for ``seconds``
@@ -295,6 +308,10 @@ class RateLimiter:
         today = eastern_day(now)
         used = state.get("used") if state.get("day") == today.isoformat() else 0
         hold_until = _number(state, "hold_until")
+        arrest, retry_after = (
+            _number(state, "last_spike_arrest"),
+            _number(state, "last_retry_after"),
+        )
         return QuotaUsage(
             day=today,
             used=used if isinstance(used, int) else 0,
@@ -305,6 +322,9 @@ class RateLimiter:
                 if hold_until is not None and hold_until > now
                 else None
             ),
+            last_spike_arrest=_eastern(arrest),
+            last_retry_after=_eastern(retry_after),
+            last_retry_after_s=_number(state, "last_retry_after_s"),
         )
 
     def _reserve(self) -> float:
