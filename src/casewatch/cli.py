@@ -40,7 +40,7 @@ from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.schedule import due_cases
 from casewatch.settings_report import describe_settings
-from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.ledger import LedgerError
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
     ChangeEvent,
