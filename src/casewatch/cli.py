@@ -40,7 +40,7 @@ from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.schedule import due_cases
 from casewatch.settings_report import describe_settings
-from casewatch.uscis.ledger import LedgerError
+from casewatch.uscis.ledger import LedgerError, RedisUnavailable
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
     ChangeEvent,
@@ -78,6 +78,11 @@ def _global_options() -> argparse.ArgumentParser:
         help="minutes between automatic refreshes (default: 60)",
     )
     common.add_argument("--config", type=Path, metavar="PATH", help="config file to read")
+    common.add_argument(
+        "--limits-url",
+        metavar="URL",
+        help="Redis server of a request ledger shared between machines (redis://host:6379/0)",
+    )
     return common
 
 
@@ -181,6 +186,8 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         results = asyncio.run(run())
+    except RedisUnavailable as exc:  # as when USCIS cannot be reached: nothing was sent
+        return fail(exc, 6)
     except LedgerError as exc:
         return fail(exc, 1)
     for receipt, result in zip(receipts, results, strict=True):
@@ -267,7 +274,12 @@ def _quota(args: argparse.Namespace) -> int:
         settings = settings_of(args)
     except ConfigError as exc:
         return fail(exc)
-    usage, now = settings.rate_limiter().usage(), time.time()
+    try:
+        usage, now = settings.rate_limiter().usage(), time.time()
+    except RedisUnavailable as exc:
+        return fail(exc, 6)
+    except LedgerError as exc:
+        return fail(exc, 1)
     if args.json:
         print(json.dumps(quota_json(settings, usage, now)))
     else:

@@ -36,6 +36,7 @@ from casewatch.receipts import mask_receipts
 from casewatch.redact import redact
 from casewatch.settings_report import describe_settings
 from casewatch.uscis.errors import USCISError
+from casewatch.uscis.ledger import LedgerError
 from casewatch.watchlist import Watchlist
 
 LIBRARIES = ("textual", "httpx", "platformdirs")
@@ -140,10 +141,9 @@ def files_lines(settings: Settings | None, config_path: Path, log_path: Path) ->
         ("config file", config_path, _config)
     ]
     if settings is not None:
-        named += [
-            ("watchlist", settings.watchlist_path, _watchlist),
-            ("request ledger", settings.limits_path, _json),
-        ]
+        named.append(("watchlist", settings.watchlist_path, _watchlist))
+        if settings.limits_url is None:
+            named.append(("request ledger", settings.limits_path, _json))
     named.append(("log", log_path, None))
     lines = [file_line(name, path, parse) for name, path, parse in named]
     if settings is not None and settings.state_dir.is_dir():
@@ -158,7 +158,10 @@ def ledger_lines(settings: Settings, now: float) -> list[str]:
     """Today's request ledger: the quota used and left (:meth:`QuotaUsage.summary`), the
     last spike arrest and the last ``Retry-After`` (US Eastern), from the ledger shared
     by every casewatch with these credentials."""
-    usage = settings.rate_limiter().usage()
+    try:
+        usage = settings.rate_limiter().usage()
+    except LedgerError as exc:
+        return [f"{settings.ledger_where}: {exc}"]
     arrest = usage.last_spike_arrest
     retry = usage.last_retry_after
     asked = "" if usage.last_retry_after_s is None else f" (asked {usage.last_retry_after_s:g} s)"

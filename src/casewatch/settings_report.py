@@ -67,7 +67,7 @@ def describe_settings(settings: Settings, *, to_share: bool = False) -> str:
             f"{settings.quiet_days} days without a change from USCIS",
             source("quiet_days", ""),
         ),
-        ("request ledger", str(settings.limits_path), "state directory"),
+        ("request ledger", settings.ledger_where, source("limits_url", "state directory")),
         (
             "config file",
             f"{config} ({'found' if config and config.exists() else 'not found'})",

@@ -17,10 +17,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypedDict
+from urllib.parse import urlsplit
+
+REDIS_SCHEMES = ("redis", "rediss")
+"""The URL schemes of ``limits_url``: Redis over TCP, and over TLS."""
 
 
 class LedgerError(OSError):
     """The request ledger (the shared state file, or Redis) cannot be read or written."""
+
+
+class RedisUnavailable(LedgerError):
+    """Redis, where the shared request ledger lives, cannot be reached or refused casewatch
+    (a wrong password, a full server): nothing is sent until it is back."""
 
 
 class LedgerState(TypedDict, total=False):
@@ -131,3 +140,27 @@ class LedgerStore(Protocol):
         """USCIS asked at ``now`` that nothing be sent for ``seconds`` (at most
         ``policy.max_hold_s``); a shorter hold never cuts a longer one."""
         ...
+
+
+def check_limits_url(url: str) -> str:
+    """``url`` if it names a Redis server (``redis://host:6379/0``, or ``rediss://`` for
+    TLS). Raises :class:`ValueError` saying what is wrong, with an example."""
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"limits_url must be a Redis URL such as redis://ledger.example.internal:6379/0 "
+            f"(rediss:// for TLS), got {public_url(url)!r}"
+        )
+    return url
+
+
+def public_url(url: str) -> str:
+    """``url`` without the password of its userinfo, fit for a message (the user name
+    stays: it says which account)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}@" if parts.username else ""
+    host = parts.hostname or ""
+    netloc = f"{user}{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
