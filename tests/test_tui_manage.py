@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
-from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen
+from casewatch.tui.dialogs import AddCaseScreen, AskScreen, CaseDetailsScreen, ConfirmScreen
 from casewatch.watchlist import Watchlist
 
 NEW = "EAC9999200001"
@@ -115,8 +115,8 @@ async def test_e_edits_the_label_and_escape_keeps_it(
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("down", "e")
-        assert isinstance(app.screen, AskScreen)
-        label_input = app.screen.query_one("#answer", Input)
+        assert isinstance(app.screen, CaseDetailsScreen)
+        label_input = app.screen.query_one("#label", Input)
         assert label_input.value == "with history"
         await pilot.press("x", "escape")
         await pilot.pause()

@@ -367,8 +367,8 @@ class Dashboard(Screen[None]):
         self.editing.add_case()
 
     def action_edit_label(self) -> None:
-        """Edit the label of the selected case."""
-        self.editing.edit_label()
+        """Edit the label, client, tags, note and response due date of the selected case."""
+        self.editing.edit_case()
 
     def action_delete_case(self) -> None:
         """Stop watching the selected case, after a confirmation; u brings it back."""

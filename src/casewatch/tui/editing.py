@@ -1,16 +1,30 @@
-"""Changing the watchlist from the dashboard: add a case, edit a label, stop watching a
+"""Changing the watchlist from the dashboard: add a case, edit its label, client, tags,
+note and response due date, stop watching a
 case and undo it, import receipt numbers from a file, export the table."""
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from casewatch.deadline_verbs import NO_DUE, apply_due, due_date
+from casewatch.deadlines import response_due
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.importing import ImportFileError, add_imported, parse_import, read_import_file
 from casewatch.listing import format_csv, format_json_array
-from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen, NewCase
-from casewatch.watchlist import DuplicateReceipt, WatchedCase
+from casewatch.tui.dialogs import (
+    AddCaseScreen,
+    AskScreen,
+    CaseDetailsScreen,
+    ConfirmScreen,
+    DetailsForm,
+    NewCase,
+    split_tags,
+)
+from casewatch.watching import CaseDetails
+from casewatch.watchlist import CaseDetailError, DuplicateReceipt, WatchedCase, without_tags
 
 if TYPE_CHECKING:
     from casewatch.tui.dashboard import Dashboard
@@ -48,22 +62,74 @@ class CaseEditing:
         self._shown(case.receipt_number.value)
         self.dashboard.refreshes.check_now([case.receipt_number])
 
-    def edit_label(self) -> None:
-        """Edit the label of the selected case."""
+    def edit_case(self) -> None:
+        """Edit the label, client, tags, note and response due date of the selected case
+        in one dialog (:class:`CaseDetailsScreen`, saved by :meth:`save_details`)."""
         dashboard = self.dashboard
         receipt, watchlist = dashboard.table.selected_receipt, dashboard.watchlist
         if receipt is None:
             return
         case = watchlist.get(receipt)
+        deadline = response_due(case, dashboard.settings.response_days)
+        due_line = (
+            deadline.describe(dashboard.now().date())
+            if deadline is not None
+            else "No response due: the case's status asks for no answer."
+        )
+        clients = (other.client for other in watchlist.cases.values() if other.client)
+        dialog = CaseDetailsScreen(
+            case,
+            clients,
+            due_line,
+            due_open=deadline is not None,
+            save=lambda form: self.save_details(case, form),
+        )
+        dashboard.app.push_screen(dialog)
 
-        def done(label: str | None) -> None:
-            if label is None or receipt not in watchlist.cases:
-                return
-            dashboard.table.update_case(watchlist.set_label(receipt, label))
+    def save_details(self, shown: WatchedCase, form: DetailsForm) -> str | None:
+        """Give the case the edit dialog ``shown`` what the dialog holds: all of it, or
+        nothing and what is wrong (a tag or note refused: :meth:`CaseDetails.clean`; a
+        due date that is not ``YYYY-MM-DD`` or ``none``: :func:`due_date`, or given for
+        a case whose status waits for no answer: :func:`apply_due`; the case removed
+        meanwhile). Only the fields changed in the dialog change, and the tags added or
+        removed there, so what another process saved meanwhile stays (issue 14, point 1).
+        The due date typed wins over casewatch's estimate; emptied, the estimate is back
+        (point 4). Saved and merged with other processes like any change
+        (:meth:`Dashboard.save_soon`)."""
+        dashboard, watchlist = self.dashboard, self.dashboard.watchlist
+        receipt = shown.receipt_number.value
+        if receipt not in watchlist.cases:
+            return f"{receipt} is no longer watched (removed meanwhile): nothing to save"
+        before = watchlist.get(receipt)
+        try:
+            typed = CaseDetails.clean(
+                label=form.label,
+                client=form.client,
+                tags=tuple(split_tags(form.tags)),
+                note=form.note,
+            )
+            due = _due_asked(form.due, shown.response_due)
+            if due is not None:
+                apply_due(watchlist, receipt, due, dashboard.settings)
+        except (CaseDetailError, ArgumentTypeError, ValueError) as exc:
+            return str(exc)
+        added = without_tags(typed.tags, shown.tags)
+        changed = {
+            name
+            for name in ("label", "client", "note")
+            if getattr(typed, name) != getattr(shown, name)
+        }
+        case = watchlist.set_case_details(
+            receipt,
+            tags=without_tags((*before.tags, *added), without_tags(shown.tags, typed.tags)),
+            **{name: getattr(typed, name) for name in changed},
+        )
+        if case != before:
+            dashboard.table.update_case(case)
+            if dashboard.drawer.is_open and dashboard.table.selected_receipt == receipt:
+                dashboard.drawer.case = case
             dashboard.save_soon()
-
-        ask = AskScreen(f"Label of {case.receipt_number}", case.label, "Label")
-        dashboard.app.push_screen(ask, done)
+        return None
 
     def delete_case(self) -> None:
         """Stop watching the selected case, after a confirmation; u brings it back."""
@@ -166,3 +232,14 @@ class CaseEditing:
             dashboard.notify(os_error_message(exc), title="Export failed", severity="error")
             return
         dashboard.notify(f"{len(cases)} cases written to {path.resolve()}", title="Export")
+
+
+def _due_asked(text: str, given: date | None) -> date | str | None:
+    """What the edit dialog's due field ``text`` asks of a case whose due date given was
+    ``given`` when the dialog opened: a date, :data:`NO_DUE` (back to the estimate: the
+    field emptied) or None (unchanged). Raises :class:`ArgumentTypeError` as
+    :func:`due_date` does."""
+    asked = due_date(text) if text.strip() else NO_DUE
+    if asked == (given or NO_DUE):
+        return None
+    return asked

@@ -81,13 +81,13 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         id="add_case",
         tooltip="Add a case: the receipt number is checked as you type",
     ),
-    Binding(
+    Binding(  # its action and id kept from when it edited the label only: [keys] works on
         "e",
         "edit_label",
-        "Label",
+        "Edit",
         show=False,
         id="edit_label",
-        tooltip="Edit the label of the selected case",
+        tooltip="Edit the label, client, tags, note and response due date of the selected case",
     ),
     Binding(
         "d",
