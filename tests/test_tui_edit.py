@@ -4,17 +4,25 @@ process's edits (issue 14, points 1 and 4)."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static, TextArea
 
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
-from casewatch.tui.dialogs import CaseDetailsScreen, split_tags, tags_text
+from casewatch.tui.dialogs import (
+    AskScreen,
+    CaseDetailsScreen,
+    ConfirmScreen,
+    split_tags,
+    tags_text,
+)
 from casewatch.watchlist import Watchlist
-from pilot_helpers import until
+from pilot_helpers import record_toasts, until
 
 RFE = "EAC9999103411"
 """The demo case at row 5: "Request for Additional Evidence Was Sent" (a response due)."""
@@ -169,3 +177,144 @@ def test_tags_typed_with_commas_or_semicolons() -> None:
     assert split_tags("JD, premium ,") == ["JD", " premium "]
     assert split_tags("a, b; c") == ["a, b", " c"]
     assert split_tags("  ") == []
+
+
+# --- import, export and undo ------------------------------------------------------------
+
+
+async def test_import_keeps_the_dialog_open_on_a_file_it_cannot_read_with_the_path_typed(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("i")
+        assert isinstance(app.screen, AskScreen)
+        hint = str(app.screen.query_one("#ask-hint", Static).content)
+        assert hint == f"A relative path is read from {tmp_path}"
+        await pilot.press(*"clients.csv", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        assert field(app, "answer").value == "clients.csv"
+        said = str(app.screen.query_one("#ask-problem", Static).content)
+        assert said == f"✘ cannot read {tmp_path / 'clients.csv'}: there is no such file"
+        (tmp_path / "clients.csv").write_text("EAC1234567891,New client\n")
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, AskScreen)
+        assert app.watchlist.get("EAC1234567891").label == "New client"
+        await app.workers.wait_for_complete()
+    assert toasts[0] == (
+        "Import from clients.csv",
+        "1 added, 0 updated, 0 skipped, 0 not receipt numbers",
+    )
+
+
+async def test_import_names_the_fields_it_changed_per_case_and_the_columns_it_ignored(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "firm.csv"
+    source.write_text(
+        "Receipt,Client,Phone,Tags,Label\n"
+        'EAC9999103404,"Garcia, Maria",555-0100,JD; premium,other label\n'
+        "EAC9999103405,,555-0101,,\n"
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("i", *str(source), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        case = app.watchlist.get("EAC9999103404")
+        assert (case.client, case.tags, case.label) == (
+            "Garcia, Maria",
+            ("JD", "premium"),
+            "with history",
+        )
+    [(title, message)] = toasts
+    assert title == "Import from firm.csv"
+    assert message.splitlines() == [
+        "0 added, 1 updated, 1 skipped, 0 not receipt numbers",
+        "column 'Phone' ignored (casewatch reads receipt, label, client, tags and note)",
+        "line 2: EAC9999103404: client set to 'Garcia, Maria'; tags set to 'JD; premium'",
+        "line 2: EAC9999103404: label 'other label' not set",
+    ]
+    saved = Watchlist.load(app.watchlist.path).get("EAC9999103404")
+    assert saved.client == "Garcia, Maria"
+
+
+async def test_export_asks_before_replacing_a_file_and_writes_it_private(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "cases.csv"
+    target.write_text("kept until the user says yes\n")
+    target.chmod(0o644)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("x")
+        assert "The file is private to you (permissions 0600)" in str(
+            app.screen.query_one("#ask-hint", Static).content
+        )
+        field(app, "answer").value = "cases.txt"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        assert "give a name ending in .csv or .json" in str(
+            app.screen.query_one("#ask-problem", Static).content
+        )
+        field(app, "answer").value = "cases.csv"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert str(target) in str(app.screen.query_one(".dialog-title", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)  # back, with the name typed
+        assert field(app, "answer").value == "cases.csv"
+        assert target.read_text() == "kept until the user says yes\n"
+        await pilot.press("enter", "y")
+        await pilot.pause()
+    assert target.read_text().startswith("receipt_number,")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert toasts == [("Export", f"50 cases written to {target}, private to you (0600).")]
+
+
+async def test_u_undoes_edits_and_deletes_the_last_first(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        original = app.watchlist.get(APPROVED)
+        await pilot.press("e", "ctrl+u", *"first", "tab", *"Doe", "enter")
+        await pilot.press("e", "ctrl+u", *"second", "enter")
+        await pilot.press("down", "d", "y")
+        await pilot.pause()
+        assert table.row_count == 49
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("u")
+        await pilot.pause()
+        assert table.row_count == 50 and "EAC9999103404" in app.watchlist.cases
+        await pilot.press("u")
+        assert app.watchlist.get(APPROVED).label == "first"
+        assert str(table.get_cell(APPROVED, "label")) == "first"
+        await pilot.press("u")
+        assert app.watchlist.get(APPROVED) == original
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+    assert [message for _, message in toasts] == [
+        "Put back EAC9999103404 (with history).",
+        f"Undid the edit of {APPROVED} (first).",
+        f"Undid the edit of {APPROVED} (with history).",
+        "Nothing to undo.",
+    ]
+    saved = Watchlist.load(app.watchlist.path)
+    assert (saved.get(APPROVED).label, saved.get(APPROVED).client) == ("with history", "")
+    assert len(saved) == 50

@@ -375,12 +375,13 @@ class Dashboard(Screen[None]):
         self.editing.delete_case()
 
     def action_undo_delete(self) -> None:
-        """Put the last removed case back, with all its data, where it was."""
-        self.editing.undo_delete()
+        """Undo the last delete or edit, then the one before (a case removed comes back
+        with all its data where it was)."""
+        self.editing.undo()
 
     def action_import_file(self) -> None:
-        """Add the receipt numbers of a text or CSV file (one per line, or a receipt
-        column); the lines that are not receipt numbers are listed in a toast."""
+        """Import the receipt numbers and details of a text or CSV file, as ``casewatch
+        import`` does; a toast reports what was added and changed."""
         self.editing.import_file()
 
     def action_export_table(self) -> None:

@@ -108,29 +108,56 @@ class AddCaseScreen(ModalScreen[NewCase | None]):
 
 
 class AskScreen(ModalScreen[str | None]):
-    """One line of text: a label, a file name. Returns it (trimmed), or None when
-    cancelled with escape or Cancel."""
+    """One line of text: a file name. Returns it (trimmed), or None when cancelled with
+    escape or Cancel. ``hint`` is a line under it (which folder a relative path is read
+    from); ``check``, when given, takes the answer first and returns what is wrong with
+    it (the dialog stays open, the text as typed, showing it) or None (the dialog
+    closes)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_ask")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        *,
+        hint: str = "",
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.hint = hint
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            yield Static(self.hint, id="ask-hint", classes="dialog-hint", markup=False)
+            yield Static(id="ask-problem", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        self.query_one("#ask-hint").display = bool(self.hint)
+        self.query_one("#ask-problem").display = False
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        self.dismiss(self.query_one("#answer", Input).value.strip())
+        answer = self.query_one("#answer", Input).value.strip()
+        problem = None if self.check is None else self.check(answer)
+        if problem is None:
+            self.dismiss(answer)
+            return
+        shown = self.query_one("#ask-problem", Static)
+        shown.update(Text(f"✘ {problem}", style="red"))
+        shown.display = True
+        self.query_one("#answer", Input).focus()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
