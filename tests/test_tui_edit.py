@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static, TextArea
 
+from casewatch.cases import US_EASTERN, CaseStatus
+from casewatch.listing import describe_change
+from casewatch.receipts import parse_receipt_number
+from casewatch.refresh import RefreshProgress
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.dialogs import (
@@ -21,6 +26,8 @@ from casewatch.tui.dialogs import (
     split_tags,
     tags_text,
 )
+from casewatch.tui.refreshing import change_alert, check_result
+from casewatch.uscis.errors import QuotaExhausted
 from casewatch.watchlist import Watchlist
 from pilot_helpers import record_toasts, until
 
@@ -318,3 +325,68 @@ async def test_u_undoes_edits_and_deletes_the_last_first(
     saved = Watchlist.load(app.watchlist.path)
     assert (saved.get(APPROVED).label, saved.get(APPROVED).client) == ("with history", "")
     assert len(saved) == 50
+
+
+# --- r: what a check found ----------------------------------------------------------------
+
+
+async def test_r_says_no_change_or_the_error_in_a_toast(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    unknown = parse_receipt_number("EAC1234567890")  # the demo sandbox does not know it
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.watchlist.add(unknown, label="typo?", added_at=app.watchlist.get(APPROVED).added_at)
+        app.dashboard.table.fill()
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.press("end", "r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert toasts[0] == (
+        f"Checked {APPROVED} (with history)",
+        "No change: Case Was Approved (USCIS: 2023-09-05)",
+    )
+    title, message = toasts[1]
+    assert title == "Checked EAC1234567890 (typo?)"
+    assert message.startswith("The check failed: ") and "does not recognize" in message
+
+
+async def test_r_on_a_case_never_answered_says_its_first_status(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(synthetic=True)
+    new = parse_receipt_number("EAC9999200001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.watchlist.add(new, added_at=app.watchlist.get(APPROVED).added_at)
+        app.dashboard.table.fill(select=new.value)
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        case = app.watchlist.get(new)
+    assert case.status is not None
+    [(title, message)] = toasts
+    assert title == "Checked EAC9999200001"
+    assert message == describe_change(case, case.events[-1])
+    assert case.status.title_en in message
+
+
+def test_a_change_found_by_r_is_said_by_its_change_alert_alone(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    receipt, when = parse_receipt_number(APPROVED), datetime(2026, 11, 29, 9, tzinfo=US_EASTERN)
+    watchlist.add(receipt, added_at=when)
+    status = CaseStatus(APPROVED, "I-130", "Case Was Received", "Received.")
+    watchlist.record_status(receipt, status, when)
+    before = watchlist.get(receipt)
+    changed = replace(status, title_en="Case Was Approved")
+    after, event = watchlist.record_status(receipt, changed, when + timedelta(hours=1))
+    assert event is not None and not event.first
+    assert check_result(before, after, RefreshProgress(total=1, done=1, changed=1)) is None
+    assert change_alert(after, event) is not None  # the toast that says it
+    stopped = RefreshProgress(total=1, stopped_by=QuotaExhausted("spent"))
+    assert check_result(before, before, stopped) is None  # "Check stopped" says it
+    assert check_result(before, None, RefreshProgress(total=1, done=1)) is None  # removed

@@ -301,10 +301,11 @@ class Dashboard(Screen[None]):
         self.refreshes.start(automatic=False)
 
     def action_refresh_selected(self) -> None:
-        """Check the selected case now (a manual check)."""
+        """Check the selected case now (a manual check); a toast says what it found."""
         receipt = self.table.selected_receipt
         if receipt is not None:
-            self.refreshes.check_now([self.watchlist.get(receipt).receipt_number])
+            case = self.watchlist.get(receipt)
+            self.refreshes.check_now([case.receipt_number], say_result=True)
 
     def action_toggle_drawer(self) -> None:
         """Open the history drawer for the selected case, or close it."""
