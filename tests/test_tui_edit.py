@@ -41,8 +41,9 @@ def field(app: CaseWatchApp, name: str) -> Input:
     return app.screen.query_one(f"#{name}", Input)
 
 
-def problem(app: CaseWatchApp) -> str:
-    return str(app.screen.query_one("#edit-problem", Static).content)
+def said(app: CaseWatchApp, name: str) -> str:
+    """The text of the line ``#name`` of the dialog shown."""
+    return str(app.screen.query_one(f"#{name}", Static).content)
 
 
 async def test_e_edits_label_client_tags_note_and_the_due_date_in_one_dialog(
@@ -54,7 +55,7 @@ async def test_e_edits_label_client_tags_note_and_the_due_date_in_one_dialog(
         app.watchlist.set_case_details(APPROVED, client="Garcia, Maria")
         await pilot.press(*["down"] * 4, "e")
         assert isinstance(app.screen, CaseDetailsScreen)
-        line = str(app.screen.query_one("#due-line", Static).content)
+        line = said(app, "due-line")
         assert line.startswith("response due ≈ 2022-08-28, overdue by")
         assert not field(app, "due").disabled
         await pilot.press("ctrl+u", *"I-485 AOS", "tab", *"garc", "right")
@@ -76,7 +77,7 @@ async def test_e_edits_label_client_tags_note_and_the_due_date_in_one_dialog(
 
 
 @pytest.mark.parametrize(
-    ("name", "typed", "said"),
+    ("name", "typed", "reason"),
     [
         ("tags", "JD; pre\x07mium", "holds a control or invisible character"),
         ("tags", "JD, " + "x" * 41, "give at most 40"),
@@ -85,7 +86,7 @@ async def test_e_edits_label_client_tags_note_and_the_due_date_in_one_dialog(
     ],
 )
 async def test_bad_input_keeps_the_dialog_open_with_the_reason_and_saves_nothing(
-    make_app: Callable[..., CaseWatchApp], name: str, typed: str, said: str
+    make_app: Callable[..., CaseWatchApp], name: str, typed: str, reason: str
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -96,7 +97,7 @@ async def test_bad_input_keeps_the_dialog_open_with_the_reason_and_saves_nothing
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, CaseDetailsScreen)
-        assert said in problem(app)
+        assert reason in said(app, "edit-problem")
         assert app.watchlist.get(RFE) == before  # nothing half-saved
         field(app, name).value = ""
         await pilot.press("ctrl+s")
@@ -113,12 +114,12 @@ async def test_a_case_waiting_for_no_answer_has_no_due_field_and_an_emptied_due_
         await app.workers.wait_for_complete()
         await pilot.press("e")
         assert field(app, "due").disabled
-        assert "No response due" in str(app.screen.query_one("#due-line", Static).content)
+        assert "No response due" in said(app, "due-line")
         await pilot.press("escape", *["down"] * 4)
         app.watchlist.set_response_due(RFE, date(2022, 9, 1))
         await pilot.press("e")
         assert field(app, "due").value == "2022-09-01"
-        assert "(from the notice)" in str(app.screen.query_one("#due-line", Static).content)
+        assert "(from the notice)" in said(app, "due-line")
         field(app, "due").value = ""
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -198,14 +199,16 @@ async def test_import_keeps_the_dialog_open_on_a_file_it_cannot_read_with_the_pa
         await app.workers.wait_for_complete()
         await pilot.press("i")
         assert isinstance(app.screen, AskScreen)
-        hint = str(app.screen.query_one("#ask-hint", Static).content)
+        hint = said(app, "ask-hint")
         assert hint == f"A relative path is read from {tmp_path}"
         await pilot.press(*"clients.csv", "enter")
         await pilot.pause()
         assert isinstance(app.screen, AskScreen)
         assert field(app, "answer").value == "clients.csv"
-        said = str(app.screen.query_one("#ask-problem", Static).content)
-        assert said == f"✘ cannot read {tmp_path / 'clients.csv'}: there is no such file"
+        assert (
+            said(app, "ask-problem")
+            == f"✘ cannot read {tmp_path / 'clients.csv'}: there is no such file"
+        )
         (tmp_path / "clients.csv").write_text("EAC1234567891,New client\n")
         toasts = record_toasts(app, monkeypatch)
         await pilot.press("enter")
@@ -265,16 +268,12 @@ async def test_export_asks_before_replacing_a_file_and_writes_it_private(
         await app.workers.wait_for_complete()
         toasts = record_toasts(app, monkeypatch)
         await pilot.press("x")
-        assert "The file is private to you (permissions 0600)" in str(
-            app.screen.query_one("#ask-hint", Static).content
-        )
+        assert "The file is private to you (permissions 0600)" in said(app, "ask-hint")
         field(app, "answer").value = "cases.txt"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, AskScreen)
-        assert "give a name ending in .csv or .json" in str(
-            app.screen.query_one("#ask-problem", Static).content
-        )
+        assert "give a name ending in .csv or .json" in said(app, "ask-problem")
         field(app, "answer").value = "cases.csv"
         await pilot.press("enter")
         await pilot.pause()
