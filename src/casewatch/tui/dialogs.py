@@ -213,7 +213,6 @@ class CaseDetailsScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     CaseDetailsScreen { align: center middle; background: $background 60%; }
-    CaseDetailsScreen .dialog { width: 76; }
     CaseDetailsScreen .field { height: auto; }
     CaseDetailsScreen .field Label { width: 8; }
     CaseDetailsScreen .field Input, CaseDetailsScreen #note { width: 1fr; background: $panel; }

@@ -5,6 +5,7 @@ levels), import receipt numbers and details from a file, export the table."""
 from __future__ import annotations
 
 from argparse import ArgumentTypeError
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -32,7 +33,13 @@ from casewatch.tui.dialogs import (
     split_tags,
 )
 from casewatch.watching import CaseDetails, LabelRule
-from casewatch.watchlist import CaseDetailError, DuplicateReceipt, WatchedCase, without_tags
+from casewatch.watchlist import (
+    CaseDetailError,
+    DuplicateReceipt,
+    WatchedCase,
+    Watchlist,
+    without_tags,
+)
 
 if TYPE_CHECKING:
     from casewatch.tui.dashboard import Dashboard
@@ -84,10 +91,9 @@ class CaseEditing:
             if deadline is not None
             else "No response due: the case's status asks for no answer."
         )
-        clients = (other.client for other in watchlist.cases.values() if other.client)
         dialog = CaseDetailsScreen(
             case,
-            clients,
+            _other_clients(watchlist, receipt),
             due_line,
             due_open=deadline is not None,
             save=lambda form: self.save_details(case, form),
@@ -121,6 +127,9 @@ class CaseEditing:
                 apply_due(watchlist, receipt, due, dashboard.settings)
         except (CaseDetailError, ArgumentTypeError, ValueError) as exc:
             return str(exc)
+        same = typed.client.casefold()  # "garcia, Maria" completed: the client's own spelling
+        client = next((c for c in _other_clients(watchlist, receipt) if c.casefold() == same), None)
+        typed = replace(typed, client=client or typed.client)
         added = without_tags(typed.tags, shown.tags)
         changed = {
             name
@@ -314,6 +323,11 @@ def _due_asked(text: str, given: date | None) -> date | str | None:
     if asked == (given or NO_DUE):
         return None
     return asked
+
+
+def _other_clients(watchlist: Watchlist, receipt: str) -> set[str]:
+    """The clients of the cases of ``watchlist`` but ``receipt``'s."""
+    return {case.client for key, case in watchlist.cases.items() if case.client and key != receipt}
 
 
 def _label(case: WatchedCase) -> str:

@@ -87,7 +87,7 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Edit",
         show=False,
         id="edit_label",
-        tooltip="Edit the label, client, tags, note and response due date of the selected case",
+        tooltip="Edit the label, client, tags, note and due date of the selected case",
     ),
     Binding(
         "d",
@@ -111,7 +111,7 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Import",
         show=False,
         id="import_file",
-        tooltip="Import the receipt numbers, labels, clients, tags and notes of a file",
+        tooltip="Import receipts with labels, clients, tags and notes from a file",
     ),
     Binding(
         "x",
