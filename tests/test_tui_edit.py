@@ -250,7 +250,8 @@ async def test_import_names_the_fields_it_changed_per_case_and_the_columns_it_ig
         "0 added, 1 updated, 1 skipped, 0 not receipt numbers",
         "column 'Phone' ignored (casewatch reads receipt, label, client, tags and note)",
         "line 2: EAC9999103404: client set to 'Garcia, Maria'; tags set to 'JD; premium'",
-        "line 2: EAC9999103404: label 'other label' not set",
+        "line 2: EAC9999103404: label 'other label' not set "
+        "(casewatch import --update replaces it)",
     ]
     saved = Watchlist.load(app.watchlist.path).get("EAC9999103404")
     assert saved.client == "Garcia, Maria"

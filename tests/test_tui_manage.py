@@ -240,7 +240,7 @@ async def test_i_imports_a_file_and_lists_what_was_not_added(
     )
     assert "line 4: 'nope' is not a receipt number" in toasts[-1]
     assert "line 2: EAC9999103403 is already on the watchlist" in toasts[-1]
-    assert "label 'dup' not set" in toasts[-1]
+    assert "label 'dup' not set (casewatch import --update replaces it)" in toasts[-1]
     assert "EAC1234567891" in Watchlist.load(app.watchlist.path).cases
 
 

@@ -342,6 +342,9 @@ def _export_problem(answer: str) -> str | None:
     return f"{answer or 'The name'}: give a name ending in .csv or .json"
 
 
+REPLACED_BY = " (casewatch import --update replaces it)"
+"""After a detail an import did not set, as the file gave another: how to replace it."""
+
 IMPORT_NOTES_SHOWN = 8
 """Lines of an import's toast after its counts, at most (``casewatch import`` lists all)."""
 
@@ -362,9 +365,9 @@ def _import_notes(parsed: ParsedImport, report: ImportReport) -> list[str]:
     for line, outcome in report.updated:
         notes.append(f"line {line}: {outcome.describe()}")
         if outcome.refused:
-            notes.append(f"line {line}: {outcome.describe_refused()}")
+            notes.append(f"line {line}: {outcome.describe_refused()}{REPLACED_BY}")
     notes += [
-        f"line {line}: {outcome.describe()}"
+        f"line {line}: {outcome.describe()}{REPLACED_BY}"
         for line, outcome in report.unchanged
         if outcome.refused
     ]
