@@ -209,26 +209,18 @@ def _packet(kind: bytes, payload: bytes) -> bytes:
 
 
 def test_the_dashboard_runs_under_the_web_driver(tmp_path: Path) -> None:
-    dashboard = subprocess.Popen(  # as textual-serve runs it: pipes, TEXTUAL_DRIVER set
+    # As textual-serve runs it: pipes, TEXTUAL_DRIVER set; then told to quit, as it does.
+    dashboard = subprocess.run(
         [sys.executable, "-m", "casewatch", "dashboard"],
         env={**subprocess_env(tmp_path), "TEXTUAL_DRIVER": WEB_DRIVER},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        input=_packet(b"M", json.dumps({"type": "quit"}).encode()),
+        capture_output=True,
+        timeout=STARTUP_S,
+        check=False,
     )
-    assert dashboard.stdin is not None and dashboard.stdout is not None
-    try:
-        first = dashboard.stdout.readline()
-        dashboard.stdin.write(_packet(b"M", json.dumps({"type": "quit"}).encode()))
-        dashboard.stdin.flush()
-        _, err = dashboard.communicate(timeout=STARTUP_S)
-    finally:
-        if dashboard.poll() is None:
-            dashboard.kill()
-            dashboard.wait()
-    assert first == b"__GANGLION__\n", err  # Textual's web driver started
-    assert dashboard.returncode == 0, err
-    assert b"needs a terminal" not in err
+    assert dashboard.stdout.startswith(b"__GANGLION__\n"), dashboard.stderr  # web driver
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert b"needs a terminal" not in dashboard.stderr
 
 
 @pytest.mark.parametrize(
