@@ -32,6 +32,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "notice_of_intent_days": int,
     "continuation_notice_days": int,
     "quiet_days": int,
+    "timezone": str,
 }
 """The top-level settings ``config.toml`` takes and the type of each (a ``CASEWATCH_*``
 variable gives the same setting as text)."""
@@ -46,7 +47,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
     ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs),
     ``request_for_evidence_days``, ``notice_of_intent_days``,
-    ``continuation_notice_days`` and ``quiet_days`` (whole days); a
+    ``continuation_notice_days`` and ``quiet_days`` (whole days), ``timezone`` (an IANA
+    name, checked by :func:`casewatch.config.load_settings`); a
     ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
     of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),

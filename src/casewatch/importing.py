@@ -37,7 +37,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 
@@ -322,13 +322,15 @@ def import_rows(
 
 
 def add_imported(
-    watchlist: Watchlist, good: list[Good], added_at: datetime
+    watchlist: Watchlist, good: list[Good], added_at: datetime, zone: tzinfo
 ) -> tuple[list[WatchedCase], list[tuple[int, str]]]:
     """Add the ``good`` receipts of an import to ``watchlist`` (``added_at`` an aware
     datetime), changing no case already watched (:attr:`LabelRule.KEEP`: the dashboard's
     import until it shows label updates). Returns the cases added and, for each receipt
     skipped, its line and why: a repeat of an earlier line, or already watched (with its
-    label and when added), in line order."""
+    label and when added, in ``zone``: the ``timezone`` setting), in line order."""
     report = import_rows(watchlist, good, added_at, LabelRule.KEEP)
-    skipped = report.repeats + [(line, outcome.describe()) for line, outcome in report.unchanged]
+    skipped = report.repeats + [
+        (line, outcome.describe(zone)) for line, outcome in report.unchanged
+    ]
     return report.added, sorted(skipped)

@@ -51,6 +51,7 @@ def describe_settings(settings: Settings) -> str:
             f"{settings.quiet_days} days without a change from USCIS",
             source("quiet_days", ""),
         ),
+        ("timezone", f"times shown in {settings.timezone.key}", source("timezone", "")),
         ("request ledger", str(settings.limits_path), "state directory"),
         (
             "config file",

@@ -124,7 +124,9 @@ class CaseEditing:
             dashboard.notify(str(exc), title="Import failed", severity="error")
             return
         good, bad = parse_import(text)
-        added, skipped = add_imported(dashboard.watchlist, good, self.dashboard.now())
+        added, skipped = add_imported(
+            dashboard.watchlist, good, dashboard.now(), dashboard.settings.timezone
+        )
         problems = [f"line {line}: {content!r}: {why}" for line, content, why in bad]
         problems += [f"line {line}: {why}" for line, why in skipped]
         if added:
@@ -152,9 +154,9 @@ class CaseEditing:
         dashboard = self.dashboard
         cases = dashboard.table.visible_cases()
         if path.suffix.lower() == ".json":
-            text = format_json_array(cases)
+            text = format_json_array(cases, dashboard.settings.timezone)
         elif path.suffix.lower() == ".csv":
-            text = format_csv(cases)
+            text = format_csv(cases, dashboard.settings.timezone)
         else:
             dashboard.notify(
                 f"{path.name}: give a name ending in .csv or .json", severity="warning"

@@ -166,6 +166,7 @@ class RefreshSchedule:
             lease_held=lease.held,
             holder=None if lease.held or running else lease.holder(),
             next_at=self.next_refresh_at,
+            zone=dashboard.settings.timezone,
         )
         if line is not None:
             table.border_subtitle = line

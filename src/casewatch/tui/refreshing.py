@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Literal
 
-from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.hooks import announce_change, change_message
 from casewatch.refresh import RefreshProgress, quota_reserve
 from casewatch.schedule import daily_requests
+from casewatch.timezones import format_time
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import ChangeEvent, Changes, WatchedCase, Watchlist
@@ -91,18 +91,19 @@ def refresh_line(
     lease_held: bool,
     holder: int | None,
     next_at: float | None,
+    zone: tzinfo,
 ) -> str | None:
     """The line under the table: ``refreshing 3 of 50`` while a pass runs (``progress``),
     who refreshes when another process holds the lease (``holder``, its process id),
-    else when the next pass is due (``next_at``, Unix time in seconds, shown US
-    Eastern); None when there is nothing new to say."""
+    else when the next pass is due (``next_at``, Unix time in seconds, shown in ``zone``:
+    the ``timezone`` setting); None when there is nothing new to say."""
     if running and progress is not None:
         return f"refreshing {progress.done} of {progress.total}"
     if not lease_held:
         return "refreshed by another casewatch" + (f" (pid {holder})" if holder else "")
     if next_at is not None:
-        due = datetime.fromtimestamp(next_at, US_EASTERN)
-        return f"next refresh {eastern_time(due, with_date=False)}"
+        due = datetime.fromtimestamp(next_at, zone)
+        return f"next refresh {format_time(due, zone, with_date=False)}"
     return None
 
 
