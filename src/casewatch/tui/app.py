@@ -14,10 +14,12 @@ import platformdirs
 import rich
 from rich.segment import Segments
 from rich.traceback import Traceback
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from casewatch.config import Settings
 from casewatch.tui.dashboard import Dashboard
@@ -34,6 +36,7 @@ from casewatch.tui.themes import (
     stage_styles,
     user_theme_files,
 )
+from casewatch.tui.toasts import RecentNotifications, Toasts
 from casewatch.watchlist import Watchlist, WatchlistError
 
 NARROW_WIDTH = 90
@@ -72,6 +75,7 @@ class CaseWatchApp(App[None]):
         self._theme_chosen = False  # True once the theme at start is set
         self.keymap = Keymap({}, self.get_key_display)
         self._dashboard: Dashboard | None = None
+        self.toasts = Toasts(self, clock)
 
     def get_default_screen(self) -> Dashboard:
         """The dashboard, made when the app starts (with the settings and the watchlist
@@ -110,13 +114,29 @@ class CaseWatchApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Show a toast; warnings and errors also go to the log file. The message is
-        not markup unless ``markup`` is True: toasts quote labels, file names and USCIS's
-        texts, where a ``[`` is just a character."""
+        """Show a toast where it covers neither the find box nor the selected row, one
+        line at a time in a small pane (:class:`~casewatch.tui.toasts.Toasts`); warnings
+        and errors also go to the log file. The message is not markup unless ``markup``
+        is True: toasts quote labels, file names and USCIS's texts, where a ``[`` is just
+        a character."""
         if severity != "information":
             level = logging.ERROR if severity == "error" else logging.WARNING
             log.log(level, "%s", f"{title}: {message}" if title else message)
+        message, title = self.toasts.show(message, title, severity, timeout)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    @on(events.Resize)
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    @on(DataTable.RowHighlighted)
+    def _keep_toasts_off_the_work(self) -> None:
+        if self.toasts.shown():
+            self.toasts.place()
+
+    def action_recent_notifications(self) -> None:
+        """List the notifications sent since casewatch started, newest first."""
+        recent = RecentNotifications(list(self.toasts.recent), self.settings.timezone)
+        self.push_screen(recent)
 
     def _fatal_error(self) -> None:
         # Textual prints a crash's traceback with the values of each frame's local
@@ -230,6 +250,11 @@ class CaseWatchApp(App[None]):
             "Screenshot",
             "Save an SVG of the screen in the downloads directory",
             self.action_screenshot,
+        )
+        yield SystemCommand(
+            "Recent notifications",
+            "List the toasts shown since casewatch started, newest first",
+            self.action_recent_notifications,
         )
         dashboard = self.dashboard
         for on_table, binding in case_bindings():
