@@ -58,6 +58,7 @@ async def test_the_gauge_shows_the_pause_the_stop_and_the_rate_it_is_given(
         gauge.limiter = limiter
         gauge.update_figures()
         assert figures(app).startswith("0 / 1,000 today · 1,000 left · resets in 14h 30m · idle")
+        assert figures(app) == f"{limiter.usage().summary(NOW, US_EASTERN)} · idle"  # as quota
         gauge.refreshing = True
         assert "req/s" in figures(app) and "idle" not in figures(app)
         gauge.paused_until = datetime(2026, 11, 30, 0, 0, tzinfo=US_EASTERN)

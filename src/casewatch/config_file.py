@@ -84,7 +84,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not all(isinstance(keys, str) and keys.strip() for keys in data.get("keys", {}).values()):
         raise ConfigError(
             f'{path}: [keys] maps a binding id to keys as text, such as refresh = "f5" '
-            'or quit = "q,ctrl+q" (the ids are listed by ? in the dashboard)'
+            'or quit = "q,ctrl+q" (docs/configuration.md lists the ids)'
         )
     credentials = data.get("credentials", {})
     if not isinstance(credentials, dict):
