@@ -4,17 +4,14 @@ box and the selected row; the palette lists the recent notifications."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
-from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Static
 from textual.widgets._toast import Toast, ToastRack
 
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.toasts import RecentNotifications, Sent, is_small, one_line_toast
-from pilot_helpers import until
+from pilot_helpers import screen_text, until
 
 
 def toasts_on_screen(app: CaseWatchApp) -> list[Toast]:
@@ -120,10 +117,7 @@ async def test_the_palette_lists_the_recent_notifications_newest_first(
         await pilot.pause()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RecentNotifications))
-        console = Console(width=100, file=io.StringIO(), record=True)
-        for static in app.screen.query(Static):
-            console.print(static.content)
-        listed = console.export_text()
+        listed = screen_text(app)
         assert listed.index("Two: second") < listed.index("One: first [not markup]")
         assert "2026-11-29 09:30 EST" in listed  # when, in the timezone setting
         await pilot.press("escape")

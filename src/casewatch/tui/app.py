@@ -253,7 +253,7 @@ class CaseWatchApp(App[None]):
             message = f"Cannot save the screenshot: {os_error_message(exc)}"
             self.notify(message, title="Screenshot", severity="error", timeout=20)
             return
-        self.notify(f"Saved to {saved}", title="Screenshot", timeout=20)
+        self.notify(f"Saved to {saved}", timeout=20)  # no title: the path fits a small pane
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (theme, quit, maximize), a screenshot
