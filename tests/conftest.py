@@ -62,6 +62,7 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "CASEWATCH_CONFIG",
         "CASEWATCH_CLIENT_ID",
         "CASEWATCH_CLIENT_SECRET",
+        "CASEWATCH_TIMEZONE",
         "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -30,6 +30,15 @@ def drawer_text(app: App[None]) -> str:
     return console.export_text()
 
 
+def screen_text(app: App[None]) -> str:
+    """The texts of the current screen's ``Static`` widgets (a dialog, the key list), 100
+    columns wide."""
+    console = Console(width=100, file=io.StringIO(), record=True)
+    for static in app.screen.query(Static):
+        console.print(static.content)
+    return console.export_text()
+
+
 def record_toasts(app: CaseWatchApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """From now on, the toasts of ``app`` as ``(title, message)``, in place of showing
     them."""

@@ -493,6 +493,31 @@ def test_limits_and_traffic_paths_are_in_the_state_directory(tmp_path: Path) -> 
 # --- describe_settings and secrecy -------------------------------------------------------
 
 
+def test_the_timezone_is_us_eastern_unless_the_config_file_or_a_variable_names_another(
+    tmp_path: Path,
+) -> None:
+    default = load(tmp_path)
+    assert default.timezone.key == "America/New_York"
+    assert default.sources["timezone"] == "default"
+    path = write_config(tmp_path / "config.toml", 'timezone = "Europe/Madrid"\n')
+    from_file = load(tmp_path)
+    assert from_file.timezone.key == "Europe/Madrid"
+    assert from_file.sources["timezone"] == f"config file {path}"
+    from_variable = load(tmp_path, {"CASEWATCH_TIMEZONE": "America/Los_Angeles"})
+    assert from_variable.timezone.key == "America/Los_Angeles"
+
+
+@pytest.mark.parametrize("name", ["Madrid", "utc", "", "../../etc/passwd", "zone.tab"])
+def test_a_timezone_the_database_does_not_know_is_refused_naming_it_and_an_example(
+    tmp_path: Path, name: str
+) -> None:
+    path = write_config(tmp_path / "config.toml", f"timezone = {name!r}\n")
+    message = config_error(tmp_path)
+    assert f"timezone {name!r} is not a time zone" in message
+    assert '"America/New_York"' in message and "Europe/Madrid" in message  # examples
+    assert str(path) in message  # where the bad value came from
+
+
 def test_describe_settings_shows_every_setting_and_its_source(tmp_path: Path) -> None:
     path = write_config(tmp_path / "config.toml", "refresh_minutes = 30\n")
     settings = load(
@@ -515,6 +540,7 @@ def test_describe_settings_shows_every_setting_and_its_source(tmp_path: Path) ->
         "notice of intent": ["response due ≈ 33 days after it", "[default]"],
         "continuation notice": ["response due ≈ 33 days after it", "[default]"],
         "quiet after": ["180 days without a change from USCIS", "[default]"],
+        "timezone": ["times shown in America/New_York", "[default]"],
         "request ledger": [str(settings.limits_path)],
         "config file": [str(path), "(found)"],
     }

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,7 +57,7 @@ def test_quota_counts_what_every_command_sent_today_and_sends_nothing_itself(
     assert re.fullmatch(r"3 / 200 today · 197 left · resets in \d+(h \d\dm|m \d\ds)", summary)
     assert f"day        {today} (US Eastern)" in details[0]
     assert "4 requests kept for manual checks" in details[1]
-    assert details[2] == f"resets at  {midnight:%Y-%m-%d} 00:00 ET"
+    assert details[2] == f"resets at  {midnight:%Y-%m-%d} 00:00 {midnight:%Z}"  # EST or EDT
 
 
 def test_quota_shows_the_hold_uscis_asked_for_with_retry_after(
@@ -66,7 +68,7 @@ def test_quota_shows_the_hold_uscis_asked_for_with_retry_after(
     settings.rate_limiter().hold(120)  # as the client records a Retry-After of 120 s
     code, out, err = quota(capsys, "--base-url", base_url)
     assert code == 0, err
-    held = re.search(r" · USCIS asked to wait until (\d\d:\d\d:\d\d) ET$", out.splitlines()[0])
+    held = re.search(r" · USCIS asked to wait until (\d\d:\d\d:\d\d) E[SD]T$", out.splitlines()[0])
     assert held is not None
     code, out, err = quota(capsys, "--base-url", base_url, "--json")
     figures = json.loads(out)
@@ -91,3 +93,27 @@ def test_each_environment_and_credentials_have_their_own_ledger(
     assert json.loads(theirs)["used"] == 0 and json.loads(demo)["used"] == 0
     assert json.loads(theirs)["ledger"] != json.loads(mine)["ledger"]
     assert "another-secret" not in theirs
+
+
+def test_quota_shows_its_times_in_the_timezone_setting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "Europe/Madrid"\n', encoding="utf-8")
+    config.chmod(0o600)
+    monkeypatch.setenv("CASEWATCH_CONFIG", str(config))
+    base_url = "http://127.0.0.1:9"  # nothing listens there: quota never connects
+    load_settings(base_url=base_url).rate_limiter().hold(120)
+    code, out, err = quota(capsys, "--base-url", base_url)
+    assert code == 0, err
+    madrid = ZoneInfo("Europe/Madrid")
+    midnight = datetime.combine(
+        datetime.now(US_EASTERN).date() + timedelta(days=1), datetime.min.time(), US_EASTERN
+    ).astimezone(madrid)  # the quota resets at midnight US Eastern, shown in Madrid
+    summary, *details = out.splitlines()
+    assert re.search(r" · USCIS asked to wait until \d\d:\d\d:\d\d CES?T$", summary)
+    assert details[2] == f"resets at  {midnight:%Y-%m-%d %H:%M %Z}"
+    code, out, err = quota(capsys, "--base-url", base_url, "--json")
+    figures = json.loads(out)
+    assert datetime.fromisoformat(figures["resets_at"]).utcoffset() == midnight.utcoffset()
+    assert figures["resets_at"] == midnight.isoformat()

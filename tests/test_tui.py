@@ -159,7 +159,7 @@ async def test_a_spent_quota_pauses_the_refresh_with_a_toast(
         assert toasts and toasts[-1][0] == "Refresh paused"
         assert "quota" in toasts[-1][1].lower()
         figures = str(app.query_one(QuotaGauge).query_one("#quota-figures").render())
-        assert "auto-refresh paused until 00:00 ET" in figures
+        assert "auto-refresh paused until 00:00 EST" in figures
         filled = [r for r in app.watchlist.cases if cell(app, r, "status") != "…"]
         assert len(filled) == 20
 
@@ -284,7 +284,7 @@ def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None
     )
     watchlist.record_status(receipt, old, datetime(2026, 11, 2, 8, 0, tzinfo=US_EASTERN))
     watchlist.record_status(receipt, new, datetime(2026, 11, 21, 8, 0, tzinfo=US_EASTERN))
-    rows = timeline(watchlist.get(receipt))
+    rows = timeline(watchlist.get(receipt), zone=US_EASTERN)
     assert [source for _, source, _ in rows] == ["seen", "USCIS", "seen", "USCIS"]
     assert "Case Was Received → Case Was Approved (USCIS date: 2026-11-20)" in rows[0][2]
     assert rows[1][2] == "Approved" and rows[3][2] == "Received"

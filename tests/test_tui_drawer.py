@@ -9,6 +9,7 @@ from pathlib import Path
 from textual import on
 from textual.app import App, ComposeResult
 
+from casewatch.cases import US_EASTERN
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.find import FindBox
 from conftest import FROZEN_NOW
@@ -22,7 +23,7 @@ class DrawerAndFind(App[None]):
         self.found: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield HistoryDrawer(lambda: FROZEN_NOW)
+        yield HistoryDrawer(lambda: FROZEN_NOW, US_EASTERN)
         yield FindBox()
 
     @on(FindBox.Typed)

@@ -371,7 +371,7 @@ async def test_r_on_a_case_never_answered_says_its_first_status(
     assert case.status is not None
     [(title, message)] = toasts
     assert title == "Checked EAC9999200001"
-    assert message == describe_change(case, case.events[-1])
+    assert message == describe_change(case, case.events[-1], US_EASTERN)
     assert case.status.title_en in message
 
 
@@ -385,8 +385,10 @@ def test_a_change_found_by_r_is_said_by_its_change_alert_alone(tmp_path: Path) -
     changed = replace(status, title_en="Case Was Approved")
     after, event = watchlist.record_status(receipt, changed, when + timedelta(hours=1))
     assert event is not None and not event.first
-    assert check_result(before, after, RefreshProgress(total=1, done=1, changed=1)) is None
+    one_change = RefreshProgress(total=1, done=1, changed=1)
+    assert check_result(before, after, one_change, US_EASTERN) is None
     assert change_alert(after, event) is not None  # the toast that says it
     stopped = RefreshProgress(total=1, stopped_by=QuotaExhausted("spent"))
-    assert check_result(before, before, stopped) is None  # "Check stopped" says it
-    assert check_result(before, None, RefreshProgress(total=1, done=1)) is None  # removed
+    assert check_result(before, before, stopped, US_EASTERN) is None  # "Check stopped" says it
+    removed = RefreshProgress(total=1, done=1)
+    assert check_result(before, None, removed, US_EASTERN) is None  # removed meanwhile

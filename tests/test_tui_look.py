@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
+from textual.widgets._footer import FooterKey
 
 from casewatch.cases import US_EASTERN
 from casewatch.config import load_settings
@@ -23,10 +24,10 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable, fitting_columns
-from casewatch.tui.dialogs import CaseDetailsScreen
+from casewatch.tui.dialogs import AskScreen, CaseDetailsScreen
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
-from casewatch.tui.keys import DASHBOARD_BINDINGS
+from casewatch.tui.keys import case_bindings
 from casewatch.tui.themes import (
     ThemeError,
     bundled_theme_files,
@@ -37,7 +38,7 @@ from casewatch.tui.themes import (
 )
 from casewatch.watchlist import Watchlist, WatchlistError
 from casewatch.watchlist import store as watchlist_store
-from pilot_helpers import record_toasts, until
+from pilot_helpers import record_toasts, screen_text, until
 
 BAD_COLOUR = 'name = "mine"\nprimary = "#12345"\n'
 
@@ -124,18 +125,40 @@ async def test_vim_keys_and_home_end_move_through_the_cases(
         assert table.cursor_row == 1
 
 
-async def test_question_mark_lists_every_action_and_escape_closes_it(
+async def test_question_mark_says_what_every_key_does_without_binding_ids(
     make_app: Callable[..., CaseWatchApp],
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        listed = {binding_id for _, _, _, binding_id in app.screen.keys}
-        for binding in [*DASHBOARD_BINDINGS, *CaseTable.BINDINGS]:
-            assert binding.id in listed  # type: ignore[union-attr]
+        shown = screen_text(app)
+        for _, binding in case_bindings():
+            what = " ".join((binding.tooltip or binding.description).split()[:3])
+            assert what in shown, binding.id  # what it does
+            assert f"({binding.id})" not in shown and f"[keys] {binding.id}" not in shown
+        assert "Check the selected case now" in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_question_mark_names_the_id_of_a_remapped_key_in_a_second_column(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    app.settings = replace(app.settings, keys={"refresh": "f5"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        lines = screen_text(app).splitlines()
+        (refresh,) = [line for line in lines if "Refresh every case now" in line]
+        assert refresh.split()[0] == "f5" and refresh.rstrip().endswith("[keys] refresh")
+        assert sum("[keys]" in line for line in lines) == 1  # only the remapped one
+
+
+def test_the_configuration_page_lists_every_binding_id() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for _, binding in case_bindings():
+        assert f"| `{binding.id}` |" in page, binding.id
 
 
 async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
@@ -170,9 +193,11 @@ async def test_a_key_remapped_onto_another_actions_key_is_named(
 async def test_the_palette_runs_casewatch_actions_and_saves_a_screenshot(
     make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    downloads = tmp_path / "no such dir yet"
-    monkeypatch.setattr("platformdirs.user_downloads_path", lambda: downloads)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)  # the dialog offers the current directory
     app = make_app()
+    toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         titles = [command.title for command in app.get_system_commands(app.screen)]
@@ -186,8 +211,40 @@ async def test_the_palette_runs_casewatch_actions_and_saves_a_screenshot(
         await pilot.press("ctrl+p", *"screenshot")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await pilot.pause()
-    assert len(list(downloads.glob("*.svg"))) == 1
+        await until(
+            pilot, lambda: isinstance(app.screen, AskScreen) and bool(app.screen.query(Input))
+        )
+        offered = app.screen.query_one(Input).value
+        assert offered == str(here / "casewatch-2026-11-29-093000.svg")  # frozen clock, EST
+        await pilot.press("enter")
+        await until(pilot, lambda: any(message.startswith("Saved") for _, message in toasts))
+    (saved,) = here.glob("*.svg")
+    assert toasts[-1] == ("", f"Saved to {saved}")  # the full path
+
+
+async def test_the_screenshot_goes_to_the_path_typed_and_a_missing_folder_is_named(
+    make_app: Callable[..., CaseWatchApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts = record_toasts(app, monkeypatch)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await app.workers.wait_for_complete()
+        for answer in (f"{tmp_path}/shots/", f"{tmp_path}/pane", f"{tmp_path}/"):
+            app.action_screenshot()
+            await until(
+                pilot, lambda: isinstance(app.screen, AskScreen) and bool(app.screen.query(Input))
+            )
+            app.screen.query_one(Input).value = answer
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, AskScreen))
+            await until(pilot, lambda: len(toasts) == 1)
+            title, message = toasts.pop()
+            if answer.endswith("shots/"):
+                assert title == "Screenshot"  # no such folder: named, nothing created
+                assert message.startswith("Cannot save the screenshot: ")
+                assert f"{tmp_path}/shots" in message and not (tmp_path / "shots").exists()
+        assert (tmp_path / "pane.svg").read_text(encoding="utf-8").startswith("<svg")
+        assert message == f"Saved to {tmp_path / 'casewatch-2026-11-29-093000.svg'}"
 
 
 async def test_a_theme_picked_in_the_palette_recolours_stages_and_is_remembered(
@@ -426,3 +483,20 @@ async def test_at_60_columns_the_footer_shows_its_keys_uncovered(
         assert all(key.region.right <= 60 for key in shown)
         spans = sorted((key.region.x, key.region.right) for key in shown)
         assert all(left >= right for (_, right), (left, _) in itertools.pairwise(spans))
+
+
+@pytest.mark.parametrize("size", [(60, 20), (120, 40)])
+async def test_the_footers_keys_do_not_overlap_and_fit_the_pane(
+    make_app: Callable[..., CaseWatchApp], size: tuple[int, int]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        keys = [key for key in app.screen.query(FooterKey) if key.display]
+        assert len(keys) >= 7  # check, refresh all, find, add, keys, quit and history
+        spans = sorted((key.region.x, key.region.right) for key in keys)
+        assert all(
+            left_end <= right_start for (_, left_end), (right_start, _) in itertools.pairwise(spans)
+        )
+        assert spans[-1][1] <= size[0]

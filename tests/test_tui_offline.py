@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import stamina
@@ -40,8 +41,9 @@ def uscis_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedUSCIS]:
         yield uscis
 
 
-def dashboard(tmp_path: Path, url: str) -> CaseWatchApp:
-    """A dashboard on ``url`` whose cases USCIS last answered two days ago."""
+def dashboard(tmp_path: Path, url: str, zone: ZoneInfo = US_EASTERN) -> CaseWatchApp:
+    """A dashboard on ``url`` whose cases USCIS last answered two days ago; times shown
+    in ``zone`` (the ``timezone`` setting)."""
     path = tmp_path / "watchlist.toml"
     watchlist = Watchlist(path)
     for receipt in RECEIPTS:
@@ -54,6 +56,7 @@ def dashboard(tmp_path: Path, url: str) -> CaseWatchApp:
         credentials=DEMO_CREDENTIALS,
         watchlist_path=path,
         state_dir=tmp_path / "state",
+        timezone=zone,
     )
     return CaseWatchApp(settings, Watchlist.load(path), clock=lambda: FROZEN_NOW)
 
@@ -75,14 +78,16 @@ async def test_unreachable_uscis_shows_one_notice_and_the_age_of_the_data_until_
         await until(pilot, lambda: notice.has_class("-shown"))
         assert notice.has_class("-shown") and notice.display
         shown = str(notice.render())
-        assert shown.startswith("⚠ USCIS unreachable since 09:30 ET — showing data from 2 days ago")
+        assert shown.startswith(
+            "⚠ USCIS unreachable since 09:30 EST — showing data from 2 days ago"
+        )
         assert checked_cells(app) == ["⚠ 2d", "⚠ 2d"]  # the age of the good data, not of the try
         case = app.watchlist.get(RECEIPTS[0])
         assert case.answered_at == TWO_DAYS_AGO and case.last_error.startswith("Could not reach")
         await pilot.press("enter")  # the drawer says both times, with their zone
         drawer = " ".join(drawer_text(app).split())
-        assert "answered 2026-11-27 08:30 ET" in drawer
-        assert "Last check failed at 2026-11-29 09:30 ET: Could not reach USCIS" in drawer
+        assert "answered 2026-11-27 08:30 EST" in drawer
+        assert "Last check failed at 2026-11-29 09:30 EST: Could not reach USCIS" in drawer
 
         await pilot.press("enter")  # closed: the table shows its Checked column again
 
@@ -97,6 +102,22 @@ async def test_unreachable_uscis_shows_one_notice_and_the_age_of_the_data_until_
     assert uscis_down.requests == {RECEIPTS[0]: 1, RECEIPTS[1]: 1}
     saved = Watchlist.load(tmp_path / "watchlist.toml")
     assert all(case.answered_at == NOW and not case.last_error for case in saved.cases.values())
+
+
+async def test_the_notice_and_the_drawer_show_times_in_the_timezone_setting(
+    tmp_path: Path, uscis_down: ScriptedUSCIS
+) -> None:
+    app = dashboard(tmp_path, uscis_down.url, ZoneInfo("Europe/Madrid"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        notice = app.query_one(OutageNotice)
+        await until(pilot, lambda: notice.has_class("-shown"))
+        assert str(notice.render()).startswith("⚠ USCIS unreachable since 15:30 CET — showing")
+        await pilot.press("enter")
+        drawer = " ".join(drawer_text(app).split())
+        assert "answered 2026-11-27 14:30 CET" in drawer
+        assert "Last check failed at 2026-11-29 15:30 CET: Could not reach USCIS" in drawer
+        assert "2026-11-27 14:30 CET seen casewatch started watching" in drawer  # in Madrid
+        app.exit()
 
 
 def test_quiet_tries_back_off_up_to_the_refresh_interval() -> None:

@@ -26,7 +26,7 @@ class StatusOnly(App[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleBar("casewatch · demo · built-in sandbox")
-        yield QuotaGauge(lambda: self.now)
+        yield QuotaGauge(lambda: self.now, US_EASTERN)
 
 
 def figures(app: StatusOnly) -> str:
@@ -42,7 +42,7 @@ async def test_the_gauge_says_until_when_uscis_asked_to_wait(tmp_path: Path) -> 
         assert figures(app) == ""  # nothing to read yet
         gauge.limiter = limiter
         gauge.update_figures()
-        assert "USCIS asked to wait until 09:30:07 ET" in figures(app)
+        assert "USCIS asked to wait until 09:30:07 EST" in figures(app)
         app.now = NOW + 7.5
         gauge.update_figures()
         assert "USCIS asked" not in figures(app)
@@ -57,11 +57,12 @@ async def test_the_gauge_shows_the_pause_the_stop_and_the_rate_it_is_given(
         gauge = app.query_one(QuotaGauge)
         gauge.limiter = limiter
         gauge.update_figures()
-        assert figures(app).startswith("0 / 1,000 today · resets in 14h 30m · idle")
+        assert figures(app).startswith("0 / 1,000 today · 1,000 left · resets in 14h 30m · idle")
+        assert figures(app) == f"{limiter.usage().summary(NOW, US_EASTERN)} · idle"  # as quota
         gauge.refreshing = True
         assert "req/s" in figures(app) and "idle" not in figures(app)
         gauge.paused_until = datetime(2026, 11, 30, 0, 0, tzinfo=US_EASTERN)
-        assert "auto-refresh paused until 00:00 ET" in figures(app)
+        assert "auto-refresh paused until 00:00 EST" in figures(app)
         gauge.stopped = "refreshing stopped: USCIS refused the credentials"
         assert figures(app).endswith(" · refreshing stopped: USCIS refused the credentials")
         app.now = NOW + 15 * 3600  # past midnight: the pause is over

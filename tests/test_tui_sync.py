@@ -6,8 +6,9 @@ under the table; remapped keys checked."""
 from __future__ import annotations
 
 import errno
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.binding import Binding
@@ -125,13 +126,25 @@ def test_a_spent_quota_pauses_until_midnight_and_refused_credentials_stop(
 
 def test_the_line_under_the_table_says_the_pass_the_next_one_or_who_refreshes() -> None:
     progress = RefreshProgress(total=50, done=3)
-    line = refresh_line(progress, running=True, lease_held=True, holder=None, next_at=None)
+    line = refresh_line(
+        progress, running=True, lease_held=True, holder=None, next_at=None, zone=US_EASTERN
+    )
     assert line == "refreshing 3 of 50"
-    line = refresh_line(progress, running=False, lease_held=False, holder=4242, next_at=None)
+    line = refresh_line(
+        progress, running=False, lease_held=False, holder=4242, next_at=None, zone=US_EASTERN
+    )
     assert line == "refreshed by another casewatch (pid 4242)"
-    line = refresh_line(None, running=False, lease_held=True, holder=None, next_at=FROZEN_NOW)
-    assert line == "next refresh 09:30 ET"
-    assert refresh_line(None, running=False, lease_held=True, holder=None, next_at=None) is None
+    line = refresh_line(
+        None, running=False, lease_held=True, holder=None, next_at=FROZEN_NOW, zone=US_EASTERN
+    )
+    assert line == "next refresh 09:30 EST"
+    line = refresh_line(None, running=False, lease_held=True, holder=None, next_at=None, zone=UTC)
+    assert line is None
+    madrid = ZoneInfo("Europe/Madrid")  # the timezone setting: the zone is named
+    line = refresh_line(
+        None, running=False, lease_held=True, holder=None, next_at=FROZEN_NOW, zone=madrid
+    )
+    assert line == "next refresh 15:30 CET"
 
 
 def test_remapped_keys_are_checked_and_listed() -> None:

@@ -233,7 +233,7 @@ def test_a_pasted_two_column_list_without_a_header_imports_both_fields(
     ]
     assert f"line 3: {THIRD} is already on the watchlist (label 'already', added 20" in err
     # When it was added says its zone; the label it has stays without --update.
-    assert " ET); label 'Case #4' not set: --update replaces it" in err
+    assert " EST); label 'Case #4' not set: --update replaces it" in err
     assert "line 4: '' is not a receipt number: it is empty" in err
     labels = {case["receipt_number"]: case["label"] for case in listed(capsys, watchlist_path)}
     assert labels == {THIRD: "already", FIRST: "Smith, John (I-130)", SECOND: "Doe; Jane"}
@@ -355,7 +355,7 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str], watchlist_path:
     assert header.split() == ["RECEIPT", "LABEL", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED"]
     assert first.startswith(f"{FIRST}  Mom, I-130  I-130")
     assert "Case Was Approved" in first and "2026-11-20" in first
-    assert first.endswith("2026-11-29 09:30 ET")  # when USCIS answered, with the zone
+    assert first.endswith("2026-11-29 09:30 EST")  # when USCIS answered, with the zone
     assert second.split() == [SECOND, "-", "-", "-", "-", "-", "-"]
 
     found, unchecked = listed(capsys, watchlist_path)
@@ -364,6 +364,56 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str], watchlist_path:
     assert found["checked_at"] == "2026-11-29T09:30:00-05:00"
     assert found["added_at"] == "2026-10-20T08:00:00-04:00"
     assert unchecked["found"] is None and unchecked["label"] == ""
+
+
+def madrid_config(path: Path, monkeypatch: pytest.MonkeyPatch, zone: str = "Europe/Madrid") -> None:
+    """A config file with ``timezone = ZONE``, read by the verbs (CASEWATCH_CONFIG)."""
+    path.write_text(f'timezone = "{zone}"\n', encoding="utf-8")
+    path.chmod(0o600)
+    monkeypatch.setenv("CASEWATCH_CONFIG", str(path))
+
+
+def test_list_and_export_show_casewatchs_times_in_the_timezone_setting(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked_watchlist(watchlist_path)  # answered 2026-11-29 09:30 US Eastern
+    madrid_config(tmp_path / "config.toml", monkeypatch)
+    code, out, err = run(capsys, watchlist_path, "list")
+    assert code == 0, err
+    first = out.splitlines()[1]
+    assert "2026-11-20" in first  # USCIS's date stays a date
+    assert first.endswith("2026-11-29 15:30 CET")  # the answer, in Madrid, zone named
+    found, _ = listed(capsys, watchlist_path)
+    assert found["checked_at"] == "2026-11-29T15:30:00+01:00"
+    assert found["added_at"] == "2026-10-20T14:00:00+02:00"  # summer time then
+    assert found["modified"].startswith("2026-11-20T14:00:00-05:00")  # USCIS's own time
+    code, out, err = run(capsys, watchlist_path, "export", "--format", "csv")
+    assert code == 0, err
+    exported = next(csv.DictReader(io.StringIO(out)))
+    assert (exported["changed"], exported["checked"]) == ("2026-11-20", "2026-11-29T15:30+01:00")
+    code, out, err = run(capsys, watchlist_path, "add", FIRST)
+    assert "added 2026-10-20 14:00 CEST" in err  # already watched: since when, in Madrid
+
+
+@pytest.mark.parametrize("verb", [("list",), ("export",), ("quota",)])
+def test_a_bad_timezone_setting_exits_2_naming_it_and_an_example(
+    capsys: pytest.CaptureFixture[str],
+    watchlist_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    verb: tuple[str, ...],
+) -> None:
+    checked_watchlist(watchlist_path)
+    before = watchlist_path.read_bytes()
+    madrid_config(tmp_path / "config.toml", monkeypatch, zone="Madrid")
+    code, out, err = run(capsys, watchlist_path, *verb)
+    assert (code, out) == (2, "")
+    assert "timezone 'Madrid' is not a time zone" in err
+    assert '"America/New_York"' in err and "Europe/Madrid" in err
+    assert watchlist_path.read_bytes() == before
 
 
 def test_a_long_error_does_not_widen_the_list_table(
@@ -605,7 +655,7 @@ def test_a_failed_check_keeps_the_time_of_the_last_answer_in_list_and_json(
     code, out, err = run(capsys, watchlist_path, "list")
     assert code == 0, err
     first = out.splitlines()[1]
-    assert "Case Was Approved" in first and first.endswith("⚠ 2026-11-29 09:30 ET")
+    assert "Case Was Approved" in first and first.endswith("⚠ 2026-11-29 09:30 EST")
     found = listed(capsys, watchlist_path)[0]
     assert found["answered_at"] == "2026-11-29T09:30:00-05:00"
     assert found["checked_at"] == "2026-12-01T09:14:00-05:00"

@@ -153,14 +153,6 @@ def parse_uscis_date(value: object) -> date | None:
     return None if naive is None else naive.date()
 
 
-def eastern_time(moment: datetime, *, with_date: bool = True) -> str:
-    """``moment`` (an aware datetime) as casewatch prints a time: US Eastern, to the
-    minute, with its zone, ``2026-11-29 09:30 ET``, or ``09:30 ET`` without the date.
-    USCIS dates and the daily quota are US Eastern, so every time shown is too."""
-    eastern = moment.astimezone(US_EASTERN)
-    return f"{eastern:%Y-%m-%d %H:%M} ET" if with_date else f"{eastern:%H:%M} ET"
-
-
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One line of USCIS's case history.

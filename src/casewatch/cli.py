@@ -255,7 +255,7 @@ def _refresh(args: argparse.Namespace) -> int:
         lease.release()
     for case, event in changes:
         if not event.first:
-            print(describe_change(case, event))
+            print(describe_change(case, event, settings.timezone))
     not_due = watched - progress.total
     print(
         f"refreshed {progress.done} of {watched} cases"

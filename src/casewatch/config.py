@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import platformdirs
 
+from casewatch.cases import US_EASTERN
 from casewatch.config_file import CREDENTIAL_KEYS, FILE_KEYS, ConfigError, read_config_file
 from casewatch.deadlines import NoticeKind, ResponseDays
+from casewatch.timezones import DEFAULT_TIMEZONE, parse_timezone
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
 from casewatch.uscis.ledger import LedgerStore, check_limits_url, public_url
@@ -93,9 +96,10 @@ class Settings:
     to keys, such as ``{"refresh": "f5"}``); ``response_days`` gives the days from a
     notice to its estimated response due date (:mod:`casewatch.deadlines`);
     ``quiet_days`` the days without a change from USCIS after which a case needs
-    attention. ``limits_url`` is the Redis server of a request ledger shared between
-    machines (None: the file ledger, :attr:`limits_path`), ``redis_password`` its
-    password when the URL has none (``CASEWATCH_REDIS_PASSWORD``).
+    attention; ``timezone`` the zone every time is shown in (the ``timezone`` setting:
+    :mod:`casewatch.timezones`). ``limits_url`` is the Redis server of a request ledger
+    shared between machines (None: the file ledger, :attr:`limits_path`),
+    ``redis_password`` its password when the URL has none (``CASEWATCH_REDIS_PASSWORD``).
     """
 
     environment: Environment
@@ -112,6 +116,7 @@ class Settings:
     keys: Mapping[str, str] = field(default_factory=dict)
     response_days: ResponseDays = field(default_factory=ResponseDays)
     quiet_days: int = DEFAULT_QUIET_DAYS
+    timezone: ZoneInfo = US_EASTERN
     limits_url: str | None = None
     redis_password: Secret | None = None
 
@@ -396,6 +401,13 @@ def load_settings(
         )
     )
     quiet_days = days("quiet_days", DEFAULT_QUIET_DAYS)
+    zone_name = pick("timezone", None)
+    if zone_name is None:
+        zone_name, sources["timezone"] = DEFAULT_TIMEZONE, "default"
+    try:
+        zone = parse_timezone(zone_name)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} ({sources['timezone']})") from None
     ledger_url = pick("limits_url", limits_url)
     if ledger_url is not None:
         try:
@@ -425,6 +437,7 @@ def load_settings(
         keys=dict(file.get("keys", {})),
         response_days=response_days,
         quiet_days=quiet_days,
+        timezone=zone,
         limits_url=ledger_url,
         redis_password=Secret(redis_password) if redis_password else None,
     )

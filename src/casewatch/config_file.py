@@ -33,6 +33,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "continuation_notice_days": int,
     "quiet_days": int,
     "limits_url": str,
+    "timezone": str,
 }
 """The top-level settings ``config.toml`` takes and the type of each (a ``CASEWATCH_*``
 variable gives the same setting as text)."""
@@ -47,7 +48,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Top-level keys: ``env``, ``base_url``, ``tps``, ``daily_quota``, ``refresh_minutes``,
     ``watchlist``, ``on_change`` (a command as a list), ``notify_urls`` (Apprise URLs),
     ``request_for_evidence_days``, ``notice_of_intent_days``,
-    ``continuation_notice_days`` and ``quiet_days`` (whole days); a
+    ``continuation_notice_days`` and ``quiet_days`` (whole days), ``timezone`` (an IANA
+    name, checked by :func:`casewatch.config.load_settings`); a
     ``[credentials]`` table with ``client_id`` and ``client_secret``; a ``[keys]`` table
     of dashboard binding ids and keys (the ids are checked by the dashboard).
     Raises :class:`ConfigError` for a file that does not parse (with line and column),
@@ -83,7 +85,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not all(isinstance(keys, str) and keys.strip() for keys in data.get("keys", {}).values()):
         raise ConfigError(
             f'{path}: [keys] maps a binding id to keys as text, such as refresh = "f5" '
-            'or quit = "q,ctrl+q" (the ids are listed by ? in the dashboard)'
+            'or quit = "q,ctrl+q" (docs/configuration.md lists the ids)'
         )
     credentials = data.get("credentials", {})
     if not isinstance(credentials, dict):

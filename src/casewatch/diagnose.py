@@ -26,7 +26,6 @@ from importlib import metadata
 from pathlib import Path
 
 from casewatch import __version__
-from casewatch.cases import eastern_time
 from casewatch.cli_common import settings_of
 from casewatch.config import Settings, default_config_path
 from casewatch.config_file import ConfigError, read_config_file
@@ -35,6 +34,7 @@ from casewatch.logs import default_log_path
 from casewatch.receipts import mask_receipts
 from casewatch.redact import redact
 from casewatch.settings_report import describe_settings
+from casewatch.timezones import format_time
 from casewatch.uscis.errors import USCISError
 from casewatch.uscis.ledger import LedgerError
 from casewatch.watchlist import Watchlist
@@ -162,13 +162,12 @@ def ledger_lines(settings: Settings, now: float) -> list[str]:
         usage = settings.rate_limiter().usage()
     except LedgerError as exc:
         return [f"{settings.ledger_where}: {exc}"]
-    arrest = usage.last_spike_arrest
-    retry = usage.last_retry_after
+    arrest, retry, zone = usage.last_spike_arrest, usage.last_retry_after, settings.timezone
     asked = "" if usage.last_retry_after_s is None else f" (asked {usage.last_retry_after_s:g} s)"
     return [
-        usage.summary(now),
-        f"last spike arrest  {eastern_time(arrest) if arrest else 'none recorded'}",
-        f"last Retry-After   {eastern_time(retry) + asked if retry else 'none recorded'}",
+        usage.summary(now, zone),
+        f"last spike arrest  {format_time(arrest, zone) if arrest else 'none recorded'}",
+        f"last Retry-After   {format_time(retry, zone) + asked if retry else 'none recorded'}",
     ]
 
 

@@ -120,7 +120,8 @@ def edit_case(args: argparse.Namespace) -> int:
         return 0
     if code := save_watchlist(watchlist, "nothing was changed"):
         return code
-    print("\n".join(done for done in (outcome.describe() if outcome.changed else "", due) if done))
+    described = outcome.describe(settings.timezone) if outcome.changed else ""
+    print("\n".join(done for done in (described, due) if done))
     return 0
 
 

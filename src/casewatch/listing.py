@@ -13,13 +13,14 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
-from casewatch.cases import US_EASTERN, eastern_time, one_line
+from casewatch.cases import US_EASTERN, one_line
 from casewatch.check import align_columns, result_to_json
 from casewatch.hooks import change_message, change_to_json
 from casewatch.stages import Stage
+from casewatch.timezones import format_iso, format_time
 from casewatch.watchlist import ChangeEvent, WatchedCase
 
 EXPORT_COLUMNS = (
@@ -45,7 +46,7 @@ TAG_SEPARATOR = "; "
 _TABLE_HEADER = ("RECEIPT", "LABEL", "CLIENT", "FORM", "STAGE", "STATUS", "CHANGED", "CHECKED")
 
 
-def case_row(case: WatchedCase) -> dict[str, str]:
+def case_row(case: WatchedCase, zone: tzinfo) -> dict[str, str]:
     """The :data:`EXPORT_COLUMNS` of ``case`` as text; empty where nothing is known.
     ``tags`` are joined by :data:`TAG_SEPARATOR`; ``note`` is whole, line breaks included.
 
@@ -53,7 +54,7 @@ def case_row(case: WatchedCase) -> dict[str, str]:
     the text USCIS sent when it is not a plausible date: :meth:`CaseStatus.changed_on`);
     ``checked`` is when casewatch last asked (answered or failed, then ``last_error``
     says why) and ``answered`` when USCIS last answered (the age of the status), ISO 8601
-    to the minute with their offset.
+    to the minute in ``zone`` (the ``timezone`` setting), with their offset.
     """
     status = case.status
     return {
@@ -66,13 +67,17 @@ def case_row(case: WatchedCase) -> dict[str, str]:
         "stage": status.stage.value if status is not None else "",
         "status": status.title_en if status is not None else "",
         "changed": status.changed_on() if status is not None else "",
-        "checked": _iso(case.checked_at) if case.checked_at is not None else "",
-        "answered": _iso(case.answered_at) if case.answered_at is not None else "",
+        "checked": _minutes(case.checked_at, zone),
+        "answered": _minutes(case.answered_at, zone),
         "last_error": case.last_error,
     }
 
 
-def case_to_json(case: WatchedCase) -> dict[str, Any]:
+def _minutes(moment: datetime | None, zone: tzinfo) -> str:
+    return "" if moment is None else format_iso(moment, zone, timespec="minutes")
+
+
+def case_to_json(case: WatchedCase, zone: tzinfo) -> dict[str, Any]:
     """``case`` as a JSON-ready object: receipt_number, label, client, tags (a list),
     note (whole, line breaks included), added_at, checked_at (the
     last check, answered or failed), answered_at (the last answer: the age of the
@@ -80,19 +85,29 @@ def case_to_json(case: WatchedCase) -> dict[str, Any]:
     changes casewatch saw, oldest first: :func:`casewatch.hooks.change_to_json` and
     ``first``, true for the first status recorded when the case was added), then the
     status fields of :func:`casewatch.check.result_to_json` (with ``found`` true) when
-    USCIS has answered once; before that ``found`` and ``status`` are null. Dates are ISO
-    8601 in US Eastern time."""
+    USCIS has answered once; before that ``found`` and ``status`` are null. casewatch's
+    times (added, checked, answered, seen) are ISO 8601 in ``zone`` (the ``timezone``
+    setting); USCIS's dates stay US Eastern, as USCIS gives them."""
     document: dict[str, Any] = {
         "receipt_number": case.receipt_number.value,
         "label": case.label,
         "client": case.client,
         "tags": list(case.tags),
         "note": case.note,
-        "added_at": case.added_at.isoformat(),
-        "checked_at": case.checked_at.isoformat() if case.checked_at is not None else None,
-        "answered_at": case.answered_at.isoformat() if case.answered_at is not None else None,
+        "added_at": format_iso(case.added_at, zone),
+        "checked_at": format_iso(case.checked_at, zone) if case.checked_at is not None else None,
+        "answered_at": (
+            format_iso(case.answered_at, zone) if case.answered_at is not None else None
+        ),
         "last_error": case.last_error,
-        "events": [{**change_to_json(event), "first": event.first} for event in case.events],
+        "events": [
+            {
+                **change_to_json(event),
+                "seen_at": format_iso(event.seen_at, zone),
+                "first": event.first,
+            }
+            for event in case.events
+        ],
     }
     if case.status is None:
         document.update(found=None, status=None)
@@ -134,18 +149,19 @@ GAP = 2
 """Spaces between two columns."""
 
 
-def format_list_table(cases: Iterable[WatchedCase], width: int | None = None) -> str:
+def format_list_table(cases: Iterable[WatchedCase], zone: tzinfo, width: int | None = None) -> str:
     """A plain-text table: receipt, label, client (only when a case has one), form,
     stage, status title (or the last error, cut at :data:`STATUS_WIDTH` characters),
-    changed date and when USCIS last answered (:func:`~casewatch.cases.eastern_time`),
+    changed date and when USCIS last answered (:func:`~casewatch.timezones.format_time`
+    in ``zone``, the ``timezone`` setting),
     after a ``⚠`` when the last check failed; ``-`` where nothing is known. With a
     ``width`` (characters: a terminal's), lines fit in it (:func:`fit_columns`);
     without, rows are whole (for a pipe or a file). The tags and the note are in
     ``--json``."""
     rows: list[tuple[str, ...]] = [_TABLE_HEADER]
     for case in cases:
-        row = case_row(case)
-        answered = eastern_time(case.answered_at) if case.answered_at is not None else ""
+        row = case_row(case, zone)
+        answered = format_time(case.answered_at, zone) if case.answered_at is not None else ""
         checked = f"⚠ {answered or '-'}" if case.last_error else answered
         status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
         cells = (
@@ -210,14 +226,16 @@ def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]
     return _cut(rows, widths)
 
 
-def format_json_lines(cases: Iterable[WatchedCase]) -> str:
-    """One :func:`case_to_json` object per line, in watchlist order."""
-    return "\n".join(json.dumps(case_to_json(case), ensure_ascii=False) for case in cases)
+def format_json_lines(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
+    """One :func:`case_to_json` object per line (times in ``zone``), in watchlist order."""
+    return "\n".join(json.dumps(case_to_json(case, zone), ensure_ascii=False) for case in cases)
 
 
-def format_json_array(cases: Iterable[WatchedCase]) -> str:
-    """A JSON array of :func:`case_to_json` objects, indented, ending with a newline."""
-    return json.dumps([case_to_json(case) for case in cases], ensure_ascii=False, indent=2) + "\n"
+def format_json_array(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
+    """A JSON array of :func:`case_to_json` objects (times in ``zone``), indented, ending
+    with a newline."""
+    objects = [case_to_json(case, zone) for case in cases]
+    return json.dumps(objects, ensure_ascii=False, indent=2) + "\n"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -238,20 +256,18 @@ def undo_spreadsheet_safe(value: str) -> str:
     return value[1:] if value.startswith("'") and spreadsheet_safe(value[1:]) == value else value
 
 
-def format_csv(cases: Iterable[WatchedCase]) -> str:
-    """CSV (RFC 4180 quoting, ``\\n`` line ends) with the header :data:`EXPORT_COLUMNS`;
-    texts that a spreadsheet would run as formulas are quoted with ``'``."""
+def format_csv(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
+    """CSV (RFC 4180 quoting, ``\\n`` line ends) with the header :data:`EXPORT_COLUMNS`
+    (times in ``zone``: :func:`case_row`); texts that a spreadsheet would run as formulas
+    are quoted with ``'``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(
-        {key: spreadsheet_safe(value) for key, value in case_row(case).items()} for case in cases
+        {key: spreadsheet_safe(value) for key, value in case_row(case, zone).items()}
+        for case in cases
     )
     return buffer.getvalue()
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes")
 
 
 def changed_since(case: WatchedCase, day: date) -> bool:
@@ -297,19 +313,21 @@ def select_cases(
     ]
 
 
-def describe_change(case: WatchedCase, event: ChangeEvent) -> str:
+def describe_change(case: WatchedCase, event: ChangeEvent, zone: tzinfo) -> str:
     """One line for a change: receipt, label, old and new status, when USCIS made it (US
-    Eastern date) and when casewatch saw it; a line break in a title (a watchlist edited
-    by hand) is a space, so a change is always one line (:func:`casewatch.cases.one_line`)."""
+    Eastern date) and when casewatch saw it (in ``zone``: the ``timezone`` setting); a
+    line break in a title (a watchlist edited by hand) is a space, so a change is always
+    one line (:func:`casewatch.cases.one_line`)."""
     title, body = change_message(case, event)
     when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
     return one_line(
         f"{title} ({', '.join(event.fields)}): {body} "
-        f"[USCIS: {when}; seen {eastern_time(event.seen_at)}]"
+        f"[USCIS: {when}; seen {format_time(event.seen_at, zone)}]"
     )
 
 
-def describe_case(case: WatchedCase) -> str:
-    """Its label and when it was added, to point at a case already on the watchlist."""
+def describe_case(case: WatchedCase, zone: tzinfo) -> str:
+    """Its label and when it was added (in ``zone``: the ``timezone`` setting), to point
+    at a case already on the watchlist."""
     label = f"label {case.label!r}" if case.label else "no label"
-    return f"{label}, added {eastern_time(case.added_at)}"
+    return f"{label}, added {format_time(case.added_at, zone)}"

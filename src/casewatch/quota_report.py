@@ -11,27 +11,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from casewatch.cases import eastern_time
 from casewatch.config import Settings
 from casewatch.refresh import quota_reserve
+from casewatch.timezones import format_iso, format_time
 from casewatch.uscis.quota import QuotaUsage
 
 
 def quota_report(settings: Settings, usage: QuotaUsage, now: float) -> str:
     """``usage`` at Unix time ``now`` (seconds) as text: the figures of
     :meth:`QuotaUsage.summary` (used, left, the time to the reset and any Retry-After
-    hold), then the US Eastern day and the environment, the reserve, when the quota
-    resets (US Eastern) and the ledger file (shared by every casewatch with the same
+    hold, in the ``timezone`` setting's zone), then the US Eastern day and the
+    environment, the reserve, when the quota resets (midnight US Eastern, shown in the
+    ``timezone`` setting's zone) and the ledger file (shared by every casewatch with the same
     environment, host and credentials)."""
     reserve = quota_reserve(usage.daily_quota)
     environment = settings.environment
     return "\n".join(
         (
-            usage.summary(now),
+            usage.summary(now, settings.timezone),
             f"day        {usage.day} (US Eastern), {environment.name} at {environment.host_url}",
             f"reserve    {reserve:,} requests kept for manual checks: automatic refreshes "
             f"stop with {reserve:,} left",
-            f"resets at  {eastern_time(usage.resets_at)}",
+            f"resets at  {format_time(usage.resets_at, settings.timezone)}",
             f"ledger     {settings.ledger_where}",
         )
     )
@@ -40,7 +41,8 @@ def quota_report(settings: Settings, usage: QuotaUsage, now: float) -> str:
 def quota_json(settings: Settings, usage: QuotaUsage, now: float) -> dict[str, Any]:
     """``usage`` at Unix time ``now`` (seconds) as a JSON-ready object: environment, host,
     day (the US Eastern date), used, daily_quota, remaining, reserve (requests), resets_at
-    and held_until (ISO 8601 US Eastern; held_until null when no hold runs),
+    and held_until (ISO 8601 in the ``timezone`` setting's zone; held_until null when no
+    hold runs),
     seconds_to_reset (whole seconds) and ledger (the file's path)."""
     held = usage.held_until is not None and now < usage.held_until.timestamp()
     return {
@@ -51,8 +53,10 @@ def quota_json(settings: Settings, usage: QuotaUsage, now: float) -> dict[str, A
         "daily_quota": usage.daily_quota,
         "remaining": usage.remaining,
         "reserve": quota_reserve(usage.daily_quota),
-        "resets_at": usage.resets_at.isoformat(),
+        "resets_at": format_iso(usage.resets_at, settings.timezone),
         "seconds_to_reset": max(0, int(usage.resets_at.timestamp() - now)),
-        "held_until": usage.held_until.isoformat() if held and usage.held_until else None,
+        "held_until": (
+            format_iso(usage.held_until, settings.timezone) if held and usage.held_until else None
+        ),
         "ledger": settings.ledger_where,
     }

@@ -67,6 +67,7 @@ def describe_settings(settings: Settings, *, to_share: bool = False) -> str:
             f"{settings.quiet_days} days without a change from USCIS",
             source("quiet_days", ""),
         ),
+        ("timezone", f"times shown in {settings.timezone.key}", source("timezone", "")),
         ("request ledger", settings.ledger_where, source("limits_url", "state directory")),
         (
             "config file",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from casewatch import listing
@@ -18,6 +18,7 @@ from casewatch.cli_common import (
     add_output_option,
     fail,
     load_watchlist,
+    open_settings,
     parse_receipts,
     save_watchlist,
     terminal_width,
@@ -175,19 +176,19 @@ def _label_rule(args: argparse.Namespace) -> LabelRule:
     return LabelRule.REPLACE if args.update else LabelRule.FILL
 
 
-def _print_watched(outcomes: Iterable[tuple[str, Watched]]) -> None:
+def _print_watched(outcomes: Iterable[tuple[str, Watched]], zone: tzinfo) -> None:
     """Say what :func:`watch` did: additions and changes on stdout, the cases left as
     they were on stderr (after their place: a file's line), with the fix for a field
-    refused."""
+    refused; times in ``zone`` (the ``timezone`` setting)."""
     for where, outcome in outcomes:
         if outcome.added or outcome.changed:
-            print(outcome.describe())
+            print(outcome.describe(zone))
             if outcome.refused:
                 fail(f"{where}{outcome.describe_refused()}: --update replaces it")
         elif outcome.refused:
-            fail(f"{where}{outcome.describe()}: --update replaces it")
+            fail(f"{where}{outcome.describe(zone)}: --update replaces it")
         else:
-            fail(f"{where}{outcome.describe()}; unchanged")
+            fail(f"{where}{outcome.describe(zone)}; unchanged")
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -202,7 +203,7 @@ def _add(args: argparse.Namespace) -> int:
         fail(exc)
         return fail("nothing was added")
     try:
-        watchlist = load_watchlist(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
@@ -214,7 +215,7 @@ def _add(args: argparse.Namespace) -> int:
         code := save_watchlist(watchlist, "nothing was added or changed")
     ):
         return code
-    _print_watched(("", outcome) for outcome in outcomes)
+    _print_watched((("", outcome) for outcome in outcomes), settings.timezone)
     return 0
 
 
@@ -243,7 +244,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     try:
-        watchlist = load_watchlist(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     cases = _selected(args, watchlist)
@@ -264,9 +265,9 @@ def _list(args: argparse.Namespace) -> int:
             print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
         return 0
     if args.json:
-        print(listing.format_json_lines(cases))
+        print(listing.format_json_lines(cases, settings.timezone))
     else:
-        print(listing.format_list_table(cases, terminal_width()))
+        print(listing.format_list_table(cases, settings.timezone, terminal_width()))
     return 0
 
 
@@ -288,7 +289,7 @@ def _import(args: argparse.Namespace) -> int:
     except ImportFileError as exc:
         return fail(exc)
     try:
-        watchlist = load_watchlist(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     parsed = read_rows(text)
@@ -311,20 +312,24 @@ def _import(args: argparse.Namespace) -> int:
         code := save_watchlist(watchlist, "nothing was added or changed")
     ):
         return code
-    _print_watched((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched)
+    _print_watched(
+        ((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched),
+        settings.timezone,
+    )
     print(f"casewatch: {report.counts(parsed)}", file=sys.stderr)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     try:
-        watchlist = load_watchlist(args)
+        settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
     cases = _selected(args, watchlist)
     output: Path | None = getattr(args, "output", None)
     form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
-    text = listing.format_csv(cases) if form == "csv" else listing.format_json_array(cases)
+    formatter = listing.format_csv if form == "csv" else listing.format_json_array
+    text = formatter(cases, settings.timezone)
     return write_output(output, text, f"exported {len(cases)} cases to {output}")
 
 

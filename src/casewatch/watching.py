@@ -9,7 +9,7 @@ the user reads. No I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 
 from casewatch.listing import TAG_SEPARATOR, describe_case
@@ -110,12 +110,12 @@ class Watched:
             and getattr(self.offered, name) not in ("", (), getattr(self.case, name))
         )
 
-    def describe(self) -> str:
+    def describe(self, zone: tzinfo) -> str:
         """One line for the user: ``added EAC… (label), client 'X', tags 'a; b', a note``;
         ``EAC…: label set to 'X'; tags 'a' replaced by 'b'; note 'n' removed`` (each
         field changed); or
-        ``EAC… is already on the watchlist (label 'A', added …)`` followed by ``; label
-        'X' not set`` for each field refused."""
+        ``EAC… is already on the watchlist (label 'A', added …)`` (in ``zone``, the
+        ``timezone`` setting) followed by ``; label 'X' not set`` for each field refused."""
         receipt, case = self.case.receipt_number, self.case
         if self.before is None:
             extras = [f"client {case.client!r}"] if case.client else []
@@ -126,7 +126,7 @@ class Watched:
         if changes := self.changed:
             return f"{receipt}: " + "; ".join(self._change(name) for name in changes)
         refused = "".join(f"; {refusal}" for refusal in self._refusals())
-        return f"{receipt} is already on the watchlist ({describe_case(case)}){refused}"
+        return f"{receipt} is already on the watchlist ({describe_case(case, zone)}){refused}"
 
     def describe_refused(self) -> str:
         """The fields refused, for a case where others changed: ``EAC…: client 'X' not

@@ -7,22 +7,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-import platformdirs
 import rich
 from rich.segment import Segments
 from rich.traceback import Traceback
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from casewatch.config import Settings
+from casewatch.files import os_error_message
 from casewatch.tui.dashboard import Dashboard
+from casewatch.tui.dialogs import AskScreen
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.keys import Keymap, case_bindings
+from casewatch.tui.screenshot import default_screenshot_path, screenshot_target
 from casewatch.tui.themes import (
     ANSI_THEME,
     DEFAULT_THEME,
@@ -34,6 +39,7 @@ from casewatch.tui.themes import (
     stage_styles,
     user_theme_files,
 )
+from casewatch.tui.toasts import RecentNotifications, Toasts
 from casewatch.watchlist import Watchlist, WatchlistError
 
 NARROW_WIDTH = 90
@@ -72,6 +78,7 @@ class CaseWatchApp(App[None]):
         self._theme_chosen = False  # True once the theme at start is set
         self.keymap = Keymap({}, self.get_key_display)
         self._dashboard: Dashboard | None = None
+        self.toasts = Toasts(self, clock)
 
     def get_default_screen(self) -> Dashboard:
         """The dashboard, made when the app starts (with the settings and the watchlist
@@ -110,13 +117,29 @@ class CaseWatchApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Show a toast; warnings and errors also go to the log file. The message is
-        not markup unless ``markup`` is True: toasts quote labels, file names and USCIS's
-        texts, where a ``[`` is just a character."""
+        """Show a toast where it covers neither the find box nor the selected row, one
+        line at a time in a small pane (:class:`~casewatch.tui.toasts.Toasts`); warnings
+        and errors also go to the log file. The message is not markup unless ``markup``
+        is True: toasts quote labels, file names and USCIS's texts, where a ``[`` is just
+        a character."""
         if severity != "information":
             level = logging.ERROR if severity == "error" else logging.WARNING
             log.log(level, "%s", f"{title}: {message}" if title else message)
+        message, title = self.toasts.show(message, title, severity, timeout)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    @on(events.Resize)
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    @on(DataTable.RowHighlighted)
+    def _keep_toasts_off_the_work(self) -> None:
+        if self.toasts.shown():
+            self.toasts.place()
+
+    def action_recent_notifications(self) -> None:
+        """List the notifications sent since casewatch started, newest first."""
+        recent = RecentNotifications(list(self.toasts.recent), self.settings.timezone)
+        self.push_screen(recent)
 
     def _fatal_error(self) -> None:
         # Textual prints a crash's traceback with the values of each frame's local
@@ -200,8 +223,8 @@ class CaseWatchApp(App[None]):
         self.set_keymap(self.keymap.remapped)
 
     def key_list(self) -> list[tuple[str, str, str, str]]:
-        """Every action as ``(keys, name, what it does, binding id)``, with the keys as
-        remapped by ``[keys]``."""
+        """Every action as ``(keys, name, what it does, binding id if [keys] remapped
+        it)``, with the keys as remapped by ``[keys]``."""
         return self.keymap.key_list()
 
     def action_help(self) -> None:
@@ -209,27 +232,46 @@ class CaseWatchApp(App[None]):
         self.push_screen(HelpScreen(self.key_list()))
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """Save an SVG screenshot of the screen in the downloads directory."""
-        directory = Path(path) if path else platformdirs.user_downloads_path()
+        """Ask where to save an SVG screenshot of the screen (the current directory by
+        default), then save it there and say the full path."""
+        now = datetime.fromtimestamp(self.clock(), self.settings.timezone)
+        default = default_screenshot_path(Path(path or Path.cwd()), now)
+        if filename:
+            default = default.with_name(filename)
+
+        def save(answer: str | None) -> None:
+            if answer:
+                target = screenshot_target(answer, default)
+                self.call_after_refresh(self._save_screenshot, target)  # without the dialog
+
+        self.push_screen(AskScreen("Save an SVG screenshot to", str(default)), save)
+
+    def _save_screenshot(self, target: Path) -> None:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            saved = self.save_screenshot(filename, path=str(directory))
+            saved = self.save_screenshot(target.name, path=str(target.parent))
         except OSError as exc:
-            self.notify(f"Cannot save the screenshot: {exc}", title="Screenshot", severity="error")
+            message = f"Cannot save the screenshot: {os_error_message(exc)}"
+            self.notify(message, title="Screenshot", severity="error", timeout=20)
             return
-        self.notify(f"Saved to {saved}", title="Screenshot")
+        self.notify(f"Saved to {saved}", timeout=20)  # no title: the path fits a small pane
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (theme, quit, maximize), a screenshot
-        that works without a downloads directory, and every casewatch action (whose
-        "Keys" lists every key, in place of Textual's panel of the focused widget's)."""
+        saved where the user says, the recent notifications, and every casewatch action
+        (whose "Keys" lists every key, in place of Textual's panel of the focused
+        widget's)."""
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys"):
                 yield command
         yield SystemCommand(
             "Screenshot",
-            "Save an SVG of the screen in the downloads directory",
+            "Save an SVG of the screen to a file you pick (the current directory by default)",
             self.action_screenshot,
+        )
+        yield SystemCommand(
+            "Recent notifications",
+            "List the toasts shown since casewatch started, newest first",
+            self.action_recent_notifications,
         )
         dashboard = self.dashboard
         for on_table, binding in case_bindings():

@@ -104,15 +104,16 @@ class Dashboard(Screen[None]):
         yield TitleBar(f"casewatch · {environment.name} · {where}", id="title-bar").data_bind(
             Dashboard.pass_progress
         )
-        yield QuotaGauge(self.clock, id="quota").data_bind(
+        zone = self.settings.timezone
+        yield QuotaGauge(self.clock, zone, id="quota").data_bind(
             Dashboard.refreshing, Dashboard.paused_until, Dashboard.stopped
         )
-        yield OutageNotice(self.clock, id="outage")
+        yield OutageNotice(self.clock, zone, id="outage")
         with Horizontal(id="body"):
             yield CaseTable(self.watchlist, self.clock, id="cases").data_bind(
                 Dashboard.stage_styles
             )
-            yield HistoryDrawer(self.clock, id="drawer").data_bind(
+            yield HistoryDrawer(self.clock, zone, id="drawer").data_bind(
                 Dashboard.stage_styles, Dashboard.spanish
             )
         yield FindBox(id="find")

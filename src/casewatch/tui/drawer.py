@@ -4,7 +4,7 @@ the changes casewatch saw), in English or in Spanish."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -15,8 +15,9 @@ from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.cases import US_EASTERN, strip_html
 from casewatch.stages import Stage
+from casewatch.timezones import format_time
 from casewatch.tui.formats import format_date, format_days, stage_text
 from casewatch.watchlist import WatchedCase
 
@@ -46,11 +47,13 @@ def _word(key: str, spanish: bool) -> str:
     return _WORDS[key][spanish]
 
 
-def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
+def timeline(
+    case: WatchedCase, spanish: bool = False, *, zone: tzinfo
+) -> list[tuple[str, str, str]]:
     """USCIS's history and the changes casewatch saw, as one timeline, newest first:
     ``(when, source, text)`` rows. History dates are US Eastern dates; a change seen by
-    casewatch shows when it was seen (US Eastern, with its zone) and when USCIS says it
-    made it.
+    casewatch shows when it was seen (in ``zone``, the ``timezone`` setting, with its
+    name) and when USCIS says it made it.
     ``spanish``: USCIS's Spanish texts, casewatch's words in Spanish, and the Spanish
     title of a status title that is the current one."""
     status = case.status
@@ -81,7 +84,7 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
                 f"{title(event.previous_title)} → {title(event.title)} "
                 f"({_word('uscis date', spanish)}: {uscis_date})"
             )
-        when = eastern_time(seen)
+        when = format_time(seen, zone)
         dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
@@ -92,16 +95,18 @@ class HistoryDrawer(VerticalScroll):
     The screen sets :attr:`case` (the case to show), :attr:`spanish` (USCIS's Spanish
     texts where it sent them, ``l``), :attr:`stage_styles` (the theme's) and
     :attr:`is_open`; the drawer paints itself while open. ``clock`` gives Unix time in
-    seconds (for the ages of the case's dates)."""
+    seconds (for the ages of the case's dates); times are shown in ``zone`` (the
+    ``timezone`` setting)."""
 
     case: var[WatchedCase | None] = var(None, always_update=True)
     spanish: var[bool] = var(False)
     stage_styles: var[dict[Stage, Style]] = var(dict, always_update=True)
     is_open: var[bool] = var(False)
 
-    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(self, clock: Callable[[], float], zone: tzinfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self._zone = zone
 
     def compose(self) -> ComposeResult:
         yield Static(id="drawer-body")
@@ -157,13 +162,15 @@ class HistoryDrawer(VerticalScroll):
                 if day is not None or sent  # USCIS did not say: nothing to show
             ]
             if case.answered_at is not None:
-                dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")
+                dates.append(
+                    f"{_word('answered', spanish)} {format_time(case.answered_at, self._zone)}"
+                )
             summary.append("\n" + " · ".join(dates) + "\n")
             parts += [summary, Text(strip_html(description))]
         if case.last_error:
             failed = _word("failed", spanish)
             if case.checked_at is not None:
-                failed += f" {_word('at', spanish)} {eastern_time(case.checked_at)}"
+                failed += f" {_word('at', spanish)} {format_time(case.checked_at, self._zone)}"
             parts.append(Text(f"\n⚠ {failed}: {case.last_error}", style="bold"))
         if status is not None:
             parts.append(Text(f"\n{_word('timeline', spanish)}", style="bold underline"))
@@ -173,7 +180,7 @@ class HistoryDrawer(VerticalScroll):
             rows.add_column(no_wrap=True, style="bold")
             rows.add_column(no_wrap=True, style="dim")
             rows.add_column(ratio=1)
-            for when, source, text in timeline(case, spanish):
+            for when, source, text in timeline(case, spanish, zone=self._zone):
                 rows.add_row(when, source, text)
             parts.append(rows)
             if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases

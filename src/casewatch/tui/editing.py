@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from argparse import ArgumentTypeError
 from dataclasses import replace
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -256,7 +256,7 @@ class CaseEditing:
         summary = report.counts(parsed)
         if added and dashboard.refresher is not None and dashboard.refresher.running:
             summary += "; the new ones are checked when the refresh under way ends"
-        notes = _import_notes(parsed, report)
+        notes = _import_notes(parsed, report, dashboard.settings.timezone)
         shown = notes[:IMPORT_NOTES_SHOWN]
         if len(notes) > len(shown):
             shown.append(f"… {len(notes) - len(shown)} more: casewatch import lists them all")
@@ -302,7 +302,12 @@ class CaseEditing:
     def _export(self, path: Path) -> None:
         dashboard = self.dashboard
         cases = dashboard.table.visible_cases()
-        text = format_json_array(cases) if path.suffix.lower() == ".json" else format_csv(cases)
+        zone = dashboard.settings.timezone
+        text = (
+            format_json_array(cases, zone)
+            if path.suffix.lower() == ".json"
+            else format_csv(cases, zone)
+        )
         try:
             atomic_write_text(path, text, make_folder=False)
         except OSError as exc:
@@ -349,10 +354,10 @@ IMPORT_NOTES_SHOWN = 8
 """Lines of an import's toast after its counts, at most (``casewatch import`` lists all)."""
 
 
-def _import_notes(parsed: ParsedImport, report: ImportReport) -> list[str]:
+def _import_notes(parsed: ParsedImport, report: ImportReport, zone: tzinfo) -> list[str]:
     """What an import says beyond its counts, most needed first: the columns not read, the
     lines that are not receipts, the rows refused, the cases changed (each field), the
-    details not set on cases already watched, the repeats."""
+    details not set on cases already watched, the repeats; times in ``zone``."""
     notes = [ignored_column_note(column) for column in parsed.ignored_columns]
     notes += [
         f"line {line}: {content!r} is not a receipt number: {problem}"
@@ -363,11 +368,11 @@ def _import_notes(parsed: ParsedImport, report: ImportReport) -> list[str]:
         for line, receipt, problem in parsed.refused
     ]
     for line, outcome in report.updated:
-        notes.append(f"line {line}: {outcome.describe()}")
+        notes.append(f"line {line}: {outcome.describe(zone)}")
         if outcome.refused:
             notes.append(f"line {line}: {outcome.describe_refused()}{REPLACED_BY}")
     notes += [
-        f"line {line}: {outcome.describe()}{REPLACED_BY}"
+        f"line {line}: {outcome.describe(zone)}{REPLACED_BY}"
         for line, outcome in report.unchanged
         if outcome.refused
     ]

@@ -217,8 +217,14 @@ class Keymap:
 
     def key_list(self) -> list[tuple[str, str, str, str]]:
         """Every action as ``(keys, name, what it does, binding id)``, with the keys as
-        remapped."""
+        remapped; the id is empty unless ``[keys]`` remapped the action (the ids are
+        for the config file: ``docs/configuration.md`` lists them all)."""
         return [
-            (self.shown(binding), binding.description, binding.tooltip, str(binding.id))
+            (
+                self.shown(binding),
+                binding.description,
+                binding.tooltip,
+                str(binding.id) if binding.id in self.remapped else "",
+            )
             for _, binding in case_bindings()
         ]

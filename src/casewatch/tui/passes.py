@@ -99,7 +99,8 @@ class RefreshSchedule:
         finally:
             self.dashboard.post_message(RefreshEnded("check", progress))
         if say_result and before is not None:
-            toast = check_result(before, cases.get(receipts[0].value), progress)
+            zone = self.dashboard.settings.timezone
+            toast = check_result(before, cases.get(receipts[0].value), progress, zone)
             if toast is not None:
                 self.dashboard.toast(toast)
 
@@ -173,6 +174,7 @@ class RefreshSchedule:
             lease_held=lease.held,
             holder=None if lease.held or running else lease.holder(),
             next_at=self.next_refresh_at,
+            zone=dashboard.settings.timezone,
         )
         if line is not None:
             table.border_subtitle = line

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Literal
 
-from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.hooks import announce_change, change_message
 from casewatch.listing import describe_change
 from casewatch.refresh import RefreshProgress, quota_reserve
 from casewatch.schedule import daily_requests
+from casewatch.timezones import format_time
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
 from casewatch.uscis.ledger import LedgerError
 from casewatch.uscis.limits import RateLimiter
@@ -104,18 +104,19 @@ def refresh_line(
     lease_held: bool,
     holder: int | None,
     next_at: float | None,
+    zone: tzinfo,
 ) -> str | None:
     """The line under the table: ``refreshing 3 of 50`` while a pass runs (``progress``),
     who refreshes when another process holds the lease (``holder``, its process id),
-    else when the next pass is due (``next_at``, Unix time in seconds, shown US
-    Eastern); None when there is nothing new to say."""
+    else when the next pass is due (``next_at``, Unix time in seconds, shown in ``zone``:
+    the ``timezone`` setting); None when there is nothing new to say."""
     if running and progress is not None:
         return f"refreshing {progress.done} of {progress.total}"
     if not lease_held:
         return "refreshed by another casewatch" + (f" (pid {holder})" if holder else "")
     if next_at is not None:
-        due = datetime.fromtimestamp(next_at, US_EASTERN)
-        return f"next refresh {eastern_time(due, with_date=False)}"
+        due = datetime.fromtimestamp(next_at, zone)
+        return f"next refresh {format_time(due, zone, with_date=False)}"
     return None
 
 
@@ -149,7 +150,7 @@ def change_alert(case: WatchedCase, event: ChangeEvent) -> Toast | None:
 
 
 def check_result(
-    before: WatchedCase, after: WatchedCase | None, progress: RefreshProgress
+    before: WatchedCase, after: WatchedCase | None, progress: RefreshProgress, zone: tzinfo
 ) -> Toast | None:
     """What a check of one case asked with ``r`` found (issue 13, point 12): "no change"
     with the status USCIS gave again, the first status of a case (in the words of
@@ -167,7 +168,7 @@ def check_result(
     if new and not new[-1].first:
         return None  # its change alert says it (change_alert)
     if new:
-        return Toast(describe_change(after, new[-1]), title, timeout=10)
+        return Toast(describe_change(after, new[-1], zone), title, timeout=10)
     status = after.status
     said = f"{status.title_en} (USCIS: {status.changed_on() or 'no date'})" if status else ""
     return Toast(f"No change: {said}", title, timeout=5)

@@ -4,18 +4,17 @@ gauge and the notice of a USCIS outage."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import var
 from textual.widgets import Label, ProgressBar
 
-from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.refresh import Outage
+from casewatch.timezones import format_time
 from casewatch.tui.formats import age_in_words
 from casewatch.uscis.limits import RateLimiter
-from casewatch.uscis.quota import eastern_day, format_duration, quota_reset_at
 from casewatch.watchlist import WatchedCase
 
 
@@ -43,20 +42,23 @@ class TitleBar(Horizontal):
 
 
 class QuotaGauge(Horizontal):
-    """Requests used today of the daily quota, the time to the reset at midnight US
-    Eastern, and the current request rate (requests per second), read every second from
-    :attr:`limiter` (nothing is shown before it is set). The screen sets
-    :attr:`refreshing` (the rate shows while a pass runs), :attr:`paused_until` (when
-    paused automatic refreshes resume, US Eastern) and :attr:`stopped` (why refreshing
-    stopped until casewatch is started again). ``clock`` gives Unix time in seconds."""
+    """Requests used today of the daily quota, what is left, the time to the reset at
+    midnight US Eastern (:meth:`~casewatch.uscis.quota.QuotaUsage.summary`, as
+    ``casewatch quota`` gives them), and the current request rate (requests per second),
+    read every second from :attr:`limiter` (nothing is shown before it is set). The
+    screen sets :attr:`refreshing` (the rate shows while a pass runs),
+    :attr:`paused_until` (when paused automatic refreshes resume) and :attr:`stopped` (why
+    refreshing stopped until casewatch is started again). ``clock`` gives Unix time in
+    seconds; times are shown in ``zone`` (the ``timezone`` setting)."""
 
     refreshing: var[bool] = var(False)
     paused_until: var[datetime | None] = var(None)
     stopped: var[str] = var("")
 
-    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(self, clock: Callable[[], float], zone: tzinfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self._zone = zone
         self.limiter: RateLimiter | None = None
 
     def compose(self) -> ComposeResult:
@@ -77,24 +79,20 @@ class QuotaGauge(Horizontal):
         self.update_figures()
 
     def update_figures(self) -> None:
-        """Paint the limiter's usage now: the countdown to the next midnight US Eastern,
-        the hold USCIS asked for with ``Retry-After`` (until when, US Eastern), the rate
-        while refreshing, the pause and the stop."""
+        """Paint the limiter's usage now: used, left, the countdown to the next midnight
+        US Eastern and the hold USCIS asked for with ``Retry-After``
+        (:meth:`~casewatch.uscis.quota.QuotaUsage.summary`), the rate while refreshing,
+        the pause and the stop."""
         if self.limiter is None:
             return
         usage, now = self.limiter.usage(), self._clock()
         self.query_one(ProgressBar).update(total=usage.daily_quota, progress=usage.used)
-        to_reset = quota_reset_at(eastern_day(now)).timestamp() - now
-        figures = (
-            f"{usage.used:,} / {usage.daily_quota:,} today · "
-            f"resets in {format_duration(to_reset)} · "
-            + (f"{self.limiter.current_rate():.1f} req/s" if self.refreshing else "idle")
-        )
-        if usage.held_until is not None and now < usage.held_until.timestamp():
-            figures += f" · USCIS asked to wait until {usage.held_until:%H:%M:%S} ET"
+        rate = f"{self.limiter.current_rate():.1f} req/s" if self.refreshing else "idle"
+        figures = f"{usage.summary(now, self._zone)} · {rate}"
         paused_until = self.paused_until
         if paused_until is not None and now < paused_until.timestamp():
-            figures += f" · auto-refresh paused until {paused_until:%H:%M} ET"
+            until = format_time(paused_until, self._zone, with_date=False)
+            figures += f" · auto-refresh paused until {until}"
         if self.stopped:
             figures += f" · {self.stopped}"
         self.query_one("#quota-figures", Label).update(figures, layout=False)  # fixed size
@@ -106,11 +104,12 @@ class OutageNotice(Label):
     since when, how old the data shown is, and when the next quiet try is. Hidden
     otherwise; it goes as soon as an answer recorded after it began is seen. Owns the
     :class:`~casewatch.refresh.Outage` and its backoff. ``clock`` gives Unix time in
-    seconds."""
+    seconds; times are shown in ``zone`` (the ``timezone`` setting)."""
 
-    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(self, clock: Callable[[], float], zone: tzinfo, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._clock = clock
+        self._zone = zone
         self.outage: Outage | None = None
         self._data_from: datetime | None = None
         self._retry_at: datetime | None = None
@@ -119,7 +118,7 @@ class OutageNotice(Label):
         self.set_interval(30.0, self._paint)  # the age of the data goes on growing
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), US_EASTERN)
+        return datetime.fromtimestamp(self._clock(), self._zone)
 
     def failed(self, started: datetime, cases: Iterable[WatchedCase], interval_s: float) -> float:
         """A pass (or a quiet try) that started at ``started`` found USCIS unreachable;
@@ -132,7 +131,7 @@ class OutageNotice(Label):
             self.outage.tries += 1
         wait_s = self.outage.retry_after_s(interval_s)
         self._data_from = max(filter(None, (case.answered_at for case in cases)), default=None)
-        self._retry_at = datetime.fromtimestamp(self._clock() + wait_s, US_EASTERN)
+        self._retry_at = datetime.fromtimestamp(self._clock() + wait_s, self._zone)
         self.add_class("-shown")
         self._paint()
         return wait_s
@@ -155,9 +154,10 @@ class OutageNotice(Label):
             else "no answer from USCIS yet"
         )
         retry = (
-            f"; trying again at {eastern_time(self._retry_at, with_date=False)}"
+            f"; trying again at {format_time(self._retry_at, self._zone, with_date=False)}"
             if self._retry_at is not None and self._retry_at > now
             else ""
         )
-        since = eastern_time(self.outage.since, with_date=self.outage.since.date() != now.date())
+        since_day = self.outage.since.astimezone(self._zone).date()
+        since = format_time(self.outage.since, self._zone, with_date=since_day != now.date())
         self.update(f"⚠ USCIS unreachable since {since} — {data}{retry}")

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from casewatch.cases import US_EASTERN
+from casewatch.timezones import format_time
 from casewatch.uscis.errors import QuotaExhausted
 
 
@@ -88,16 +89,17 @@ class QuotaUsage:
         """Requests left today (never below zero)."""
         return max(0, self.daily_quota - self.used)
 
-    def summary(self, now: float) -> str:
+    def summary(self, now: float, zone: tzinfo) -> str:
         """The figures as the quota gauge and ``casewatch quota`` give them, at Unix time
         ``now`` (seconds): ``1,234 / 150,000 today · 148,766 left · resets in 9h 12m``,
         then, while a hold USCIS asked for runs, ``· USCIS asked to wait until 10:15:20
-        ET`` (Retry-After). Times are US Eastern (``uscis-api.md``)."""
+        EST`` (Retry-After), in ``zone`` (the ``timezone`` setting)."""
         to_reset = self.resets_at.timestamp() - now
         figures = (
             f"{self.used:,} / {self.daily_quota:,} today · {self.remaining:,} left · "
             f"resets in {format_duration(to_reset)}"
         )
         if self.held_until is not None and now < self.held_until.timestamp():
-            figures += f" · USCIS asked to wait until {self.held_until:%H:%M:%S} ET"
+            until = format_time(self.held_until, zone, with_date=False, seconds=True)
+            figures += f" · USCIS asked to wait until {until}"
         return figures
