@@ -1,7 +1,8 @@
 """The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
 ``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
-:mod:`casewatch.edit_verb`. Textual is imported only when the dashboard starts."""
+:mod:`casewatch.edit_verb`, ``report`` in :mod:`casewatch.report_verb`. Textual is imported
+only when the dashboard starts."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from casewatch.logs import setup_logging
 from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
+from casewatch.report_verb import add_report_command, report
 from casewatch.schedule import due_cases
 from casewatch.settings_report import describe_settings
 from casewatch.uscis.limits import LedgerError
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_watchlist_commands(commands, common)
     add_deadline_commands(commands, common)
+    add_report_command(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -360,6 +363,7 @@ def _run(arguments: list[str]) -> int:
         "quota": _quota,
         **WATCHLIST_VERBS,
         **DEADLINE_VERBS,
+        "report": report,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

@@ -109,3 +109,35 @@ def _describe_problem(value: str) -> str:
         hint = " (the letter O where a zero belongs?)" if bad[0] == "O" else ""
         return f"after the prefix only digits are allowed, found {bad[0]!r}{hint}"
     return f"it has {len(value)} characters, a receipt number has 13"
+
+
+MASK_CHARACTER = "•"
+"""What stands for each hidden character of a masked receipt number."""
+
+_GAP = r"[ \t\-\u2010-\u2015]*"
+_RECEIPT_IN_TEXT = re.compile(
+    # A known prefix may be apart from its digits (EAC-99-991-03403); any other three
+    # letters must touch them, or "and 2026-12-02 09:30" would be a receipt number.
+    rf"(?:(?i:{'|'.join(SERVICE_CENTERS)}){_GAP}|[A-Za-z]{{3}})[0-9*](?:{_GAP}[0-9]){{9}}"
+)
+
+
+def mask_receipt(text: str) -> str:
+    """``text`` with every receipt number in it masked for a client's or a bug report's
+    eyes: its first 5 and last 3 characters kept, the 5 between hidden
+    (``LIN2112345752`` gives ``LIN21•••••752``, :data:`MASK_CHARACTER`).
+
+    A receipt number is found as :func:`parse_receipt_number` reads one: any case, with
+    spaces or dashes among its digits (and between a prefix of :data:`SERVICE_CENTERS`
+    and its digits: ``eac-99-991-03403``; another prefix must touch them, so that ``and
+    2026-12-02 09:30`` stays a date), the masked form with ``*`` too, inside a longer
+    word as well (``XEAC9999103403`` hides ``EAC9999103403``); it is masked in its
+    normalized form. Source: ``uscis-api.md``, "Receipt numbers". Never raises."""
+
+    def hide(found: re.Match[str]) -> str:
+        value = normalize_receipt_text(found.group())
+        if not (_PLAIN.fullmatch(value) or _MASKED.fullmatch(value)):
+            return found.group()
+        return value[:5] + MASK_CHARACTER * 5 + value[-3:]
+
+    return _RECEIPT_IN_TEXT.sub(hide, text)
