@@ -239,7 +239,7 @@ def test_the_report_of_a_client_or_a_tag_covers_only_their_cases(
 ) -> None:
     out = report(capsys, world, "--client", "garcia,  maria", "--format", "text")
     assert out.startswith("casewatch report: 1 change since ")
-    assert f"client {'garcia,  maria'!r}: 1 case." in out
+    assert f"\n1 case of client {'garcia,  maria'!r}, made " in out
     assert CHANGING in out and all(other not in out for other in (HOSTILE, NO_CLIENT, STILL))
     run(capsys, world.watchlist, "edit", STILL, "--tag", "premium")
     out = report(capsys, world, "--tag", "Premium", "--format", "text")
@@ -356,3 +356,15 @@ def test_the_period_counts_what_casewatch_saw_or_uscis_made_in_it(tmp_path: Path
     assert made.stages == ((Stage.APPROVED, 3),)
     assert made.title == "casewatch report: 2 changes since 2026-11-25"
     assert render(made, "text").count("USCIS: 2026-11-20 · seen: 2026-11-26 08:00 ET") == 1
+
+
+def test_an_overdue_response_is_marked_in_every_format(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "w.toml")
+    watchlist.add(parse_receipt_number(CHANGING), added_at=et(2026, 5, 1), client=GARCIA)
+    record(watchlist, CHANGING, RFE, et(2026, 6, 1), et(2026, 6, 2))
+    made = build_report(watchlist.cases.values(), et(2026, 11, 25).date(), et(2026, 12, 2, 9))
+    overdue = "response due ≈ 2026-08-27, overdue by 97 days — the notice has the exact date"
+    assert f"  {CHANGING} ({GARCIA})  {overdue}" in render(made, "text").splitlines()
+    assert f"- **{CHANGING}** {GARCIA}: {overdue}" in render(made, "markdown").splitlines()
+    assert f'<span class="overdue">{overdue}</span>' in render(made, "html")
+    assert render(made, "csv") == ",".join(CSV_COLUMNS) + "\n"  # no change in the period

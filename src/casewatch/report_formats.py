@@ -18,6 +18,7 @@ import io
 import re
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -80,9 +81,9 @@ def render(report: Report, form: str) -> str:
 
 
 def _made(report: Report) -> str:
-    covers = report.selection or "all cases"
     count = f"{report.cases} case{'s' * (report.cases != 1)}"
-    return f"Made {eastern_time(report.now)}, {covers}: {count}."
+    covers = f"of {report.selection}" if report.selection else "(the whole watchlist)"
+    return f"{count} {covers}, made {eastern_time(report.now)}."
 
 
 def _stage_name(stage: Stage | None) -> str:
@@ -95,6 +96,35 @@ def _names(change: ReportChange) -> str:
 
 def _seen(change: ReportChange) -> str:
     return f"USCIS: {change.uscis_date} · seen: {eastern_time(change.seen_at)}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """A case in the list of deadlines or of attention: its receipt number, client and
+    label (``names``), why it is listed, and whether it is overdue."""
+
+    receipt: str
+    names: str
+    why: str
+    overdue: bool = False
+
+
+def _case_lists(report: Report) -> tuple[tuple[str, list[_Listed], str], ...]:
+    """The report's lists of cases, each with its heading and what it says when empty:
+    the response deadlines, then what needs attention."""
+    today = report.today
+    deadlines = [
+        _Listed(due.receipt_number, due.names, due.describe(today), due.days_left(today) < 0)
+        for due in report.deadlines
+    ]
+    attention = [
+        _Listed(entry.case.receipt_number.value, entry.case.names, _attention_why(entry))
+        for entry in report.attention
+    ]
+    return (
+        ("Response deadlines", deadlines, "None open."),
+        ("Needs attention", attention, "Nothing."),
+    )
 
 
 def _attention_why(entry: Attention) -> str:
@@ -121,21 +151,13 @@ def render_text(report: Report) -> str:
     lines += ["", "CASES BY STAGE"]
     rows = [(f"  {_stage_name(stage)}", str(count)) for stage, count in report.stages]
     lines += align_columns(rows).splitlines() if rows else ["  no case"]
-    lines += ["", "RESPONSE DEADLINES"]
-    lines += [
-        _text_case(due.receipt_number, due.names, due.describe(report.today))
-        for due in report.deadlines
-    ] or ["  none open"]
-    lines += ["", "NEEDS ATTENTION"]
-    lines += [
-        _text_case(entry.case.receipt_number.value, entry.case.names, _attention_why(entry))
-        for entry in report.attention
-    ] or ["  nothing"]
+    for heading, listed, empty in _case_lists(report):
+        lines += ["", heading.upper()]
+        lines += [
+            f"  {case.receipt}{f' ({one_line(case.names)})' if case.names else ''}  {case.why}"
+            for case in listed
+        ] or [f"  {empty.lower().rstrip('.')}"]
     return "\n".join(lines) + "\n"
-
-
-def _text_case(receipt: str, names: str, why: str) -> str:
-    return f"  {receipt}{f' ({one_line(names)})' if names else ''}  {why}"
 
 
 # --- Markdown ---------------------------------------------------------------------
@@ -178,21 +200,14 @@ def render_markdown(report: Report) -> str:
         lines += [f"| {_stage_name(stage)} | {count} |" for stage, count in report.stages]
     else:
         lines.append("No case.")
-    lines += ["", "## Response deadlines", ""]
-    lines += [
-        _markdown_case(due.receipt_number, due.names, due.describe(report.today))
-        for due in report.deadlines
-    ] or ["None open."]
-    lines += ["", "## Needs attention", ""]
-    lines += [
-        _markdown_case(entry.case.receipt_number.value, entry.case.names, _attention_why(entry))
-        for entry in report.attention
-    ] or ["Nothing."]
+    for heading, listed, empty in _case_lists(report):
+        lines += ["", f"## {heading}", ""]
+        lines += [
+            f"- **{case.receipt}**{f' {markdown_text(case.names)}' if case.names else ''}: "
+            f"{markdown_text(case.why)}"
+            for case in listed
+        ] or [empty]
     return "\n".join(lines) + "\n"
-
-
-def _markdown_case(receipt: str, names: str, why: str) -> str:
-    return f"- **{receipt}**{f' {markdown_text(names)}' if names else ''}: {markdown_text(why)}"
 
 
 # --- HTML -------------------------------------------------------------------------
@@ -316,39 +331,19 @@ def render_html(report: Report) -> str:
         out.append("</tbody></table>")
     else:
         out.append("<p>No case.</p>")
-    out.append("<h2>Response deadlines</h2>")
-    out += _html_list(
-        [
-            (
-                due.receipt_number,
-                due.names,
-                due.describe(report.today),
-                due.days_left(report.today) < 0,
-            )
-            for due in report.deadlines
-        ],
-        "None open.",
-    )
-    out.append("<h2>Needs attention</h2>")
-    out += _html_list(
-        [
-            (entry.case.receipt_number.value, entry.case.names, _attention_why(entry), False)
-            for entry in report.attention
-        ],
-        "Nothing.",
-    )
+    for heading, listed, empty in _case_lists(report):
+        out.append(f"<h2>{heading}</h2>")
+        out += _html_list(listed) if listed else [f"<p>{empty}</p>"]
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
-def _html_list(entries: list[tuple[str, str, str, bool]], empty: str) -> list[str]:
-    """A list of cases: receipt, names, why (marked when ``overdue``)."""
-    if not entries:
-        return [f"<p>{empty}</p>"]
+def _html_list(listed: list[_Listed]) -> list[str]:
     items = [
-        f"<li>{_receipt_html(receipt)}{f' ({html.escape(one_line(names))})' if names else ''}: "
-        f"<span{OVERDUE_CLASS if overdue else ''}>{html.escape(why)}</span></li>"
-        for receipt, names, why, overdue in entries
+        f"<li>{_receipt_html(case.receipt)}"
+        f"{f' ({html.escape(one_line(case.names))})' if case.names else ''}: "
+        f"<span{OVERDUE_CLASS if case.overdue else ''}>{html.escape(case.why)}</span></li>"
+        for case in listed
     ]
     return ["<ul>", *items, "</ul>"]
 
