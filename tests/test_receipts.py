@@ -91,6 +91,7 @@ def test_normalize_keeps_the_asterisk() -> None:
         ),
         ("XEAC9999103403", "XEAC99•••••403"),  # inside a word too
         ("EAC*999103403", "EAC*9•••••403"),
+        ("Berlin 2026-12-02 09:30 ET", "Berlin 2026-12-02 09:30 ET"),
         (
             "EAC12345 and 2026-12-02 09:30 ET, 1234567890123",
             "EAC12345 and 2026-12-02 09:30 ET, 1234567890123",

@@ -118,7 +118,9 @@ _GAP = r"[ \t\-\u2010-\u2015]*"
 _RECEIPT_IN_TEXT = re.compile(
     # A known prefix may be apart from its digits (EAC-99-991-03403); any other three
     # letters must touch them, or "and 2026-12-02 09:30" would be a receipt number.
-    rf"(?:(?i:{'|'.join(SERVICE_CENTERS)}){_GAP}|[A-Za-z]{{3}})[0-9*](?:{_GAP}[0-9]){{9}}"
+    # The first starts a word, or "Berlin 2026-12-02 09:30" would hold one too.
+    rf"(?:(?<![A-Za-z])(?i:{'|'.join(SERVICE_CENTERS)}){_GAP}|[A-Za-z]{{3}})"
+    rf"[0-9*](?:{_GAP}[0-9]){{9}}"
 )
 
 
@@ -129,10 +131,11 @@ def mask_receipt(text: str) -> str:
 
     A receipt number is found as :func:`parse_receipt_number` reads one: any case, with
     spaces or dashes among its digits (and between a prefix of :data:`SERVICE_CENTERS`
-    and its digits: ``eac-99-991-03403``; another prefix must touch them, so that ``and
-    2026-12-02 09:30`` stays a date), the masked form with ``*`` too, inside a longer
-    word as well (``XEAC9999103403`` hides ``EAC9999103403``); it is masked in its
-    normalized form. Source: ``uscis-api.md``, "Receipt numbers". Never raises."""
+    starting a word and its digits: ``eac-99-991-03403``; another prefix must touch
+    them, so that ``and 2026-12-02 09:30`` or ``Berlin 2026-12-02 09:30`` stays a
+    date), the masked form with ``*`` too, inside a longer word as well
+    (``XEAC9999103403`` hides ``EAC9999103403``); it is masked in its normalized form.
+    Source: ``uscis-api.md``, "Receipt numbers". Never raises."""
 
     def hide(found: re.Match[str]) -> str:
         value = normalize_receipt_text(found.group())

@@ -82,7 +82,7 @@ def render(report: Report, form: str) -> str:
 
 def _made(report: Report) -> str:
     count = f"{report.cases} case{'s' * (report.cases != 1)}"
-    covers = f"of {report.selection}" if report.selection else "(the whole watchlist)"
+    covers = f"of {one_line(report.selection)}" if report.selection else "(the whole watchlist)"
     return f"{count} {covers}, made {eastern_time(report.now)}."
 
 
@@ -182,7 +182,14 @@ def render_markdown(report: Report) -> str:
     """The report in Markdown (CommonMark with a GitHub table): a heading per section, one
     client per subheading, a list item per change, response deadline and entry needing
     attention."""
-    lines = [f"# {report.title}", "", f"{_made(report)} {BOTH_CLOCKS}", "", "## Changes", ""]
+    lines = [
+        f"# {report.title}",
+        "",
+        f"{markdown_text(_made(report))} {BOTH_CLOCKS}",
+        "",
+        "## Changes",
+        "",
+    ]
     if not report.by_client:
         lines += ["No change in this period.", ""]
     for group in report.by_client:
