@@ -32,6 +32,7 @@ from casewatch.cli_common import fail, parse_receipts, settings_of
 from casewatch.config import ENVIRONMENTS, Settings
 from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
+from casewatch.diagnose import add_diagnose_command, run_diagnose
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
@@ -41,7 +42,7 @@ from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.report_verb import add_report_command, report
 from casewatch.schedule import due_cases
 from casewatch.settings_report import describe_settings
-from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.ledger import LedgerError, RedisUnavailable
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
     ChangeEvent,
@@ -79,6 +80,11 @@ def _global_options() -> argparse.ArgumentParser:
         help="minutes between automatic refreshes (default: 60)",
     )
     common.add_argument("--config", type=Path, metavar="PATH", help="config file to read")
+    common.add_argument(
+        "--limits-url",
+        metavar="URL",
+        help="Redis server of a request ledger shared between machines (redis://host:6379/0)",
+    )
     return common
 
 
@@ -115,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_watchlist_commands(commands, common)
     add_deadline_commands(commands, common)
     add_report_command(commands, common)
+    add_diagnose_command(commands, common)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -182,6 +189,8 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         results = asyncio.run(run())
+    except RedisUnavailable as exc:  # as when USCIS cannot be reached: nothing was sent
+        return fail(exc, 6)
     except LedgerError as exc:
         return fail(exc, 1)
     for receipt, result in zip(receipts, results, strict=True):
@@ -268,7 +277,12 @@ def _quota(args: argparse.Namespace) -> int:
         settings = settings_of(args)
     except ConfigError as exc:
         return fail(exc)
-    usage, now = settings.rate_limiter().usage(), time.time()
+    try:
+        usage, now = settings.rate_limiter().usage(), time.time()
+    except RedisUnavailable as exc:
+        return fail(exc, 6)
+    except LedgerError as exc:
+        return fail(exc, 1)
     if args.json:
         print(json.dumps(quota_json(settings, usage, now)))
     else:
@@ -364,6 +378,7 @@ def _run(arguments: list[str]) -> int:
         **WATCHLIST_VERBS,
         **DEADLINE_VERBS,
         "report": report,
+        "diagnose": run_diagnose,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

@@ -111,36 +111,35 @@ def _describe_problem(value: str) -> str:
     return f"it has {len(value)} characters, a receipt number has 13"
 
 
-MASK_CHARACTER = "•"
-"""What stands for each hidden character of a masked receipt number."""
-
 _GAP = r"[ \t\-\u2010-\u2015]*"
-_RECEIPT_IN_TEXT = re.compile(
-    # A known prefix may be apart from its digits (EAC-99-991-03403); any other three
-    # letters must touch them, or "and 2026-12-02 09:30" would be a receipt number.
-    # The first starts a word, or "Berlin 2026-12-02 09:30" would hold one too.
+_IN_TEXT = re.compile(
+    # A known prefix may be apart from its digits (EAC-99-991-03403) if it starts a
+    # word; any other three letters must touch them, or "and 2026-12-02 09:30" and
+    # "Berlin 2026-12-02 09:30" would hold a receipt number.
     rf"(?:(?<![A-Za-z])(?i:{'|'.join(SERVICE_CENTERS)}){_GAP}|[A-Za-z]{{3}})"
     rf"[0-9*](?:{_GAP}[0-9]){{9}}"
 )
+MASK = "•••••"
+"""What stands for the five middle characters of a masked receipt number."""
 
 
-def mask_receipt(text: str) -> str:
-    """``text`` with every receipt number in it masked for a client's or a bug report's
-    eyes: its first 5 and last 3 characters kept, the 5 between hidden
-    (``LIN2112345752`` gives ``LIN21•••••752``, :data:`MASK_CHARACTER`).
+def mask_receipts(text: str) -> str:
+    """``text`` with every receipt number in it masked: its first five characters and its
+    last three kept, the five between them replaced by :data:`MASK`
+    (``LIN2112345752`` gives ``LIN21•••••752``), so that a report or diagnostics can be
+    shared without naming a client's case.
 
-    A receipt number is found as :func:`parse_receipt_number` reads one: any case, with
-    spaces or dashes among its digits (and between a prefix of :data:`SERVICE_CENTERS`
-    starting a word and its digits: ``eac-99-991-03403``; another prefix must touch
-    them, so that ``and 2026-12-02 09:30`` or ``Berlin 2026-12-02 09:30`` stays a
-    date), the masked form with ``*`` too, inside a longer word as well
-    (``XEAC9999103403`` hides ``EAC9999103403``); it is masked in its normalized form.
-    Source: ``uscis-api.md``, "Receipt numbers". Never raises."""
+    Finds the plain and the older masked forms, in any case of letters, even inside a
+    longer word (``id=LIN2112345752x``): better one mask too many than a receipt number
+    shown; and as people type them (:func:`normalize_receipt_text`), with spaces or
+    dashes among the digits, and between the digits and a prefix of
+    :data:`SERVICE_CENTERS` that starts a word (``eac-99-991-03403`` gives
+    ``EAC99•••••403``: masked in its normalized form). Another prefix must touch its
+    digits, so that ``and 2026-12-02 09:30`` stays a date. Source: ``uscis-api.md``,
+    "Receipt numbers". Never raises."""
 
     def hide(found: re.Match[str]) -> str:
-        value = normalize_receipt_text(found.group())
-        if not (_PLAIN.fullmatch(value) or _MASKED.fullmatch(value)):
-            return found.group()
-        return value[:5] + MASK_CHARACTER * 5 + value[-3:]
+        value = normalize_receipt_text(found[0])
+        return value[:5] + MASK + value[-3:]
 
-    return _RECEIPT_IN_TEXT.sub(hide, text)
+    return _IN_TEXT.sub(hide, text)

@@ -99,7 +99,7 @@ class Report:
     each stage now, in :class:`Stage` order (None: USCIS never answered), stages
     without a case left out; ``deadlines`` the open response deadlines, soonest first;
     ``attention`` the entries of :data:`REPORTED_REASONS`. ``masked``: the formats
-    mask every receipt number (:func:`casewatch.receipts.mask_receipt`)."""
+    mask every receipt number (:func:`casewatch.receipts.mask_receipts`)."""
 
     since: date
     now: datetime

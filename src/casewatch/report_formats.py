@@ -7,7 +7,7 @@ Every text of a case (a title, a label, a client's name) may come from USCIS or 
 file and is treated as hostile: escaped for HTML (:func:`html.escape`) and for Markdown
 (:func:`markdown_text`), made one line of printable characters for the terminal, made
 spreadsheet-safe in CSV (:func:`casewatch.listing.spreadsheet_safe`). A masked report
-goes through :func:`casewatch.receipts.mask_receipt` whole, after it is drawn.
+goes through :func:`casewatch.receipts.mask_receipts` whole, after it is drawn.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from casewatch.attention import Attention
 from casewatch.cases import eastern_time, one_line
 from casewatch.check import align_columns
 from casewatch.listing import spreadsheet_safe
-from casewatch.receipts import mask_receipt
+from casewatch.receipts import mask_receipts
 from casewatch.report import Report, ReportChange
 from casewatch.stages import Stage
 
@@ -77,7 +77,7 @@ def render(report: Report, form: str) -> str:
     if form not in drawers:
         raise ValueError(f"{form!r} is not a report format: give one of {', '.join(FORMATS)}")
     text = drawers[form](report)
-    return mask_receipt(text) if report.masked else text
+    return mask_receipts(text) if report.masked else text
 
 
 def _made(report: Report) -> str:

@@ -1,6 +1,7 @@
 """What the dashboard's refreshing means for the user, without the screen: the line
 under the table (a pass under way, the next one, or who refreshes), what the end of a
-pass means (a spent quota pauses, refused credentials stop, USCIS unreachable waits),
+pass means (a spent quota pauses, refused credentials stop, USCIS unreachable waits, a
+request ledger that cannot be used is tried again within a minute),
 the warning of a quota too short for the watchlist, the alerts of a change (seen here or
 by another casewatch) and the hooks that announce it."""
 
@@ -17,8 +18,13 @@ from casewatch.hooks import announce_change, change_message
 from casewatch.refresh import RefreshProgress, quota_reserve
 from casewatch.schedule import daily_requests
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
+from casewatch.uscis.ledger import LedgerError
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import ChangeEvent, Changes, WatchedCase, Watchlist
+
+LEDGER_RETRY_S = 60.0
+"""Seconds before the next pass tries a request ledger it could not use (Redis down):
+nothing is sent meanwhile, and refreshing resumes soon after it is back."""
 
 REFUSED = "refreshing stopped: USCIS refused the credentials"
 """What the quota gauge says, until casewatch is started again, once USCIS refused the
@@ -78,6 +84,12 @@ def pass_end(
             limiter.seconds_to_reset() + 1,
             paused_until=limiter.usage().resets_at,
             toast=Toast(str(stopped), "Refresh paused", "warning"),
+        )
+    if isinstance(stopped, LedgerError):
+        retry = f" Trying again in {LEDGER_RETRY_S:g} seconds."
+        return PassEnd(
+            min(interval_s, LEDGER_RETRY_S),
+            toast=Toast(f"{stopped}.{retry}", "Refresh stopped", "error"),
         )
     if stopped is not None:
         return PassEnd(interval_s, toast=Toast(str(stopped), "Refresh stopped", "error"))
