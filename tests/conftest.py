@@ -305,9 +305,7 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server)")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = closed_port()
         arguments = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         arguments += ["--appendonly", "no", "--dir", str(tmp_path)]
         if password:
@@ -341,3 +339,19 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path)
     yield server
     server.stop()
+
+
+def closed_port() -> int:
+    """A loopback TCP port nothing listens on (free a moment ago)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def subprocess_env(tmp_path: Path) -> dict[str, str]:
+    """os.environ with the user directories in ``tmp_path`` and no CASEWATCH_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWATCH_")}
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    return env

@@ -1,5 +1,6 @@
 """The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
-``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
+``config``, ``readiness``, ``sandbox`` and the dashboard; ``serve`` is in
+:mod:`casewatch.serve`; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
 :mod:`casewatch.edit_verb`, ``report`` in :mod:`casewatch.report_verb`. Textual is imported
 only when the dashboard starts."""
@@ -41,6 +42,7 @@ from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.report_verb import add_report_command, report
 from casewatch.schedule import due_cases
+from casewatch.serve import SERVE_VERBS, add_serve_command, under_web_driver
 from casewatch.settings_report import describe_settings
 from casewatch.uscis.ledger import LedgerError, RedisUnavailable
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_deadline_commands(commands, common)
     add_report_command(commands, common)
     add_diagnose_command(commands, common)
+    add_serve_command(commands, common, _add_theme_option)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -331,10 +334,11 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         watchlist = open_watchlist(settings, first=first)
     except (ConfigError, WatchlistError, OSError) as exc:
         return fail(exc)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (under_web_driver() or (sys.stdin.isatty() and sys.stdout.isatty())):
         return fail(
             "the dashboard needs a terminal (standard input and output are not one); "
-            "in scripts and cron jobs use casewatch refresh, check or list"
+            "in scripts and cron jobs use casewatch refresh, check or list; for a web "
+            "browser, casewatch serve"
         )
     from casewatch.tui.app import CaseWatchApp
 
@@ -379,6 +383,7 @@ def _run(arguments: list[str]) -> int:
         **DEADLINE_VERBS,
         "report": report,
         "diagnose": run_diagnose,
+        **SERVE_VERBS,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

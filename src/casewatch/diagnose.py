@@ -214,35 +214,49 @@ def probe_lines(settings: Settings) -> list[str]:
 
 def diagnose(args: argparse.Namespace, environ: Mapping[str, str], now: float) -> str:
     """The whole report for ``args`` (the parsed command line) at Unix time ``now``
-    (seconds): every section, with secrets redacted and receipt numbers masked. A
-    broken config file is reported as broken, and the sections that need the settings
-    say why they are missing. Never raises for a bad setting or file."""
+    (seconds), :func:`diagnostics` of the settings they give. A broken config file is
+    reported as broken, and the sections that need the settings say why they are
+    missing. Never raises for a bad setting or file."""
     config_path = getattr(args, "config", None) or Path(
         environ.get("CASEWATCH_CONFIG") or default_config_path()
     )
-    settings: Settings | None
-    problem = ""
     try:
-        settings = settings_of(args)
+        settings: Settings | str = settings_of(args)
     except ConfigError as exc:
-        settings, problem = None, f"the settings cannot be read: {exc}"
+        settings = f"the settings cannot be read: {exc}"
+    probe = bool(getattr(args, "probe", False))
+    return diagnostics(settings, config_path, environ, now, probe=probe)
+
+
+def diagnostics(
+    settings: Settings | str,
+    config_path: Path,
+    environ: Mapping[str, str],
+    now: float,
+    *,
+    probe: bool = False,
+) -> str:
+    """Every section of ``casewatch diagnose`` at Unix time ``now`` (seconds), with
+    secrets redacted and receipt numbers masked: for ``settings``, or, when they could
+    not be read, the sections that need them say so (``settings`` is then why).
+    ``probe`` adds one token request (:func:`probe_lines`). Never raises for a bad
+    setting or file."""
+    usable = settings if isinstance(settings, Settings) else None
+    missing = [settings] if isinstance(settings, str) else []
     log_path = default_log_path()
     sections: list[tuple[str, Iterable[str]]] = [
         ("versions", versions_lines()),
         ("terminal", terminal_lines(environ, sys.stdout.isatty())),
-        (
-            "settings",
-            describe_settings(settings, to_share=True).splitlines() if settings else [problem],
-        ),
-        ("files", files_lines(settings, config_path, log_path)),
-        ("request ledger", ledger_lines(settings, now) if settings else [problem]),
+        ("settings", describe_settings(usable, to_share=True).splitlines() if usable else missing),
+        ("files", files_lines(usable, config_path, log_path)),
+        ("request ledger", ledger_lines(usable, now) if usable else missing),
         (
             f"last {LOG_ERRORS} warnings and errors in the log",
             log_errors(log_path) or ["none"],
         ),
     ]
-    if getattr(args, "probe", False):
-        sections.append(("probe", probe_lines(settings) if settings else [problem]))
+    if probe:
+        sections.append(("probe", probe_lines(usable) if usable else missing))
     text = "\n\n".join(f"## {title}\n" + "\n".join(lines) for title, lines in sections)
     header = "casewatch diagnose: paste it into a bug report (no secret, receipt numbers masked)"
     return mask_receipts(redact(f"{header}\n\n{text}"))

@@ -15,6 +15,7 @@ from typing import Literal
 from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.hooks import announce_change, change_message
+from casewatch.listing import describe_change
 from casewatch.refresh import RefreshProgress, quota_reserve
 from casewatch.schedule import daily_requests
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
@@ -145,6 +146,31 @@ def change_alert(case: WatchedCase, event: ChangeEvent) -> Toast | None:
         return None
     title, body = change_message(case, event)
     return Toast(body, title, timeout=15)
+
+
+def check_result(
+    before: WatchedCase, after: WatchedCase | None, progress: RefreshProgress
+) -> Toast | None:
+    """What a check of one case asked with ``r`` found (issue 13, point 12): "no change"
+    with the status USCIS gave again, the first status of a case (in the words of
+    :func:`casewatch.listing.describe_change`), or the error, comparing the case
+    ``before`` the check with the case ``after`` it (None: removed meanwhile). None when
+    another toast says it: a change (its change alert) or a check stopped (a spent
+    quota, refused credentials)."""
+    if after is None or progress.stopped_by is not None or progress.done == 0:
+        return None
+    label = f" ({after.label})" if after.label else ""
+    title = f"Checked {after.receipt_number}{label}"
+    if after.last_error:
+        return Toast(f"The check failed: {after.last_error}", title, "warning")
+    new = [event for event in after.events if event not in before.events]
+    if new and not new[-1].first:
+        return None  # its change alert says it (change_alert)
+    if new:
+        return Toast(describe_change(after, new[-1]), title, timeout=10)
+    status = after.status
+    said = f"{status.title_en} (USCIS: {status.changed_on() or 'no date'})" if status else ""
+    return Toast(f"No change: {said}", title, timeout=5)
 
 
 def changes_seen_elsewhere(changes: Changes, cases: dict[str, WatchedCase]) -> Iterator[Toast]:
