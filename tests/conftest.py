@@ -268,6 +268,36 @@ def scripted_uscis(
         server.server_close()
 
 
+@contextmanager
+def notification_receiver(status: int = 200) -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A service Apprise notifies, on a free loopback port, in a thread: its Apprise URL
+    (``json://127.0.0.1:PORT/``, which posts each notification as JSON: ``title``,
+    ``message``, ``type``) and the list of the notifications it received, answered with
+    HTTP ``status`` (a 500 is a service refusing them)."""
+    received: list[dict[str, object]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"json://127.0.0.1:{server.server_address[1]}/", received
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
 class RedisServer:
     """A ``redis-server`` on a free loopback port, its data in memory only: ``url`` to
     reach it, ``stop()`` to make it go away as a server that crashed would."""

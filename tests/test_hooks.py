@@ -19,7 +19,7 @@ from casewatch.config_file import ConfigError
 from casewatch.hooks import HookError, announce_change, run_on_change, send_notifications
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import Watchlist
-from conftest import case_status_answer, scripted_uscis
+from conftest import case_status_answer, notification_receiver, scripted_uscis
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 WRITE_STDIN = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read())"
@@ -104,29 +104,9 @@ def test_on_change_must_be_a_command_list(tmp_path: Path, value: str) -> None:
 
 
 async def test_notify_urls_go_through_apprise() -> None:
-    import http.server
-    import threading
-
-    received: list[dict[str, object]] = []
-
-    class Catch(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Catch)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with notification_receiver() as (url, received):
         case, event = changed_case()
-        url = f"json://127.0.0.1:{server.server_address[1]}/"
         await send_notifications([url], case, event)  # type: ignore[arg-type]
-    finally:
-        server.shutdown()
     assert received[0]["title"] == "EAC9999103403 (Mom) changed"
     assert received[0]["message"] == "Case Was Received → Case Was Approved"
 

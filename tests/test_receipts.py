@@ -1,6 +1,11 @@
 import pytest
 
-from casewatch.receipts import ReceiptNumberError, normalize_receipt_text, parse_receipt_number
+from casewatch.receipts import (
+    ReceiptNumberError,
+    mask_receipts,
+    normalize_receipt_text,
+    parse_receipt_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +75,28 @@ def test_the_letter_o_hint_only_when_the_bad_character_is_an_o() -> None:
 
 def test_normalize_keeps_the_asterisk() -> None:
     assert normalize_receipt_text(" src-*999-132710 ") == "SRC*999132710"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("LIN2112345752", "LIN21•••••752"),
+        ("checking LIN2112345752: 503", "checking LIN21•••••752: 503"),
+        ("IOE0912345678,LIN2112345752.", "IOE09•••••678,LIN21•••••752."),
+        (
+            "as typed: eac-99-991-03403 and EAC\u20119999103402",
+            "as typed: EAC99•••••403 and EAC99•••••402",
+        ),
+        ("XEAC9999103403", "XEAC99•••••403"),  # inside a word too
+        ("EAC*999103403", "EAC*9•••••403"),
+        ("Berlin 2026-12-02 09:30 ET", "Berlin 2026-12-02 09:30 ET"),
+        (
+            "EAC12345 and 2026-12-02 09:30 ET, 1234567890123",
+            "EAC12345 and 2026-12-02 09:30 ET, 1234567890123",
+        ),
+    ],
+)
+def test_mask_receipts_keeps_the_first_5_and_last_3_characters_of_every_receipt(
+    text: str, masked: str
+) -> None:
+    assert mask_receipts(text) == masked

@@ -558,6 +558,8 @@ def test_changed_since_counts_days_back_from_today_in_us_eastern(
     assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST]
     code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "10D")
     assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST, SECOND]
+    code, out, err = run(capsys, watchlist_path, "list", "--changed-since", "2w")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [FIRST, SECOND]
 
 
 @pytest.mark.parametrize(
@@ -571,8 +573,8 @@ def test_changed_since_counts_days_back_from_today_in_us_eastern(
         ),
         (
             ("--changed-since", "11/30/2026"),
-            "'11/30/2026' is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30) "
-            "or a number of days back, such as 7d",
+            "'11/30/2026' is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30), "
+            "a number of days back such as 7d, or of weeks back such as 2w",
         ),
         (("--changed-since", "7 days"), "'7 days' is not a date"),
     ],

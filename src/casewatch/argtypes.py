@@ -56,19 +56,23 @@ def stage(text: str) -> Stage:
         ) from None
 
 
-_DAYS_BACK = re.compile(r"(\d{1,5})d", re.IGNORECASE)
+_TIME_BACK = re.compile(r"(\d{1,5})([dw])", re.IGNORECASE)
+
+_DAYS_PER = {"d": 1, "w": 7}
 
 
 def eastern_date(text: str) -> date:
-    """A US Eastern calendar date: ``YYYY-MM-DD``, or ``Nd``, the date N days before today
-    in US Eastern time (``0d`` is today; the days of USCIS and of the daily quota are US
-    Eastern: ``uscis-api.md``)."""
-    if days := _DAYS_BACK.fullmatch(text.strip()):
-        return datetime.now(US_EASTERN).date() - timedelta(days=int(days.group(1)))
+    """A US Eastern calendar date: ``YYYY-MM-DD``, or ``Nd`` / ``Nw``, the date N days /
+    N weeks before today in US Eastern time (``0d`` is today; the days of USCIS and of
+    the daily quota are US Eastern: ``uscis-api.md``). Raises
+    :class:`argparse.ArgumentTypeError` naming the three forms for anything else."""
+    if back := _TIME_BACK.fullmatch(text.strip()):
+        days = int(back.group(1)) * _DAYS_PER[back.group(2).lower()]
+        return datetime.now(US_EASTERN).date() - timedelta(days=days)
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30) or "
-            "a number of days back, such as 7d"
+            f"{text!r} is not a date: give a US Eastern date as YYYY-MM-DD (2026-11-30), "
+            "a number of days back such as 7d, or of weeks back such as 2w"
         ) from None

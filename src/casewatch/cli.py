@@ -2,7 +2,8 @@
 ``config``, ``readiness``, ``sandbox`` and the dashboard; ``serve`` is in
 :mod:`casewatch.serve`; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
-:mod:`casewatch.edit_verb`. Textual is imported only when the dashboard starts."""
+:mod:`casewatch.edit_verb`, ``report`` in :mod:`casewatch.report_verb`. Textual is imported
+only when the dashboard starts."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from casewatch.logs import setup_logging
 from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
+from casewatch.report_verb import add_report_command, report
 from casewatch.schedule import due_cases
 from casewatch.serve import SERVE_VERBS, add_serve_command, under_web_driver
 from casewatch.settings_report import describe_settings
@@ -120,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_watchlist_commands(commands, common)
     add_deadline_commands(commands, common)
+    add_report_command(commands, common)
     add_diagnose_command(commands, common)
     add_serve_command(commands, common, _add_theme_option)
     commands.add_parser(
@@ -378,6 +381,7 @@ def _run(arguments: list[str]) -> int:
         "quota": _quota,
         **WATCHLIST_VERBS,
         **DEADLINE_VERBS,
+        "report": report,
         "diagnose": run_diagnose,
         **SERVE_VERBS,
         "config": _report(describe_settings),

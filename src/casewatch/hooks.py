@@ -180,11 +180,15 @@ def change_message(case: WatchedCase, event: ChangeEvent) -> tuple[str, str]:
     return f"{case.receipt_number}{label} changed", f"{before}{event.title}"
 
 
-async def send_notifications(urls: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
-    """Send the change to Apprise notification ``urls`` (Telegram, ntfy, email, …).
+async def notify(urls: Sequence[str], title: str, body: str, *, markdown: bool = False) -> None:
+    """Send a message, ``title`` and ``body`` (Markdown with ``markdown``: Apprise turns it
+    into each service's format, HTML for e-mail), to Apprise notification ``urls``
+    (Telegram, ntfy, e-mail, Teams, Slack, …): a change (:func:`send_notifications`) or
+    a report (``casewatch report --notify``).
 
     Raises :class:`HookError` when Apprise is not installed (``pip install
-    'casewatch[notify]'``), a URL is not one Apprise knows, or a service refused it.
+    'casewatch[notify]'``), a URL is not one Apprise knows (naming only its scheme: the
+    rest may hold a token), or a service refused the message.
     """
     try:
         import apprise
@@ -195,9 +199,16 @@ async def send_notifications(urls: Sequence[str], case: WatchedCase, event: Chan
         if not sender.add(url):
             scheme = url.split("://", 1)[0]  # never the rest: it may hold a token
             raise HookError(f"Apprise does not know notification URLs of the kind {scheme}://")
+    body_format = apprise.NotifyFormat.MARKDOWN if markdown else None
+    if not await asyncio.to_thread(sender.notify, title=title, body=body, body_format=body_format):
+        raise HookError(f"a notification service did not accept {title!r}")
+
+
+async def send_notifications(urls: Sequence[str], case: WatchedCase, event: ChangeEvent) -> None:
+    """Send the change to Apprise notification ``urls`` (:func:`notify`, which says what
+    it raises), titled and worded by :func:`change_message`."""
     title, body = change_message(case, event)
-    if not await asyncio.to_thread(sender.notify, title=title, body=body):
-        raise HookError("a notification service did not accept the change notice")
+    await notify(urls, title, body)
 
 
 async def announce_change(

@@ -270,18 +270,26 @@ def format_csv(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
     return buffer.getvalue()
 
 
+def on_or_after(moment: datetime | None, day: date) -> bool:
+    """Whether ``moment`` (an aware datetime, or None: never) falls on or after US Eastern
+    date ``day``."""
+    return moment is not None and moment.astimezone(US_EASTERN).date() >= day
+
+
+def uscis_day(changed_at: datetime | None) -> str:
+    """``changed_at`` (an aware datetime: when USCIS made a change) as its US Eastern date
+    ``YYYY-MM-DD``, or ``date not given`` for None."""
+    return f"{changed_at.astimezone(US_EASTERN):%Y-%m-%d}" if changed_at else "date not given"
+
+
 def changed_since(case: WatchedCase, day: date) -> bool:
     """Whether USCIS changed ``case`` on or after US Eastern date ``day`` (its
     :attr:`~casewatch.cases.CaseStatus.last_changed`), or casewatch saw a change of it
     then (an event's ``seen_at``; the first status recorded when the case was added is no
     change)."""
-    changed = case.status.last_changed if case.status is not None else None
-    if changed is not None and changed.astimezone(US_EASTERN).date() >= day:
+    if on_or_after(case.status.last_changed if case.status is not None else None, day):
         return True
-    return any(
-        not event.first and event.seen_at.astimezone(US_EASTERN).date() >= day
-        for event in case.events
-    )
+    return any(not event.first and on_or_after(event.seen_at, day) for event in case.events)
 
 
 def same_name(text: str) -> str:
@@ -319,10 +327,9 @@ def describe_change(case: WatchedCase, event: ChangeEvent, zone: tzinfo) -> str:
     line break in a title (a watchlist edited by hand) is a space, so a change is always
     one line (:func:`casewatch.cases.one_line`)."""
     title, body = change_message(case, event)
-    when = f"{event.changed_at:%Y-%m-%d}" if event.changed_at else "date not given"
     return one_line(
         f"{title} ({', '.join(event.fields)}): {body} "
-        f"[USCIS: {when}; seen {format_time(event.seen_at, zone)}]"
+        f"[USCIS: {uscis_day(event.changed_at)}; seen {format_time(event.seen_at, zone)}]"
     )
 
 

@@ -111,7 +111,14 @@ def _describe_problem(value: str) -> str:
     return f"it has {len(value)} characters, a receipt number has 13"
 
 
-_IN_TEXT = re.compile(r"[A-Za-z]{3}[0-9*][0-9]{9}")
+_GAP = r"[ \t\-\u2010-\u2015]*"
+_IN_TEXT = re.compile(
+    # A known prefix may be apart from its digits (EAC-99-991-03403) if it starts a
+    # word; any other three letters must touch them, or "and 2026-12-02 09:30" and
+    # "Berlin 2026-12-02 09:30" would hold a receipt number.
+    rf"(?:(?<![A-Za-z])(?i:{'|'.join(SERVICE_CENTERS)}){_GAP}|[A-Za-z]{{3}})"
+    rf"[0-9*](?:{_GAP}[0-9]){{9}}"
+)
 MASK = "•••••"
 """What stands for the five middle characters of a masked receipt number."""
 
@@ -120,7 +127,19 @@ def mask_receipts(text: str) -> str:
     """``text`` with every receipt number in it masked: its first five characters and its
     last three kept, the five between them replaced by :data:`MASK`
     (``LIN2112345752`` gives ``LIN21•••••752``), so that a report or diagnostics can be
-    shared without naming a client's case. Finds the plain and the older masked forms,
-    in any case of letters, even inside a longer word (``id=LIN2112345752x``): better one
-    mask too many than a receipt number shown. Never raises."""
-    return _IN_TEXT.sub(lambda found: found[0][:5] + MASK + found[0][-3:], text)
+    shared without naming a client's case.
+
+    Finds the plain and the older masked forms, in any case of letters, even inside a
+    longer word (``id=LIN2112345752x``): better one mask too many than a receipt number
+    shown; and as people type them (:func:`normalize_receipt_text`), with spaces or
+    dashes among the digits, and between the digits and a prefix of
+    :data:`SERVICE_CENTERS` that starts a word (``eac-99-991-03403`` gives
+    ``EAC99•••••403``: masked in its normalized form). Another prefix must touch its
+    digits, so that ``and 2026-12-02 09:30`` stays a date. Source: ``uscis-api.md``,
+    "Receipt numbers". Never raises."""
+
+    def hide(found: re.Match[str]) -> str:
+        value = normalize_receipt_text(found[0])
+        return value[:5] + MASK + value[-3:]
+
+    return _IN_TEXT.sub(hide, text)

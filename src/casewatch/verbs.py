@@ -91,7 +91,7 @@ def add_watchlist_commands(
         "--json", action="store_true", help="one JSON object per case, with its change events"
     )
     _add_selection_options(listing)
-    _add_client_options(listing)
+    add_client_options(listing)
     importing = commands.add_parser(
         "import",
         parents=[common],
@@ -127,10 +127,11 @@ def add_watchlist_commands(
     )
     add_output_option(export)
     _add_selection_options(export)
-    _add_client_options(export)
+    add_client_options(export)
 
 
-def _add_client_options(parser: argparse.ArgumentParser) -> None:
+def add_client_options(parser: argparse.ArgumentParser) -> None:
+    """``--client NAME`` and ``--tag TAG`` (any case: :func:`listing.select_cases`)."""
     parser.add_argument("--client", metavar="NAME", help="only the cases of client NAME (any case)")
     parser.add_argument("--tag", metavar="TAG", help="only the cases with tag TAG (any case)")
 
@@ -147,7 +148,7 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
         type=eastern_date,
         metavar="DATE",
         help="only the cases USCIS changed, or casewatch saw change, on or after DATE: a US "
-        "Eastern date YYYY-MM-DD, or Nd for N days before today (7d)",
+        "Eastern date YYYY-MM-DD, or Nd / Nw for N days / weeks before today (7d, 2w)",
     )
 
 
@@ -249,20 +250,7 @@ def _list(args: argparse.Namespace) -> int:
         return fail(exc)
     cases = _selected(args, watchlist)
     if not cases:
-        given = [f"--stage {args.stage.value!r}"] if args.stage else []
-        given += [f"--changed-since {args.changed_since}"] if args.changed_since else []
-        given += [f"--client {args.client!r}"] if args.client is not None else []
-        given += [f"--tag {args.tag!r}"] if args.tag is not None else []
-        if args.client is not None and not listing.select_cases(
-            watchlist.cases.values(), client=args.client
-        ):
-            print(_unknown_client(args.client, watchlist), file=sys.stderr)
-        elif given:
-            print(
-                f"casewatch: no case of {watchlist.path} matches {' '.join(given)}", file=sys.stderr
-            )
-        else:
-            print(f"casewatch: the watchlist {watchlist.path} is empty", file=sys.stderr)
+        print(nothing_selected(args, watchlist), file=sys.stderr)
         return 0
     if args.json:
         print(listing.format_json_lines(cases, settings.timezone))
@@ -271,16 +259,28 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unknown_client(client: str, watchlist: Watchlist) -> str:
-    """The message for a ``--client`` that no case of ``watchlist`` has, naming the
-    clients it has (the first 10)."""
-    clients = sorted({case.client for case in watchlist.cases.values() if case.client})
-    known = ", ".join(repr(name) for name in clients[:10]) + (", …" if len(clients) > 10 else "")
-    return f"casewatch: no case of {watchlist.path} has the client {client!r} " + (
-        f"(its clients: {known})"
-        if clients
-        else "(no case has a client: casewatch edit RECEIPT --client NAME gives one)"
-    )
+def nothing_selected(args: argparse.Namespace, watchlist: Watchlist) -> str:
+    """What to say on stderr when the options of ``args`` (``--stage``,
+    ``--changed-since``, ``--client``, ``--tag``: those the verb has) select no case of
+    ``watchlist``: a client no case has (naming the clients it has, the first 10), the
+    options nothing matches, or an empty watchlist."""
+    stage, since = getattr(args, "stage", None), getattr(args, "changed_since", None)
+    client, tag = getattr(args, "client", None), getattr(args, "tag", None)
+    given = [f"--stage {stage.value!r}"] if stage else []
+    given += [f"--changed-since {since}"] if since else []
+    given += [f"--client {client!r}"] if client is not None else []
+    given += [f"--tag {tag!r}"] if tag is not None else []
+    if client is not None and not listing.select_cases(watchlist.cases.values(), client=client):
+        clients = sorted({case.client for case in watchlist.cases.values() if case.client})
+        known = ", ".join(repr(name) for name in clients[:10]) + (", …" * (len(clients) > 10))
+        return f"casewatch: no case of {watchlist.path} has the client {client!r} " + (
+            f"(its clients: {known})"
+            if clients
+            else "(no case has a client: casewatch edit RECEIPT --client NAME gives one)"
+        )
+    if given:
+        return f"casewatch: no case of {watchlist.path} matches {' '.join(given)}"
+    return f"casewatch: the watchlist {watchlist.path} is empty"
 
 
 def _import(args: argparse.Namespace) -> int:
