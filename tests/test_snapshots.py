@@ -49,7 +49,7 @@ async def add_dialog_with_a_typo(pilot: Pilot[None]) -> None:
 
 async def filtered_by_stage_and_text(pilot: Pilot[None]) -> None:
     await refreshed(pilot)
-    await pilot.press("s", "s", "slash", *"I-", "enter")
+    await pilot.press("s", "s", "slash", *"i1", "enter")  # I-1xx forms, as typed
     await pilot.pause()
 
 

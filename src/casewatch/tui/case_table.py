@@ -19,8 +19,9 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN
+from casewatch.finding import SearchTexts, find_terms
 from casewatch.stages import Stage
-from casewatch.tui.filters import matches, sort_key
+from casewatch.tui.filters import CaseFilter, filter_label, matches, sort_key, stage_cycle
 from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.watchlist import WatchedCase, Watchlist
 
@@ -131,7 +132,7 @@ class CaseTable(DataTable[str | Text]):
     ]
 
     text_filter: var[str] = var("", init=False)
-    stage_filter: var[Stage | None] = var(None, init=False)
+    stage_filter: var[CaseFilter | None] = var(None, init=False)
     sort_column: var[str | None] = var(None, init=False)
     stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
@@ -145,6 +146,7 @@ class CaseTable(DataTable[str | Text]):
         """The keys of the columns shown, in table order (:func:`fitting_columns`)."""
         self._shown: list[str] = []  # receipt numbers of the rows, in order
         self._pending: deque[str] = deque()  # the receipts of rows still to add
+        self._search_texts = SearchTexts()  # what find matches, made once per case change
         self._add_columns()
 
     def _add_columns(self) -> None:
@@ -198,13 +200,9 @@ class CaseTable(DataTable[str | Text]):
             self.fill()
 
     def cycle_stage_filter(self) -> None:
-        """Show only the cases of the next stage seen on the watchlist, then all again."""
-        present = [
-            stage
-            for stage in Stage
-            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
-        ]
-        order = [None, *present]
+        """Show only the cases of the next stage seen on the watchlist, then the failing
+        cases (when there are any), then all again."""
+        order = stage_cycle(self.watchlist.cases.values())
         position = order.index(self.stage_filter) if self.stage_filter in order else 0
         self.stage_filter = order[(position + 1) % len(order)]
 
@@ -215,10 +213,11 @@ class CaseTable(DataTable[str | Text]):
 
     def visible_cases(self) -> list[WatchedCase]:
         """The cases that pass the filters, in the chosen order (what the rows show)."""
+        terms, texts = find_terms(self.text_filter), self._search_texts
         cases = [
             case
             for case in self.watchlist.cases.values()
-            if matches(case, self.text_filter, self.stage_filter)
+            if matches(case, terms, self.stage_filter, texts)
         ]
         if self.sort_column is not None:
             cases.sort(key=sort_key(self.sort_column))
@@ -264,7 +263,7 @@ class CaseTable(DataTable[str | Text]):
         if unread:
             parts.append("reading the watchlist")
         if self.stage_filter is not None:
-            parts.append(f"stage: {self.stage_filter.value}")
+            parts.append(filter_label(self.stage_filter))
         if self.text_filter:
             parts.append(f"/{self.text_filter}")
         if self.sort_column is not None:

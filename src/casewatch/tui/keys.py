@@ -56,7 +56,10 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "find",
         "Find",
         id="find",
-        tooltip="Filter the table by receipt, label, form, status or stage",
+        tooltip=(
+            "Filter the table by words of the receipt, label, client, tags, note, form, "
+            "status, stage or last error (accents and dashes ignored)"
+        ),
     ),
     Binding(
         "s",
