@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
+from casewatch.tui.find import FindBox
 
 
 def rows(app: CaseWatchApp) -> list[str]:
@@ -39,3 +40,48 @@ async def test_find_matches_words_accents_separators_client_tags_and_note(
         ):
             await pilot.press("slash", "ctrl+u", *query, "enter")
             assert rows(app) == found, query
+
+
+async def test_escape_closes_one_thing_at_a_time_and_keeps_the_selected_case(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    app.watchlist.set_case_details("EAC9999103420", label="Garcia, Maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table, drawer, find_box = (
+            app.query_one(CaseTable),
+            app.dashboard.drawer,
+            app.query_one(FindBox),
+        )
+        await pilot.press("slash", *"garcia", "enter", "enter")  # found, then its drawer
+        assert rows(app) == ["EAC9999103420"] and drawer.is_open
+        await pilot.press("escape")  # the drawer only
+        assert not drawer.is_open and rows(app) == ["EAC9999103420"] and find_box.is_open
+        await pilot.press("escape")  # then the filter, the cursor kept on the case
+        await pilot.pause()
+        assert len(rows(app)) == 50 and not find_box.is_open
+        assert table.selected_receipt == "EAC9999103420" and table.cursor_row > 0
+        await pilot.press("s")  # a stage filter: the next escape clears it
+        selected = table.selected_receipt
+        assert len(rows(app)) < 50
+        await pilot.press("escape")
+        assert len(rows(app)) == 50 and table.selected_receipt == selected
+        assert table.has_focus
+
+
+async def test_escape_in_the_find_box_closes_it_and_leaves_the_drawer_open(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("down", "down", "enter", "slash", *"approved")
+        find_box = app.query_one(FindBox)
+        assert find_box.has_focus and len(rows(app)) < 50
+        await pilot.press("escape")  # the box being typed in, cleared
+        await pilot.pause()
+        assert not find_box.is_open and len(rows(app)) == 50
+        assert app.dashboard.drawer.is_open and app.query_one(CaseTable).has_focus
+        await pilot.press("escape")
+        assert not app.dashboard.drawer.is_open

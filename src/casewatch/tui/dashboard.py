@@ -23,6 +23,7 @@ from casewatch.config import Settings
 from casewatch.refresh import Refresher
 from casewatch.stages import Stage
 from casewatch.tui.case_table import CaseTable
+from casewatch.tui.case_view import CaseView
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.editing import CaseEditing
 from casewatch.tui.find import FindBox
@@ -96,6 +97,7 @@ class Dashboard(Screen[None]):
         """Why the rest of the watchlist file could not be read (the dashboard ended)."""
         self.editing = CaseEditing(self)
         self.refreshes = RefreshSchedule(self)
+        self.view = CaseView(self)
         self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -326,10 +328,8 @@ class Dashboard(Screen[None]):
         self.drawer.case = case
 
     def action_close_drawer(self) -> None:
-        """Close the history drawer (and the find box, clearing it) and give the focus
-        back to the table."""
+        """Close the history drawer and give the focus back to the table."""
         self.drawer.is_open = False
-        self.query_one(FindBox).close()
         self.table.focus()
 
     def action_toggle_language(self) -> None:
@@ -405,3 +405,9 @@ class Dashboard(Screen[None]):
         if self.watchlist.unread:
             return  # saved once the whole file is read (WatchlistRead)
         self.run_worker(self.sync.save(), group="save", exit_on_error=False)
+
+    # Finding cases (issue 13, points 4 to 6 and 9)
+
+    def action_escape(self) -> None:
+        """Close the innermost thing only: the find box, the drawer, then a filter."""
+        self.view.escape()

@@ -15,11 +15,14 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("enter", "toggle_drawer", "History", show=False, id="history"),
     Binding(
         "escape",
-        "close_drawer",
+        "escape",
         "Close",
         show=False,
         id="close_drawer",
-        tooltip="Close the history drawer, or the find box (clearing it)",
+        tooltip=(
+            "Close one thing: the find box being typed in, else the history drawer, "
+            "else the find filter, else the stage filter"
+        ),
     ),
     Binding(
         "r",
