@@ -15,11 +15,9 @@ from casewatch.finding import (
     COMBINING_MARKS,
     NOT_RECOGNIZED,
     SearchTexts,
-    find_terms,
-    found,
     is_not_recognized,
     normalize,
-    search_text,
+    parse_query,
 )
 from casewatch.receipts import parse_receipt_number
 from casewatch.uscis.errors import ReceiptNotRecognized
@@ -47,7 +45,7 @@ def garcia() -> WatchedCase:
 
 
 def finds(query: str, case: WatchedCase) -> bool:
-    return found(find_terms(query), search_text(case))
+    return SearchTexts().finds(parse_query(query), case)
 
 
 def test_every_word_must_match_in_any_field() -> None:
@@ -86,6 +84,13 @@ def test_client_tags_note_stage_and_status_are_found() -> None:
     assert finds("request evidence", case)
     # Words do not run across fields or words: "maria" and "i485" stay apart.
     assert not finds("mariai485", case)
+
+
+def test_words_without_a_letter_or_digit_are_found_as_typed() -> None:
+    case = replace(garcia(), label="[/] [red]boss [H-1B]")
+    assert parse_query("[/] h1b") == parse_query("[/]  H-1B")
+    assert finds("[/]", case) and finds("[/] boss", case) and finds("[RED]", case)
+    assert not finds("[/]", garcia()) and not finds("# boss", case)
 
 
 def test_a_case_uscis_does_not_recognize_is_found_by_its_error() -> None:

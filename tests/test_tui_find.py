@@ -6,10 +6,21 @@ the cases USCIS does not recognize, the palette's stages, sorts and tags, and wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
+import pytest
+
+from casewatch.receipts import parse_receipt_number
+from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
+from casewatch.tui.filters import Trouble
 from casewatch.tui.find import FindBox
+from casewatch.tui.refreshing import not_recognized_toast
+from casewatch.uscis.errors import ReceiptNotRecognized
+from casewatch.watchlist import WatchedCase
+from pilot_helpers import drawer_text, record_toasts
 
 
 def rows(app: CaseWatchApp) -> list[str]:
@@ -85,3 +96,54 @@ async def test_escape_in_the_find_box_closes_it_and_leaves_the_drawer_open(
         assert app.dashboard.drawer.is_open and app.query_one(CaseTable).has_focus
         await pilot.press("escape")
         assert not app.dashboard.drawer.is_open
+
+
+async def test_a_case_uscis_does_not_recognize_says_so_and_has_a_filter(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    toasts = record_toasts(app, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await pilot.press("a", *"EAC1234567890", "tab", *"Lopez", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # The toast says it, with the note that protected cases answer the same.
+        warned = [message for title, message in toasts if title == "Not recognized"]
+        assert len(warned) == 1 and "EAC1234567890" in warned[0]
+        assert "protected by law" in warned[0]
+        # The row says it in the stage column, not "…" (loading).
+        assert str(table.get_cell("EAC1234567890", "stage")) == "? not recognized"
+        assert str(table.get_cell("EAC1234567890", "status")) == ""
+        # Its drawer says why there is no status, without "No answer from USCIS yet."
+        await pilot.press("enter")
+        text = drawer_text(app)
+        assert "does not recognize" in text and "No answer from USCIS yet" not in text
+        await pilot.press("escape")
+        # Find matches the error text.
+        await pilot.press("slash", *"not recognized", "enter")
+        assert rows(app) == ["EAC1234567890"]
+        await pilot.press("escape")
+        # The stage cycle ends on the failing cases, before every case again.
+        for _ in range(len(Stage) + 1):
+            await pilot.press("s")
+            if table.stage_filter is Trouble.FAILING:
+                break
+        assert rows(app) == ["EAC1234567890"]
+        assert "not recognized or failing" in str(table.border_title)
+        await pilot.press("s")
+        assert table.stage_filter is None and len(rows(app)) == 51
+
+
+def test_the_not_recognized_toast_names_at_most_five_cases() -> None:
+    error = str(ReceiptNotRecognized("Case Status Online does not recognize the receipt"))
+    added = datetime(2026, 11, 29, tzinfo=UTC)
+    cases = [
+        WatchedCase(parse_receipt_number(f"EAC12345678{n:02d}"), added, last_error=error)
+        for n in range(7)
+    ]
+    toast = not_recognized_toast([*cases, replace(cases[0], last_error="")])
+    assert toast is not None and toast.severity == "warning"
+    assert "EAC1234567804 and 2 more" in toast.message and "EAC1234567805" not in toast.message
+    assert not_recognized_toast([replace(cases[0], last_error="USCIS is unavailable")]) is None

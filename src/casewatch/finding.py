@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from casewatch.uscis.errors import ReceiptNotRecognized
 from casewatch.watchlist import WatchedCase
@@ -37,10 +38,9 @@ _LETTERS = str.maketrans(
 
 def normalize(text: str) -> str:
     """``text`` as find compares it: case folded, accents dropped (``unicodedata``'s
-    NFKD decomposition without its combining marks :data:`COMBINING_MARKS`, and :data:`_LETTERS`),
-    the joiners of a word removed (:data:`_JOINERS`), and every other run of non-letters
-    one space.
-    ``normalize("García, María (I-485)") == "garcia maria i485"``."""
+    NFKD decomposition without its :data:`COMBINING_MARKS`, and :data:`_LETTERS`), the
+    joiners of a word removed (:data:`_JOINERS`), and every other run of non-letters one
+    space. ``normalize("García, María (I-485)") == "garcia maria i485"``."""
     folded = text.casefold()
     if not folded.isascii():  # decomposing may give capitals ("㏗"): folded once more
         decomposed = unicodedata.normalize("NFKD", folded).casefold()
@@ -48,10 +48,31 @@ def normalize(text: str) -> str:
     return _BREAKS.sub(" ", _JOINERS.sub("", folded)).strip()
 
 
-def find_terms(query: str) -> tuple[str, ...]:
-    """The words of what the user typed, each :func:`normalize`-d: a case is found when
-    its search text holds every one. No words (an empty query): every case."""
-    return tuple(normalize(query).split())
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the user typed to find: ``words``, each :func:`normalize`-d, and ``symbols``,
+    the typed words that have no letter nor digit (``[/]``, ``#``), case folded and
+    matched as typed. A case is found when it holds every one; an empty query finds
+    every case."""
+
+    words: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.symbols)
+
+
+def parse_query(text: str) -> Query:
+    """The :class:`Query` of ``text``, split at whitespace."""
+    words: list[str] = []
+    symbols: list[str] = []
+    for typed in text.split():
+        normalized = normalize(typed)
+        if normalized:
+            words += normalized.split()
+        else:
+            symbols.append(typed.casefold())
+    return Query(tuple(words), tuple(symbols))
 
 
 def is_not_recognized(case: WatchedCase) -> bool:
@@ -60,10 +81,10 @@ def is_not_recognized(case: WatchedCase) -> bool:
     return case.last_error.startswith(ReceiptNotRecognized.summary)
 
 
-def search_text(case: WatchedCase) -> str:
-    """Everything find matches in ``case``, :func:`normalize`-d into one line: receipt
-    number, label, client, tags, note, form type, status titles, stage, the error of the
-    last check and, for a case USCIS does not recognize, :data:`NOT_RECOGNIZED`."""
+def search_fields(case: WatchedCase) -> list[str]:
+    """Everything find matches in ``case``: receipt number, label, client, tags, note,
+    form type, status titles, stage, the error of the last check and, for a case USCIS
+    does not recognize, :data:`NOT_RECOGNIZED`."""
     fields = [case.receipt_number.value, case.label, case.client, *case.tags, case.note]
     status = case.status
     if status is not None:
@@ -72,12 +93,12 @@ def search_text(case: WatchedCase) -> str:
         fields.append(case.last_error)
         if is_not_recognized(case):
             fields.append(NOT_RECOGNIZED)
-    return normalize("\n".join(fields))
+    return fields
 
 
-def found(terms: tuple[str, ...], text: str) -> bool:
-    """Whether the search text ``text`` holds every one of ``terms`` (:func:`find_terms`)."""
-    return all(term in text for term in terms)
+def search_text(case: WatchedCase) -> str:
+    """The :func:`search_fields` of ``case``, :func:`normalize`-d into one line."""
+    return normalize("\n".join(search_fields(case)))
 
 
 class SearchTexts:
@@ -85,7 +106,7 @@ class SearchTexts:
     immutable and replaced when anything about them changes, so an entry is reused while
     it belongs to the very case object asked about. Finding among 10,000 cases then costs
     a dictionary look-up and a substring test per case and word, not a normalization of
-    each field at each key typed."""
+    each field at each key typed (symbols alone, rare, are looked for in the fields)."""
 
     def __init__(self) -> None:
         self._texts: dict[str, tuple[WatchedCase, str]] = {}
@@ -99,3 +120,13 @@ class SearchTexts:
         text = search_text(case)
         self._texts[key] = (case, text)
         return text
+
+    def finds(self, query: Query, case: WatchedCase) -> bool:
+        """Whether ``case`` holds every word and symbol of ``query``."""
+        text = self(case)
+        if not all(word in text for word in query.words):
+            return False
+        if query.symbols:
+            fields = "\n".join(search_fields(case)).casefold()
+            return all(symbol in fields for symbol in query.symbols)
+        return True

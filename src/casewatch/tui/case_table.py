@@ -19,10 +19,10 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN
-from casewatch.finding import SearchTexts, find_terms
+from casewatch.finding import SearchTexts, is_not_recognized, parse_query
 from casewatch.stages import Stage
 from casewatch.tui.filters import CaseFilter, filter_label, matches, sort_key, stage_cycle
-from casewatch.tui.formats import format_age, format_days, stage_text
+from casewatch.tui.formats import format_age, format_days, not_recognized_text, stage_text
 from casewatch.watchlist import WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -213,11 +213,11 @@ class CaseTable(DataTable[str | Text]):
 
     def visible_cases(self) -> list[WatchedCase]:
         """The cases that pass the filters, in the chosen order (what the rows show)."""
-        terms, texts = find_terms(self.text_filter), self._search_texts
+        query, texts = parse_query(self.text_filter), self._search_texts
         cases = [
             case
             for case in self.watchlist.cases.values()
-            if matches(case, terms, self.stage_filter, texts)
+            if matches(case, query, self.stage_filter, texts)
         ]
         if self.sort_column is not None:
             cases.sort(key=sort_key(self.sort_column))
@@ -327,7 +327,9 @@ class CaseTable(DataTable[str | Text]):
             "label": case.label,
             "checked": self._checked_cell(case, self._now()),
         }
-        if status is None:
+        if status is None and is_not_recognized(case):  # not "…": it is not loading
+            cells["stage"] = not_recognized_text(self.stage_styles)
+        elif status is None:
             cells["status"] = "…"
         else:
             cells |= {

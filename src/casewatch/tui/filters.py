@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from casewatch.finding import SearchTexts, found
+from casewatch.finding import Query, SearchTexts
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
@@ -56,15 +56,15 @@ def filter_label(case_filter: CaseFilter) -> str:
 
 def matches(
     case: WatchedCase,
-    terms: tuple[str, ...],
+    query: Query,
     case_filter: CaseFilter | None,
     texts: SearchTexts,
 ) -> bool:
-    """Whether ``case`` passes ``case_filter`` (any case when None) and its search text
-    (``texts``) holds every one of ``terms`` (:func:`casewatch.finding.find_terms`)."""
+    """Whether ``case`` passes ``case_filter`` (any case when None) and holds what
+    ``query`` looks for (its search text from ``texts``)."""
     if case_filter is not None and not admits(case_filter, case):
         return False
-    return not terms or found(terms, texts(case))
+    return not query or texts.finds(query, case)
 
 
 def stage_cycle(cases: Iterable[WatchedCase]) -> list[CaseFilter | None]:

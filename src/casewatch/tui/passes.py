@@ -15,7 +15,7 @@ from textual.timer import Timer
 from casewatch.receipts import ReceiptNumber
 from casewatch.schedule import due_cases
 from casewatch.tui.messages import RefreshEnded
-from casewatch.tui.refreshing import pass_end, refresh_line
+from casewatch.tui.refreshing import not_recognized_toast, pass_end, refresh_line
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge
 
 if TYPE_CHECKING:
@@ -93,6 +93,10 @@ class RefreshSchedule:
                 progress = await refresher.check(receipts[0])
             else:
                 progress = await refresher.refresh(receipts, wait=True)
+            cases = self.dashboard.watchlist.cases
+            toast = not_recognized_toast(cases[r.value] for r in receipts if r.value in cases)
+            if toast is not None:
+                self.dashboard.toast(toast)
         finally:
             self.dashboard.post_message(RefreshEnded("check", progress))
 
