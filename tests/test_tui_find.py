@@ -19,7 +19,7 @@ from casewatch.tui.filters import Trouble
 from casewatch.tui.find import FindBox
 from casewatch.tui.refreshing import not_recognized_toast
 from casewatch.uscis.errors import ReceiptNotRecognized
-from casewatch.watchlist import WatchedCase
+from casewatch.watchlist import WatchedCase, Watchlist
 from pilot_helpers import drawer_text, record_toasts
 
 
@@ -147,3 +147,62 @@ def test_the_not_recognized_toast_names_at_most_five_cases() -> None:
     assert toast is not None and toast.severity == "warning"
     assert "EAC1234567804 and 2 more" in toast.message and "EAC1234567805" not in toast.message
     assert not_recognized_toast([replace(cases[0], last_error="USCIS is unavailable")]) is None
+
+
+def with_changes(app: CaseWatchApp, *rows: int) -> list[str]:
+    """Mark the cases of the watchlist's ``rows`` as changed and not viewed yet; their
+    receipt numbers."""
+    receipts = [list(app.watchlist.cases)[row] for row in rows]
+    for receipt in receipts:
+        app.watchlist.cases[receipt] = replace(app.watchlist.get(receipt), unseen=True)
+    return receipts
+
+
+async def test_the_border_counts_the_changes_and_n_finds_them_outside_the_filter(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    first, second = with_changes(app, 10, 40)
+    app.watchlist.set_case_details("EAC9999103403", label="Garcia")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        assert "Cases · 50 · 2 changed · n" in str(table.border_title)
+        await pilot.press("slash", *"garcia", "enter")
+        assert rows(app) == ["EAC9999103403"]
+        assert "2 changed · n" in str(table.border_title)  # counted outside the filter
+        toasts = record_toasts(app, monkeypatch)
+        await pilot.press("n")
+        await pilot.pause()
+        assert len(rows(app)) == 50 and not app.query_one(FindBox).is_open
+        assert table.selected_receipt == first
+        assert toasts == [
+            (
+                "Filter dropped",
+                "The filter hid the 2 changed cases left to view: every case is shown again.",
+            )
+        ]
+        await pilot.press("n")
+        assert table.selected_receipt == second
+        await pilot.press("enter")  # viewed: one fewer
+        assert "1 changed · n" in str(table.border_title)
+
+
+async def test_the_palette_marks_all_as_viewed_and_the_file_keeps_it(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    first, *_ = with_changes(app, 10, 40, 41)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        assert "3 changed · n" in str(table.border_title)
+        await pilot.press("ctrl+p", *"mark all as viewed")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert "changed" not in str(table.border_title)
+        assert not str(table.get_cell(first, "receipt")).startswith("●")
+    saved = Watchlist.load(app.watchlist.path)
+    assert not any(case.unseen for case in saved.cases.values())

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from pathlib import Path
 
 import platformdirs
@@ -20,9 +19,10 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from casewatch.config import Settings
+from casewatch.tui.commands import case_commands
 from casewatch.tui.dashboard import Dashboard
 from casewatch.tui.help import HelpScreen
-from casewatch.tui.keys import Keymap, case_bindings
+from casewatch.tui.keys import Keymap
 from casewatch.tui.themes import (
     ANSI_THEME,
     DEFAULT_THEME,
@@ -221,8 +221,9 @@ class CaseWatchApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (theme, quit, maximize), a screenshot
-        that works without a downloads directory, and every casewatch action (whose
-        "Keys" lists every key, in place of Textual's panel of the focused widget's)."""
+        that works without a downloads directory, and casewatch's entries
+        (:func:`~casewatch.tui.commands.case_commands`: every action, whose "Keys" lists
+        every key in place of Textual's panel of the focused widget's, and more)."""
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys"):
                 yield command
@@ -231,11 +232,4 @@ class CaseWatchApp(App[None]):
             "Save an SVG of the screen in the downloads directory",
             self.action_screenshot,
         )
-        dashboard = self.dashboard
-        for on_table, binding in case_bindings():
-            node = dashboard.table if on_table else dashboard
-            yield SystemCommand(
-                binding.description,
-                f"{binding.tooltip} ({self.keymap.shown(binding)})",
-                partial(self.run_action, binding.action, node),
-            )
+        yield from case_commands(self.dashboard, self.keymap)

@@ -147,6 +147,8 @@ class CaseTable(DataTable[str | Text]):
         self._shown: list[str] = []  # receipt numbers of the rows, in order
         self._pending: deque[str] = deque()  # the receipts of rows still to add
         self._search_texts = SearchTexts()  # what find matches, made once per case change
+        self.unviewed: set[str] = set()
+        """The receipt numbers of the cases with a change not viewed yet, shown or not."""
         self._add_columns()
 
     def _add_columns(self) -> None:
@@ -237,6 +239,7 @@ class CaseTable(DataTable[str | Text]):
         keep = select or self.selected_receipt
         self.clear()
         self._shown = [case.receipt_number.value for case in self.visible_cases()]
+        self.unviewed = {key for key, case in self.watchlist.cases.items() if case.unseen}
         self.show_count()
         self._pending = deque(self._shown)
         position = self._shown.index(keep) if keep in self._shown else 0
@@ -260,6 +263,8 @@ class CaseTable(DataTable[str | Text]):
         unread = self.watchlist.unread  # with no filter while the rest is read
         shown, total = len(self._shown) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
+        if self.unviewed:  # of every case: n finds them, outside the filters too
+            parts.append(f"{len(self.unviewed)} changed · n")
         if unread:
             parts.append("reading the watchlist")
         if self.stage_filter is not None:
@@ -273,6 +278,12 @@ class CaseTable(DataTable[str | Text]):
     def update_case(self, case: WatchedCase) -> None:
         """Show what changed in the row of ``case`` (a filtered-out case has no row)."""
         row_key = case.receipt_number.value
+        if case.unseen != (row_key in self.unviewed):  # the count in the title moves
+            if case.unseen:
+                self.unviewed.add(row_key)
+            else:
+                self.unviewed.discard(row_key)
+            self.show_count()
         if row_key in self.rows:
             self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
 
@@ -283,19 +294,21 @@ class CaseTable(DataTable[str | Text]):
         else:
             self.remove_row(receipt)
         self._shown.remove(receipt)
+        self.unviewed.discard(receipt)
         self.show_count()
 
     def next_changed(self) -> bool:
-        """Move to the next case with a change not yet viewed, wrapping around; False
-        when there is none."""
-        keys = self._shown[: self.row_count]  # the rows added so far
-        if not keys:
-            return False
-        start = self.cursor_row
+        """Move to the next case shown with a change not yet viewed, wrapping around
+        (its row added at once if still to come); False when there is none."""
+        keys = self._shown
+        start = self.cursor_row if self.row_count else -1
         for step in range(1, len(keys) + 1):
             row = (start + step) % len(keys)
-            if self.watchlist.get(keys[row]).unseen:
-                self.move_cursor(row=row)
+            if keys[row] in self.unviewed:
+                if row < self.row_count:
+                    self.move_cursor(row=row)
+                else:
+                    self.fill(select=keys[row])
                 return True
         return False
 

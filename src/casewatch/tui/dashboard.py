@@ -338,9 +338,9 @@ class Dashboard(Screen[None]):
         self.notify("Textos en español" if self.spanish else "English texts", timeout=2)
 
     def action_next_changed(self) -> None:
-        """Move to the next case with a change not yet viewed, wrapping around."""
-        if not self.table.next_changed():
-            self.notify("No changed case left to view.", timeout=3)
+        """Move to the next case with a change not yet viewed, wrapping around; outside
+        the filters when none is left in them (dropping them)."""
+        self.view.next_changed()
 
     def action_find(self) -> None:
         """Show the find box: typing filters the table by any text."""
@@ -411,3 +411,7 @@ class Dashboard(Screen[None]):
     def action_escape(self) -> None:
         """Close the innermost thing only: the find box, the drawer, then a filter."""
         self.view.escape()
+
+    def action_mark_all_viewed(self) -> None:
+        """Mark every change as viewed (the palette's "Mark all as viewed")."""
+        self.view.mark_all_viewed()
