@@ -5,17 +5,19 @@ the cases USCIS does not recognize, the palette's stages, sorts and tags, and wh
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from textual.pilot import Pilot
 
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
-from casewatch.tui.filters import Trouble
+from casewatch.tui.filters import Tagged, Trouble
 from casewatch.tui.find import FindBox
 from casewatch.tui.refreshing import not_recognized_toast
 from casewatch.uscis.errors import ReceiptNotRecognized
@@ -206,3 +208,98 @@ async def test_the_palette_marks_all_as_viewed_and_the_file_keeps_it(
         assert not str(table.get_cell(first, "receipt")).startswith("●")
     saved = Watchlist.load(app.watchlist.path)
     assert not any(case.unseen for case in saved.cases.values())
+
+
+async def run_command(pilot: Pilot[None], title: str) -> None:
+    """Run the palette's entry ``title`` (typed in full, the first match)."""
+    await pilot.press("ctrl+p", *title)
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_the_palette_offers_each_stage_tag_and_sort_directly(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    receipts = list(app.watchlist.cases)
+    app.watchlist.set_case_details(receipts[5], tags=["premium", "JD"])
+    app.watchlist.set_case_details(receipts[9], tags=["premium"])
+    added = app.watchlist.get(receipts[0]).added_at
+    app.watchlist.add(parse_receipt_number("EAC1234567890"), added_at=added)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await run_command(pilot, "Stage: action needed")
+        assert table.stage_filter is Stage.ACTION_NEEDED and rows(app)
+        assert all(
+            app.watchlist.get(r).status.stage is Stage.ACTION_NEEDED  # type: ignore[union-attr]
+            for r in rows(app)
+        )
+        await run_command(pilot, "Stage: not recognized")
+        assert table.stage_filter is Trouble.FAILING and rows(app) == ["EAC1234567890"]
+        await run_command(pilot, "Tag: premium")
+        assert table.stage_filter == Tagged("premium") and rows(app) == [receipts[5], receipts[9]]
+        assert "tag: premium" in str(table.border_title)
+        await run_command(pilot, "Stage: all")
+        assert table.stage_filter is None and len(rows(app)) == 51
+        await run_command(pilot, "Sort by changed")
+        assert table.sort_column == "changed" and "sorted by Changed" in str(table.border_title)
+        await run_command(pilot, "Sort as the watchlist")
+        assert table.sort_column is None and rows(app) == list(app.watchlist.cases)
+
+
+async def test_sort_filters_and_the_selected_case_are_remembered_across_restarts(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    receipts = list(app.watchlist.cases)
+    app.watchlist.set_case_details(receipts[5], tags=["premium"], label="García")
+    app.watchlist.set_case_details(receipts[9], tags=["premium"], label="Garcia")
+    app.watchlist.set_case_details(receipts[12], tags=["premium"], label="Lopez")
+    app.settings.state_dir.mkdir(parents=True, exist_ok=True)
+    (app.settings.state_dir / "dashboard.toml").write_text('theme = "casewatch-light"\n')
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await run_command(pilot, "Tag: premium")
+        await run_command(pilot, "Sort by label")
+        await pilot.press("slash", *"garcia", "enter", "down")
+        assert rows(app) == [receipts[9], receipts[5]]
+        assert app.query_one(CaseTable).selected_receipt == receipts[5]
+        await pilot.press("q")
+    state = tomllib.loads((app.settings.state_dir / "dashboard.toml").read_text())
+    assert state["theme"] == "casewatch-light"  # the theme is kept beside the view
+    restarted = make_app()
+    async with restarted.run_test(size=(120, 40)) as pilot:
+        await restarted.workers.wait_for_complete()
+        table = restarted.query_one(CaseTable)
+        assert table.stage_filter == Tagged("premium") and table.sort_column == "label"
+        assert table.text_filter == "garcia" and restarted.query_one(FindBox).value == "garcia"
+        assert rows(restarted) == [receipts[9], receipts[5]]
+        assert table.selected_receipt == receipts[5]
+        await pilot.press("escape", "escape")  # the find text, then the tag filter
+        assert len(rows(restarted)) == 50 and table.selected_receipt == receipts[5]
+        assert restarted.theme == "casewatch-light"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not toml [[[",
+        'sort = 5\nfilter = ["stage:approved"]\nfind = 7\nselected = true',
+        'sort = "nonsense"\nfilter = "stage:nonsense"\nselected = "EAC0000000000"',
+        'filter = "tag:gone"\nfind = "   "',
+    ],
+)
+async def test_bad_or_stale_remembered_views_are_ignored(
+    make_app: Callable[..., CaseWatchApp], content: str
+) -> None:
+    app = make_app()
+    app.settings.state_dir.mkdir(parents=True, exist_ok=True)
+    (app.settings.state_dir / "dashboard.toml").write_text(content)
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        assert table.sort_column is None and table.stage_filter is None
+        assert table.text_filter == "" and not app.query_one(FindBox).is_open
+        assert len(rows(app)) == 50 and table.cursor_row == 0

@@ -263,7 +263,7 @@ class CaseTable(DataTable[str | Text]):
         unread = self.watchlist.unread  # with no filter while the rest is read
         shown, total = len(self._shown) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
-        if self.unviewed:  # of every case: n finds them, outside the filters too
+        if self.unviewed and not unread:  # of every case: n finds them, outside the filters
             parts.append(f"{len(self.unviewed)} changed · n")
         if unread:
             parts.append("reading the watchlist")

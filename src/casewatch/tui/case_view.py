@@ -1,17 +1,28 @@
 """What the dashboard's table shows, driven by the keys and the palette: escape closing
 one thing at a time, the filters dropped with the cursor kept on its case (issue 13,
 point 4), the changed cases found outside the filters and marked as viewed all at once
-(point 5)."""
+(point 5), a stage, tag or sort chosen in the palette, and the sort order, filters and
+selected case remembered in ``dashboard.toml`` across restarts (point 9)."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from casewatch.tui.case_table import CaseTable
+from casewatch.cases import one_line
+from casewatch.files import os_error_message
+from casewatch.tui.case_table import COLUMNS, CaseTable
+from casewatch.tui.dashboard_state import read_dashboard_state, update_dashboard_state
+from casewatch.tui.filters import CaseFilter, filter_from_text, filter_text
 from casewatch.tui.find import FindBox
 
 if TYPE_CHECKING:
     from casewatch.tui.dashboard import Dashboard
+
+FIND_MAX_CHARS = 200
+"""The longest find text taken back from ``dashboard.toml``."""
+
+log = logging.getLogger(__name__)
 
 
 class CaseView:
@@ -20,6 +31,7 @@ class CaseView:
 
     def __init__(self, dashboard: Dashboard) -> None:
         self.dashboard = dashboard
+        self._restored: CaseTable | None = None  # the table, once the last view is applied
 
     @property
     def find_box(self) -> FindBox:
@@ -86,3 +98,55 @@ class CaseView:
         dashboard.save_soon()
         count = len(receipts)
         dashboard.notify(f"{count} change{'s' * (count != 1)} marked as viewed.", timeout=3)
+
+    def show_filter(self, case_filter: CaseFilter | None) -> None:
+        """Show only the cases of ``case_filter`` (a stage, the failing cases, a tag),
+        or every case (None); the find text stays."""
+        self.dashboard.table.stage_filter = case_filter
+
+    def sort_by(self, column: str | None) -> None:
+        """Sort the table by ``column`` (None: the watchlist's order)."""
+        self.dashboard.table.sort_column = column
+
+    def restore(self) -> str | None:
+        """Once every case is read (and only once): apply the sort order, the filter
+        and the find text that ``dashboard.toml`` remembers, and give the remembered
+        selected case (None: none, or not watched any more). What is not a column, a
+        filter of a stage or a tag still on the watchlist, or text, is ignored."""
+        dashboard = self.dashboard
+        if self._restored or dashboard.watchlist.unread:
+            return None
+        table, cases = dashboard.table, dashboard.watchlist.cases
+        self._restored = table
+        state = read_dashboard_state(dashboard.settings.state_dir)
+        sort, shown, find, selected = (
+            state.get(key) for key in ("sort", "filter", "find", "selected")
+        )
+        if sort in {key for key, _, _ in COLUMNS}:
+            table.set_reactive(CaseTable.sort_column, sort)
+        if isinstance(shown, str):
+            tags = {tag for case in cases.values() for tag in case.tags}
+            table.set_reactive(CaseTable.stage_filter, filter_from_text(shown, tags))
+        text = one_line(find)[:FIND_MAX_CHARS].strip() if isinstance(find, str) else ""
+        if text:
+            table.set_reactive(CaseTable.text_filter, text)
+            self.find_box.value = text
+            self.find_box.is_open = True
+        return selected if isinstance(selected, str) and selected in cases else None
+
+    def remember(self) -> None:
+        """Write the sort order (its column), the filter, the find text and the selected
+        case into ``dashboard.toml``, for the next start; a failure goes to the log."""
+        table = self._restored  # unmounted as the dashboard closes, but holding the view
+        if table is None:
+            return  # quit before every case was read: what was remembered stays
+        values = {
+            "sort": table.sort_column,
+            "filter": None if table.stage_filter is None else filter_text(table.stage_filter),
+            "find": table.text_filter or None,
+            "selected": table.selected_receipt,
+        }
+        try:
+            update_dashboard_state(self.dashboard.settings.state_dir, values)
+        except OSError as exc:
+            log.warning("the dashboard's view was not remembered: %s", os_error_message(exc))

@@ -144,7 +144,7 @@ class Dashboard(Screen[None]):
 
     def on_mount(self) -> None:
         watchlist, settings = self.watchlist, self.settings
-        self.table.fill()
+        self.table.fill(select=self.view.restore())  # the view of the last run
         self.table.focus()
         if not watchlist.cases:
             self.notify(
@@ -191,7 +191,7 @@ class Dashboard(Screen[None]):
 
     @on(WatchlistRead)
     def _read(self) -> None:
-        self.table.fill()
+        self.table.fill(select=self.view.restore())  # the view of the last run, now
         self.refresh_bindings()
         if self.watchlist.has_unsaved_changes():  # cases viewed meanwhile
             self.save_soon()
@@ -225,6 +225,8 @@ class Dashboard(Screen[None]):
     async def on_unmount(self) -> None:
         if self._follow_timer is not None:  # no more following (nor taking the lease back)
             self._follow_timer.stop()
+        if self.load_error is None:
+            self.view.remember()
         await self.sync.close(save=self.load_error is None)
         if self.client is not None:
             await self.client.aclose()
