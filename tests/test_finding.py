@@ -45,7 +45,7 @@ def garcia() -> WatchedCase:
 
 
 def finds(query: str, case: WatchedCase) -> bool:
-    return SearchTexts().finds(parse_query(query), case)
+    return SearchTexts().select(parse_query(query), [case]) == [case]
 
 
 def test_every_word_must_match_in_any_field() -> None:

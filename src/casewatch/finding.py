@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from casewatch.uscis.errors import ReceiptNotRecognized
 from casewatch.watchlist import WatchedCase
@@ -96,9 +98,14 @@ def search_fields(case: WatchedCase) -> list[str]:
     return fields
 
 
+_normalized_field = lru_cache(maxsize=4096)(normalize)
+""":func:`normalize` of the fields that many cases share (status titles, form types,
+stages, clients, tags), made once."""
+
+
 def search_text(case: WatchedCase) -> str:
     """The :func:`search_fields` of ``case``, :func:`normalize`-d into one line."""
-    return normalize("\n".join(search_fields(case)))
+    return " ".join(filter(None, map(_normalized_field, search_fields(case))))
 
 
 class SearchTexts:
@@ -106,7 +113,7 @@ class SearchTexts:
     immutable and replaced when anything about them changes, so an entry is reused while
     it belongs to the very case object asked about. Finding among 10,000 cases then costs
     a dictionary look-up and a substring test per case and word, not a normalization of
-    each field at each key typed (symbols alone, rare, are looked for in the fields)."""
+    each field at each key typed."""
 
     def __init__(self) -> None:
         self._texts: dict[str, tuple[WatchedCase, str]] = {}
@@ -121,12 +128,21 @@ class SearchTexts:
         self._texts[key] = (case, text)
         return text
 
-    def finds(self, query: Query, case: WatchedCase) -> bool:
-        """Whether ``case`` holds every word and symbol of ``query``."""
-        text = self(case)
-        if not all(word in text for word in query.words):
-            return False
-        if query.symbols:
-            fields = "\n".join(search_fields(case)).casefold()
-            return all(symbol in fields for symbol in query.symbols)
-        return True
+    def select(self, query: Query, cases: Iterable[WatchedCase]) -> list[WatchedCase]:
+        """The ``cases`` that hold every word and symbol of ``query``, in their order.
+        One loop with the cache at hand: this runs over every case at each key typed."""
+        texts, words, symbols = self._texts, query.words, query.symbols
+        selected = []
+        for case in cases:
+            known = texts.get(case.receipt_number.value)
+            text = known[1] if known is not None and known[0] is case else self(case)
+            for word in words:
+                if word not in text:
+                    break
+            else:
+                if symbols:  # rare: looked for as typed, in the fields
+                    fields = "\n".join(search_fields(case)).casefold()
+                    if not all(symbol in fields for symbol in symbols):
+                        continue
+                selected.append(case)
+        return selected

@@ -21,7 +21,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from casewatch.cases import US_EASTERN
 from casewatch.finding import SearchTexts, is_not_recognized, parse_query
 from casewatch.stages import Stage
-from casewatch.tui.filters import CaseFilter, filter_label, matches, sort_key, stage_cycle
+from casewatch.tui.filters import CaseFilter, admits, filter_label, sort_key, stage_cycle
 from casewatch.tui.formats import format_age, format_days, not_recognized_text, stage_text
 from casewatch.watchlist import WatchedCase, Watchlist
 
@@ -215,12 +215,11 @@ class CaseTable(DataTable[str | Text]):
 
     def visible_cases(self) -> list[WatchedCase]:
         """The cases that pass the filters, in the chosen order (what the rows show)."""
-        query, texts = parse_query(self.text_filter), self._search_texts
-        cases = [
-            case
-            for case in self.watchlist.cases.values()
-            if matches(case, query, self.stage_filter, texts)
-        ]
+        cases: Iterable[WatchedCase] = self.watchlist.cases.values()
+        if (case_filter := self.stage_filter) is not None:
+            cases = [case for case in cases if admits(case_filter, case)]
+        query = parse_query(self.text_filter)
+        cases = self._search_texts.select(query, cases) if query else list(cases)
         if self.sort_column is not None:
             cases.sort(key=sort_key(self.sort_column))
         return cases

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from casewatch.finding import Query, SearchTexts
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
@@ -52,19 +51,6 @@ def filter_label(case_filter: CaseFilter) -> str:
     if isinstance(case_filter, Tagged):
         return f"tag: {case_filter.tag}"
     return case_filter.value
-
-
-def matches(
-    case: WatchedCase,
-    query: Query,
-    case_filter: CaseFilter | None,
-    texts: SearchTexts,
-) -> bool:
-    """Whether ``case`` passes ``case_filter`` (any case when None) and holds what
-    ``query`` looks for (its search text from ``texts``)."""
-    if case_filter is not None and not admits(case_filter, case):
-        return False
-    return not query or texts.finds(query, case)
 
 
 def stage_cycle(cases: Iterable[WatchedCase]) -> list[CaseFilter | None]:
