@@ -66,13 +66,15 @@ def _filter_commands(dashboard: Dashboard) -> Iterator[SystemCommand]:
             counts[Tagged(tag)] = counts.get(Tagged(tag), 0) + 1
     show = dashboard.view.show_filter
     yield SystemCommand("Stage: all", "Show the cases of every stage (s)", partial(show, None))
-    choices: list[tuple[CaseFilter, str]] = [(stage, f"in {stage.value}") for stage in Stage]
-    choices.append((Trouble.FAILING, Trouble.FAILING.value))
+    choices: list[tuple[CaseFilter, str]] = [
+        (stage, f'whose stage is "{stage.value}"') for stage in Stage
+    ]
+    choices.append((Trouble.FAILING, "not recognized by USCIS or whose last check failed"))
     for case_filter, which in choices:
         count = counts.get(case_filter, 0)
         yield SystemCommand(
             f"Stage: {case_filter}",
-            f"Show only the {count} case{'s' * (count != 1)} {which} (s steps through them)",
+            f"Show only the {count} case{'s' * (count != 1)} {which} (s steps through the stages)",
             partial(show, case_filter),
             discover=count > 0,
         )
