@@ -17,12 +17,14 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
+from casewatch.tui.commands import case_commands
 from casewatch.tui.filters import Tagged, Trouble
 from casewatch.tui.find import FindBox
 from casewatch.tui.refreshing import not_recognized_toast
 from casewatch.uscis.errors import ReceiptNotRecognized
 from casewatch.watchlist import WatchedCase, Watchlist
-from pilot_helpers import drawer_text, record_toasts
+from pilot_helpers import drawer_text, record_toasts, until
+from test_tui_look import hold_reads, long_file
 
 
 def rows(app: CaseWatchApp) -> list[str]:
@@ -303,3 +305,19 @@ async def test_bad_or_stale_remembered_views_are_ignored(
         assert table.sort_column is None and table.stage_filter is None
         assert table.text_filter == "" and not app.query_one(FindBox).is_open
         assert len(rows(app)) == 50 and table.cursor_row == 0
+
+
+async def test_the_palette_offers_stages_and_sorts_once_every_case_is_read(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(synthetic=True)
+    long_file(app, 300)
+    held_reads = hold_reads(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {command.title for command in case_commands(app.dashboard, app.keymap)}
+        assert "Mark all as viewed" in titles and "Stage: all" not in titles
+        assert "Sort by changed" not in titles  # as s and o, they wait for every case
+        held_reads.set()
+        await until(pilot, lambda: not app.watchlist.unread)
+        titles = {command.title for command in case_commands(app.dashboard, app.keymap)}
+        assert {"Stage: all", "Stage: received", "Sort by changed"} <= titles

@@ -34,8 +34,8 @@ SORT_ORDERS = {
 
 def case_commands(dashboard: Dashboard, keymap: Keymap) -> Iterator[SystemCommand]:
     """The palette's entries for ``dashboard``: each key's action (with its keys as
-    ``keymap`` has them), "Mark all as viewed", then the stages, the tags and the sort
-    orders."""
+    ``keymap`` has them), "Mark all as viewed", then (once the whole watchlist file is
+    read) the stages, the tags and the sort orders."""
     app = dashboard.app
     for on_table, binding in case_bindings():
         node = dashboard.table if on_table else dashboard
@@ -49,8 +49,9 @@ def case_commands(dashboard: Dashboard, keymap: Keymap) -> Iterator[SystemComman
         "Take the ● mark off every changed case, as viewing each one does",
         dashboard.action_mark_all_viewed,
     )
-    yield from _filter_commands(dashboard)
-    yield from _sort_commands(dashboard)
+    if not dashboard.watchlist.unread:  # as s and o, once every case is read
+        yield from _filter_commands(dashboard)
+        yield from _sort_commands(dashboard)
 
 
 def _filter_commands(dashboard: Dashboard) -> Iterator[SystemCommand]:
