@@ -44,7 +44,9 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Next changed",
         show=False,
         id="next_changed",
-        tooltip="Jump to the next case that changed and was not viewed yet",
+        tooltip=(
+            "Jump to the next case that changed and was not viewed yet (outside the filter too)"
+        ),
     ),
     Binding(
         "l",
@@ -70,7 +72,10 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Stage filter",
         show=False,
         id="next_stage",
-        tooltip="Show only the next stage on the watchlist, then all again",
+        tooltip=(
+            "Show only the next stage on the watchlist, then the cases not recognized or "
+            "failing, then all again"
+        ),
     ),
     Binding(
         "o",
