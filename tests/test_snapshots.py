@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from textual.pilot import Pilot
 
+from casewatch.receipts import parse_receipt_number
 from casewatch.tui.app import CaseWatchApp
 
 
@@ -49,7 +50,7 @@ async def add_dialog_with_a_typo(pilot: Pilot[None]) -> None:
 
 async def filtered_by_stage_and_text(pilot: Pilot[None]) -> None:
     await refreshed(pilot)
-    await pilot.press("s", "s", "slash", *"I-", "enter")
+    await pilot.press("s", "s", "slash", *"i1", "enter")  # I-1xx forms, as typed
     await pilot.pause()
 
 
@@ -107,3 +108,23 @@ def test_themes_and_pane_sizes(
     app = make_app()
     app.settings = replace(app.settings, theme=theme)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def at_the_last_case(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("G")
+    await pilot.pause()
+
+
+def test_a_case_not_recognized_and_the_changed_count(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    # Issue 13, points 5 and 6: "? not recognized" in the stage column, not "…";
+    # the border counts the changes not viewed ("2 changed · n").
+    app = make_app()
+    watchlist = app.watchlist
+    first = watchlist.get("EAC9999103403")
+    watchlist.add(parse_receipt_number("EAC1234567890"), label="typo?", added_at=first.added_at)
+    for receipt in ("EAC9999103404", "EAC9999103405"):
+        watchlist.cases[receipt] = replace(watchlist.get(receipt), unseen=True)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=at_the_last_case)

@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 import rich
@@ -23,10 +22,11 @@ from textual.widgets import DataTable
 
 from casewatch.config import Settings
 from casewatch.files import os_error_message
+from casewatch.tui.commands import case_commands
 from casewatch.tui.dashboard import Dashboard
 from casewatch.tui.dialogs import AskScreen
 from casewatch.tui.help import HelpScreen
-from casewatch.tui.keys import Keymap, case_bindings
+from casewatch.tui.keys import Keymap
 from casewatch.tui.screenshot import default_screenshot_path, screenshot_target
 from casewatch.tui.themes import (
     ANSI_THEME,
@@ -257,9 +257,9 @@ class CaseWatchApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's commands (theme, quit, maximize), a screenshot
-        saved where the user says, the recent notifications, and every casewatch action
-        (whose "Keys" lists every key, in place of Textual's panel of the focused
-        widget's)."""
+        saved where the user says, the recent notifications, and casewatch's entries
+        (:func:`~casewatch.tui.commands.case_commands`: every action, whose "Keys" lists
+        every key in place of Textual's panel of the focused widget's, and more)."""
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Keys"):
                 yield command
@@ -273,11 +273,4 @@ class CaseWatchApp(App[None]):
             "List the toasts shown since casewatch started, newest first",
             self.action_recent_notifications,
         )
-        dashboard = self.dashboard
-        for on_table, binding in case_bindings():
-            node = dashboard.table if on_table else dashboard
-            yield SystemCommand(
-                binding.description,
-                f"{binding.tooltip} ({self.keymap.shown(binding)})",
-                partial(self.run_action, binding.action, node),
-            )
+        yield from case_commands(self.dashboard, self.keymap)

@@ -19,9 +19,10 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN
+from casewatch.finding import SearchTexts, is_not_recognized, parse_query
 from casewatch.stages import Stage
-from casewatch.tui.filters import matches, sort_key
-from casewatch.tui.formats import format_age, format_days, stage_text
+from casewatch.tui.filters import CaseFilter, admits, filter_label, sort_key, stage_cycle
+from casewatch.tui.formats import format_age, format_days, not_recognized_text, stage_text
 from casewatch.watchlist import WatchedCase, Watchlist
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -131,7 +132,7 @@ class CaseTable(DataTable[str | Text]):
     ]
 
     text_filter: var[str] = var("", init=False)
-    stage_filter: var[Stage | None] = var(None, init=False)
+    stage_filter: var[CaseFilter | None] = var(None, init=False)
     sort_column: var[str | None] = var(None, init=False)
     stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
@@ -145,6 +146,9 @@ class CaseTable(DataTable[str | Text]):
         """The keys of the columns shown, in table order (:func:`fitting_columns`)."""
         self._shown: list[str] = []  # receipt numbers of the rows, in order
         self._pending: deque[str] = deque()  # the receipts of rows still to add
+        self._search_texts = SearchTexts()  # what find matches, made once per case change
+        self.unviewed: set[str] = set()
+        """The receipt numbers of the cases with a change not viewed yet, shown or not."""
         self._add_columns()
 
     def _add_columns(self) -> None:
@@ -198,13 +202,9 @@ class CaseTable(DataTable[str | Text]):
             self.fill()
 
     def cycle_stage_filter(self) -> None:
-        """Show only the cases of the next stage seen on the watchlist, then all again."""
-        present = [
-            stage
-            for stage in Stage
-            if any(c.status and c.status.stage is stage for c in self.watchlist.cases.values())
-        ]
-        order = [None, *present]
+        """Show only the cases of the next stage seen on the watchlist, then the failing
+        cases (when there are any), then all again."""
+        order = stage_cycle(self.watchlist.cases.values())
         position = order.index(self.stage_filter) if self.stage_filter in order else 0
         self.stage_filter = order[(position + 1) % len(order)]
 
@@ -215,11 +215,11 @@ class CaseTable(DataTable[str | Text]):
 
     def visible_cases(self) -> list[WatchedCase]:
         """The cases that pass the filters, in the chosen order (what the rows show)."""
-        cases = [
-            case
-            for case in self.watchlist.cases.values()
-            if matches(case, self.text_filter, self.stage_filter)
-        ]
+        cases: Iterable[WatchedCase] = self.watchlist.cases.values()
+        if (case_filter := self.stage_filter) is not None:
+            cases = [case for case in cases if admits(case_filter, case)]
+        query = parse_query(self.text_filter)
+        cases = self._search_texts.select(query, cases) if query else list(cases)
         if self.sort_column is not None:
             cases.sort(key=sort_key(self.sort_column))
         return cases
@@ -238,6 +238,7 @@ class CaseTable(DataTable[str | Text]):
         keep = select or self.selected_receipt
         self.clear()
         self._shown = [case.receipt_number.value for case in self.visible_cases()]
+        self.unviewed = {key for key, case in self.watchlist.cases.items() if case.unseen}
         self.show_count()
         self._pending = deque(self._shown)
         position = self._shown.index(keep) if keep in self._shown else 0
@@ -261,10 +262,12 @@ class CaseTable(DataTable[str | Text]):
         unread = self.watchlist.unread  # with no filter while the rest is read
         shown, total = len(self._shown) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
+        if self.unviewed and not unread:  # of every case: n finds them, outside the filters
+            parts.append(f"{len(self.unviewed)} changed · n")
         if unread:
             parts.append("reading the watchlist")
         if self.stage_filter is not None:
-            parts.append(f"stage: {self.stage_filter.value}")
+            parts.append(filter_label(self.stage_filter))
         if self.text_filter:
             parts.append(f"/{self.text_filter}")
         if self.sort_column is not None:
@@ -274,6 +277,12 @@ class CaseTable(DataTable[str | Text]):
     def update_case(self, case: WatchedCase) -> None:
         """Show what changed in the row of ``case`` (a filtered-out case has no row)."""
         row_key = case.receipt_number.value
+        if case.unseen != (row_key in self.unviewed):  # the count in the title moves
+            if case.unseen:
+                self.unviewed.add(row_key)
+            else:
+                self.unviewed.discard(row_key)
+            self.show_count()
         if row_key in self.rows:
             self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
 
@@ -284,19 +293,21 @@ class CaseTable(DataTable[str | Text]):
         else:
             self.remove_row(receipt)
         self._shown.remove(receipt)
+        self.unviewed.discard(receipt)
         self.show_count()
 
     def next_changed(self) -> bool:
-        """Move to the next case with a change not yet viewed, wrapping around; False
-        when there is none."""
-        keys = self._shown[: self.row_count]  # the rows added so far
-        if not keys:
-            return False
-        start = self.cursor_row
+        """Move to the next case shown with a change not yet viewed, wrapping around
+        (its row added at once if still to come); False when there is none."""
+        keys = self._shown
+        start = self.cursor_row if self.row_count else -1
         for step in range(1, len(keys) + 1):
             row = (start + step) % len(keys)
-            if self.watchlist.get(keys[row]).unseen:
-                self.move_cursor(row=row)
+            if keys[row] in self.unviewed:
+                if row < self.row_count:
+                    self.move_cursor(row=row)
+                else:
+                    self.fill(select=keys[row])
                 return True
         return False
 
@@ -328,7 +339,9 @@ class CaseTable(DataTable[str | Text]):
             "label": case.label,
             "checked": self._checked_cell(case, self._now()),
         }
-        if status is None:
+        if status is None and is_not_recognized(case):  # not "…": it is not loading
+            cells["stage"] = not_recognized_text(self.stage_styles)
+        elif status is None:
             cells["status"] = "…"
         else:
             cells |= {

@@ -23,6 +23,7 @@ from casewatch.config import Settings
 from casewatch.refresh import Refresher
 from casewatch.stages import Stage
 from casewatch.tui.case_table import CaseTable
+from casewatch.tui.case_view import CaseView
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.editing import CaseEditing
 from casewatch.tui.find import FindBox
@@ -96,6 +97,7 @@ class Dashboard(Screen[None]):
         """Why the rest of the watchlist file could not be read (the dashboard ended)."""
         self.editing = CaseEditing(self)
         self.refreshes = RefreshSchedule(self)
+        self.view = CaseView(self)
         self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -143,7 +145,7 @@ class Dashboard(Screen[None]):
 
     def on_mount(self) -> None:
         watchlist, settings = self.watchlist, self.settings
-        self.table.fill()
+        self.table.fill(select=self.view.restore())  # the view of the last run
         self.table.focus()
         if not watchlist.cases:
             self.notify(
@@ -190,7 +192,7 @@ class Dashboard(Screen[None]):
 
     @on(WatchlistRead)
     def _read(self) -> None:
-        self.table.fill()
+        self.table.fill(select=self.view.restore())  # the view of the last run, now
         self.refresh_bindings()
         if self.watchlist.has_unsaved_changes():  # cases viewed meanwhile
             self.save_soon()
@@ -224,6 +226,8 @@ class Dashboard(Screen[None]):
     async def on_unmount(self) -> None:
         if self._follow_timer is not None:  # no more following (nor taking the lease back)
             self._follow_timer.stop()
+        if self.load_error is None:
+            self.view.remember()
         await self.sync.close(save=self.load_error is None)
         if self.client is not None:
             await self.client.aclose()
@@ -328,10 +332,8 @@ class Dashboard(Screen[None]):
         self.drawer.case = case
 
     def action_close_drawer(self) -> None:
-        """Close the history drawer (and the find box, clearing it) and give the focus
-        back to the table."""
+        """Close the history drawer and give the focus back to the table."""
         self.drawer.is_open = False
-        self.query_one(FindBox).close()
         self.table.focus()
 
     def action_toggle_language(self) -> None:
@@ -340,9 +342,9 @@ class Dashboard(Screen[None]):
         self.notify("Textos en español" if self.spanish else "English texts", timeout=2)
 
     def action_next_changed(self) -> None:
-        """Move to the next case with a change not yet viewed, wrapping around."""
-        if not self.table.next_changed():
-            self.notify("No changed case left to view.", timeout=3)
+        """Move to the next case with a change not yet viewed, wrapping around; outside
+        the filters when none is left in them (dropping them)."""
+        self.view.next_changed()
 
     def action_find(self) -> None:
         """Show the find box: typing filters the table by any text."""
@@ -408,3 +410,13 @@ class Dashboard(Screen[None]):
         if self.watchlist.unread:
             return  # saved once the whole file is read (WatchlistRead)
         self.run_worker(self.sync.save(), group="save", exit_on_error=False)
+
+    # Finding cases (issue 13, points 4 to 6 and 9)
+
+    def action_escape(self) -> None:
+        """Close the innermost thing only: the find box, the drawer, then a filter."""
+        self.view.escape()
+
+    def action_mark_all_viewed(self) -> None:
+        """Mark every change as viewed (the palette's "Mark all as viewed")."""
+        self.view.mark_all_viewed()

@@ -139,7 +139,8 @@ class HistoryDrawer(VerticalScroll):
             head.append(f" · {case.label}", style="italic")
         parts: list[RenderableType] = [head]
         if status is None:
-            parts.append(Text(f"\n{_word('no answer', spanish)}"))
+            if not case.last_error:  # else the failure below says why there is none
+                parts.append(Text(f"\n{_word('no answer', spanish)}"))
         else:
             title = (status.title_es or status.title_en) if spanish else status.title_en
             description = (

@@ -1,9 +1,12 @@
-"""Finding cases in the table: the text filter, the stage filter and the sort orders."""
+"""Finding cases in the table: the find text (:mod:`casewatch.finding`), the filter of
+one stage, one tag or the cases whose checks fail, and the sort orders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
@@ -12,19 +15,75 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
 
 
-def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
-    """Whether ``case`` is in ``stage`` (any when None) and ``text`` appears, ignoring
-    case, in its receipt number, label, form type, status title or stage."""
-    status = case.status
-    if stage is not None and (status is None or status.stage is not stage):
-        return False
-    if not text:
-        return True
-    haystack = [case.receipt_number.value, case.label]
-    if status is not None:
-        haystack += [status.form_type, status.title_en, status.title_es, status.stage.value]
-    needle = text.casefold()
-    return any(needle in field.casefold() for field in haystack)
+class Trouble(StrEnum):
+    """The filter of the cases whose last check failed, USCIS not recognizing the
+    receipt number among them (issue 13, point 6): a place of its own in the stage cycle."""
+
+    FAILING = "not recognized or failing"
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """The filter of the cases that have the tag ``tag`` (issue 14, point 2)."""
+
+    tag: str
+
+
+CaseFilter = Stage | Trouble | Tagged
+"""What the table can be filtered to, besides the find text: one stage, the failing
+cases, or one tag."""
+
+
+def admits(case_filter: CaseFilter, case: WatchedCase) -> bool:
+    """Whether ``case`` passes ``case_filter``."""
+    if isinstance(case_filter, Stage):
+        return case.status is not None and case.status.stage is case_filter
+    if isinstance(case_filter, Tagged):
+        return case_filter.tag in case.tags
+    return bool(case.last_error)
+
+
+def filter_label(case_filter: CaseFilter) -> str:
+    """``case_filter`` in words, for the table's title: ``stage: approved``,
+    ``tag: premium``, ``not recognized or failing``."""
+    if isinstance(case_filter, Stage):
+        return f"stage: {case_filter.value}"
+    if isinstance(case_filter, Tagged):
+        return f"tag: {case_filter.tag}"
+    return case_filter.value
+
+
+def stage_cycle(cases: Iterable[WatchedCase]) -> list[CaseFilter | None]:
+    """What ``s`` steps through: every case (None), each stage seen on the watchlist in
+    the order of a case's life, then the failing cases when there are any."""
+    seen: set[Stage] = set()
+    failing = False
+    for case in cases:
+        if case.status is not None:
+            seen.add(case.status.stage)
+        failing = failing or bool(case.last_error)
+    return [None, *(stage for stage in Stage if stage in seen), *[Trouble.FAILING] * failing]
+
+
+def filter_text(case_filter: CaseFilter) -> str:
+    """``case_filter`` as ``dashboard.toml`` keeps it: ``stage:approved``,
+    ``tag:premium``, ``failing`` (:func:`filter_from_text` reads it back)."""
+    if isinstance(case_filter, Stage):
+        return f"stage:{case_filter.value}"
+    if isinstance(case_filter, Tagged):
+        return f"tag:{case_filter.tag}"
+    return "failing"
+
+
+def filter_from_text(text: str, tags: set[str]) -> CaseFilter | None:
+    """The filter :func:`filter_text` wrote as ``text``; None when ``text`` names none,
+    or a tag not among ``tags`` (the watchlist's, now)."""
+    kind, _, value = text.partition(":")
+    if kind == "stage" and value in Stage._value2member_map_:
+        return Stage(value)
+    if kind == "tag" and value in tags:
+        return Tagged(value)
+    return Trouble.FAILING if text == "failing" else None
 
 
 def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:

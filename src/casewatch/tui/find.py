@@ -27,7 +27,10 @@ class FindBox(Input):
         """Enter: the filter stays, the table takes the focus."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="Find: receipt, label, form, status or stage", id=id)
+        super().__init__(
+            placeholder="Find: words of a receipt, label, client, tag, note, form, status or stage",
+            id=id,
+        )
 
     def watch_is_open(self, is_open: bool) -> None:
         self.set_class(is_open, "-open")

@@ -10,6 +10,7 @@ from rich.style import Style
 from rich.text import Text
 
 from casewatch.cases import US_EASTERN
+from casewatch.finding import NOT_RECOGNIZED
 from casewatch.stages import Stage
 
 STAGE_SYMBOLS: dict[Stage, str] = {
@@ -33,6 +34,15 @@ def stage_text(stage: Stage, styles: dict[Stage, Style]) -> Text:
     """The stage as a ``symbol name`` cell in the theme's style of the stage: the symbol
     and the word keep stages apart without colour (``NO_COLOR``)."""
     return Text(f"{STAGE_SYMBOLS[stage]} {stage.value}", style=styles.get(stage, ""))
+
+
+def not_recognized_text(styles: dict[Stage, Style]) -> Text:
+    """The stage cell of a case USCIS does not recognize (no status, its last check
+    answered 404): ``? not recognized`` in the style of the unknown stage, so that it
+    does not read as a case still loading."""
+    return Text(
+        f"{STAGE_SYMBOLS[Stage.UNKNOWN]} {NOT_RECOGNIZED}", style=styles.get(Stage.UNKNOWN, "")
+    )
 
 
 def format_date(moment: datetime | None) -> str:

@@ -15,11 +15,14 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("enter", "toggle_drawer", "History", show=False, id="history"),
     Binding(
         "escape",
-        "close_drawer",
+        "escape",
         "Close",
         show=False,
         id="close_drawer",
-        tooltip="Close the history drawer, or the find box (clearing it)",
+        tooltip=(
+            "Close one thing: the find box being typed in, else the history drawer, "
+            "else the find filter, else the stage filter"
+        ),
     ),
     Binding(
         "r",
@@ -41,7 +44,9 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Next changed",
         show=False,
         id="next_changed",
-        tooltip="Jump to the next case that changed and was not viewed yet",
+        tooltip=(
+            "Jump to the next case that changed and was not viewed yet (outside the filter too)"
+        ),
     ),
     Binding(
         "l",
@@ -56,7 +61,10 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "find",
         "Find",
         id="find",
-        tooltip="Filter the table by receipt, label, form, status or stage",
+        tooltip=(
+            "Filter the table by words of the receipt, label, client, tags, note, form, "
+            "status, stage or last error (accents and dashes ignored)"
+        ),
     ),
     Binding(
         "s",
@@ -64,7 +72,10 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Stage filter",
         show=False,
         id="next_stage",
-        tooltip="Show only the next stage on the watchlist, then all again",
+        tooltip=(
+            "Show only the next stage on the watchlist, then the cases not recognized or "
+            "failing, then all again"
+        ),
     ),
     Binding(
         "o",

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from casewatch.receipts import ReceiptNumber
 from casewatch.schedule import due_cases
 from casewatch.tui.messages import RefreshEnded
-from casewatch.tui.refreshing import check_result, pass_end, refresh_line
+from casewatch.tui.refreshing import check_result, not_recognized_toast, pass_end, refresh_line
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge
 
 if TYPE_CHECKING:
@@ -98,11 +98,14 @@ class RefreshSchedule:
                 progress = await refresher.refresh(receipts, wait=True)
         finally:
             self.dashboard.post_message(RefreshEnded("check", progress))
+        cases = self.dashboard.watchlist.cases
         if say_result and before is not None:
             zone = self.dashboard.settings.timezone
             toast = check_result(before, cases.get(receipts[0].value), progress, zone)
-            if toast is not None:
-                self.dashboard.toast(toast)
+        else:  # one toast for the receipts USCIS does not recognize (added, imported)
+            toast = not_recognized_toast(cases[r.value] for r in receipts if r.value in cases)
+        if toast is not None:
+            self.dashboard.toast(toast)
 
     def ended(self, ended: RefreshEnded) -> None:
         """A pass or a check ended: schedule the next pass, tell the user what its end

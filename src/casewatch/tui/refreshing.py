@@ -7,12 +7,13 @@ by another casewatch) and the hooks that announce it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Literal
 
 from casewatch.config import Settings
+from casewatch.finding import is_not_recognized
 from casewatch.hooks import announce_change, change_message
 from casewatch.listing import describe_change
 from casewatch.refresh import RefreshProgress, quota_reserve
@@ -196,3 +197,23 @@ async def run_hooks(settings: Settings, case: WatchedCase, event: ChangeEvent) -
         settings.on_change, settings.notify_urls, case, event, settings.response_days
     )
     return [Toast(problem, "Change alert failed", "warning") for problem in problems]
+
+
+def not_recognized_toast(checked: Iterable[WatchedCase]) -> Toast | None:
+    """The warning that USCIS does not recognize some of the cases just ``checked`` (a
+    case added or imported, or ``r``), naming them, with the note that this is no proof
+    of a typo (``uscis-api.md``, "Errors"); None when it recognized them all."""
+    receipts = [case.receipt_number.value for case in checked if is_not_recognized(case)]
+    if not receipts:
+        return None
+    shown = ", ".join(receipts[:5]) + (
+        f" and {len(receipts) - 5} more" if len(receipts) > 5 else ""
+    )
+    return Toast(
+        f"USCIS does not recognize {shown}. Check the receipt number on the notice; cases "
+        "protected by law (8 U.S.C. 1367) and staging receipts in production answer the "
+        "same. The stage filter (s) shows them as not recognized.",
+        title="Not recognized",
+        severity="warning",
+        timeout=20,
+    )

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import tomli_w
 from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from casewatch.files import TomlFileError, atomic_write_text, read_toml
+from casewatch.files import TomlFileError, read_toml
 from casewatch.stages import Stage
+from casewatch.tui.dashboard_state import read_dashboard_state, update_dashboard_state
 
 DEFAULT_THEME = "casewatch-dark"
 LIGHT_THEME = "casewatch-light"
@@ -176,22 +176,14 @@ def stage_styles(theme: Theme, themes: dict[str, CaseTheme]) -> dict[Stage, Styl
     return styles
 
 
-def _state_file(state_dir: Path) -> Path:
-    return state_dir / "dashboard.toml"
-
-
 def remembered_theme(state_dir: Path) -> str | None:
     """The theme last chosen in the dashboard, or None (none chosen, or the state file
     cannot be read: a lost choice is not worth an error)."""
-    try:
-        data = read_toml(_state_file(state_dir), "the dashboard state")
-    except TomlFileError:
-        return None
-    name = (data or {}).get("theme")
+    name = read_dashboard_state(state_dir).get("theme")
     return name if isinstance(name, str) else None
 
 
 def remember_theme(state_dir: Path, name: str) -> None:
-    """Remember ``name`` as the dashboard's theme. Raises :class:`OSError` when the state
-    file cannot be written."""
-    atomic_write_text(_state_file(state_dir), tomli_w.dumps({"theme": name}), durable=False)
+    """Remember ``name`` as the dashboard's theme (the rest of the state file kept).
+    Raises :class:`OSError` when the state file cannot be written."""
+    update_dashboard_state(state_dir, {"theme": name})
