@@ -22,6 +22,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.config import Settings
 from casewatch.refresh import Refresher
 from casewatch.stages import Stage
+from casewatch.tui.attention_view import show_attention
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.editing import CaseEditing
@@ -405,3 +406,9 @@ class Dashboard(Screen[None]):
         if self.watchlist.unread:
             return  # saved once the whole file is read (WatchlistRead)
         self.run_worker(self.sync.save(), group="save", exit_on_error=False)
+
+    # What needs attention (t) and the statistics (S): issue 14
+
+    def action_attention(self) -> None:
+        """Show what needs attention today; enter on an entry goes to its case."""
+        show_attention(self)

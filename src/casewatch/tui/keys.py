@@ -123,6 +123,14 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     ),
     Binding("question_mark", "app.help", "Keys", id="help", tooltip="List every key"),
     Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit casewatch"),
+    Binding(
+        "t",
+        "attention",
+        "Needs attention",
+        show=False,
+        id="attention",
+        tooltip="List what needs attention today, with why; enter goes to the case",
+    ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
 
@@ -139,6 +147,7 @@ NEEDING_EVERY_CASE = frozenset(
         "undo_delete",
         "import_file",
         "export_table",
+        "attention",
     }
 )
 """Actions that wait until every case of the watchlist file is read: they check, find,
