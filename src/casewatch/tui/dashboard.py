@@ -113,9 +113,9 @@ class Dashboard(Screen[None]):
             yield CaseTable(self.watchlist, self.clock, id="cases").data_bind(
                 Dashboard.stage_styles
             )
-            yield HistoryDrawer(self.clock, id="drawer").data_bind(
-                Dashboard.stage_styles, Dashboard.spanish
-            )
+            yield HistoryDrawer(
+                self.clock, response_days=self.settings.response_days, id="drawer"
+            ).data_bind(Dashboard.stage_styles, Dashboard.spanish)
         yield FindBox(id="find")
         yield Footer()
 

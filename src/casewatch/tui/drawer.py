@@ -16,6 +16,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.deadlines import ResponseDays, closed_notice, response_due
 from casewatch.stages import Stage
 from casewatch.tui.formats import format_date, format_days, stage_text
 from casewatch.watchlist import WatchedCase
@@ -38,6 +39,10 @@ _WORDS = {
     "answered": ("answered", "respondido"),
     "failed": ("Last check failed", "Falló la última consulta"),
     "at": ("at", "a las"),
+    "closed": (
+        "Response no longer due: the case moved on from “{}” on {}",
+        "Ya no se debe responder: el caso dejó «{}» el {}",
+    ),
 }
 """The drawer's own words, in English and in Spanish (``l``)."""
 
@@ -99,9 +104,16 @@ class HistoryDrawer(VerticalScroll):
     stage_styles: var[dict[Stage, Style]] = var(dict, always_update=True)
     is_open: var[bool] = var(False)
 
-    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        response_days: ResponseDays | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self._response_days = response_days
 
     def compose(self) -> ComposeResult:
         yield Static(id="drawer-body")
@@ -159,7 +171,7 @@ class HistoryDrawer(VerticalScroll):
             if case.answered_at is not None:
                 dates.append(f"{_word('answered', spanish)} {eastern_time(case.answered_at)}")
             summary.append("\n" + " · ".join(dates) + "\n")
-            parts += [summary, Text(strip_html(description))]
+            parts += [summary, *self._response(case, now), Text(strip_html(description))]
         if case.last_error:
             failed = _word("failed", spanish)
             if case.checked_at is not None:
@@ -180,3 +192,16 @@ class HistoryDrawer(VerticalScroll):
                 parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)
+
+    def _response(self, case: WatchedCase, now: datetime) -> list[Text]:
+        """The response due of ``case`` (:mod:`casewatch.deadlines`), in bold, red once
+        overdue; or, when the case moved on from a notice, that its deadline closed."""
+        spanish, due = self.spanish, response_due(case, self._response_days)
+        if due is not None:
+            words = due.describe(now.date(), spanish=spanish)
+            style = "bold red" if due.days_left(now.date()) < 0 else "bold"
+            return [Text(words[0].upper() + words[1:] + "\n", style=style)]
+        closed = closed_notice(case)
+        if closed is None:
+            return []
+        return [Text(_word("closed", spanish).format(*closed) + "\n", style="dim")]
