@@ -163,3 +163,38 @@ async def test_the_drawer_shows_the_response_due_estimated_given_overdue_and_clo
         # A case that never had a notice to answer says nothing of it.
         drawer.case = four_cases(tmp_path).get("EAC9999103404")
         assert response_line(app).plain == ""
+
+
+async def test_the_drawer_says_its_ages_and_who_noticed_in_words_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    watchlist = Watchlist(tmp_path / "watchlist.toml")
+    number = parse_receipt_number(RFE_RECEIPT)
+    watchlist.add(number, added_at=datetime(2026, 11, 1, tzinfo=US_EASTERN))
+    status = CaseStatus(
+        RFE_RECEIPT,
+        "I-130",
+        "Case Was Approved",
+        "Approved.",
+        title_es="Caso Fue Aprobado",
+        submitted=datetime(2023, 2, 19, 12, 0, tzinfo=US_EASTERN),  # 1379 days before
+        modified=datetime(2026, 11, 28, 12, 0, tzinfo=US_EASTERN),  # the day before
+    )
+    watchlist.record_status(number, status, datetime(2026, 11, 28, 13, 0, tzinfo=US_EASTERN))
+    app = DrawerAndFind()
+    async with app.run_test(size=(120, 30)):
+        drawer = app.query_one(HistoryDrawer)
+        drawer.case, drawer.is_open = watchlist.get(RFE_RECEIPT), True
+        text = painted(app)
+        assert "Filed 2023-02-19 (1379 days ago) · changed 2026-11-28 (1 day in this status)" in (
+            text
+        )
+        assert "casewatch noticed · started watching: Case Was Approved" in text
+        assert " seen " not in text
+        drawer.spanish = True
+        text = painted(app)
+        assert (
+            "Presentado 2023-02-19 (hace 1379 días) · cambiado 2026-11-28 (1 día en este estado)"
+        ) in text
+        assert "casewatch notó · empezó a seguir el caso: Caso Fue Aprobado" in text
+        assert "atrás" not in text and "visto" not in text

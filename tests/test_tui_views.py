@@ -51,8 +51,7 @@ async def test_t_lists_what_needs_attention_in_order_and_escape_closes_it(
             "EAC9999103411 · I-130 · with history OVERDUE response due ≈ 2022-08-28, "
             "overdue by 1554 days — the notice has the exact date"
         )
-        assert lines[6].startswith("EAC9999103405 · ")
-        assert "changed: casewatch started watching" not in lines[6]
+        assert lines[6].startswith("EAC9999103405 · I-539 · with history change not viewed: ")
         assert lines[8] == (
             "SRC9999132719 · I-140 · with history no change from USCIS: USCIS has not "
             "changed it for 1688 days, since 2022-04-15"

@@ -18,24 +18,26 @@ from textual.widgets import Static
 from casewatch.cases import US_EASTERN, eastern_time, strip_html
 from casewatch.deadlines import ResponseDays, closed_notice, response_due
 from casewatch.stages import Stage
-from casewatch.tui.formats import format_date, format_days, stage_text
+from casewatch.tui.formats import calendar_days, format_date, stage_text
 from casewatch.watchlist import WatchedCase
 
 _WORDS = {
-    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
-    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
+    "started": ("started watching", "empezó a seguir el caso"),
+    "saw": ("change", "cambio"),
     "uscis date": ("USCIS date", "fecha de USCIS"),
     "not given": ("not given", "no indicada"),
-    "seen": ("seen", "visto"),
+    "noticed": ("casewatch noticed", "casewatch notó"),
     "undated": ("undated", "sin fecha"),
     "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
     "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
     "not kept": ("… {:,} older entries not kept", "… {:,} entradas anteriores no guardadas"),
     "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
     "filed": ("Filed", "Presentado"),
-    "ago": ("ago", "atrás"),
+    "ago": ("{} ago", "hace {}"),
     "changed": ("changed", "cambiado"),
-    "in status": ("in this status", "en este estado"),
+    "in status": ("{} in this status", "{} en este estado"),
+    "day": ("day", "día"),
+    "days": ("days", "días"),
     "answered": ("answered", "respondido"),
     "failed": ("Last check failed", "Falló la última consulta"),
     "at": ("at", "a las"),
@@ -49,6 +51,13 @@ _WORDS = {
 
 def _word(key: str, spanish: bool) -> str:
     return _WORDS[key][spanish]
+
+
+def _days(since: datetime, now: datetime, spanish: bool) -> str:
+    """Whole US Eastern calendar days from ``since`` to ``now`` in words: ``1349 days``,
+    ``1 día``."""
+    days = calendar_days(since, now)
+    return f"{days} {_word('day' if days == 1 else 'days', spanish)}"
 
 
 def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, str]]:
@@ -87,7 +96,7 @@ def timeline(case: WatchedCase, spanish: bool = False) -> list[tuple[str, str, s
                 f"({_word('uscis date', spanish)}: {uscis_date})"
             )
         when = eastern_time(seen)
-        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
+        dated.append(((seen.date(), 1 + order), (when, _word("noticed", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
@@ -146,7 +155,8 @@ class HistoryDrawer(VerticalScroll):
             head.append(f" · {case.label}", style="italic")
         parts: list[RenderableType] = [head]
         if status is None:
-            parts.append(Text(f"\n{_word('no answer', spanish)}"))
+            if not case.last_error:  # else the failure below says why
+                parts.append(Text(f"\n{_word('no answer', spanish)}"))
         else:
             title = (status.title_es or status.title_en) if spanish else status.title_en
             description = (
@@ -159,7 +169,7 @@ class HistoryDrawer(VerticalScroll):
             summary.append_text(stage_text(status.stage, styles))
             dates = [
                 f"{_word(word, spanish)} {format_date(day)} "
-                f"({format_days(day, now)} {_word(since, spanish)})"
+                f"({_word(since, spanish).format(_days(day, now, spanish))})"
                 if day is not None
                 else f"{_word(word, spanish)} {sent}"  # not a plausible date: USCIS's text
                 for word, day, sent, since in (
@@ -183,10 +193,9 @@ class HistoryDrawer(VerticalScroll):
                 parts.append(Text(_word("no history", spanish), style="dim"))
             rows = Table.grid(padding=(0, 1))
             rows.add_column(no_wrap=True, style="bold")
-            rows.add_column(no_wrap=True, style="dim")
-            rows.add_column(ratio=1)
+            rows.add_column(ratio=1)  # who said it, then what: the text has the room
             for when, source, text in timeline(case, spanish):
-                rows.add_row(when, source, text)
+                rows.add_row(when, Text.assemble((source, "dim"), " · ", text))
             parts.append(rows)
             if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases
                 parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))

@@ -40,13 +40,17 @@ def format_date(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment:%Y-%m-%d}"
 
 
-def format_days(since: datetime | None, now: datetime) -> str:
-    """Whole US Eastern calendar days from ``since`` to ``now``, such as ``812d``; a dash
-    when ``since`` is unknown."""
-    if since is None:
-        return "—"
+def calendar_days(since: datetime, now: datetime) -> int:
+    """Whole US Eastern calendar days from ``since`` to ``now`` (0 when ``since`` is
+    later)."""
     days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
-    return f"{max(days, 0)}d"
+    return max(days, 0)
+
+
+def format_days(since: datetime | None, now: datetime) -> str:
+    """Whole US Eastern calendar days from ``since`` to ``now`` (:func:`calendar_days`),
+    such as ``812d``; a dash when ``since`` is unknown."""
+    return "—" if since is None else f"{calendar_days(since, now)}d"
 
 
 _AGE_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))
