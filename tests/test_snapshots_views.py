@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from casewatch.tui.app import CaseWatchApp
 from pilot_helpers import every_case_answered
+from test_tui_views import seed_changes
 
 
 async def attention_listed(pilot: Pilot[None]) -> None:
@@ -21,11 +22,32 @@ async def attention_listed(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def statistics_shown(pilot: Pilot[None], *keys: str) -> None:
+    await every_case_answered(pilot)
+    app = pilot.app
+    assert isinstance(app, CaseWatchApp)
+    seed_changes(app)
+    await pilot.press("S", *keys)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def statistics_of_stages(pilot: Pilot[None]) -> None:
+    await statistics_shown(pilot)
+
+
+async def statistics_of_weeks(pilot: Pilot[None]) -> None:
+    await statistics_shown(pilot, "3")
+
+
 @pytest.mark.parametrize(
     ("theme", "size", "run_before"),
     [
         pytest.param("casewatch-dark", (120, 40), attention_listed, id="attention-120x40"),
         pytest.param("casewatch-16", (80, 24), attention_listed, id="attention-80x24-16"),
+        pytest.param("casewatch-dark", (80, 24), statistics_of_stages, id="stages-80x24"),
+        pytest.param("casewatch-16", (80, 24), statistics_of_stages, id="stages-80x24-16"),
+        pytest.param("casewatch-dark", (120, 40), statistics_of_weeks, id="weeks-120x40"),
     ],
 )
 def test_views(

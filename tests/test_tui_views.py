@@ -6,15 +6,20 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from rich.console import Console
-from textual.widgets import OptionList
+from textual.widgets import Label, OptionList, TabbedContent
 
+from casewatch.cases import US_EASTERN
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.attention_view import AttentionScreen
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.drawer import HistoryDrawer
+from casewatch.tui.statistics_view import StatisticsScreen
+from casewatch.watchlist import ChangeEvent
+from conftest import FROZEN_NOW
 from pilot_helpers import drawer_text, every_case_answered, record_toasts
 
 
@@ -86,3 +91,51 @@ async def test_enter_on_an_entry_shows_its_case_with_the_drawer_clearing_a_hidin
         assert table.selected_receipt == "EAC9999103411"
         assert drawer.is_open and "EAC9999103411" in drawer_text(app)
         assert len(toasts) == 1
+
+
+def seed_changes(app: CaseWatchApp) -> None:
+    """Give the first 30 cases a change each, one every 5 days back from the frozen
+    clock, seen by casewatch before it started watching them here (a file from before)."""
+    for index, case in enumerate(list(app.watchlist.cases.values())[:30]):
+        assert case.status is not None
+        seen = datetime.fromtimestamp(FROZEN_NOW, US_EASTERN) - timedelta(days=1 + 5 * index)
+        change = ChangeEvent(seen, seen, "Case Was Received", case.status.title_en, ("title",))
+        app.watchlist.cases[case.receipt_number.value] = replace(
+            case, events=(change, *case.events)
+        )
+
+
+async def test_capital_s_charts_the_cases_the_filter_shows_and_escape_closes_it(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await every_case_answered(pilot)
+        seed_changes(app)
+        await pilot.press("S")
+        screen = app.screen
+        assert isinstance(screen, StatisticsScreen)
+        figures = screen.figures
+        assert figures.cases == 50 and sum(count for _, count in figures.per_stage) == 50
+        assert sum(count for _, count in figures.weeks) == 30
+        assert (
+            str(screen.query_one("#statistics-scope", Label).content) == "Statistics · Cases · 50"
+        )
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == "stages"
+        await pilot.press("3")
+        assert tabs.active == "weeks"
+        await pilot.press("2")
+        assert tabs.active == "days"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, StatisticsScreen)
+        # With a filter, the charts follow it.
+        await pilot.press("slash", *"I-751", "enter", "S")
+        screen = app.screen
+        assert isinstance(screen, StatisticsScreen)
+        assert screen.figures.cases == 10
+        assert [spread.form_type for spread in screen.figures.days_by_form] == ["I-751"]
+        scope = str(screen.query_one("#statistics-scope", Label).content)
+        assert scope == "Statistics · Cases · 10 of 50 · /I-751"
+        await pilot.press("S")  # S closes too
+        assert not isinstance(app.screen, StatisticsScreen)

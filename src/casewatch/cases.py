@@ -153,6 +153,14 @@ def parse_uscis_date(value: object) -> date | None:
     return None if naive is None else naive.date()
 
 
+def calendar_days(since: datetime, now: datetime) -> int:
+    """Whole US Eastern calendar days from ``since`` to ``now`` (aware datetimes; 0 when
+    ``since`` is later): the days a case has spent in its status, as the dashboard and
+    the statistics count them."""
+    days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
+    return max(days, 0)
+
+
 def eastern_time(moment: datetime, *, with_date: bool = True) -> str:
     """``moment`` (an aware datetime) as casewatch prints a time: US Eastern, to the
     minute, with its zone, ``2026-11-29 09:30 ET``, or ``09:30 ET`` without the date.

@@ -45,6 +45,7 @@ from casewatch.tui.refreshing import (
     quota_warning,
     run_hooks,
 )
+from casewatch.tui.statistics_view import show_statistics
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge, TitleBar
 from casewatch.tui.sync import FOLLOW_EVERY_S, WatchlistSync
 from casewatch.uscis.client import CaseStatusClient
@@ -412,3 +413,7 @@ class Dashboard(Screen[None]):
     def action_attention(self) -> None:
         """Show what needs attention today; enter on an entry goes to its case."""
         show_attention(self)
+
+    def action_statistics(self) -> None:
+        """Chart the cases the table shows (it follows the filters)."""
+        show_statistics(self)

@@ -15,10 +15,10 @@ from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from casewatch.cases import US_EASTERN, eastern_time, strip_html
+from casewatch.cases import US_EASTERN, calendar_days, eastern_time, strip_html
 from casewatch.deadlines import ResponseDays, closed_notice, response_due
 from casewatch.stages import Stage
-from casewatch.tui.formats import calendar_days, format_date, stage_text
+from casewatch.tui.formats import format_date, stage_text
 from casewatch.watchlist import WatchedCase
 
 _WORDS = {

@@ -9,7 +9,7 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
-from casewatch.cases import US_EASTERN
+from casewatch.cases import calendar_days
 from casewatch.stages import Stage
 
 STAGE_SYMBOLS: dict[Stage, str] = {
@@ -38,13 +38,6 @@ def stage_text(stage: Stage, styles: dict[Stage, Style]) -> Text:
 def format_date(moment: datetime | None) -> str:
     """``YYYY-MM-DD`` in the moment's own zone (US Eastern for USCIS dates), or a dash."""
     return "—" if moment is None else f"{moment:%Y-%m-%d}"
-
-
-def calendar_days(since: datetime, now: datetime) -> int:
-    """Whole US Eastern calendar days from ``since`` to ``now`` (0 when ``since`` is
-    later)."""
-    days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
-    return max(days, 0)
 
 
 def format_days(since: datetime | None, now: datetime) -> str:

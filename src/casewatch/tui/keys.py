@@ -131,6 +131,14 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         id="attention",
         tooltip="List what needs attention today, with why; enter goes to the case",
     ),
+    Binding(
+        "S",
+        "statistics",
+        "Statistics",
+        show=False,
+        id="statistics",
+        tooltip="Chart the cases shown: per stage, days in status by form, changes per week",
+    ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
 
@@ -148,6 +156,7 @@ NEEDING_EVERY_CASE = frozenset(
         "import_file",
         "export_table",
         "attention",
+        "statistics",
     }
 )
 """Actions that wait until every case of the watchlist file is read: they check, find,
