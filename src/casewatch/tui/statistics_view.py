@@ -93,7 +93,9 @@ def draw_days(plt: Plot, figures: CaseloadFigures) -> None:
             quintuples=True,
             width=0.5,
         )
-    plt.yticks(whole_ticks(round(max((spread.most for spread in spreads), default=0))))
+    least = min((spread.least for spread in spreads), default=0)
+    most = round(max((spread.most for spread in spreads), default=0))
+    plt.yticks([tick for tick in whole_ticks(most) if tick >= least])  # within the axis
     plt.ylabel("days")
 
 
