@@ -2,7 +2,8 @@
 
 Fixed clock (09:30 US Eastern, 2026-11-29), the seeded built-in sandbox without
 latency, animations off: the table, the drawer open, a narrow and a compact pane, the
-light and the 16-colour themes, the key list. Run: ``python scripts/render_screenshots.py``.
+light and the 16-colour themes, the key list, what needs attention, the statistics.
+Run: ``python scripts/render_screenshots.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], str], ...] = (
     ("light-theme", (120, 40), ("down", "down", "enter"), "casewatch-light"),
     ("sixteen-colours", (120, 40), (), "casewatch-16"),
     ("keys", (120, 40), ("question_mark",), "casewatch-dark"),
+    ("needs-attention", (120, 40), ("t",), "casewatch-dark"),
+    ("statistics", (120, 40), ("S",), "casewatch-dark"),
 )
 
 
@@ -48,6 +51,8 @@ async def render(name: str, size: tuple[int, int], keys: tuple[str, ...], theme:
             settings, open_watchlist(settings, lambda: FROZEN_NOW), clock=lambda: FROZEN_NOW
         )
         async with app.run_test(size=size) as pilot:
+            while any(case.status is None for case in app.watchlist.cases.values()):
+                await pilot.pause(0.05)  # the first pass answers every case
             await app.workers.wait_for_complete()
             await pilot.press(*keys)
             await pilot.pause()

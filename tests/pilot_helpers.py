@@ -47,3 +47,14 @@ def record_toasts(app: CaseWatchApp, monkeypatch: pytest.MonkeyPatch) -> list[tu
         app, "notify", lambda message, **kw: toasts.append((kw.get("title", ""), message))
     )
     return toasts
+
+
+async def every_case_answered(pilot: Pilot[None]) -> None:
+    """Wait until USCIS's answer for every case is recorded (the first pass ended)."""
+    app = pilot.app
+    assert isinstance(app, CaseWatchApp)
+    await until(
+        pilot, lambda: all(case.status is not None for case in app.watchlist.cases.values())
+    )
+    await app.workers.wait_for_complete()
+    await pilot.pause()

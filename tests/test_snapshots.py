@@ -1,5 +1,6 @@
 """Snapshot tests: fixed clock (09:30 US Eastern, 2026-11-29), seeded sandbox data,
-animations off. Update with ``pytest --snapshot-update`` after a deliberate change."""
+animations off (the statistics' charts too: plotext draws the same each time). Update
+with ``pytest --snapshot-update`` after a deliberate change."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from textual.pilot import Pilot
 
 from casewatch.receipts import parse_receipt_number
 from casewatch.tui.app import CaseWatchApp
+from pilot_helpers import every_case_answered
+from test_tui_views import seed_changes
 
 
 async def refreshed(pilot: Pilot[None]) -> None:
@@ -86,6 +89,30 @@ async def keys_listed(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def attention_listed(pilot: Pilot[None]) -> None:
+    await every_case_answered(pilot)
+    await pilot.press("t")
+    await pilot.pause()
+
+
+async def statistics_shown(pilot: Pilot[None], *keys: str) -> None:
+    await every_case_answered(pilot)
+    app = pilot.app
+    assert isinstance(app, CaseWatchApp)
+    seed_changes(app)
+    await pilot.press("S", *keys)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def statistics_of_stages(pilot: Pilot[None]) -> None:
+    await statistics_shown(pilot)
+
+
+async def statistics_of_weeks(pilot: Pilot[None]) -> None:
+    await statistics_shown(pilot, "3")
+
+
 @pytest.mark.parametrize(
     ("theme", "size", "run_before"),
     [
@@ -96,6 +123,12 @@ async def keys_listed(pilot: Pilot[None]) -> None:
         pytest.param("casewatch-dark", (60, 20), drawer_open, id="drawer-60x20"),
         pytest.param("casewatch-dark", (40, 12), add_dialog_with_a_typo, id="add-dialog-40x12"),
         pytest.param("casewatch-dark", (120, 40), keys_listed, id="key-list"),
+        # What needs attention (t) and the statistics (S): issue 14.
+        pytest.param("casewatch-dark", (120, 40), attention_listed, id="attention-120x40"),
+        pytest.param("casewatch-16", (80, 24), attention_listed, id="attention-80x24-16"),
+        pytest.param("casewatch-dark", (80, 24), statistics_of_stages, id="stages-80x24"),
+        pytest.param("casewatch-16", (80, 24), statistics_of_stages, id="stages-80x24-16"),
+        pytest.param("casewatch-dark", (120, 40), statistics_of_weeks, id="weeks-120x40"),
     ],
 )
 def test_themes_and_pane_sizes(

@@ -240,16 +240,16 @@ async def test_the_drawer_shows_one_timeline_and_l_switches_to_spanish(
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("enter")
-        text = drawer_text(app)
+        text = " ".join(drawer_text(app).split())  # lines wrap in 80 columns
         assert "Timeline, newest first" in text
-        assert "casewatch started watching: Case Was Approved" in text
+        assert "casewatch noticed · started watching: Case Was Approved" in text
         assert "USCIS" in text and "We approved your Form I-130" in text
         await pilot.press("l")
-        text = drawer_text(app)
+        text = " ".join(drawer_text(app).split())  # lines wrap in 80 columns
         assert "Caso Fue Aprobado" in text
         assert "Aprobamos su Formulario I-130" in text
         assert "Historial, lo más reciente primero" in text
-        assert "casewatch empezó a seguir el caso: Caso Fue Aprobado" in text
+        assert "casewatch notó · empezó a seguir el caso: Caso Fue Aprobado" in text
         assert "Case Was Approved" not in text and "Timeline" not in text
         await pilot.press("l")
         assert "Case Was Approved" in drawer_text(app)
@@ -285,7 +285,8 @@ def test_the_timeline_puts_uscis_history_and_seen_changes_newest_first() -> None
     watchlist.record_status(receipt, old, datetime(2026, 11, 2, 8, 0, tzinfo=US_EASTERN))
     watchlist.record_status(receipt, new, datetime(2026, 11, 21, 8, 0, tzinfo=US_EASTERN))
     rows = timeline(watchlist.get(receipt), zone=US_EASTERN)
-    assert [source for _, source, _ in rows] == ["seen", "USCIS", "seen", "USCIS"]
+    noticed = "casewatch noticed"
+    assert [source for _, source, _ in rows] == [noticed, "USCIS", noticed, "USCIS"]
     assert "Case Was Received → Case Was Approved (USCIS date: 2026-11-20)" in rows[0][2]
     assert rows[1][2] == "Approved" and rows[3][2] == "Received"
 

@@ -165,29 +165,29 @@ async def test_keys_are_remapped_from_the_config_and_bad_ids_are_named(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
-    app.settings = replace(app.settings, keys={"next_stage": "t", "hyperdrive": "h"})
+    app.settings = replace(app.settings, keys={"next_stage": "z", "hyperdrive": "h"})
     toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         assert any("hyperdrive" in message for _, message in toasts)
         await pilot.press("s")  # no longer bound
         assert "stage:" not in str(app.query_one(CaseTable).border_title)
-        await pilot.press("t")
+        await pilot.press("z")
         assert "stage:" in str(app.query_one(CaseTable).border_title)
-        assert ("t", "Stage filter") in {(keys, name) for keys, name, _, _ in app.key_list()}
+        assert ("z", "Stage filter") in {(keys, name) for keys, name, _, _ in app.key_list()}
 
 
 async def test_a_key_remapped_onto_another_actions_key_is_named(
     make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
-    app.settings = replace(app.settings, keys={"find": "j", "next_stage": "t"})
+    app.settings = replace(app.settings, keys={"find": "j", "next_stage": "z"})
     toasts = record_toasts(app, monkeypatch)
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
         warnings = [message for title, message in toasts if title == "Keys remapped twice"]
         assert len(warnings) == 1
-        assert "j (cursor_down and find)" in warnings[0] and "t (" not in warnings[0]
+        assert "j (cursor_down and find)" in warnings[0] and "z (" not in warnings[0]
 
 
 async def test_the_palette_runs_casewatch_actions_and_saves_a_screenshot(

@@ -148,11 +148,11 @@ def test_the_line_under_the_table_says_the_pass_the_next_one_or_who_refreshes() 
 
 
 def test_remapped_keys_are_checked_and_listed() -> None:
-    keymap = Keymap({"find": "j", "next_stage": "t", "hyperdrive": "h"}, lambda b: b.key)
+    keymap = Keymap({"find": "j", "next_stage": "z", "hyperdrive": "h"}, lambda b: b.key)
     problems = dict(keymap.problems("config.toml"))
     assert "unknown hyperdrive" in problems["Keys not remapped"]
     assert "j (cursor_down and find)" in problems["Keys remapped twice"]
-    assert keymap.remapped == {"find": "j", "next_stage": "t"}
-    assert keymap.keys(Binding("s", "next_stage", id="next_stage")) == ["t"]
-    assert ("t", "Stage filter") in {(keys, name) for keys, name, _, _ in keymap.key_list()}
+    assert keymap.remapped == {"find": "j", "next_stage": "z"}
+    assert keymap.keys(Binding("s", "next_stage", id="next_stage")) == ["z"]
+    assert ("z", "Stage filter") in {(keys, name) for keys, name, _, _ in keymap.key_list()}
     assert Keymap({}, lambda b: b.key).problems("config.toml") == []

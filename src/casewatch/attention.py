@@ -60,6 +60,14 @@ class Attention:
             "response_due": self.due.to_json(_today(now)) if self.due else None,
         }
 
+    def describe(self) -> str:
+        """Why, as ``casewatch attention`` and the dashboard's attention view say it: a
+        response due as :meth:`ResponseDue.describe` says it (``OVERDUE`` before it once
+        passed), the other entries after their reason (``checks failing: ...``)."""
+        if self.reason is Reason.RESPONSE_DUE:
+            return f"OVERDUE {self.why}" if self.overdue else self.why
+        return f"{self.reason.value}: {self.why}"
+
 
 def _today(now: datetime) -> date:
     return now.astimezone(US_EASTERN).date()
@@ -132,16 +140,11 @@ def needs_attention(
 
 def format_attention(entries: Iterable[Attention]) -> str:
     """The list as ``casewatch attention`` prints it: one line per entry, receipt
-    number, client and label in parentheses when it has them, then why: a response due as
-    :meth:`ResponseDue.describe` says it (``OVERDUE`` before it once passed), the
-    other entries after their reason (``checks failing: ...``)."""
+    number, client and label in parentheses when it has them, then why
+    (:meth:`Attention.describe`)."""
     lines = []
     for entry in entries:
         case = entry.case
         label = f" ({case.names})" if case.names else ""
-        if entry.reason is Reason.RESPONSE_DUE:
-            why = f"OVERDUE {entry.why}" if entry.overdue else entry.why
-        else:
-            why = f"{entry.reason.value}: {entry.why}"
-        lines.append(f"{case.receipt_number}{label}  {why}")
+        lines.append(f"{case.receipt_number}{label}  {entry.describe()}")
     return "\n".join(lines)

@@ -153,6 +153,14 @@ def parse_uscis_date(value: object) -> date | None:
     return None if naive is None else naive.date()
 
 
+def calendar_days(since: datetime, now: datetime) -> int:
+    """Whole US Eastern calendar days from ``since`` to ``now`` (aware datetimes; 0 when
+    ``since`` is later): the days a case has spent in its status, as the dashboard and
+    the statistics count them."""
+    days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
+    return max(days, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One line of USCIS's case history.

@@ -142,6 +142,29 @@ def recorded_notice(status: CaseStatus, seen_at: datetime) -> date | None:
     return None if notice_kind(status.title_en) is None else notice_date(status, seen_at)
 
 
+_DUE_WORDS: tuple[dict[str, str], dict[str, str]] = (
+    {
+        "day": "day",
+        "days": "days",
+        "today": "today",
+        "in": "in {days}",
+        "overdue": "overdue by {days}",
+        "estimate": "response due ≈ {due}, {when} — the notice has the exact date",
+        "given": "response due {due} (from the notice), {when}",
+    },
+    {
+        "day": "día",
+        "days": "días",
+        "today": "hoy",
+        "in": "en {days}",
+        "overdue": "vencido hace {days}",
+        "estimate": "plazo de respuesta ≈ {due}, {when} — la notificación tiene la fecha exacta",
+        "given": "plazo de respuesta {due} (según la notificación), {when}",
+    },
+)
+"""The words of :meth:`ResponseDue.describe`, in English and in Spanish."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResponseDue:
     """The open response deadline of a case: the notice's kind and date, and ``due``,
@@ -169,21 +192,21 @@ class ResponseDue:
         """Days from ``today`` to the due date: negative once it has passed."""
         return (self.due - today).days
 
-    def describe(self, today: date) -> str:
+    def describe(self, today: date, *, spanish: bool = False) -> str:
         """How casewatch says it: ``response due ≈ 2026-05-31, in 12 days — the notice has
         the exact date`` for an estimate, ``response due 2026-05-28 (from the notice),
-        in 9 days`` for a date the user gave; ``overdue by N days`` once passed."""
+        in 9 days`` for a date the user gave; ``overdue by N days`` once passed.
+        ``spanish``: in Spanish, for the dashboard's drawer in Spanish (``plazo de
+        respuesta ≈ 2026-05-31, en 12 días — la notificación tiene la fecha exacta``)."""
         left = self.days_left(today)
-        when = (
-            "today"
-            if left == 0
-            else f"in {left} day{'s' * (left != 1)}"
-            if left > 0
-            else f"overdue by {-left} day{'s' * (left != -1)}"
-        )
+        words = _DUE_WORDS[spanish]
+        count = abs(left)
+        days = f"{count} {words['day'] if count == 1 else words['days']}"
+        when = words["today"] if left == 0 else (words["in"] if left > 0 else words["overdue"])
+        when = when.format(days=days)
         if self.estimated:
-            return f"response due ≈ {self.due}, {when} — the notice has the exact date"
-        return f"response due {self.due} (from the notice), {when}"
+            return words["estimate"].format(due=self.due, when=when)
+        return words["given"].format(due=self.due, when=when)
 
     def to_json(self, today: date) -> dict[str, object]:
         """A JSON-ready object: ``kind``, ``notice_date`` and ``due`` (ISO dates),
@@ -231,6 +254,21 @@ def response_due(case: WatchedCase, days: ResponseDays | None = None) -> Respons
         estimated=case.response_due is None,
         names=case.names,
     )
+
+
+def closed_notice(case: WatchedCase) -> tuple[str, date] | None:
+    """The notice whose response deadline closed because the case moved on: the status
+    title that asked for an answer and the day (US Eastern) casewatch saw the case leave
+    it, from the case's last change of title. None when the current status asks for an
+    answer (its deadline is open: :func:`response_due`), or when the last change of
+    title left no such status."""
+    status = case.status
+    if status is None or notice_kind(status.title_en) is not None:
+        return None
+    change = next((e for e in reversed(case.events) if "title" in e.fields), None)
+    if change is None or change.first or notice_kind(change.previous_title) is None:
+        return None
+    return change.previous_title, change.seen_at.astimezone(US_EASTERN).date()
 
 
 def open_deadlines(

@@ -54,14 +54,14 @@ class CaseView:
             table.stage_filter = None
         table.focus()
 
-    def clear_filters(self) -> None:
+    def clear_filters(self, select: str | None = None) -> None:
         """Show every case again (the find box closed and cleared), the cursor kept on
-        the selected case."""
+        the selected case, or moved to the case ``select`` (a receipt number)."""
         table = self.dashboard.table
         self.find_box.close()
         table.set_reactive(CaseTable.text_filter, "")
         table.set_reactive(CaseTable.stage_filter, None)
-        table.fill()
+        table.fill(select=select)
 
     def next_changed(self) -> None:
         """Move to the next case with a change not viewed yet; when every one is

@@ -22,6 +22,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.config import Settings
 from casewatch.refresh import Refresher
 from casewatch.stages import Stage
+from casewatch.tui.attention_view import show_attention
 from casewatch.tui.case_table import CaseTable
 from casewatch.tui.case_view import CaseView
 from casewatch.tui.drawer import HistoryDrawer
@@ -45,6 +46,7 @@ from casewatch.tui.refreshing import (
     quota_warning,
     run_hooks,
 )
+from casewatch.tui.statistics_view import show_statistics
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge, TitleBar
 from casewatch.tui.sync import FOLLOW_EVERY_S, WatchlistSync
 from casewatch.uscis.client import CaseStatusClient
@@ -115,9 +117,9 @@ class Dashboard(Screen[None]):
             yield CaseTable(self.watchlist, self.clock, id="cases").data_bind(
                 Dashboard.stage_styles
             )
-            yield HistoryDrawer(self.clock, zone, id="drawer").data_bind(
-                Dashboard.stage_styles, Dashboard.spanish
-            )
+            yield HistoryDrawer(
+                self.clock, zone, response_days=self.settings.response_days, id="drawer"
+            ).data_bind(Dashboard.stage_styles, Dashboard.spanish)
         yield FindBox(id="find")
         yield Footer()
 
@@ -420,3 +422,13 @@ class Dashboard(Screen[None]):
     def action_mark_all_viewed(self) -> None:
         """Mark every change as viewed (the palette's "Mark all as viewed")."""
         self.view.mark_all_viewed()
+
+    # What needs attention (t) and the statistics (S): issue 14
+
+    def action_attention(self) -> None:
+        """Show what needs attention today; enter on an entry goes to its case."""
+        show_attention(self)
+
+    def action_statistics(self) -> None:
+        """Chart the cases the table shows (it follows the filters)."""
+        show_statistics(self)

@@ -15,36 +15,50 @@ from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from casewatch.cases import US_EASTERN, strip_html
+from casewatch.cases import US_EASTERN, calendar_days, strip_html
+from casewatch.deadlines import ResponseDays, closed_notice, response_due
 from casewatch.stages import Stage
 from casewatch.timezones import format_time
-from casewatch.tui.formats import format_date, format_days, stage_text
+from casewatch.tui.formats import format_date, stage_text
 from casewatch.watchlist import WatchedCase
 
 _WORDS = {
-    "started": ("casewatch started watching", "casewatch empezó a seguir el caso"),
-    "saw": ("casewatch saw a change", "casewatch vio un cambio"),
+    "started": ("started watching", "empezó a seguir el caso"),
+    "saw": ("change", "cambio"),
     "uscis date": ("USCIS date", "fecha de USCIS"),
     "not given": ("not given", "no indicada"),
-    "seen": ("seen", "visto"),
+    "noticed": ("casewatch noticed", "casewatch notó"),
     "undated": ("undated", "sin fecha"),
     "timeline": ("Timeline, newest first", "Historial, lo más reciente primero"),
     "no history": ("USCIS sent no history for this case.", "USCIS no envió historial."),
     "not kept": ("… {:,} older entries not kept", "… {:,} entradas anteriores no guardadas"),
     "no answer": ("No answer from USCIS yet.", "Todavía sin respuesta de USCIS."),
     "filed": ("Filed", "Presentado"),
-    "ago": ("ago", "atrás"),
+    "ago": ("{} ago", "hace {}"),
     "changed": ("changed", "cambiado"),
-    "in status": ("in this status", "en este estado"),
+    "in status": ("{} in this status", "{} en este estado"),
+    "day": ("day", "día"),
+    "days": ("days", "días"),
     "answered": ("answered", "respondido"),
     "failed": ("Last check failed", "Falló la última consulta"),
     "at": ("at", "a las"),
+    "closed": (
+        "Response no longer due: the case moved on from “{}” on {}",
+        "Ya no se debe responder: el caso dejó «{}» el {}",
+    ),
 }
 """The drawer's own words, in English and in Spanish (``l``)."""
 
 
 def _word(key: str, spanish: bool) -> str:
     return _WORDS[key][spanish]
+
+
+def _days(since: datetime, now: datetime, spanish: bool) -> str:
+    """Whole US Eastern calendar days from ``since`` to ``now`` in words: ``1349 days``,
+    ``1 día``."""
+    days = calendar_days(since, now)
+    return f"{days} {_word('day' if days == 1 else 'days', spanish)}"
 
 
 def timeline(
@@ -85,7 +99,7 @@ def timeline(
                 f"({_word('uscis date', spanish)}: {uscis_date})"
             )
         when = format_time(seen, zone)
-        dated.append(((seen.date(), 1 + order), (when, _word("seen", spanish), text)))
+        dated.append(((seen.date(), 1 + order), (when, _word("noticed", spanish), text)))
     return [row for _, row in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
@@ -103,10 +117,18 @@ class HistoryDrawer(VerticalScroll):
     stage_styles: var[dict[Stage, Style]] = var(dict, always_update=True)
     is_open: var[bool] = var(False)
 
-    def __init__(self, clock: Callable[[], float], zone: tzinfo, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        zone: tzinfo,
+        *,
+        response_days: ResponseDays | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._clock = clock
         self._zone = zone
+        self._response_days = response_days
 
     def compose(self) -> ComposeResult:
         yield Static(id="drawer-body")
@@ -153,7 +175,7 @@ class HistoryDrawer(VerticalScroll):
             summary.append_text(stage_text(status.stage, styles))
             dates = [
                 f"{_word(word, spanish)} {format_date(day)} "
-                f"({format_days(day, now)} {_word(since, spanish)})"
+                f"({_word(since, spanish).format(_days(day, now, spanish))})"
                 if day is not None
                 else f"{_word(word, spanish)} {sent}"  # not a plausible date: USCIS's text
                 for word, day, sent, since in (
@@ -167,7 +189,7 @@ class HistoryDrawer(VerticalScroll):
                     f"{_word('answered', spanish)} {format_time(case.answered_at, self._zone)}"
                 )
             summary.append("\n" + " · ".join(dates) + "\n")
-            parts += [summary, Text(strip_html(description))]
+            parts += [summary, *self._response(case, now), Text(strip_html(description))]
         if case.last_error:
             failed = _word("failed", spanish)
             if case.checked_at is not None:
@@ -179,12 +201,24 @@ class HistoryDrawer(VerticalScroll):
                 parts.append(Text(_word("no history", spanish), style="dim"))
             rows = Table.grid(padding=(0, 1))
             rows.add_column(no_wrap=True, style="bold")
-            rows.add_column(no_wrap=True, style="dim")
-            rows.add_column(ratio=1)
+            rows.add_column(ratio=1)  # who said it, then what: the text has the room
             for when, source, text in timeline(case, spanish, zone=self._zone):
-                rows.add_row(when, source, text)
+                rows.add_row(when, Text.assemble((source, "dim"), " · ", text))
             parts.append(rows)
             if status.history_dropped:  # past MAX_HISTORY_ENTRIES, in casewatch.cases
                 parts.append(Text(_word("not kept", spanish).format(status.history_dropped)))
         self.query_one("#drawer-body", Static).update(Group(*parts))
         self.scroll_home(animate=False)
+
+    def _response(self, case: WatchedCase, now: datetime) -> list[Text]:
+        """The response due of ``case`` (:mod:`casewatch.deadlines`), in bold, red once
+        overdue; or, when the case moved on from a notice, that its deadline closed."""
+        spanish, due = self.spanish, response_due(case, self._response_days)
+        if due is not None:
+            words = due.describe(now.date(), spanish=spanish)
+            style = "bold red" if due.days_left(now.date()) < 0 else "bold"
+            return [Text(words[0].upper() + words[1:] + "\n", style=style)]
+        closed = closed_notice(case)
+        if closed is None:
+            return []
+        return [Text(_word("closed", spanish).format(*closed) + "\n", style="dim")]

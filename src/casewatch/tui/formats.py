@@ -9,7 +9,7 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 
-from casewatch.cases import US_EASTERN
+from casewatch.cases import calendar_days
 from casewatch.finding import NOT_RECOGNIZED
 from casewatch.stages import Stage
 
@@ -51,12 +51,9 @@ def format_date(moment: datetime | None) -> str:
 
 
 def format_days(since: datetime | None, now: datetime) -> str:
-    """Whole US Eastern calendar days from ``since`` to ``now``, such as ``812d``; a dash
-    when ``since`` is unknown."""
-    if since is None:
-        return "—"
-    days = (now.astimezone(US_EASTERN).date() - since.astimezone(US_EASTERN).date()).days
-    return f"{max(days, 0)}d"
+    """Whole US Eastern calendar days from ``since`` to ``now`` (:func:`calendar_days`),
+    such as ``812d``; a dash when ``since`` is unknown."""
+    return "—" if since is None else f"{calendar_days(since, now)}d"
 
 
 _AGE_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))

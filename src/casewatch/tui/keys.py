@@ -134,6 +134,22 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     ),
     Binding("question_mark", "app.help", "Keys", id="help", tooltip="List every key"),
     Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit casewatch"),
+    Binding(
+        "t",
+        "attention",
+        "Needs attention",
+        show=False,
+        id="attention",
+        tooltip="List what needs attention today, with why; enter goes to the case",
+    ),
+    Binding(
+        "S",
+        "statistics",
+        "Statistics",
+        show=False,
+        id="statistics",
+        tooltip="Chart the cases shown: per stage, days in status by form, changes per week",
+    ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
 
@@ -150,6 +166,8 @@ NEEDING_EVERY_CASE = frozenset(
         "undo_delete",
         "import_file",
         "export_table",
+        "attention",
+        "statistics",
     }
 )
 """Actions that wait until every case of the watchlist file is read: they check, find,
