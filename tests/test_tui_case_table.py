@@ -9,10 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.widgets.data_table import ColumnKey
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
+from casewatch.tui.case_cells import TABLE_FRAME
 from casewatch.tui.case_table import CaseTable
 from casewatch.watchlist import Watchlist
 from conftest import FROZEN_NOW
@@ -67,7 +69,7 @@ async def test_filters_and_sort_order_are_reactives_the_rows_and_title_follow(
         table.stage_filter = None
         table.sort_column = "label"
         assert rows(table) == ["EAC9999103406", "EAC9999103404", "EAC9999103403", "EAC9999103405"]
-        assert str(table.border_title) == "Cases · 4 · sorted by Label"
+        assert str(table.border_title) == "Cases · 4 · sorted by Client · label"
         assert [case.label for case in table.visible_cases()] == ["", "Dad", "Mum", "work permit"]
 
 
@@ -109,7 +111,7 @@ async def test_the_columns_fit_the_width_and_the_receipt_marks_a_failed_check(
         watchlist.get("EAC9999103406"), last_error="Could not reach USCIS"
     )
     app = TableOnly(watchlist)
-    async with app.run_test(size=(120, 12)) as pilot:
+    async with app.run_test(size=(160, 12)) as pilot:
         table = app.query_one(CaseTable)
         assert len(table.shown_columns) == 8
         assert str(table.get_cell("EAC9999103406", "checked")).startswith("⚠")
@@ -118,3 +120,58 @@ async def test_the_columns_fit_the_width_and_the_receipt_marks_a_failed_check(
         assert table.shown_columns == ("receipt", "stage")
         assert str(table.get_cell("EAC9999103406", "receipt")).startswith("⚠ ")
         assert rows(table) == list(CASES)
+
+
+GARCIAS = {
+    "EAC9999103403": ("Garcia, Maria (I-485 AOS)", ""),
+    "EAC9999103404": ("Garcia, Maria (I-765 EAD)", ""),
+    "EAC9999103405": ("Garcia, Maria (I-131 AP)", ""),
+    "EAC9999103406": ("I-130 for her husband", "Garcia, Maria"),
+}
+
+
+def garcias(tmp_path: Path) -> Watchlist:
+    """Four receipts of one client, three labelled with her name, one with her as client."""
+    watchlist = four_cases(tmp_path)
+    for receipt, (label, client) in GARCIAS.items():
+        watchlist.set_case_details(receipt, label=label, client=client)
+    return watchlist
+
+
+def table_lines(table: CaseTable) -> list[str]:
+    """The table's lines as the screen shows them (heading first)."""
+    return [table.render_line(y).text for y in range(1 + table.row_count)]
+
+
+async def test_the_label_and_status_share_the_pane_and_cut_text_ends_with_an_ellipsis(
+    tmp_path: Path,
+) -> None:
+    app = TableOnly(garcias(tmp_path))
+    async with app.run_test(size=(200, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        lines = table_lines(table)
+        assert "Client · label" in lines[0]
+        assert "Garcia, Maria (I-485 AOS)" in lines[1]
+        assert "Garcia, Maria · I-130 for her husband" in lines[4]
+        assert lines[0].rstrip().endswith("Checked")  # the status took the rest
+        assert table.virtual_size.width == 200 - TABLE_FRAME  # the dashboard's border, scrollbar
+        table.move_cursor(row=2)
+        await pilot.resize_terminal(160, 12)  # the same columns: only two widths change
+        await pilot.pause()
+        assert table.columns[ColumnKey("label")].width == 35 and table.cursor_row == 2
+        assert "Garcia, Maria (I-485 AOS)" in table_lines(table)[1]
+        await pilot.resize_terminal(80, 12)
+        await pilot.pause()
+        lines = table_lines(table)
+        assert table.shown_columns == ("receipt", "label", "stage")
+        labels = [line[18:57].strip() for line in lines[1:]]
+        assert labels == [
+            "Garcia, Maria (I-485 AOS)",
+            "Garcia, Maria (I-765 EAD)",
+            "Garcia, Maria (I-131 AP)",
+            "Garcia, Maria · I-130 for her husband",
+        ]
+        await pilot.resize_terminal(60, 12)
+        await pilot.pause()
+        labels = [table_lines(table)[row][18:37].strip() for row in (1, 2, 4)]
+        assert labels == ["Garcia, Maria (I-…", "Garcia, Maria (I-…", "Garcia, Maria · I…"]

@@ -20,44 +20,9 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN
 from casewatch.stages import Stage
+from casewatch.tui.case_cells import COLUMNS, HEADINGS, case_cells, checked_cell, fit_columns
 from casewatch.tui.filters import matches, sort_key
-from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.watchlist import WatchedCase, Watchlist
-
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("receipt", "Receipt", 15),
-    ("label", "Label", 13),
-    ("form", "Form", 7),
-    ("status", "Status", 25),
-    ("stage", "Stage", 18),
-    ("changed", "Changed", 10),
-    ("days", "Days", 5),
-    ("checked", "Checked", 8),
-)
-"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
-
-COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
-"""The columns from the most to the least important: a narrow pane hides the last first;
-the receipt number and the stage always show."""
-
-TABLE_FRAME = 3
-"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
-
-
-def fitting_columns(width: int) -> tuple[str, ...]:
-    """The keys of the columns to show in a table ``width`` cells wide (border and
-    scrollbar included), in table order: the most important that fit (each takes its
-    width and 2 cells of padding); the receipt number and the stage always."""
-    budget = width - TABLE_FRAME
-    widths = {key: size + 2 for key, _, size in COLUMNS}
-    chosen = set(COLUMN_PRIORITY[:2])
-    budget -= sum(widths[key] for key in chosen)
-    for key in COLUMN_PRIORITY[2:]:
-        if widths[key] <= budget:
-            chosen.add(key)
-            budget -= widths[key]
-    return tuple(key for key, _, _ in COLUMNS if key in chosen)
-
 
 FIRST_ROWS = 150
 """Rows added to the table before its first paint: more than a screen shows."""
@@ -141,16 +106,21 @@ class CaseTable(DataTable[str | Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.watchlist = watchlist
         self._clock = clock
-        self.shown_columns = tuple(key for key, _, _ in COLUMNS)
-        """The keys of the columns shown, in table order (:func:`fitting_columns`)."""
+        self.column_widths = {column.key: column.width for column in COLUMNS}
+        """The columns shown, in table order, with their widths in cells
+        (:func:`~casewatch.tui.case_cells.fit_columns`)."""
         self._shown: list[str] = []  # receipt numbers of the rows, in order
         self._pending: deque[str] = deque()  # the receipts of rows still to add
         self._add_columns()
 
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The keys of the columns shown, in table order."""
+        return tuple(self.column_widths)
+
     def _add_columns(self) -> None:
-        for key, heading, width in COLUMNS:
-            if key in self.shown_columns:
-                self.add_column(heading, key=key, width=width)
+        for key, width in self.column_widths.items():
+            self.add_column(HEADINGS[key], key=key, width=width)
 
     def on_mount(self) -> None:
         self.set_interval(AGES_EVERY_S, self.age_checked_cells)
@@ -175,14 +145,25 @@ class CaseTable(DataTable[str | Text]):
         self.call_later(self._fit_columns)
 
     def _fit_columns(self) -> None:
-        """Show the columns that fit: a resized pane, the drawer opened or closed."""
-        columns = fitting_columns(self.outer_size.width)
-        if columns != self.shown_columns:  # only when the width crosses a column's
+        """Fit the columns to the pane: a resized pane, the drawer opened or closed. When
+        the same columns fit, only the widths of the label and the status change (the
+        rows are kept, the shown ones painted again); else the rows are added again."""
+        fitted = fit_columns(self.outer_size.width)
+        if fitted == self.column_widths:
+            return
+        if tuple(fitted) != self.shown_columns:  # the width crossed a column's
             selected = self.selected_receipt
-            self.shown_columns = columns
+            self.column_widths = fitted
             self.clear(columns=True)
             self._add_columns()
             self.fill(select=selected)
+            return
+        self.column_widths = fitted
+        for key, width in fitted.items():
+            self.columns[ColumnKey(key)].width = width
+        self._clear_caches()  # renderings of the old widths
+        self._require_update_dimensions = True  # the virtual width, on idle
+        self.refresh()
 
     def watch_text_filter(self) -> None:
         self.fill()
@@ -210,7 +191,7 @@ class CaseTable(DataTable[str | Text]):
 
     def cycle_sort(self) -> None:
         """Sort by the next column; after the last, back to the watchlist's order."""
-        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
+        keys: list[str | None] = [None, *(column.key for column in COLUMNS)]
         self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
 
     def visible_cases(self) -> list[WatchedCase]:
@@ -268,7 +249,7 @@ class CaseTable(DataTable[str | Text]):
         if self.text_filter:
             parts.append(f"/{self.text_filter}")
         if self.sort_column is not None:
-            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self.sort_column]}")
+            parts.append(f"sorted by {HEADINGS[self.sort_column]}")
         self.border_title = Text(" · ".join(parts))  # the find text is not markup
 
     def update_case(self, case: WatchedCase) -> None:
@@ -305,44 +286,11 @@ class CaseTable(DataTable[str | Text]):
         if "checked" not in self.shown_columns:
             return
         cases, now = self.watchlist.cases, self._now()
-        self.update_column(
-            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
-        )
-
-    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
-        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
-        last check failed."""
-        age = format_age(case.answered_at, now) if case.status else "never"
-        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
+        self.update_column("checked", ((key, checked_cell(cases[key], now)) for key in self._shown))
 
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
-        status = case.status
-        # The mark before the receipt: changed and not viewed yet, or (where the Checked
-        # column is hidden, in a narrow pane) the last check failed.
-        failed = case.last_error and "checked" not in self.shown_columns
-        mark = "●" if case.unseen else "⚠" if failed else " "
-        receipt = f"{mark} {case.receipt_number}"
-        cells: dict[str, str | Text] = {
-            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
-            "label": case.label,
-            "checked": self._checked_cell(case, self._now()),
-        }
-        if status is None:
-            cells["status"] = "…"
-        else:
-            cells |= {
-                "form": status.form_type,
-                "status": status.title_en,
-                "stage": stage_text(status.stage, self.stage_styles),
-                "changed": status.changed_on() or "—",
-                "days": format_days(status.last_changed, self._now()),
-            }
-        # Labels and USCIS's texts are shown as they are, never read as markup.
-        return [
-            cell if isinstance(cell, Text) else Text(cell)
-            for cell in (cells.get(key, "") for key in self.shown_columns)
-        ]
+        return case_cells(case, self.shown_columns, self._now(), self.stage_styles)
 
     def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
         """Replace the cells of the row ``row_key`` that changed (column key to value)

@@ -28,7 +28,8 @@ def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
 
 
 def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
-    """The sort key of a table column: receipt, label, form, status, stage (in the order
+    """The sort key of a table column: receipt, label (the client first, as the column
+    shows it), form, status, stage (in the order
     of a case's life), changed or checked (oldest first; checked is the last answer, the
     age the column shows), days (most days in the status first); unknown values sort
     first."""
@@ -37,7 +38,7 @@ def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
         status = case.status
         values: dict[str, object] = {
             "receipt": case.receipt_number.value,
-            "label": case.label.casefold(),
+            "label": (case.client.casefold(), case.label.casefold()),
             "form": status.form_type if status else "",
             "status": status.title_en.casefold() if status else "",
             "stage": _STAGE_ORDER[status.stage] if status else -1,
