@@ -4,10 +4,12 @@ the next changed case, a removed case, the columns fitted to the width."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
 
@@ -38,12 +40,15 @@ def four_cases(tmp_path: Path) -> Watchlist:
 
 
 class TableOnly(App[None]):
-    def __init__(self, watchlist: Watchlist) -> None:
+    def __init__(
+        self, watchlist: Watchlist, clock: Callable[[], float] = lambda: FROZEN_NOW
+    ) -> None:
         super().__init__()
         self.watchlist = watchlist
+        self.clock = clock
 
     def compose(self) -> ComposeResult:
-        yield CaseTable(self.watchlist, lambda: FROZEN_NOW)
+        yield CaseTable(self.watchlist, self.clock)
 
     def on_mount(self) -> None:
         self.query_one(CaseTable).fill()
@@ -113,7 +118,7 @@ async def test_the_columns_fit_the_width_and_the_receipt_marks_a_failed_check(
     app = TableOnly(watchlist)
     async with app.run_test(size=(160, 12)) as pilot:
         table = app.query_one(CaseTable)
-        assert len(table.shown_columns) == 8
+        assert len(table.shown_columns) == 9
         assert str(table.get_cell("EAC9999103406", "checked")).startswith("⚠")
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
@@ -158,7 +163,7 @@ async def test_the_label_and_status_share_the_pane_and_cut_text_ends_with_an_ell
         table.move_cursor(row=2)
         await pilot.resize_terminal(160, 12)  # the same columns: only two widths change
         await pilot.pause()
-        assert table.columns[ColumnKey("label")].width == 35 and table.cursor_row == 2
+        assert table.columns[ColumnKey("label")].width == 28 and table.cursor_row == 2
         assert "Garcia, Maria (I-485 AOS)" in table_lines(table)[1]
         await pilot.resize_terminal(80, 12)
         await pilot.pause()
@@ -175,3 +180,57 @@ async def test_the_label_and_status_share_the_pane_and_cut_text_ends_with_an_ell
         await pilot.pause()
         labels = [table_lines(table)[row][18:37].strip() for row in (1, 2, 4)]
         assert labels == ["Garcia, Maria (I-…", "Garcia, Maria (I-…", "Garcia, Maria · I…"]
+
+
+RFE = "Request for Evidence Was Sent"
+
+
+async def test_the_due_column_shows_the_response_due_estimated_given_or_overdue(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    sent = "On {}, we sent you a request for evidence."
+    for receipt, day in (("EAC9999103403", "March 5, 2026"), ("EAC9999103404", "October 1, 2026")):
+        status = CaseStatus(receipt, "I-485", RFE, sent.format(day))
+        watchlist.record_status(parse_receipt_number(receipt), status, NOW)
+    watchlist.set_response_due("EAC9999103404", date(2026, 12, 20))
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(200, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        overdue = table.get_cell("EAC9999103403", "due")
+        assert isinstance(overdue, Text)  # March 5 + 87 days, past on 2026-11-29:
+        assert overdue.markup == "[bold red]≈ 2026-05-31[/bold red]"
+        given = table.get_cell("EAC9999103404", "due")
+        assert isinstance(given, Text) and given.markup == "2026-12-20"
+        assert str(table.get_cell("EAC9999103405", "due")) == ""  # approved: nothing asked
+        assert "Due" in table_lines(table)[0]
+        table.sort_column = "due"
+        assert rows(table)[:2] == ["EAC9999103403", "EAC9999103404"]  # soonest first
+        await pilot.resize_terminal(120, 12)  # not where there is no room
+        await pilot.pause()
+        assert "due" not in table.shown_columns
+
+
+async def test_the_due_column_turns_red_on_the_day_the_deadline_passes(tmp_path: Path) -> None:
+    watchlist = four_cases(tmp_path)
+    receipt = "EAC9999103403"
+    status = CaseStatus(receipt, "I-485", RFE, "Request for evidence.")
+    watchlist.record_status(parse_receipt_number(receipt), status, NOW)
+    watchlist.set_response_due(receipt, NOW.date())  # due today: not overdue yet
+    clock = [FROZEN_NOW]
+    app = TableOnly(watchlist, clock=lambda: clock[0])
+    async with app.run_test(size=(200, 12)):
+        table = app.query_one(CaseTable)
+        assert due_markup(table, receipt) == str(NOW.date())
+        clock[0] += 3600  # the same day: nothing to do
+        table.age_checked_cells()
+        assert due_markup(table, receipt) == str(NOW.date())
+        clock[0] += 86400
+        table.age_checked_cells()
+        assert due_markup(table, receipt) == f"[bold red]{NOW.date()}[/bold red]"
+
+
+def due_markup(table: CaseTable, receipt: str) -> str:
+    cell = table.get_cell(receipt, "due")
+    assert isinstance(cell, Text)
+    return cell.markup

@@ -97,13 +97,14 @@ def test_textual_themes_borrow_the_stage_colours_of_their_kind() -> None:
 
 
 def test_the_least_important_columns_go_first_and_the_label_and_status_share_the_rest() -> None:
-    everything = ["receipt", "label", "form", "status", "stage", "changed", "days", "checked"]
+    everything = ["receipt", "label", "form", "status", "stage", "changed", "days", "due"]
+    everything.append("checked")
     for width in (200, 160, 140):
         widths = fit_columns(width)
         assert list(widths) == everything
         assert sum(widths.values()) + 2 * len(widths) + 3 == width  # no cell left empty
-    assert fit_columns(200)["label"] == 40 and fit_columns(200)["status"] == 78
-    assert list(fit_columns(120)) == everything[:-1]
+    assert fit_columns(200)["label"] == 40 and fit_columns(200)["status"] == 64
+    assert list(fit_columns(120)) == everything[:-2]  # no room for the due date
     # At 80 the status hides before the label, which takes its room.
     assert fit_columns(80) == {"receipt": 15, "label": 38, "stage": 18}
     assert fit_columns(60) == {"receipt": 15, "label": 18, "stage": 18}

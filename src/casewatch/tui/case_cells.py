@@ -5,13 +5,14 @@ for the rows it adds or updates, never for every row at once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
 
 from casewatch.columns import CUT_MIN, share_width
+from casewatch.deadlines import ResponseDays, response_due
 from casewatch.stages import Stage
 from casewatch.tui.formats import format_age, format_days, stage_text
 from casewatch.watchlist import WatchedCase
@@ -37,6 +38,7 @@ COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("stage", "Stage", 18),
     TableColumn("changed", "Changed", 10),
     TableColumn("days", "Days", 5),
+    TableColumn("due", "Due", 12),
     TableColumn("checked", "Checked", 8),
 )
 """The table's columns, in table order. The short ones always have their natural width;
@@ -89,11 +91,25 @@ def checked_cell(case: WatchedCase, now: datetime) -> Text:
     return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
 
 
+def due_cell(case: WatchedCase, days: ResponseDays, today: date) -> Text:
+    """The response due date of ``case`` (:func:`casewatch.deadlines.response_due`):
+    ``≈ 2026-05-31`` when estimated, ``2026-05-28`` when the user gave the notice's
+    date, in bold red once passed (``today``, a US Eastern date); empty when no answer
+    is asked."""
+    due = response_due(case, days)
+    if due is None:
+        return Text("")
+    text = f"≈ {due.due}" if due.estimated else str(due.due)
+    # A span, not the base style: cells compare by their text and spans (update_column).
+    return Text.assemble((text, "bold red" if due.days_left(today) < 0 else ""))
+
+
 def case_cells(
     case: WatchedCase,
     columns: tuple[str, ...],
     now: datetime,
     styles: dict[Stage, Style],
+    days: ResponseDays,
     *,
     with_client: bool = True,
 ) -> list[Text]:
@@ -121,6 +137,7 @@ def case_cells(
             "stage": stage_text(status.stage, styles),
             "changed": status.changed_on() or "—",
             "days": format_days(status.last_changed, now),
+            "due": due_cell(case, days, now.date()),
         }
     return [
         cell if isinstance(cell, Text) else Text(cell)

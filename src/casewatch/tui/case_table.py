@@ -19,8 +19,16 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from casewatch.cases import US_EASTERN
+from casewatch.deadlines import ResponseDays
 from casewatch.stages import Stage
-from casewatch.tui.case_cells import COLUMNS, HEADINGS, case_cells, checked_cell, fit_columns
+from casewatch.tui.case_cells import (
+    COLUMNS,
+    HEADINGS,
+    case_cells,
+    checked_cell,
+    due_cell,
+    fit_columns,
+)
 from casewatch.tui.filters import matches, sort_key
 from casewatch.watchlist import WatchedCase, Watchlist
 
@@ -101,11 +109,19 @@ class CaseTable(DataTable[str | Text]):
     stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
     def __init__(
-        self, watchlist: Watchlist, clock: Callable[[], float], *, id: str | None = None
+        self,
+        watchlist: Watchlist,
+        clock: Callable[[], float],
+        *,
+        response_days: ResponseDays | None = None,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.watchlist = watchlist
         self._clock = clock
+        self.response_days = response_days or ResponseDays()
+        """The days to answer a notice, for the Due column (setting ``response_days``)."""
+        self._today = self._now().date()  # the US Eastern day the Due column was made on
         self.column_widths = {column.key: column.width for column in COLUMNS}
         """The columns shown, in table order, with their widths in cells
         (:func:`~casewatch.tui.case_cells.fit_columns`)."""
@@ -202,7 +218,7 @@ class CaseTable(DataTable[str | Text]):
             if matches(case, self.text_filter, self.stage_filter)
         ]
         if self.sort_column is not None:
-            cases.sort(key=sort_key(self.sort_column))
+            cases.sort(key=sort_key(self.sort_column, self.response_days))
         return cases
 
     def fill(self, select: str | None = None) -> None:
@@ -282,15 +298,26 @@ class CaseTable(DataTable[str | Text]):
         return False
 
     def age_checked_cells(self) -> None:
-        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
-        if "checked" not in self.shown_columns:
-            return
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on, and on a
+        new US Eastern day the Due column marks what became overdue."""
         cases, now = self.watchlist.cases, self._now()
-        self.update_column("checked", ((key, checked_cell(cases[key], now)) for key in self._shown))
+        if "checked" in self.shown_columns:
+            self.update_column(
+                "checked", ((key, checked_cell(cases[key], now)) for key in self._shown)
+            )
+        today, before = now.date(), self._today
+        self._today = today
+        if "due" in self.shown_columns and today != before:
+            days = self.response_days
+            self.update_column(
+                "due", ((key, due_cell(cases[key], days, today)) for key in self._shown)
+            )
 
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
-        return case_cells(case, self.shown_columns, self._now(), self.stage_styles)
+        return case_cells(
+            case, self.shown_columns, self._now(), self.stage_styles, self.response_days
+        )
 
     def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
         """Replace the cells of the row ``row_key`` that changed (column key to value)

@@ -109,9 +109,9 @@ class Dashboard(Screen[None]):
         )
         yield OutageNotice(self.clock, id="outage")
         with Horizontal(id="body"):
-            yield CaseTable(self.watchlist, self.clock, id="cases").data_bind(
-                Dashboard.stage_styles
-            )
+            yield CaseTable(
+                self.watchlist, self.clock, response_days=self.settings.response_days, id="cases"
+            ).data_bind(Dashboard.stage_styles)
             yield HistoryDrawer(self.clock, id="drawer").data_bind(
                 Dashboard.stage_styles, Dashboard.spanish
             )

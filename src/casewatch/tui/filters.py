@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from casewatch.deadlines import ResponseDays, response_due
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
@@ -27,12 +28,15 @@ def matches(case: WatchedCase, text: str, stage: Stage | None) -> bool:
     return any(needle in field.casefold() for field in haystack)
 
 
-def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
+def sort_key(
+    column: str, days: ResponseDays | None = None
+) -> Callable[[WatchedCase], tuple[object, ...]]:
     """The sort key of a table column: receipt, label (the client first, as the column
     shows it), form, status, stage (in the order
     of a case's life), changed or checked (oldest first; checked is the last answer, the
-    age the column shows), days (most days in the status first); unknown values sort
-    first."""
+    age the column shows), days (most days in the status first), due (the response due
+    date, :func:`casewatch.deadlines.response_due` with ``days``: soonest first, cases
+    asked for no answer last); other unknown values sort first."""
 
     def key(case: WatchedCase) -> tuple[object, ...]:
         status = case.status
@@ -45,6 +49,9 @@ def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
             "changed": (status.last_changed if status else None) or _EARLIEST,
             "checked": case.answered_at or _EARLIEST,
         }
+        if column == "due":
+            due = response_due(case, days)
+            values["due"] = (due is None, due.due if due else date.max)
         # Most days in the status first is the oldest change first.
         return (values["changed" if column == "days" else column], case.receipt_number.value)
 
