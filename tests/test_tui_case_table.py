@@ -55,7 +55,8 @@ class TableOnly(App[None]):
 
 
 def rows(table: CaseTable) -> list[str]:
-    return [str(key.value) for key in table.rows]
+    """The row keys in the order the table shows them."""
+    return [str(row.key.value) for row in table.ordered_rows]
 
 
 async def test_filters_and_sort_order_are_reactives_the_rows_and_title_follow(
@@ -74,7 +75,7 @@ async def test_filters_and_sort_order_are_reactives_the_rows_and_title_follow(
         table.stage_filter = None
         table.sort_column = "label"
         assert rows(table) == ["EAC9999103406", "EAC9999103404", "EAC9999103403", "EAC9999103405"]
-        assert str(table.border_title) == "Cases · 4 · sorted by Client · label"
+        assert str(table.border_title) == "Cases · 4 · sorted by Client · label ↑ A to Z"
         assert [case.label for case in table.visible_cases()] == ["", "Dad", "Mum", "work permit"]
 
 
@@ -234,3 +235,69 @@ def due_markup(table: CaseTable, receipt: str) -> str:
     cell = table.get_cell(receipt, "due")
     assert isinstance(cell, Text)
     return cell.markup
+
+
+def changed_on(
+    watchlist: Watchlist, receipt: str, day: int, title: str = "Case Was Approved"
+) -> None:
+    """USCIS answers for ``receipt``: ``title``, last changed on 2026-11-``day``."""
+    modified = datetime(2026, 11, day, 12, tzinfo=US_EASTERN)
+    status = CaseStatus(receipt, "I-130", title, f"{title}.", modified=modified)
+    watchlist.record_status(parse_receipt_number(receipt), status, NOW)
+
+
+async def test_a_sorted_table_stays_sorted_as_cases_change_and_o_again_reverses_it(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    for day, receipt in enumerate(CASES, start=1):  # changed on the 1st, 2nd, 3rd, 4th
+        changed_on(watchlist, receipt, day)
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        table.choose_sort("changed")
+        assert rows(table) == list(CASES)
+        assert str(table.border_title) == "Cases · 4 · sorted by Changed ↑ oldest first"
+        table.move_cursor(row=2)  # on ...405
+        changed_on(watchlist, "EAC9999103403", 20)  # the oldest change is now the newest
+        table.update_case(watchlist.get("EAC9999103403"))
+        expected = ["EAC9999103404", "EAC9999103405", "EAC9999103406", "EAC9999103403"]
+        assert rows(table) == expected
+        assert table.selected_receipt == "EAC9999103405"  # the cursor kept its case
+        await pilot.pause()
+        assert [line[1:18].strip(" ●") for line in table_lines(table)[1:]] == expected
+        table.choose_sort("changed")  # the same column again: the other way
+        assert rows(table) == expected[::-1] and table.selected_receipt == "EAC9999103405"
+        assert str(table.border_title) == "Cases · 4 · sorted by Changed ↓ newest first"
+        changed_on(watchlist, "EAC9999103406", 25)
+        table.update_case(watchlist.get("EAC9999103406"))
+        assert rows(table)[0] == "EAC9999103406"
+        changed_on(watchlist, "EAC9999103404", 2, title="Case Was Received")  # same date
+        table.update_case(watchlist.get("EAC9999103404"))
+        assert rows(table)[-1] == "EAC9999103404"  # its place kept
+        await pilot.pause()
+        assert [line[1:18].strip(" ●") for line in table_lines(table)[1:]] == rows(table)
+        assert table.reverse_sort() and not table.sort_descending
+        table.sort_by(None)
+        assert not table.reverse_sort()  # the watchlist's order has no other way
+
+
+async def test_a_case_changed_while_the_rows_fill_in_lands_in_its_place(tmp_path: Path) -> None:
+    watchlist = Watchlist(tmp_path / "watchlist.toml")
+    receipts = [f"EAC99991{n:05d}" for n in range(1200)]  # more than the first rows added
+    for day, receipt in enumerate(receipts):
+        watchlist.add(parse_receipt_number(receipt), added_at=NOW)
+        changed_on(watchlist, receipt, 1 + day % 20)
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        await pilot.pause()
+        table.sort_column = "changed"
+        assert table.filling
+        first = rows(table)[0]
+        changed_on(watchlist, first, 28)
+        table.update_case(watchlist.get(first))
+        while table.filling:
+            await pilot.pause(0.01)
+        assert rows(table)[-1] == first and len(rows(table)) == 1200
+        assert [case.receipt_number.value for case in table.visible_cases()] == rows(table)

@@ -1,22 +1,20 @@
-"""The case table: its columns (as many as the pane's width holds), the cells of a case,
-the rows filled in batches, the filters and the sort order, the count in its title, the
-selected case and the next changed one."""
+"""The case table: its columns (as many as the pane's width holds), the rows filled in
+batches, the filters, the sort order kept as cases change, the grouping by client, the
+count in its title, the selected case and the next changed one."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.reactive import var
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey
 
 from casewatch.cases import US_EASTERN
 from casewatch.deadlines import ResponseDays
@@ -29,7 +27,9 @@ from casewatch.tui.case_cells import (
     due_cell,
     fit_columns,
 )
+from casewatch.tui.fast_table import FastDataTable
 from casewatch.tui.filters import matches, sort_key
+from casewatch.tui.row_order import RowOrder, is_header, sort_way
 from casewatch.watchlist import WatchedCase, Watchlist
 
 FIRST_ROWS = 150
@@ -42,13 +42,14 @@ AGES_EVERY_S = 60.0
 """Seconds between two updates of the ages in the Checked column (``12m``)."""
 
 
-class CaseTable(DataTable[str | Text]):
+class CaseTable(FastDataTable):
     """The live case table of ``watchlist``; ``enter`` (shown in the footer) opens the
     history drawer. Moves with the arrows, ``PgUp``/``PgDn`` and vim's
     ``j``/``k``/``g``/``G``. Shows the cases that match :attr:`text_filter` and
     :attr:`stage_filter`, in the order of :attr:`sort_column` (the watchlist's when
-    None), their stage in :attr:`stage_styles`; its title counts them. ``clock`` gives
-    Unix time in seconds (for the Days and Checked columns)."""
+    None; :attr:`sort_descending` reverses it), under a header row per client when
+    :attr:`grouped`, their stage in :attr:`stage_styles`; its title counts them.
+    ``clock`` gives Unix time in seconds (for the Days and Checked columns)."""
 
     BINDINGS = [
         Binding(
@@ -106,6 +107,8 @@ class CaseTable(DataTable[str | Text]):
     text_filter: var[str] = var("", init=False)
     stage_filter: var[Stage | None] = var(None, init=False)
     sort_column: var[str | None] = var(None, init=False)
+    sort_descending: var[bool] = var(False, init=False)
+    grouped: var[bool] = var(False, init=False)
     stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
     def __init__(
@@ -116,7 +119,7 @@ class CaseTable(DataTable[str | Text]):
         response_days: ResponseDays | None = None,
         id: str | None = None,
     ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.watchlist = watchlist
         self._clock = clock
         self.response_days = response_days or ResponseDays()
@@ -125,8 +128,10 @@ class CaseTable(DataTable[str | Text]):
         self.column_widths = {column.key: column.width for column in COLUMNS}
         """The columns shown, in table order, with their widths in cells
         (:func:`~casewatch.tui.case_cells.fit_columns`)."""
-        self._shown: list[str] = []  # receipt numbers of the rows, in order
-        self._pending: deque[str] = deque()  # the receipts of rows still to add
+        self._order = RowOrder((), None)
+        self._shown: list[str] = []  # the row keys, in order (receipts and headers)
+        self._pending: deque[str] = deque()  # the keys of rows still to add
+        self._unplaced: set[str] = set()  # cases changed while the rows fill in
         self._add_columns()
 
     @property
@@ -146,11 +151,12 @@ class CaseTable(DataTable[str | Text]):
 
     @property
     def selected_receipt(self) -> str | None:
-        """The receipt number of the case under the cursor; None with no row."""
+        """The receipt number of the case under the cursor; None with no row, or on a
+        client's header row."""
         if self.row_count == 0:
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return None if row_key.value is None or is_header(row_key.value) else row_key.value
 
     @property
     def filling(self) -> bool:
@@ -190,6 +196,12 @@ class CaseTable(DataTable[str | Text]):
     def watch_sort_column(self) -> None:
         self.fill()
 
+    def watch_sort_descending(self) -> None:
+        self.fill()
+
+    def watch_grouped(self) -> None:
+        self.fill()
+
     def watch_stage_styles(self) -> None:
         if self.row_count:
             self.fill()
@@ -208,18 +220,36 @@ class CaseTable(DataTable[str | Text]):
     def cycle_sort(self) -> None:
         """Sort by the next column; after the last, back to the watchlist's order."""
         keys: list[str | None] = [None, *(column.key for column in COLUMNS)]
-        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
+
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Sort by ``column`` (None: the watchlist's order), reversed when
+        ``descending``: one refill."""
+        if (column, descending) == (self.sort_column, self.sort_descending):
+            return
+        self.set_reactive(CaseTable.sort_descending, descending and column is not None)
+        self.set_reactive(CaseTable.sort_column, column)
+        self.fill()
+
+    def choose_sort(self, column: str) -> None:
+        """Sort by ``column``; when the table is sorted by it already, the other way."""
+        self.sort_by(column, column == self.sort_column and not self.sort_descending)
+
+    def reverse_sort(self) -> bool:
+        """Sort the other way; False when the table is in the watchlist's order."""
+        if self.sort_column is None:
+            return False
+        self.sort_descending = not self.sort_descending
+        return True
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value is not None:  # a click on a heading
+            self.choose_sort(event.column_key.value)
 
     def visible_cases(self) -> list[WatchedCase]:
-        """The cases that pass the filters, in the chosen order (what the rows show)."""
-        cases = [
-            case
-            for case in self.watchlist.cases.values()
-            if matches(case, self.text_filter, self.stage_filter)
-        ]
-        if self.sort_column is not None:
-            cases.sort(key=sort_key(self.sort_column, self.response_days))
-        return cases
+        """The cases shown, in the table's order (without the client headers)."""
+        cases = self.watchlist.cases
+        return [cases[key] for key in self._shown if not is_header(key)]
 
     def fill(self, select: str | None = None) -> None:
         """Show the cases that pass the filters, in the chosen order; keep the cursor on
@@ -234,7 +264,22 @@ class CaseTable(DataTable[str | Text]):
         """
         keep = select or self.selected_receipt
         self.clear()
-        self._shown = [case.receipt_number.value for case in self.visible_cases()]
+        self.full_width_rows.clear()
+        column = self.sort_column
+        self._order = RowOrder(
+            (
+                c
+                for c in self.watchlist.cases.values()
+                if matches(c, self.text_filter, self.stage_filter)
+            ),
+            None if column is None else sort_key(column, self.response_days),
+            descending=self.sort_descending,
+            grouped=self.grouped,
+        )
+        for header in self._order.headers():
+            self.full_width_rows[header] = self._order.header_text(header, self.stage_styles)
+        self._shown = self._order.rows()
+        self._unplaced.clear()
         self.show_count()
         self._pending = deque(self._shown)
         position = self._shown.index(keep) if keep in self._shown else 0
@@ -243,20 +288,25 @@ class CaseTable(DataTable[str | Text]):
     def _add_rows(self, pending: deque[str], keep: str | None, count: int) -> None:
         if pending is not self._pending or not self.is_attached:
             return  # a newer fill started over, or the dashboard is closing
+        cases, blank = self.watchlist.cases, [Text("")] * len(self.column_widths)
         for _ in range(min(count, len(pending))):
-            receipt = pending.popleft()
-            self.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
-            if receipt == keep:
+            key = pending.popleft()
+            self.add_row(*(blank if is_header(key) else self._cells(cases[key])), key=key)
+            if key == keep:
                 self.move_cursor(row=self.row_count - 1)
         if pending:
             self.set_timer(0.001, partial(self._add_rows, pending, keep, ROWS_PER_BATCH))
+        else:  # every row is in: the cases that changed meanwhile go to their place
+            for receipt in [r for r in self._unplaced if r in cases]:
+                self._place(cases[receipt])
+            self._unplaced.clear()
 
     def show_count(self) -> None:
         """Title the table with the count of the cases shown (of all, when filtered),
         the filters and the sort order; while the watchlist file is still read, its count
         of cases so far."""
         unread = self.watchlist.unread  # with no filter while the rest is read
-        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
+        shown, total = len(self._order) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
         if unread:
             parts.append("reading the watchlist")
@@ -264,35 +314,70 @@ class CaseTable(DataTable[str | Text]):
             parts.append(f"stage: {self.stage_filter.value}")
         if self.text_filter:
             parts.append(f"/{self.text_filter}")
+        if self.grouped:
+            parts.append("by client")
         if self.sort_column is not None:
-            parts.append(f"sorted by {HEADINGS[self.sort_column]}")
+            way = sort_way(self.sort_column, self.sort_descending)
+            parts.append(f"sorted by {HEADINGS[self.sort_column]} {way}")
         self.border_title = Text(" · ".join(parts))  # the find text is not markup
 
     def update_case(self, case: WatchedCase) -> None:
-        """Show what changed in the row of ``case`` (a filtered-out case has no row)."""
+        """Show what changed in the row of ``case`` (a filtered-out case has no row):
+        its cells, its place in a sorted table (found by bisection, the rows between
+        shifting by one) and its client's header row."""
         row_key = case.receipt_number.value
         if row_key in self.rows:
             self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
+        if self.filling:
+            self._unplaced.add(row_key)  # placed once every row is in
+        elif row_key in self._order:
+            self._place(case)
+
+    def _place(self, case: WatchedCase) -> None:
+        """Move the row of ``case`` where its order puts it now; update its header."""
+        receipt = case.receipt_number.value
+        moved = self._order.place(case)
+        if moved is None:  # under another client now
+            self.fill()
+            return
+        before, after = moved
+        if before != after:
+            self._shown.insert(after, self._shown.pop(before))
+            self.move_row(receipt, after)
+        header = self._order.header_of(receipt)
+        if header is not None:
+            self.set_full_width_row(header, self._order.header_text(header, self.stage_styles))
 
     def remove_case(self, receipt: str) -> None:
-        """Take away the row of ``receipt`` (a case no longer watched)."""
-        if receipt in self._pending:
-            self._pending.remove(receipt)
-        else:
-            self.remove_row(receipt)
-        self._shown.remove(receipt)
+        """Take away the row of ``receipt`` (a case no longer watched), and its
+        client's header row when it was the last case under it."""
+        if receipt not in self._order:
+            return
+        header = self._order.header_of(receipt)
+        _, emptied = self._order.remove(receipt)
+        for key in (receipt, emptied):
+            if key is None:
+                continue
+            if key in self._pending:
+                self._pending.remove(key)
+            else:
+                self.remove_row(key)
+            self._shown.remove(key)
+        if header is not None and emptied is None:
+            self.set_full_width_row(header, self._order.header_text(header, self.stage_styles))
         self.show_count()
 
     def next_changed(self) -> bool:
         """Move to the next case with a change not yet viewed, wrapping around; False
         when there is none."""
-        keys = self._shown[: self.row_count]  # the rows added so far
+        keys, cases = self._shown[: self.row_count], self.watchlist.cases  # rows added so far
         if not keys:
             return False
         start = self.cursor_row
         for step in range(1, len(keys) + 1):
             row = (start + step) % len(keys)
-            if self.watchlist.get(keys[row]).unseen:
+            case = cases.get(keys[row])  # None for a client's header row
+            if case is not None and case.unseen:
                 self.move_cursor(row=row)
                 return True
         return False
@@ -303,14 +388,14 @@ class CaseTable(DataTable[str | Text]):
         cases, now = self.watchlist.cases, self._now()
         if "checked" in self.shown_columns:
             self.update_column(
-                "checked", ((key, checked_cell(cases[key], now)) for key in self._shown)
+                "checked", ((key, checked_cell(cases[key], now)) for key in self._receipts())
             )
         today, before = now.date(), self._today
         self._today = today
         if "due" in self.shown_columns and today != before:
             days = self.response_days
             self.update_column(
-                "due", ((key, due_cell(cases[key], days, today)) for key in self._shown)
+                "due", ((key, due_cell(cases[key], days, today)) for key in self._receipts())
             )
 
     def _cells(self, case: WatchedCase) -> list[Text]:
@@ -319,48 +404,5 @@ class CaseTable(DataTable[str | Text]):
             case, self.shown_columns, self._now(), self.stage_styles, self.response_days
         )
 
-    def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
-        """Replace the cells of the row ``row_key`` that changed (column key to value)
-        and repaint that row alone.
-
-        DataTable.update_cell marks every row's rendering stale (its caches key on one
-        update counter): a full repaint of the table for each case a refresh answers,
-        about 50 ms at 120x40 on a slow machine, ten times a second. Here only the
-        cached renderings of this row are dropped (rows are one line high).
-        """
-        data = self._data[RowKey(row_key)]
-        changed = {key: value for key, value in cells.items() if data[ColumnKey(key)] != value}
-        if not changed:
-            return
-        for column, value in changed.items():
-            data[ColumnKey(column)] = value
-        index = self.get_row_index(row_key)
-        _discard(self._cell_render_cache, 0, row_key)
-        _discard(self._row_render_cache, 0, row_key)
-        _discard(self._row_renderable_cache, 1, index)
-        self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
-        self.refresh_row(index)
-
-    def update_column(self, column_key: str, cells: Iterable[tuple[str, str | Text]]) -> None:
-        """Replace, in the column ``column_key``, the cells of ``cells`` (row key, value)
-        that changed, for many rows at once: one repaint of the table for them all
-        (:meth:`DataTable.update_cell` drops the rendering caches as a whole), where
-        :meth:`update_row`, row by row, would search the caches once per row (3 s for
-        10,000 rows). Rows not in the table are skipped."""
-        column = ColumnKey(column_key)
-        for row_key, value in cells:
-            data = self._data.get(RowKey(row_key))
-            if data is not None and data[column] != value:
-                self.update_cell(row_key, column_key, value)
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # DataTable measures every cell of every new row to size auto-width columns and
-        # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
-        # fixed width and every row one line, so only the virtual size is recomputed.
-        super()._update_dimensions(())
-
-
-def _discard(cache: LRUCache[Any, Any], position: int, value: object) -> None:
-    """Drop the entries of ``cache`` whose key holds ``value`` at ``position``."""
-    for key in [key for key in cache.keys() if key[position] == value]:  # noqa: SIM118 (no __iter__)
-        cache.discard(key)
+    def _receipts(self) -> list[str]:
+        return [key for key in self._shown if not is_header(key)]

@@ -397,7 +397,7 @@ class Dashboard(Screen[None]):
             drawer = self.drawer
         except NoMatches:
             return  # quitting: the rows filled in as the dashboard closes
-        if drawer.is_open and event.row_key.value is not None:
+        if drawer.is_open and event.row_key.value in self.watchlist.cases:  # not a header
             self._show_in_drawer(event.row_key.value)
 
     def save_soon(self) -> None:
@@ -405,3 +405,8 @@ class Dashboard(Screen[None]):
         if self.watchlist.unread:
             return  # saved once the whole file is read (WatchlistRead)
         self.run_worker(self.sync.save(), group="save", exit_on_error=False)
+
+    def action_reverse_sort(self) -> None:
+        """Sort the other way (newest first for Changed)."""
+        if not self.table.reverse_sort():
+            self.notify("Choose a column to sort by first (o).", timeout=3)

@@ -123,6 +123,14 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     ),
     Binding("question_mark", "app.help", "Keys", id="help", tooltip="List every key"),
     Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit casewatch"),
+    Binding(
+        "O",
+        "reverse_sort",
+        "Reverse sort",
+        show=False,
+        id="reverse_sort",
+        tooltip="Sort the other way (newest first for Changed); a click on a heading sorts by it",
+    ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
 
@@ -133,6 +141,7 @@ NEEDING_EVERY_CASE = frozenset(
         "find",
         "next_stage",
         "next_sort",
+        "reverse_sort",
         "add_case",
         "edit_label",
         "delete_case",
