@@ -48,6 +48,20 @@ def test_table_shares_the_width(
     assert snap_compare(app, terminal_size=(width, 24), run_before=refreshed)
 
 
+async def grouped_by_client(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("c", "o", "o", "o", "o", "o", "o", "O", "g")  # by client, newest change first
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("width", [120, 80])
+def test_table_grouped_by_client(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp], width: int
+) -> None:
+    app = with_clients(make_app())
+    assert snap_compare(app, terminal_size=(width, 24), run_before=grouped_by_client)
+
+
 def test_table_filled(
     snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
 ) -> None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
@@ -16,6 +17,7 @@ from textual.widgets.data_table import ColumnKey
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
+from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_cells import TABLE_FRAME
 from casewatch.tui.case_table import CaseTable
 from casewatch.watchlist import Watchlist
@@ -301,3 +303,87 @@ async def test_a_case_changed_while_the_rows_fill_in_lands_in_its_place(tmp_path
             await pilot.pause(0.01)
         assert rows(table)[-1] == first and len(rows(table)) == 1200
         assert [case.receipt_number.value for case in table.visible_cases()] == rows(table)
+
+
+async def test_grouped_by_client_a_header_row_per_client_counts_its_cases_per_stage(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    for receipt, client in (("EAC9999103403", "Garcia, Maria"), ("EAC9999103405", "garcia, maria")):
+        watchlist.set_case_details(receipt, client=client)
+    watchlist.set_case_details("EAC9999103404", client="Abbott, Ann")
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        table.grouped = True
+        headers = ["client:abbott, ann", "client:garcia, maria", "client:"]
+        assert rows(table) == [
+            *(headers[0], "EAC9999103404"),
+            *(headers[1], "EAC9999103403", "EAC9999103405"),
+            *(headers[2], "EAC9999103406"),  # no client: last
+        ]
+        assert [table.full_width_rows[h].plain for h in headers] == [
+            "Abbott, Ann · 1 · ○1",
+            "Garcia, Maria · 2 · ✔2",
+            "No client · 1 · ◆1",
+        ]
+        assert str(table.border_title) == "Cases · 4 · by client"
+        await pilot.pause()
+        lines = table_lines(table)
+        assert lines[3].strip() == "Garcia, Maria · 2 · ✔2"  # across the table
+        assert "Mum" in lines[4] and "Garcia" not in lines[4]  # not said again per case
+        table.move_cursor(row=2)
+        assert table.selected_receipt is None  # a header is no case: r, d, e do nothing
+        table.action_select_cursor()
+        await pilot.pause()
+        changed_on(watchlist, "EAC9999103405", 9, title="Case Was Received")
+        table.update_case(watchlist.get("EAC9999103405"))
+        assert table.full_width_rows[headers[1]].plain == "Garcia, Maria · 2 · ○1 ✔1"
+        table.sort_by("label", descending=True)  # sorted within each client
+        assert rows(table)[2:5] == [headers[1], "EAC9999103405", "EAC9999103403"]
+        watchlist.set_case_details("EAC9999103406", client="Abbott, Ann")
+        table.update_case(watchlist.get("EAC9999103406"))  # another client: made again
+        assert rows(table)[:3] == [headers[0], "EAC9999103404", "EAC9999103406"]
+        assert headers[2] not in rows(table)
+        watchlist.remove("EAC9999103404")
+        table.remove_case("EAC9999103404")
+        assert table.full_width_rows[headers[0]].plain == "Abbott, Ann · 1 · ◆1"
+        watchlist.remove("EAC9999103406")
+        table.remove_case("EAC9999103406")  # the last under its header: the header goes
+        assert rows(table) == [headers[1], "EAC9999103405", "EAC9999103403"]
+        assert (
+            str(table.border_title) == "Cases · 2 · by client · sorted by Client · label ↓ Z to A"
+        )
+        table.grouped = False
+        assert rows(table) == ["EAC9999103405", "EAC9999103403"]
+        assert "Garcia, Maria · Mum" in table_lines(table)[2]
+
+
+async def test_c_groups_the_dashboard_and_keys_on_a_header_row_do_no_harm(
+    make_app: Callable[..., CaseWatchApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    first, second = list(app.watchlist.cases)[:2]
+    app.watchlist.set_case_details(first, client="Garcia, Maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        table = app.query_one(CaseTable)
+        await pilot.press("enter")  # the drawer open on the first case
+        await pilot.press("c")
+        assert rows(table)[:2] == ["client:garcia, maria", first]
+        assert rows(table)[2] == "client:" and len(rows(table)) == 52
+        assert table.selected_receipt == first  # kept through the regrouping
+        await pilot.press("k")  # onto the header: the drawer keeps its case
+        assert table.selected_receipt is None and app.dashboard.drawer.case is not None
+        assert app.dashboard.drawer.case.receipt_number.value == first
+        await pilot.press("escape")
+        checks: list[object] = []
+        monkeypatch.setattr(app.dashboard.refreshes, "check_now", checks.append)
+        await pilot.press("enter", "r", "d", "e")  # nothing to open, check, delete or edit
+        await pilot.pause()
+        assert not app.dashboard.drawer.is_open and checks == []
+        assert app.screen is app.dashboard and len(app.watchlist) == 50
+        await pilot.press("j", "j", "j")  # over the next header, onto the next case
+        assert table.selected_receipt == second
+        await pilot.press("c")
+        assert rows(table)[:2] == [first, second] and table.selected_receipt == second

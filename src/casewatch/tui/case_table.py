@@ -401,7 +401,12 @@ class CaseTable(FastDataTable):
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
         return case_cells(
-            case, self.shown_columns, self._now(), self.stage_styles, self.response_days
+            case,
+            self.shown_columns,
+            self._now(),
+            self.stage_styles,
+            self.response_days,
+            with_client=not self.grouped,  # under its client's header row
         )
 
     def _receipts(self) -> list[str]:

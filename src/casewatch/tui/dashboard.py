@@ -410,3 +410,7 @@ class Dashboard(Screen[None]):
         """Sort the other way (newest first for Changed)."""
         if not self.table.reverse_sort():
             self.notify("Choose a column to sort by first (o).", timeout=3)
+
+    def action_group_by_client(self) -> None:
+        """Group the cases under a header row per client, or list them all again."""
+        self.table.grouped = not self.table.grouped

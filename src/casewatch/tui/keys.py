@@ -129,7 +129,15 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Reverse sort",
         show=False,
         id="reverse_sort",
-        tooltip="Sort the other way (newest first for Changed); a click on a heading sorts by it",
+        tooltip="Sort the other way (newest first for Changed)",
+    ),
+    Binding(
+        "c",
+        "group_by_client",
+        "By client",
+        show=False,
+        id="group_by_client",
+        tooltip="Group the cases by client, or list them all again",
     ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
@@ -142,6 +150,7 @@ NEEDING_EVERY_CASE = frozenset(
         "next_stage",
         "next_sort",
         "reverse_sort",
+        "group_by_client",
         "add_case",
         "edit_label",
         "delete_case",
