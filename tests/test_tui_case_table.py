@@ -282,6 +282,11 @@ async def test_a_sorted_table_stays_sorted_as_cases_change_and_o_again_reverses_
         assert table.reverse_sort() and not table.sort_descending
         table.sort_by(None)
         assert not table.reverse_sort()  # the watchlist's order has no other way
+        changed = sum(table.columns[ColumnKey(key)].width + 2 for key in table.shown_columns[:5])
+        await pilot.click(CaseTable, offset=(changed + 1, 0))  # the Changed heading
+        assert (table.sort_column, table.sort_descending) == ("changed", False)
+        await pilot.click(CaseTable, offset=(changed + 1, 0))  # again: the other way
+        assert (table.sort_column, table.sort_descending) == ("changed", True)
 
 
 async def test_a_case_changed_while_the_rows_fill_in_lands_in_its_place(tmp_path: Path) -> None:

@@ -351,7 +351,8 @@ class CaseTable(FastDataTable):
     def remove_case(self, receipt: str) -> None:
         """Take away the row of ``receipt`` (a case no longer watched), and its
         client's header row when it was the last case under it."""
-        if receipt not in self._order:
+        if receipt not in self._order:  # filtered out: the count of all changes
+            self.show_count()
             return
         header = self._order.header_of(receipt)
         _, emptied = self._order.remove(receipt)
