@@ -8,6 +8,9 @@ import io
 import json
 import logging
 import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -262,3 +265,63 @@ def scripted_uscis(
             server.shutdown()
             thread.join()
         server.server_close()
+
+
+class RedisServer:
+    """A ``redis-server`` on a free loopback port, its data in memory only: ``url`` to
+    reach it, ``stop()`` to make it go away as a server that crashed would."""
+
+    def __init__(self, tmp_path: Path, password: str | None = None) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        self.port = closed_port()
+        arguments = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        arguments += ["--appendonly", "no", "--dir", str(tmp_path)]
+        if password:
+            arguments += ["--requirepass", password]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start within 10 seconds") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (it answers nothing more)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A ``redis-server`` on a free loopback port for the test (skipped, with the reason,
+    when Debian's ``redis-server`` is not installed)."""
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def closed_port() -> int:
+    """A loopback TCP port nothing listens on (free a moment ago)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def subprocess_env(tmp_path: Path) -> dict[str, str]:
+    """os.environ with the user directories in ``tmp_path`` and no CASEWATCH_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWATCH_")}
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    return env

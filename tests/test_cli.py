@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -34,7 +33,9 @@ from conftest import (
     Answer,
     broken_quotes_answer,
     case_status_answer,
+    closed_port,
     scripted_uscis,
+    subprocess_env,
 )
 
 SANDBOX_ID = "casewatch-cli-test"
@@ -144,22 +145,6 @@ def ledger_used(settings: Settings) -> int:
     used = state.get("used", 0)
     assert isinstance(used, int)
     return used
-
-
-def closed_port() -> int:
-    """A loopback TCP port nothing listens on (free a moment ago)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def subprocess_env(tmp_path: Path) -> dict[str, str]:
-    """os.environ with the user directories in ``tmp_path`` and no CASEWATCH_* settings."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWATCH_")}
-    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        env[name] = str(tmp_path / name.lower())
-    return env
 
 
 # --- check on the demo ---------------------------------------------------------------------
@@ -776,9 +761,10 @@ def test_check_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_check_does_not_import_textual(tmp_path: Path) -> None:
-    program = (
+    program = (  # nor textual-serve and aiohttp, which casewatch serve imports when it runs
         "import sys; from casewatch.cli import main; "
-        f"main(['check', '{STAGING_WITH_HISTORY}']); print('textual' in sys.modules)"
+        f"main(['check', '{STAGING_WITH_HISTORY}']); "
+        "print(any(name in sys.modules for name in ('textual', 'textual_serve', 'aiohttp')))"
     )
     result = run_python(tmp_path, "-c", program)
     assert result.returncode == 0, result.stderr

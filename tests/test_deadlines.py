@@ -81,7 +81,7 @@ def test_a_request_for_evidence_is_due_in_attention_the_hook_and_the_calendar_an
     common = ["--watchlist", str(watchlist)]
     ics = tmp_path / "due.ics"
     with scripted_uscis({RECEIPT: [received, rfe, rfe, answered]}) as uscis:
-        assert main(["add", RECEIPT, "--label", "Garcia, Maria", *common]) == 0
+        assert main(["add", RECEIPT, "--label", "AOS", "--client", "Garcia, Maria", *common]) == 0
         capsys.readouterr()
         assert refresh_with_hook(uscis.url, tmp_path, capsys) == ""
         assert RECEIPT in refresh_with_hook(uscis.url, tmp_path, capsys)  # the RFE
@@ -97,19 +97,20 @@ def test_a_request_for_evidence_is_due_in_attention_the_hook_and_the_calendar_an
         assert code == 0
         lines = out.splitlines()
         assert lines[0] == (
-            f"{RECEIPT} (Garcia, Maria)  response due ≈ 2026-05-31, in 12 days "
+            f"{RECEIPT} (Garcia, Maria · AOS)  response due ≈ 2026-05-31, in 12 days "
             "— the notice has the exact date"
         )
-        assert lines[1].startswith(f"{RECEIPT} (Garcia, Maria)  change not viewed: changed:")
+        assert lines[1].startswith(f"{RECEIPT} (Garcia, Maria · AOS)  change not viewed: changed:")
         code, out, _ = run(capsys, "attention", "--json", *common)
         first = json.loads(out.splitlines()[0])
         assert first["reason"] == "response due" and first["response_due"]["due"] == "2026-05-31"
+        assert first["client"] == "Garcia, Maria" and first["label"] == "AOS"
         assert first["response_due"]["days_left"] == 12
 
         assert run(capsys, "calendar", "--output", str(ics), *common)[0] == 0
         [(uid, start, summary, trigger)] = read_calendar(ics)
         assert start == date(2026, 5, 31)
-        assert summary == f"Response due ≈: {RECEIPT} I-485"
+        assert summary == f"Response due (estimate): {RECEIPT} I-485 — Garcia, Maria · AOS"
         assert trigger == -timedelta(days=14)
 
         code, out, _ = run(capsys, "edit", RECEIPT, "--due", "2026-05-28", *common)
@@ -117,7 +118,12 @@ def test_a_request_for_evidence_is_due_in_attention_the_hook_and_the_calendar_an
         assert "response due 2026-05-28 (from the notice), in 9 days" in out
         assert run(capsys, "calendar", "--output", str(ics), *common)[0] == 0
         assert read_calendar(ics) == [
-            (uid, date(2026, 5, 28), f"Response due: {RECEIPT} I-485", -timedelta(days=14))
+            (
+                uid,
+                date(2026, 5, 28),
+                f"Response due: {RECEIPT} I-485 — Garcia, Maria · AOS",
+                -timedelta(days=14),
+            )
         ]
         # A check that finds the same notice keeps the date the user gave.
         assert refresh_with_hook(uscis.url, tmp_path, capsys) == ""

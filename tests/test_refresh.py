@@ -13,7 +13,7 @@ from casewatch.config import Settings, fast_demo_settings
 from casewatch.refresh import Refresher, quota_reserve
 from casewatch.sandbox import SandboxConfig
 from casewatch.uscis.errors import QuotaExhausted
-from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.ledger import LedgerError
 from casewatch.uscis.quota import QuotaReserved
 from casewatch.watchlist import open_watchlist
 

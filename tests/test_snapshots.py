@@ -104,6 +104,20 @@ def test_filtered_table(
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=filtered_by_stage_and_text)
 
 
+async def edit_dialog_of_a_request_for_evidence(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press(*["down"] * 4, "e", "tab", *"Garcia, Maria", "tab", *"JD; premium")
+    await pilot.pause()
+
+
+def test_edit_dialog(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
+) -> None:
+    assert snap_compare(
+        make_app(), terminal_size=(120, 40), run_before=edit_dialog_of_a_request_for_evidence
+    )
+
+
 async def keys_listed(pilot: Pilot[None]) -> None:
     await refreshed(pilot)
     await pilot.press("question_mark")

@@ -24,7 +24,7 @@ from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_cells import fit_columns
 from casewatch.tui.case_table import CaseTable
-from casewatch.tui.dialogs import AskScreen
+from casewatch.tui.dialogs import CaseDetailsScreen
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.keys import DASHBOARD_BINDINGS
@@ -327,7 +327,7 @@ async def test_a_large_watchlist_fills_in_batches_and_keeps_the_selection(
         assert table.row_count == 1200
         assert table.selected_receipt == "EAC2600001200"
         await pilot.press("o", "e")  # a key right after a re-sort: the case shown
-        assert isinstance(app.screen, AskScreen)
+        assert isinstance(app.screen, CaseDetailsScreen)
         assert "EAC2600001200" in str(app.screen.query_one(".dialog-title", Label).render())
         await pilot.press("escape", "G", "enter")  # the drawer opened on the last row
         await pilot.press("escape", "e")  # closed: the columns change, the case stays

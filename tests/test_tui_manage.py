@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_table import CaseTable
-from casewatch.tui.dialogs import AddCaseScreen, AskScreen, ConfirmScreen
+from casewatch.tui.dialogs import AddCaseScreen, AskScreen, CaseDetailsScreen, ConfirmScreen
 from casewatch.watchlist import Watchlist
 
 NEW = "EAC9999200001"
@@ -115,8 +115,8 @@ async def test_e_edits_the_label_and_escape_keeps_it(
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("down", "e")
-        assert isinstance(app.screen, AskScreen)
-        label_input = app.screen.query_one("#answer", Input)
+        assert isinstance(app.screen, CaseDetailsScreen)
+        label_input = app.screen.query_one("#label", Input)
         assert label_input.value == "with history"
         await pilot.press("x", "escape")
         await pilot.pause()
@@ -235,8 +235,12 @@ async def test_i_imports_a_file_and_lists_what_was_not_added(
         assert "EAC1234567891" in app.watchlist.cases
         assert app.query_one(CaseTable).row_count == 51
         assert app.watchlist.get("EAC1234567891").checked_at is not None  # checked at once
-    assert toasts and "1 added from clients.csv; 2 not added" in toasts[-1]
-    assert "line 4" in toasts[-1] and "already on the watchlist" in toasts[-1]
+    assert toasts and toasts[-1].startswith(
+        "1 added, 0 updated, 1 skipped, 1 not receipt numbers\n"
+    )
+    assert "line 4: 'nope' is not a receipt number" in toasts[-1]
+    assert "line 2: EAC9999103403 is already on the watchlist" in toasts[-1]
+    assert "label 'dup' not set (casewatch import --update replaces it)" in toasts[-1]
     assert "EAC1234567891" in Watchlist.load(app.watchlist.path).cases
 
 

@@ -18,9 +18,10 @@ from casewatch.receipts import parse_receipt_number
 from casewatch.refresh import RefresherLease, RefreshProgress
 from casewatch.tui.keys import Keymap
 from casewatch.tui.messages import LeaseTaken, SaveProblem, WatchlistSynced
-from casewatch.tui.refreshing import REFUSED, pass_end, refresh_line
+from casewatch.tui.refreshing import LEDGER_RETRY_S, REFUSED, pass_end, refresh_line
 from casewatch.tui.sync import WatchlistSync
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
+from casewatch.uscis.ledger import RedisUnavailable
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import Watchlist
 from conftest import FROZEN_NOW
@@ -113,6 +114,10 @@ def test_a_spent_quota_pauses_until_midnight_and_refused_credentials_stop(
     end = pass_end(refused, interval_s=900, outage_over=False, limiter=limiter)
     assert end.wait_s is None and end.stopped == REFUSED
     assert end.toast is not None and end.toast.severity == "error"
+    gone = RefreshProgress(total=50, done=3, stopped_by=RedisUnavailable("Redis at redis://h"))
+    end = pass_end(gone, interval_s=900, outage_over=False, limiter=limiter)
+    assert end.wait_s == LEDGER_RETRY_S  # the ledger is tried again soon, not in an hour
+    assert end.toast is not None and "Redis at redis://h" in end.toast.message
     done = RefreshProgress(total=50, done=50)
     assert pass_end(done, interval_s=900, outage_over=False, limiter=limiter).wait_s == 900
     assert pass_end(done, interval_s=900, outage_over=True, limiter=limiter).wait_s < 1

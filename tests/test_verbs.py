@@ -21,7 +21,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.cli import main
-from casewatch.importing import add_imported, read_rows
+from casewatch.importing import read_rows
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import classify_stage
@@ -322,19 +322,6 @@ def test_add_label_on_a_watched_case_sets_an_empty_one_and_replaces_with_update(
         "Garcia, M.",
         "Garcia, Maria",
     ]
-
-
-def test_the_dashboards_import_still_changes_no_watched_case(tmp_path: Path) -> None:
-    watchlist = Watchlist(tmp_path / "w.toml")
-    added_at = datetime(2026, 12, 1, 9, 0, tzinfo=US_EASTERN)
-    watchlist.add(parse_receipt_number(FIRST), added_at=added_at)
-    parsed = read_rows(f"receipt,label\n{FIRST},Garcia\n{SECOND},Doe\n{SECOND},again\n")
-    added, skipped = add_imported(watchlist, parsed.good, added_at)
-    assert [case.receipt_number.value for case in added] == [SECOND]
-    assert [line for line, _ in skipped] == [2, 4]
-    assert "already on the watchlist (no label" in skipped[0][1]
-    assert skipped[1][1] == f"{SECOND} repeats line 3"
-    assert watchlist.get(FIRST).label == ""
 
 
 # --- list and export -------------------------------------------------------------------------

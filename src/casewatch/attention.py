@@ -45,13 +45,14 @@ class Attention:
     overdue: bool = False
 
     def to_json(self, now: datetime) -> dict[str, Any]:
-        """A JSON-ready object: receipt_number, label, form_type, status (the title),
+        """A JSON-ready object: receipt_number, label, client, form_type, status (the title),
         reason, why, and response_due (:meth:`ResponseDue.to_json`, null but for a
         response due)."""
         status = self.case.status
         return {
             "receipt_number": self.case.receipt_number.value,
             "label": self.case.label,
+            "client": self.case.client,
             "form_type": status.form_type if status else "",
             "status": status.title_en if status else "",
             "reason": self.reason.value,
@@ -131,13 +132,13 @@ def needs_attention(
 
 def format_attention(entries: Iterable[Attention]) -> str:
     """The list as ``casewatch attention`` prints it: one line per entry, receipt
-    number, label in parentheses when there is one, then why: a response due as
+    number, client and label in parentheses when it has them, then why: a response due as
     :meth:`ResponseDue.describe` says it (``OVERDUE`` before it once passed), the
     other entries after their reason (``checks failing: ...``)."""
     lines = []
     for entry in entries:
         case = entry.case
-        label = f" ({case.label})" if case.label else ""
+        label = f" ({case.names})" if case.names else ""
         if entry.reason is Reason.RESPONSE_DUE:
             why = f"OVERDUE {entry.why}" if entry.overdue else entry.why
         else:

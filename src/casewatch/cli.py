@@ -1,5 +1,6 @@
 """The ``casewatch`` command line: its parser, ``check``, ``refresh``, ``quota``,
-``config``, ``readiness``, ``sandbox`` and the dashboard; the watchlist verbs (``add``, ``remove``,
+``config``, ``readiness``, ``sandbox`` and the dashboard; ``serve`` is in
+:mod:`casewatch.serve`; the watchlist verbs (``add``, ``remove``,
 ``list``, ``import``, ``export``) are in :mod:`casewatch.verbs`, ``edit`` in
 :mod:`casewatch.edit_verb`. Textual is imported only when the dashboard starts."""
 
@@ -31,6 +32,7 @@ from casewatch.cli_common import fail, parse_receipts, settings_of
 from casewatch.config import ENVIRONMENTS, Settings
 from casewatch.config_file import ConfigError
 from casewatch.deadline_verbs import DEADLINE_VERBS, add_deadline_commands
+from casewatch.diagnose import add_diagnose_command, run_diagnose
 from casewatch.hooks import announce_change
 from casewatch.listing import describe_change
 from casewatch.logs import setup_logging
@@ -38,8 +40,9 @@ from casewatch.quota_report import quota_json, quota_report
 from casewatch.readiness import readiness_report
 from casewatch.refresh import Refresher, RefresherLease, RefreshProgress
 from casewatch.schedule import due_cases
+from casewatch.serve import SERVE_VERBS, add_serve_command, under_web_driver
 from casewatch.settings_report import describe_settings
-from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.ledger import LedgerError, RedisUnavailable
 from casewatch.verbs import WATCHLIST_VERBS, add_watchlist_commands
 from casewatch.watchlist import (
     ChangeEvent,
@@ -77,6 +80,11 @@ def _global_options() -> argparse.ArgumentParser:
         help="minutes between automatic refreshes (default: 60)",
     )
     common.add_argument("--config", type=Path, metavar="PATH", help="config file to read")
+    common.add_argument(
+        "--limits-url",
+        metavar="URL",
+        help="Redis server of a request ledger shared between machines (redis://host:6379/0)",
+    )
     return common
 
 
@@ -112,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_watchlist_commands(commands, common)
     add_deadline_commands(commands, common)
+    add_diagnose_command(commands, common)
+    add_serve_command(commands, common, _add_theme_option)
     commands.add_parser(
         "readiness",
         parents=[common],
@@ -179,6 +189,8 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         results = asyncio.run(run())
+    except RedisUnavailable as exc:  # as when USCIS cannot be reached: nothing was sent
+        return fail(exc, 6)
     except LedgerError as exc:
         return fail(exc, 1)
     for receipt, result in zip(receipts, results, strict=True):
@@ -265,7 +277,12 @@ def _quota(args: argparse.Namespace) -> int:
         settings = settings_of(args)
     except ConfigError as exc:
         return fail(exc)
-    usage, now = settings.rate_limiter().usage(), time.time()
+    try:
+        usage, now = settings.rate_limiter().usage(), time.time()
+    except RedisUnavailable as exc:
+        return fail(exc, 6)
+    except LedgerError as exc:
+        return fail(exc, 1)
     if args.json:
         print(json.dumps(quota_json(settings, usage, now)))
     else:
@@ -314,10 +331,11 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         watchlist = open_watchlist(settings, first=first)
     except (ConfigError, WatchlistError, OSError) as exc:
         return fail(exc)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (under_web_driver() or (sys.stdin.isatty() and sys.stdout.isatty())):
         return fail(
             "the dashboard needs a terminal (standard input and output are not one); "
-            "in scripts and cron jobs use casewatch refresh, check or list"
+            "in scripts and cron jobs use casewatch refresh, check or list; for a web "
+            "browser, casewatch serve"
         )
     from casewatch.tui.app import CaseWatchApp
 
@@ -360,6 +378,8 @@ def _run(arguments: list[str]) -> int:
         "quota": _quota,
         **WATCHLIST_VERBS,
         **DEADLINE_VERBS,
+        "diagnose": run_diagnose,
+        **SERVE_VERBS,
         "config": _report(describe_settings),
         "readiness": _report(readiness_report),
     }

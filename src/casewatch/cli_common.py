@@ -32,6 +32,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         watchlist=getattr(args, "watchlist", None),
         config_path=getattr(args, "config", None),
         theme=getattr(args, "theme", None),
+        limits_url=getattr(args, "limits_url", None),
     )
 
 

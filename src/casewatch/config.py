@@ -24,6 +24,7 @@ from casewatch.config_file import CREDENTIAL_KEYS, FILE_KEYS, ConfigError, read_
 from casewatch.deadlines import NoticeKind, ResponseDays
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
+from casewatch.uscis.ledger import LedgerStore, check_limits_url, public_url
 from casewatch.uscis.limits import LOOPBACK_MARGIN_S, REMOTE_MARGIN_S, RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
@@ -92,7 +93,9 @@ class Settings:
     to keys, such as ``{"refresh": "f5"}``); ``response_days`` gives the days from a
     notice to its estimated response due date (:mod:`casewatch.deadlines`);
     ``quiet_days`` the days without a change from USCIS after which a case needs
-    attention.
+    attention. ``limits_url`` is the Redis server of a request ledger shared between
+    machines (None: the file ledger, :attr:`limits_path`), ``redis_password`` its
+    password when the URL has none (``CASEWATCH_REDIS_PASSWORD``).
     """
 
     environment: Environment
@@ -109,6 +112,8 @@ class Settings:
     keys: Mapping[str, str] = field(default_factory=dict)
     response_days: ResponseDays = field(default_factory=ResponseDays)
     quiet_days: int = DEFAULT_QUIET_DAYS
+    limits_url: str | None = None
+    redis_password: Secret | None = None
 
     @property
     def limits_path(self) -> Path:
@@ -147,16 +152,33 @@ class Settings:
 
     def rate_limiter(self) -> RateLimiter:
         """The request spacing and daily quota ledger of this environment and these
-        credentials (:attr:`limits_path`), shared by every process using them: the one
-        :meth:`open_client` sends through and ``casewatch quota`` reads. Creates no file."""
+        credentials, shared by every process using them: the one :meth:`open_client`
+        sends through and ``casewatch quota`` reads. It lives in :attr:`limits_path`, or
+        in Redis at :attr:`limits_url` under a key naming the environment, the host and
+        the client id (:mod:`casewatch.uscis.redis_ledger`). Creates no file and opens
+        no connection."""
         host = httpx.URL(self.environment.host_url).host
         nearby = self.environment.in_process or is_loopback_host(host)
+        ledger: Path | LedgerStore = self.limits_path
+        if self.limits_url is not None:
+            from casewatch.uscis.redis_ledger import RedisLedger
+
+            key = f"casewatch:ledger:{self.limits_path.stem.removeprefix('limits-')}"
+            ledger = RedisLedger(self.limits_url, key, password=self.redis_password)
         return RateLimiter(
-            self.limits_path,
+            ledger,
             tps=self.environment.tps,
             daily_quota=self.environment.daily_quota,
             initial_margin_s=LOOPBACK_MARGIN_S if nearby else REMOTE_MARGIN_S,
         )
+
+    @property
+    def ledger_where(self) -> str:
+        """Where the request ledger lives, for a message: the file's path, or ``Redis at
+        redis://host:6379/0`` (never its password)."""
+        if self.limits_url is None:
+            return str(self.limits_path)
+        return f"Redis at {public_url(self.limits_url)}"
 
     @property
     def traffic_log_path(self) -> Path:
@@ -255,6 +277,7 @@ def load_settings(
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
     theme: str | None = None,
+    limits_url: str | None = None,
 ) -> Settings:
     """The effective settings: command line, then ``CASEWATCH_*`` variables, then the
     config file, then the environment's preset.
@@ -265,7 +288,8 @@ def load_settings(
     ``CASEWATCH_CLIENT_ID``/``CASEWATCH_CLIENT_SECRET`` or the config file's
     ``[credentials]``. ``base_url``, ``tps`` (requests per second) and ``daily_quota``
     (requests per US Eastern day) override the preset; ``theme`` (``--theme``) names the
-    dashboard's theme. The config file is
+    dashboard's theme; ``limits_url`` (``--limits-url``) the Redis server of a shared
+    request ledger. The config file is
     ``config_path``, ``CASEWATCH_CONFIG``, or :func:`default_config_path`.
 
     Raises :class:`ConfigError` (the message says what is wrong, where it came from and
@@ -372,6 +396,13 @@ def load_settings(
         )
     )
     quiet_days = days("quiet_days", DEFAULT_QUIET_DAYS)
+    ledger_url = pick("limits_url", limits_url)
+    if ledger_url is not None:
+        try:
+            check_limits_url(ledger_url)
+        except ValueError as exc:
+            raise ConfigError(f"{exc} ({sources['limits_url']})") from None
+    redis_password = env.get("CASEWATCH_REDIS_PASSWORD", "")
     chosen = pick("watchlist", watchlist)
     sources.setdefault("watchlist", "default")
     if chosen is not None and sources["watchlist"] == from_file:
@@ -394,4 +425,6 @@ def load_settings(
         keys=dict(file.get("keys", {})),
         response_days=response_days,
         quiet_days=quiet_days,
+        limits_url=ledger_url,
+        redis_password=Secret(redis_password) if redis_password else None,
     )

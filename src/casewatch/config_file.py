@@ -32,6 +32,7 @@ FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "notice_of_intent_days": int,
     "continuation_notice_days": int,
     "quiet_days": int,
+    "limits_url": str,
 }
 """The top-level settings ``config.toml`` takes and the type of each (a ``CASEWATCH_*``
 variable gives the same setting as text)."""

@@ -155,6 +155,8 @@ class ResponseDue:
     notice_date: date
     due: date
     estimated: bool
+    names: str = ""
+    """The case's client and label (:attr:`WatchedCase.names`), empty without them."""
 
     @property
     def uid(self) -> str:
@@ -227,6 +229,7 @@ def response_due(case: WatchedCase, days: ResponseDays | None = None) -> Respons
         notice_date=notice,
         due=case.response_due or estimate,
         estimated=case.response_due is None,
+        names=case.names,
     )
 
 

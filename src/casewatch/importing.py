@@ -154,14 +154,6 @@ def read_rows(text: str) -> ParsedImport:
     return _parse_text(lines)
 
 
-def parse_import(text: str) -> tuple[list[Good], list[Bad]]:
-    """``(good, bad)`` of :func:`read_rows`, for the dashboard's import (which does not
-    name ignored columns yet); ``bad`` holds the rows refused too, in line order. Never
-    raises."""
-    parsed = read_rows(text)
-    return parsed.good, sorted(parsed.bad + parsed.refused)
-
-
 def _header_name(cell: str) -> str:
     return _HEADER_SPACES.sub(" ", cell.strip().lower())
 
@@ -274,6 +266,11 @@ def _parse_csv(lines: list[str], header_index: int, header: _Header) -> ParsedIm
     return parsed
 
 
+def ignored_column_note(column: str) -> str:
+    """What an import says of a CSV column it does not read (issue 13, point 2)."""
+    return f"column {column!r} ignored (casewatch reads receipt, label, client, tags and note)"
+
+
 @dataclass(slots=True)
 class ImportReport:
     """What :func:`import_rows` did: ``watched``, the line and outcome of the first row of
@@ -292,6 +289,16 @@ class ImportReport:
     def updated(self) -> list[tuple[int, Watched]]:
         """The watched cases whose details were set or replaced, with their lines."""
         return [(line, outcome) for line, outcome in self.watched if outcome.changed]
+
+    def counts(self, parsed: ParsedImport) -> str:
+        """The import in numbers: ``3 added, 1 updated, 2 skipped, 1 not receipt numbers``
+        (``, 1 refused`` when rows were), ``parsed`` being the file it imported."""
+        skipped = len(self.unchanged) + len(self.repeats)
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {skipped} skipped, "
+            f"{len(parsed.bad)} not receipt numbers"
+            + (f", {len(parsed.refused)} refused" if parsed.refused else "")
+        )
 
     @property
     def unchanged(self) -> list[tuple[int, Watched]]:
@@ -319,16 +326,3 @@ def import_rows(
         outcome = watch(watchlist, receipt, details=details, added_at=added_at, rule=rule)
         report.watched.append((line, outcome))
     return report
-
-
-def add_imported(
-    watchlist: Watchlist, good: list[Good], added_at: datetime
-) -> tuple[list[WatchedCase], list[tuple[int, str]]]:
-    """Add the ``good`` receipts of an import to ``watchlist`` (``added_at`` an aware
-    datetime), changing no case already watched (:attr:`LabelRule.KEEP`: the dashboard's
-    import until it shows label updates). Returns the cases added and, for each receipt
-    skipped, its line and why: a repeat of an earlier line, or already watched (with its
-    label and when added), in line order."""
-    report = import_rows(watchlist, good, added_at, LabelRule.KEEP)
-    skipped = report.repeats + [(line, outcome.describe()) for line, outcome in report.unchanged]
-    return report.added, sorted(skipped)

@@ -32,7 +32,7 @@ def quota_report(settings: Settings, usage: QuotaUsage, now: float) -> str:
             f"reserve    {reserve:,} requests kept for manual checks: automatic refreshes "
             f"stop with {reserve:,} left",
             f"resets at  {eastern_time(usage.resets_at)}",
-            f"ledger     {settings.limits_path}",
+            f"ledger     {settings.ledger_where}",
         )
     )
 
@@ -54,5 +54,5 @@ def quota_json(settings: Settings, usage: QuotaUsage, now: float) -> dict[str, A
         "resets_at": usage.resets_at.isoformat(),
         "seconds_to_reset": max(0, int(usage.resets_at.timestamp() - now)),
         "held_until": usage.held_until.isoformat() if held and usage.held_until else None,
-        "ledger": str(settings.limits_path),
+        "ledger": settings.ledger_where,
     }

@@ -36,7 +36,7 @@ from casewatch.uscis.errors import (
     TokenUnanswered,
     USCISError,
 )
-from casewatch.uscis.limits import LedgerError
+from casewatch.uscis.ledger import LedgerError
 from casewatch.uscis.quota import keeping_reserve
 from casewatch.watchlist import ChangeEvent, WatchedCase, Watchlist, WatchlistError
 

@@ -17,8 +17,9 @@ PRODUCT_ID = "-//casewatch//response due dates//EN"
 
 def response_calendar(dues: Iterable[ResponseDue], now: datetime) -> str:
     """``dues`` as the text of an iCalendar file: per deadline, an all-day event on the
-    due date (a US Eastern date) whose summary names the receipt number and form type
-    (``Response due: IOE0912345678 I-485``, ``≈`` for an estimate), its description the
+    due date (a US Eastern date) whose summary names the receipt number, the form type,
+    the client and the label (``Response due: IOE0912345678 I-485 — Garcia, Maria ·
+    AOS``; ``Response due (estimate)`` for an estimate), its description the
     notice and whether the date is estimated; a display alarm :data:`REMINDER_BEFORE`
     ahead. Each event's UID is :attr:`ResponseDue.uid`: one per case and notice, the
     same when the due date moves, so a calendar program importing the file again
@@ -29,8 +30,9 @@ def response_calendar(dues: Iterable[ResponseDue], now: datetime) -> str:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     for due in dues:
-        approx = " ≈" if due.estimated else ""
-        summary = f"Response due{approx}: {due.receipt_number} {due.form_type}".rstrip()
+        approx = " (estimate)" if due.estimated else ""
+        who = f" — {due.names}" if due.names else ""
+        summary = f"Response due{approx}: {due.receipt_number} {due.form_type}".rstrip() + who
         how = (
             "estimated by casewatch: the notice has the exact date"
             if due.estimated

@@ -25,7 +25,13 @@ from casewatch.cli_common import (
 )
 from casewatch.config_file import ConfigError
 from casewatch.edit_verb import add_detail_options, add_edit_command, edit_case
-from casewatch.importing import ImportFileError, import_rows, read_import_file, read_rows
+from casewatch.importing import (
+    ImportFileError,
+    ignored_column_note,
+    import_rows,
+    read_import_file,
+    read_rows,
+)
 from casewatch.listing import EXPORT_COLUMNS
 from casewatch.receipts import EXPECTED_FORMAT
 from casewatch.stages import Stage
@@ -287,10 +293,7 @@ def _import(args: argparse.Namespace) -> int:
         return fail(exc)
     parsed = read_rows(text)
     for column in parsed.ignored_columns:
-        fail(
-            f"{args.file}: column {column!r} ignored (casewatch reads receipt, label, client, "
-            "tags and note)"
-        )
+        fail(f"{args.file}: {ignored_column_note(column)}")
     for line, content, problem in parsed.bad:
         fail(f"{args.file}, line {line}: {content!r} is not a receipt number: {problem}")
     if parsed.bad:
@@ -309,13 +312,7 @@ def _import(args: argparse.Namespace) -> int:
     ):
         return code
     _print_watched((f"{args.file}, line {line}: ", outcome) for line, outcome in report.watched)
-    skipped = len(report.unchanged) + len(report.repeats)
-    print(
-        f"casewatch: {len(report.added)} added, {len(report.updated)} updated, {skipped} "
-        f"skipped, {len(parsed.bad)} not receipt numbers"
-        + (f", {len(parsed.refused)} refused" if parsed.refused else ""),
-        file=sys.stderr,
-    )
+    print(f"casewatch: {report.counts(parsed)}", file=sys.stderr)
     return 0
 
 

@@ -55,8 +55,6 @@ class LabelRule(Enum):
     """What a label, client, tags or note given for a case already watched does to the
     case's own (each field alone; the tags as one field)."""
 
-    KEEP = "keep"
-    """Nothing: a watched case is never changed (the dashboard's import so far)."""
     FILL = "fill"
     """It fills an empty field in (``casewatch add`` and ``import``)."""
     REPLACE = "replace"

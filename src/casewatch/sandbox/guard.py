@@ -25,9 +25,11 @@ REFUSED_STATUS = 403
 """The status of a refused request: forbidden, whatever its route."""
 
 
-def _authority(value: str) -> tuple[str, int | None] | None:
-    # ("127.0.0.1", 8765) from "127.0.0.1:8765" (or "http://127.0.0.1:8765"), the host
-    # name lower-cased and unbracketed; None when it is not a host and port.
+def host_and_port(value: str) -> tuple[str, int | None] | None:
+    """``("127.0.0.1", 8765)`` from ``"127.0.0.1:8765"`` (a ``Host`` header) or
+    ``"http://127.0.0.1:8765"`` (an ``Origin`` header): the host name lower-cased and
+    unbracketed, the port or None when there is none; None when ``value`` is not a host
+    and port. Never raises."""
     try:
         parts = urlsplit(value if "//" in value else f"//{value}")
         host, port = parts.hostname, parts.port
@@ -46,7 +48,7 @@ def refusal(headers: dict[str, str], port: int) -> str | None:
     raises.
     """
     host = headers.get("host", "")
-    named = _authority(host)
+    named = host_and_port(host)
     if named is None or not is_loopback_host(named[0]) or (named[1] or 80) != port:
         return (
             f"this sandbox answers requests addressed to 127.0.0.1:{port}, "
@@ -55,7 +57,7 @@ def refusal(headers: dict[str, str], port: int) -> str | None:
         )
     origin = headers.get("origin")
     if origin is not None:
-        page = _authority(origin)
+        page = host_and_port(origin)
         if page is None or not is_loopback_host(page[0]):
             return f"this sandbox answers no request from a web page of {origin!r}"
     return None

@@ -301,10 +301,11 @@ class Dashboard(Screen[None]):
         self.refreshes.start(automatic=False)
 
     def action_refresh_selected(self) -> None:
-        """Check the selected case now (a manual check)."""
+        """Check the selected case now (a manual check); a toast says what it found."""
         receipt = self.table.selected_receipt
         if receipt is not None:
-            self.refreshes.check_now([self.watchlist.get(receipt).receipt_number])
+            case = self.watchlist.get(receipt)
+            self.refreshes.check_now([case.receipt_number], say_result=True)
 
     def action_toggle_drawer(self) -> None:
         """Open the history drawer for the selected case, or close it."""
@@ -367,20 +368,21 @@ class Dashboard(Screen[None]):
         self.editing.add_case()
 
     def action_edit_label(self) -> None:
-        """Edit the label of the selected case."""
-        self.editing.edit_label()
+        """Edit the label, client, tags, note and response due date of the selected case."""
+        self.editing.edit_case()
 
     def action_delete_case(self) -> None:
         """Stop watching the selected case, after a confirmation; u brings it back."""
         self.editing.delete_case()
 
     def action_undo_delete(self) -> None:
-        """Put the last removed case back, with all its data, where it was."""
-        self.editing.undo_delete()
+        """Undo the last delete or edit, then the one before (a case removed comes back
+        with all its data where it was)."""
+        self.editing.undo()
 
     def action_import_file(self) -> None:
-        """Add the receipt numbers of a text or CSV file (one per line, or a receipt
-        column); the lines that are not receipt numbers are listed in a toast."""
+        """Import the receipt numbers and details of a text or CSV file, as ``casewatch
+        import`` does; a toast reports what was added and changed."""
         self.editing.import_file()
 
     def action_export_table(self) -> None:

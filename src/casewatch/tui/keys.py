@@ -81,13 +81,13 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         id="add_case",
         tooltip="Add a case: the receipt number is checked as you type",
     ),
-    Binding(
+    Binding(  # its action and id kept from when it edited the label only: [keys] works on
         "e",
         "edit_label",
-        "Label",
+        "Edit",
         show=False,
         id="edit_label",
-        tooltip="Edit the label of the selected case",
+        tooltip="Edit the label, client, tags, note and due date of the selected case",
     ),
     Binding(
         "d",
@@ -103,7 +103,7 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Undo",
         show=False,
         id="undo_delete",
-        tooltip="Put the last removed case back",
+        tooltip="Undo the last delete or edit, then the one before",
     ),
     Binding(
         "i",
@@ -111,7 +111,7 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Import",
         show=False,
         id="import_file",
-        tooltip="Add the receipt numbers of a text or CSV file",
+        tooltip="Import receipts with labels, clients, tags and notes from a file",
     ),
     Binding(
         "x",
@@ -119,7 +119,7 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         "Export",
         show=False,
         id="export_table",
-        tooltip="Write the cases shown to a .csv or .json file",
+        tooltip="Write the cases shown to a .csv or .json file, private to you",
     ),
     Binding("question_mark", "app.help", "Keys", id="help", tooltip="List every key"),
     Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit casewatch"),

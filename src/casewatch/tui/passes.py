@@ -15,7 +15,7 @@ from textual.timer import Timer
 from casewatch.receipts import ReceiptNumber
 from casewatch.schedule import due_cases
 from casewatch.tui.messages import RefreshEnded
-from casewatch.tui.refreshing import pass_end, refresh_line
+from casewatch.tui.refreshing import check_result, pass_end, refresh_line
 from casewatch.tui.status_bar import OutageNotice, QuotaGauge
 
 if TYPE_CHECKING:
@@ -78,15 +78,18 @@ class RefreshSchedule:
         finally:
             dashboard.post_message(RefreshEnded("refresh", progress, started, quiet_try))
 
-    def check_now(self, receipts: list[ReceiptNumber]) -> None:
+    def check_now(self, receipts: list[ReceiptNumber], *, say_result: bool = False) -> None:
         """Check these cases now: one case at once, also during a refresh; several (an
-        import) in a pass of their own, after the one running."""
+        import) in a pass of their own, after the one running. ``say_result``: a toast
+        says what the check of one case found (:func:`check_result`; ``r``)."""
         if self.dashboard.refresher is not None and receipts:
-            self.dashboard.run_worker(self._check(receipts), group="check", exit_on_error=False)
+            check = self._check(receipts, say_result)
+            self.dashboard.run_worker(check, group="check", exit_on_error=False)
 
-    async def _check(self, receipts: list[ReceiptNumber]) -> None:
-        refresher = self.dashboard.refresher
+    async def _check(self, receipts: list[ReceiptNumber], say_result: bool) -> None:
+        refresher, cases = self.dashboard.refresher, self.dashboard.watchlist.cases
         assert refresher is not None
+        before = cases.get(receipts[0].value)
         progress = None
         try:
             if len(receipts) == 1:
@@ -95,6 +98,10 @@ class RefreshSchedule:
                 progress = await refresher.refresh(receipts, wait=True)
         finally:
             self.dashboard.post_message(RefreshEnded("check", progress))
+        if say_result and before is not None:
+            toast = check_result(before, cases.get(receipts[0].value), progress)
+            if toast is not None:
+                self.dashboard.toast(toast)
 
     def ended(self, ended: RefreshEnded) -> None:
         """A pass or a check ended: schedule the next pass, tell the user what its end

@@ -1,6 +1,7 @@
 """What the dashboard's refreshing means for the user, without the screen: the line
 under the table (a pass under way, the next one, or who refreshes), what the end of a
-pass means (a spent quota pauses, refused credentials stop, USCIS unreachable waits),
+pass means (a spent quota pauses, refused credentials stop, USCIS unreachable waits, a
+request ledger that cannot be used is tried again within a minute),
 the warning of a quota too short for the watchlist, the alerts of a change (seen here or
 by another casewatch) and the hooks that announce it."""
 
@@ -14,11 +15,17 @@ from typing import Literal
 from casewatch.cases import US_EASTERN, eastern_time
 from casewatch.config import Settings
 from casewatch.hooks import announce_change, change_message
+from casewatch.listing import describe_change
 from casewatch.refresh import RefreshProgress, quota_reserve
 from casewatch.schedule import daily_requests
 from casewatch.uscis.errors import AuthenticationError, QuotaExhausted
+from casewatch.uscis.ledger import LedgerError
 from casewatch.uscis.limits import RateLimiter
 from casewatch.watchlist import ChangeEvent, Changes, WatchedCase, Watchlist
+
+LEDGER_RETRY_S = 60.0
+"""Seconds before the next pass tries a request ledger it could not use (Redis down):
+nothing is sent meanwhile, and refreshing resumes soon after it is back."""
 
 REFUSED = "refreshing stopped: USCIS refused the credentials"
 """What the quota gauge says, until casewatch is started again, once USCIS refused the
@@ -79,6 +86,12 @@ def pass_end(
             paused_until=limiter.usage().resets_at,
             toast=Toast(str(stopped), "Refresh paused", "warning"),
         )
+    if isinstance(stopped, LedgerError):
+        retry = f" Trying again in {LEDGER_RETRY_S:g} seconds."
+        return PassEnd(
+            min(interval_s, LEDGER_RETRY_S),
+            toast=Toast(f"{stopped}.{retry}", "Refresh stopped", "error"),
+        )
     if stopped is not None:
         return PassEnd(interval_s, toast=Toast(str(stopped), "Refresh stopped", "error"))
     return PassEnd(interval_s)
@@ -133,6 +146,31 @@ def change_alert(case: WatchedCase, event: ChangeEvent) -> Toast | None:
         return None
     title, body = change_message(case, event)
     return Toast(body, title, timeout=15)
+
+
+def check_result(
+    before: WatchedCase, after: WatchedCase | None, progress: RefreshProgress
+) -> Toast | None:
+    """What a check of one case asked with ``r`` found (issue 13, point 12): "no change"
+    with the status USCIS gave again, the first status of a case (in the words of
+    :func:`casewatch.listing.describe_change`), or the error, comparing the case
+    ``before`` the check with the case ``after`` it (None: removed meanwhile). None when
+    another toast says it: a change (its change alert) or a check stopped (a spent
+    quota, refused credentials)."""
+    if after is None or progress.stopped_by is not None or progress.done == 0:
+        return None
+    label = f" ({after.label})" if after.label else ""
+    title = f"Checked {after.receipt_number}{label}"
+    if after.last_error:
+        return Toast(f"The check failed: {after.last_error}", title, "warning")
+    new = [event for event in after.events if event not in before.events]
+    if new and not new[-1].first:
+        return None  # its change alert says it (change_alert)
+    if new:
+        return Toast(describe_change(after, new[-1]), title, timeout=10)
+    status = after.status
+    said = f"{status.title_en} (USCIS: {status.changed_on() or 'no date'})" if status else ""
+    return Toast(f"No change: {said}", title, timeout=5)
 
 
 def changes_seen_elsewhere(changes: Changes, cases: dict[str, WatchedCase]) -> Iterator[Toast]:

@@ -126,7 +126,8 @@ class ClientCredentialsAuth(httpx.Auth):
         self.tokens_fetched = 0
         self._refused: AuthenticationError | None = None
 
-    def _token_request(self) -> httpx.Request:
+    def token_request(self) -> httpx.Request:
+        """The token request for these credentials (``POST`` to :attr:`token_url`)."""
         return httpx.Request(
             "POST",
             self.token_url,
@@ -181,7 +182,7 @@ class ClientCredentialsAuth(httpx.Auth):
                         )
                     if self._token is refused or self._clock() >= self._token.renew_at:
                         requested_at = self._clock()
-                        token_response = yield self._token_request()
+                        token_response = yield self.token_request()
                         await token_response.aread()
                         self._token = self._store(token_response, requested_at)
                     token = self._token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -75,6 +76,18 @@ def _retryable(error: Exception) -> bool:
 def _asks_case_status(request: httpx.Request) -> bool:
     # A case-status request (counted against the quota), not the token request.
     return request.url.path.startswith("/case-status/")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenProbe:
+    """One token request's outcome (``casewatch diagnose --probe``): its HTTP status,
+    ``latency_s`` from send to the last byte (seconds), and ``clock_offset_s``, how far
+    the server's ``Date`` header is ahead of this machine's clock (seconds, to within a
+    second: the header counts whole seconds), None when it sent none."""
+
+    status: int
+    latency_s: float
+    clock_offset_s: float | None
 
 
 class CaseStatusClient:
@@ -219,6 +232,28 @@ class CaseStatusClient:
                 code=error.code,
             )
         return error
+
+    async def probe_token(self) -> TokenProbe:
+        """Ask the token URL once for a token, to see whether it answers, how fast, and
+        whether the clocks agree. Counts no request against the quota; the token is not
+        kept. Raises :class:`DeadlineExceeded` past :attr:`deadline_s` seconds,
+        :class:`NetworkError` when the host cannot be reached, and the typed errors of
+        :mod:`casewatch.uscis.bodies` for an oversized answer."""
+        sent_at = self._clock()
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                response = await self._http.send(self.auth.token_request(), auth=None)
+        except TimeoutError:
+            raise DeadlineExceeded(f"no complete answer within {self.deadline_s:g} s") from None
+        except httpx.TransportError as exc:
+            raise NetworkError(type(exc).__name__) from None
+        latency = time.perf_counter() - started
+        offset = None
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            server = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
+            offset = server.timestamp() - (sent_at + latency / 2)
+        return TokenProbe(response.status_code, latency, offset)
 
     async def __aenter__(self) -> CaseStatusClient:
         return self

@@ -1,45 +1,29 @@
-"""Request spacing and the daily quota ledger, shared by every process on the machine.
+"""Request spacing and the daily quota, shared by every process using one API key.
 
 Rules from ``uscis-api.md``: the per-second limit is an Apigee spike arrest, so 10 TPS
 means one request every 100 ms, never a burst; the daily quota resets at midnight US
-Eastern (America/New_York). Each request reserves a send slot in a small state file
-under a file lock, so two dashboards with the same credentials share one rate and one
-count, and the count survives a restart.
-
-The ledger's state, one JSON object (:class:`LedgerState` names its keys):
-
-- ``day`` and ``used``: the US Eastern date and the requests counted on it;
-- ``next_slot``: Unix time (seconds) of the next free send slot;
-- ``spacing_margin_s``: the learned spacing margin (seconds added to 1/TPS between two
-  sends), widened on each spike arrest and narrowed slowly while none come, so every
-  process sharing the ledger spaces its sends by what any of them has met;
-- ``hold_until``: Unix time (seconds) before which no request may be sent, because
-  USCIS asked so with ``Retry-After`` (``uscis-api.md``, "More facts gathered later").
-
-The last send of any process is kept apart, in an 8-byte record (see ``_SendRecord``).
+Eastern (America/New_York). Each request reserves a send slot in the request ledger
+(:mod:`casewatch.uscis.ledger`: a file shared by the processes of one machine, or Redis
+shared by many machines), so two dashboards with the same credentials share one rate and
+one count, and the count survives a restart. Just before it is written, each request
+claims its send against the last send of any process, so the spacing holds at arrival.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
-import os
-import struct
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypedDict, TypeVar
-
-from filelock import FileLock, Timeout
 
 from casewatch.cases import US_EASTERN
-from casewatch.files import atomic_write_text
 from casewatch.uscis.errors import QuotaExhausted
+from casewatch.uscis.file_ledger import FileLedger
+from casewatch.uscis.ledger import LedgerPolicy, LedgerState, LedgerStore, number
 from casewatch.uscis.quota import (
     QuotaReserved,
     QuotaUsage,
@@ -88,15 +72,9 @@ SPIN_S = 0.002
 a loop instead of sleeping: an asyncio sleep wakes up to a millisecond late (the
 selector's timeout is in whole milliseconds), more on a busy loop."""
 
-LOCK_POLL_S = 0.001
-"""Seconds between two tries for the ledger's lock (filelock's default, 50 ms, would
-hold a send back by half a request interval)."""
-
 WAKE_NOISE_S = 0.0003
 """Seconds of lateness after a wait that count as the wait's own noise (a send this late
 is recorded as if on time, so the next one may come this much closer)."""
-
-_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -107,25 +85,6 @@ forgiven before the next send is spaced from the report instead (see
 1.7 ms, measured over 200 requests; ``docs/benchmarks.md``), as anyio lets the event loop
 run other work first. A transport that reports the write as it happens (the in-process
 sandbox) is forgiven nothing."""
-
-
-class _SendRecord:
-    """The last send of any process: Unix time in seconds, one little-endian double, in
-    the open file ``fd``."""
-
-    _format = struct.Struct("<d")
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    def read(self) -> float | None:
-        """The time recorded; None when there is none (or a write was cut short)."""
-        data = os.pread(self._fd, self._format.size, 0)
-        return self._format.unpack(data)[0] if len(data) == self._format.size else None
-
-    def write(self, when: float) -> None:
-        """Record ``when`` (Unix time in seconds)."""
-        os.pwrite(self._fd, self._format.pack(when), 0)
 
 
 RATE_WINDOW_S = 5.0
@@ -143,45 +102,28 @@ async def precise_sleep(seconds: float) -> None:
         await asyncio.sleep(0)
 
 
-class LedgerError(OSError):
-    """The request ledger (the shared state file) cannot be read or written."""
-
-
-class LedgerState(TypedDict, total=False):
-    """The ledger's shared state (the JSON object of the state file; see the module's
-    docstring). Every key may be missing: a new ledger, or one written by an older
-    casewatch."""
-
-    day: str
-    used: int
-    next_slot: float
-    spacing_margin_s: float
-    hold_until: float
-
-
-def _number(state: LedgerState, key: str) -> float | None:
-    value = state.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
+def _eastern(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, US_EASTERN)
 
 
 class RateLimiter:
     """Spaces requests at least ``1/tps`` seconds apart, plus a learned margin, and counts
-    them per US Eastern day.
+    them per US Eastern day, in a ledger every process sharing the API key shares.
 
-    ``state_path`` is a JSON file in the user state directory (one per environment);
-    ``tps`` is in requests per second; ``daily_quota`` in requests per US Eastern day;
-    ``initial_margin_s`` the spacing margin (seconds) of a new ledger:
-    :data:`REMOTE_MARGIN_S` (the default) or :data:`LOOPBACK_MARGIN_S`, brought within
-    :data:`MIN_MARGIN_S` and :attr:`max_margin_s`. Raises ValueError for a ``tps`` or
-    ``daily_quota`` that is not above 0, or an ``initial_margin_s`` below 0.
-    ``clock`` gives Unix time in seconds and ``sleep`` waits seconds (both injectable).
+    ``ledger`` is where the ledger lives: a :class:`~pathlib.Path` (a JSON file in the
+    user state directory, :class:`~casewatch.uscis.file_ledger.FileLedger`) or a
+    :class:`~casewatch.uscis.ledger.LedgerStore` (Redis). ``tps`` is in requests per
+    second; ``daily_quota`` in requests per US Eastern day; ``initial_margin_s`` the
+    spacing margin (seconds) of a new ledger: :data:`REMOTE_MARGIN_S` (the default) or
+    :data:`LOOPBACK_MARGIN_S`, brought within :data:`MIN_MARGIN_S` and
+    :attr:`max_margin_s`. Raises ValueError for a ``tps`` or ``daily_quota`` that is not
+    above 0, or an ``initial_margin_s`` below 0. ``clock`` gives Unix time in seconds and
+    ``sleep`` waits seconds (both injectable).
     """
 
     def __init__(
         self,
-        state_path: Path,
+        ledger: Path | LedgerStore,
         *,
         tps: float,
         daily_quota: int,
@@ -195,30 +137,30 @@ class RateLimiter:
             raise ValueError(f"daily_quota must be above 0 requests, got {daily_quota}")
         if not initial_margin_s >= 0:
             raise ValueError(f"initial_margin_s must be 0 seconds or more, got {initial_margin_s}")
-        self.state_path = state_path
+        self.store = FileLedger(ledger) if isinstance(ledger, Path) else ledger
         self.tps = tps
         self.daily_quota = daily_quota
         self.max_margin_s = max(MIN_MARGIN_S, min(MAX_MARGIN_S, 0.5 / tps))
-        self.initial_margin_s = self._bounded(initial_margin_s)
+        self.policy = LedgerPolicy(
+            base_interval_s=1.0 / tps,
+            daily_quota=daily_quota,
+            initial_margin_s=min(self.max_margin_s, max(MIN_MARGIN_S, initial_margin_s)),
+            min_margin_s=MIN_MARGIN_S,
+            max_margin_s=self.max_margin_s,
+            narrow_s=MARGIN_NARROW_S,
+            widen_s=MARGIN_WIDEN_S,
+            wake_noise_s=WAKE_NOISE_S,
+            max_hold_s=MAX_HOLD_S,
+        )
+        self.initial_margin_s = self.policy.initial_margin_s
         self._clock = clock
         self._sleep = sleep
-        self._lock = FileLock(
-            state_path.with_name(state_path.name + ".lock"), timeout=10, poll_interval=LOCK_POLL_S
-        )
-        self._send_path = state_path.with_name(state_path.name + ".send")
-        # The send record has a lock of its own: a send is never claimed late because a
-        # reservation holds the ledger's lock while it writes (and syncs) the JSON state.
-        self._send_lock = FileLock(
-            self._send_path.with_name(self._send_path.name + ".lock"),
-            timeout=10,
-            poll_interval=LOCK_POLL_S,
-        )
         # Sends of the last RATE_WINDOW_S seconds, for current_rate(): spaced 1/tps apart,
         # no more than this fit in the window, so older ones fall off even when nobody
         # asks for the rate (casewatch refresh, check).
         self._recent: deque[float] = deque(maxlen=math.ceil(tps * RATE_WINDOW_S) + 1)
         # The ledger's margin as this process last read it (claim_send spaces by it
-        # without reading the JSON state: it is at most one reservation old).
+        # without reading the state: it is at most one reservation old).
         self._margin_s = self.initial_margin_s
         self._claim_queue: asyncio.Lock | None = None
 
@@ -232,22 +174,6 @@ class RateLimiter:
         """The learned spacing margin in seconds, as this process last read the ledger."""
         return self._margin_s
 
-    def _margin_from(self, state: LedgerState) -> float:
-        margin = _number(state, "spacing_margin_s")
-        if margin is None:
-            return self.initial_margin_s
-        return self._bounded(margin)
-
-    def _bounded(self, margin: float) -> float:
-        return min(self.max_margin_s, max(MIN_MARGIN_S, margin))
-
-    def _widen(self) -> None:
-        with self._lock:
-            state = self._read_state()
-            self._margin_s = self._bounded(self._margin_from(state) + MARGIN_WIDEN_S)
-            state["spacing_margin_s"] = self._margin_s
-            atomic_write_text(self.state_path, json.dumps(state))
-
     def record_spike_arrest(self) -> None:
         """USCIS answered "Spike Arrest Violation": widen the shared spacing margin by
         :data:`MARGIN_WIDEN_S` seconds, for every process sharing the ledger (each
@@ -255,46 +181,29 @@ class RateLimiter:
         :data:`MIN_MARGIN_S`). Source: ``uscis-api.md``, "More facts gathered later"
         (the spike arrest judges arrival times; the spacing learns from its arrests).
         Raises :class:`LedgerError`."""
-        self._in_ledger(self._widen)
-
-    def _hold(self, seconds: float) -> None:
-        with self._lock:
-            state = self._read_state()
-            until = self._clock() + min(seconds, MAX_HOLD_S)
-            if until > (_number(state, "hold_until") or 0.0):
-                state["hold_until"] = until
-                atomic_write_text(self.state_path, json.dumps(state))
+        self._margin_s = self.store.widen(self.policy, self._clock())
 
     def hold(self, seconds: float) -> None:
         """USCIS asked, with ``Retry-After``, that nothing be sent for ``seconds``
         (seconds, capped at :data:`MAX_HOLD_S`): no request of any process sharing the
         ledger is sent before then (:meth:`take_slot` waits), and :meth:`usage` says
         until when. A shorter hold never cuts a longer one. Raises :class:`LedgerError`."""
-        self._in_ledger(lambda: self._hold(seconds))
-
-    def _read_state(self) -> LedgerState:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            # Counting from zero is safe (USCIS refuses past the quota, and casewatch then
-            # pauses until the reset), but the count was lost: say so in the log.
-            log.warning(
-                "the request ledger %s cannot be read (%s); counting from 0", self.state_path, exc
-            )
-            return {}
-        return data if isinstance(data, dict) else {}  # type: ignore[return-value]
+        self.store.hold(self.policy, seconds, self._clock())
 
     def usage(self) -> QuotaUsage:
         """Today's count (US Eastern) as every process on the machine sees it, and the
         hold USCIS asked for, if one still runs."""
-        return self._usage_from(self._read_state(), self._clock())
+        now = self._clock()
+        return self._usage_from(self.store.read(now), now)
 
     def _usage_from(self, state: LedgerState, now: float) -> QuotaUsage:
         today = eastern_day(now)
         used = state.get("used") if state.get("day") == today.isoformat() else 0
-        hold_until = _number(state, "hold_until")
+        hold_until = number(state, "hold_until")
+        arrest, retry_after = (
+            number(state, "last_spike_arrest"),
+            number(state, "last_retry_after"),
+        )
         return QuotaUsage(
             day=today,
             used=used if isinstance(used, int) else 0,
@@ -305,70 +214,44 @@ class RateLimiter:
                 if hold_until is not None and hold_until > now
                 else None
             ),
+            last_spike_arrest=_eastern(arrest),
+            last_retry_after=_eastern(retry_after),
+            last_retry_after_s=number(state, "last_retry_after_s"),
         )
 
     def _reserve(self) -> float:
-        with self._lock:
-            now = self._clock()
-            state = self._read_state()
-            usage = self._usage_from(state, now)
-            kept = kept_reserve()
-            if kept and usage.remaining <= kept:
-                raise QuotaReserved(
-                    f"{usage.remaining:,} requests are left today and kept for manual checks "
-                    f"(press r, or run casewatch check); automatic refreshes resume at "
-                    f"{usage.resets_at:%H:%M} US Eastern"
-                )
-            if usage.remaining <= 0:
-                raise QuotaExhausted(
-                    f"{usage.used} of {usage.daily_quota} requests used on {usage.day} "
-                    f"(US Eastern); requests resume at {usage.resets_at:%Y-%m-%d %H:%M %Z}"
-                )
-            slot = max(now, _number(state, "next_slot") or now, _number(state, "hold_until") or now)
-            self._margin_s = self._bounded(self._margin_from(state) - MARGIN_NARROW_S)
-            state["day"] = usage.day.isoformat()
-            state["used"] = usage.used + 1
-            state["spacing_margin_s"] = self._margin_s
-            state["next_slot"] = slot + self.interval_s
-            atomic_write_text(self.state_path, json.dumps(state))
-            return slot
+        now = self._clock()
+        day = eastern_day(now)
+        kept = kept_reserve()
+        reservation = self.store.reserve(self.policy, day.isoformat(), kept, now)
+        self._margin_s = reservation.margin_s
+        if reservation.slot is not None:
+            return reservation.slot
+        usage = QuotaUsage(day, reservation.used, self.daily_quota, quota_reset_at(day))
+        if usage.remaining > 0:
+            raise QuotaReserved(
+                f"{usage.remaining:,} requests are left today and kept for manual checks "
+                f"(press r, or run casewatch check); automatic refreshes resume at "
+                f"{usage.resets_at:%H:%M} US Eastern"
+            )
+        raise QuotaExhausted(
+            f"{usage.used} of {usage.daily_quota} requests used on {usage.day} "
+            f"(US Eastern); requests resume at {usage.resets_at:%Y-%m-%d %H:%M %Z}"
+        )
 
     def _held_until(self) -> float:
-        return _number(self._read_state(), "hold_until") or 0.0
-
-    @contextmanager
-    def _send_record(self) -> Iterator[_SendRecord]:
-        # The last send of any process, under its own lock: an 8-byte float in a file of
-        # its own, rewritten in place (a temporary file and a rename would cost a tenth
-        # of a millisecond more between the spacing check and the send).
-        with self._send_lock:
-            fd = os.open(self._send_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                yield _SendRecord(fd)
-            finally:
-                os.close(fd)
+        return number(self.store.read(self._clock()), "hold_until") or 0.0
 
     def _claim_send(self) -> float:
         # 0 when the spacing since the last send of any process holds (this send is then
-        # recorded as the last one), else the seconds still to wait.
-        with self._send_record() as record:
-            now = self._clock()
-            last_send = record.read()
-            earliest = now if last_send is None else last_send + self.interval_s
-            if now < earliest:
-                return earliest - now
-            # Up to WAKE_NOISE_S of lateness is forgiven, so the wake-up noise of waits
-            # does not add up and push every later send back.
-            record.write(max(earliest, now - WAKE_NOISE_S))
-        self._recent.append(now)
-        return 0.0
-
-    def _mark_written(self, allowance_s: float) -> None:
-        with self._send_record() as record:
-            written = self._clock() - allowance_s
-            last_send = record.read()
-            if last_send is None or last_send < written:
-                record.write(written)
+        # recorded as the last one), else the seconds still to wait. Up to WAKE_NOISE_S
+        # of lateness is forgiven, so the wake-up noise of waits does not add up and push
+        # every later send back.
+        now = self._clock()
+        delay = self.store.claim_send(self.policy, self.interval_s, now)
+        if delay <= 0:
+            self._recent.append(now)
+        return delay
 
     def mark_written(self, allowance_s: float = WRITE_ALLOWANCE_S) -> None:
         """The request claimed last has just been reported written to the network,
@@ -377,7 +260,7 @@ class RateLimiter:
         When the report came later than that after its claim (the event loop was busy in
         between, or the process was paused), the spacing to the next send counts from
         the report less ``allowance_s``, not from the claim. Raises :class:`LedgerError`."""
-        self._in_ledger(lambda: self._mark_written(allowance_s))
+        self.store.mark_written(allowance_s, self._clock())
 
     async def acquire(self) -> None:
         """Wait for this request's send slot and count it, then claim the send:
@@ -399,11 +282,11 @@ class RateLimiter:
         :data:`MARGIN_NARROW_S`. Raises :class:`QuotaExhausted` (nothing counted),
         :class:`QuotaReserved` inside :func:`keeping_reserve`, and :class:`LedgerError`.
         """
-        slot = await asyncio.to_thread(self._in_ledger, self._reserve)
+        slot = await asyncio.to_thread(self._reserve)
         while (delay := slot - self._clock()) > 0:
             await self._sleep(delay)
             # A Retry-After that came in while this request waited holds it too.
-            slot = self._in_ledger(self._held_until)
+            slot = self._held_until()
 
     async def claim_send(self) -> None:
         """Wait until the gap since the last send of any process holds, and record this
@@ -417,14 +300,8 @@ class RateLimiter:
         if self._claim_queue is None:
             self._claim_queue = asyncio.Lock()
         async with self._claim_queue:
-            while (delay := self._in_ledger(self._claim_send)) > 0:
+            while (delay := self._claim_send()) > 0:
                 await self._sleep(delay)
-
-    def _in_ledger(self, step: Callable[[], _T]) -> _T:
-        try:
-            return step()
-        except (OSError, Timeout) as exc:
-            raise LedgerError(f"cannot use the request ledger {self.state_path}: {exc}") from None
 
     def seconds_to_reset(self) -> float:
         """Seconds until the quota resets at the next midnight US Eastern."""

@@ -69,13 +69,19 @@ def format_duration(seconds: float) -> str:
 @dataclass(frozen=True, slots=True)
 class QuotaUsage:
     """Requests counted on US Eastern date ``day`` against ``daily_quota``; ``held_until``
-    (US Eastern) when USCIS asked, with ``Retry-After``, that nothing be sent before then."""
+    (US Eastern) when USCIS asked, with ``Retry-After``, that nothing be sent before then.
+    ``last_spike_arrest`` and ``last_retry_after`` (US Eastern) are the last spike arrest
+    and the last ``Retry-After`` any process sharing the ledger met, whatever the day;
+    ``last_retry_after_s`` the seconds that ``Retry-After`` asked for."""
 
     day: date
     used: int
     daily_quota: int
     resets_at: datetime
     held_until: datetime | None = None
+    last_spike_arrest: datetime | None = None
+    last_retry_after: datetime | None = None
+    last_retry_after_s: float | None = None
 
     @property
     def remaining(self) -> int:

@@ -76,6 +76,12 @@ class WatchedCase:
     tags: tuple[str, ...] = ()
     note: str = ""
 
+    @property
+    def names(self) -> str:
+        """Who and what the case is, as the user named it: client and label joined by
+        `` · `` (``Garcia, Maria · I-485 AOS``), either alone, or empty."""
+        return " · ".join(name for name in (self.client, self.label) if name)
+
 
 def detect_change(
     previous: CaseStatus | None, status: CaseStatus, seen_at: datetime
