@@ -27,6 +27,45 @@ async def drawer_open(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+CLIENT_DETAILS = (
+    ("Garcia, Maria (I-485 adjustment of status)", ""),
+    ("Garcia, Maria (I-765 work permit)", ""),
+    ("I-131 advance parole", "Garcia, Maria"),
+    ("I-130 for her husband", "Garcia, Maria"),
+    ("N-400", "Nguyen family"),
+)
+"""Labels and clients of the first five cases, as a paralegal writes them."""
+
+
+def with_clients(app: CaseWatchApp) -> CaseWatchApp:
+    """``app`` with :data:`CLIENT_DETAILS` on the first cases of its watchlist."""
+    for receipt, (label, client) in zip(app.watchlist.cases, CLIENT_DETAILS, strict=False):
+        app.watchlist.set_case_details(receipt, label=label, client=client)
+    return app
+
+
+@pytest.mark.parametrize("width", [200, 120, 80, 60])
+def test_table_shares_the_width(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp], width: int
+) -> None:
+    app = with_clients(make_app())
+    assert snap_compare(app, terminal_size=(width, 24), run_before=refreshed)
+
+
+async def grouped_by_client(pilot: Pilot[None]) -> None:
+    await refreshed(pilot)
+    await pilot.press("c", "o", "o", "o", "o", "o", "o", "O", "g")  # by client, newest change first
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("width", [120, 80])
+def test_table_grouped_by_client(
+    snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp], width: int
+) -> None:
+    app = with_clients(make_app())
+    assert snap_compare(app, terminal_size=(width, 24), run_before=grouped_by_client)
+
+
 def test_table_filled(
     snap_compare: Callable[..., bool], make_app: Callable[..., CaseWatchApp]
 ) -> None:

@@ -116,7 +116,7 @@ async def test_a_case_uscis_does_not_know_is_marked_with_its_error(
     make_app: Callable[..., CaseWatchApp],
 ) -> None:
     app, unknown = with_an_unknown_case(make_app)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:  # wide enough for the Checked column
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "⚠" in cell(app, unknown, "checked")
@@ -139,7 +139,7 @@ async def test_in_a_narrow_pane_a_failed_check_is_marked_before_the_receipt(
         assert "checked" not in app.query_one(CaseTable).shown_columns
         assert cell(app, unknown, "receipt").startswith("⚠ ")
         assert cell(app, "EAC9999103403", "receipt").startswith("  ")
-        await pilot.resize_terminal(120, 40)
+        await pilot.resize_terminal(160, 40)
         await pilot.pause()
         assert "⚠" in cell(app, unknown, "checked")
         assert cell(app, unknown, "receipt").startswith("  ")  # said once is enough

@@ -64,7 +64,8 @@ async def test_e_edits_label_client_tags_note_and_the_due_date_in_one_dialog(
         await pilot.press("tab", *"2022-09-01", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, CaseDetailsScreen)
-        assert str(app.query_one(CaseTable).get_cell(RFE, "label")) == "I-485 AOS"
+        label = str(app.query_one(CaseTable).get_cell(RFE, "label"))
+        assert label.casefold() == "garcia, maria · i-485 aos"  # the client before the label
         await app.workers.wait_for_complete()
     saved = Watchlist.load(app.watchlist.path).get(RFE)
     assert (saved.label, saved.client, saved.tags) == (
@@ -311,7 +312,7 @@ async def test_u_undoes_edits_and_deletes_the_last_first(
         assert table.row_count == 50 and "EAC9999103404" in app.watchlist.cases
         await pilot.press("u")
         assert app.watchlist.get(APPROVED).label == "first"
-        assert str(table.get_cell(APPROVED, "label")) == "first"
+        assert str(table.get_cell(APPROVED, "label")) == "Doe · first"  # client · label
         await pilot.press("u")
         assert app.watchlist.get(APPROVED) == original
         await pilot.press("u")

@@ -316,8 +316,8 @@ async def test_the_palette_offers_stages_and_sorts_once_every_case_is_read(
     async with app.run_test(size=(120, 40)) as pilot:
         titles = {command.title for command in case_commands(app.dashboard, app.keymap)}
         assert "Mark all as viewed" in titles and "Stage: all" not in titles
-        assert "Sort by changed" not in titles  # as s and o, they wait for every case
+        assert "Sort by changed, newest first" not in titles  # as s and o, they wait
         held_reads.set()
         await until(pilot, lambda: not app.watchlist.unread)
         titles = {command.title for command in case_commands(app.dashboard, app.keymap)}
-        assert {"Stage: all", "Stage: received", "Sort by changed"} <= titles
+        assert {"Stage: all", "Stage: received", "Sort by changed, newest first"} <= titles

@@ -23,7 +23,8 @@ from casewatch.config_file import ConfigError
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.case_table import CaseTable, fitting_columns
+from casewatch.tui.case_cells import fit_columns
+from casewatch.tui.case_table import CaseTable
 from casewatch.tui.dialogs import AskScreen, CaseDetailsScreen
 from casewatch.tui.drawer import HistoryDrawer
 from casewatch.tui.help import HelpScreen
@@ -96,12 +97,20 @@ def test_textual_themes_borrow_the_stage_colours_of_their_kind() -> None:
     assert stage_styles(BUILTIN_THEMES["ansi-dark"], themes) == themes["casewatch-16"].stage_styles
 
 
-def test_the_least_important_columns_go_first() -> None:
-    everything = ("receipt", "label", "form", "status", "stage", "changed", "days", "checked")
-    assert fitting_columns(120) == everything
-    assert fitting_columns(60) == ("receipt", "stage", "changed", "days")
-    assert fitting_columns(40) == ("receipt", "stage")
-    assert fitting_columns(20) == ("receipt", "stage")  # never fewer
+def test_the_least_important_columns_go_first_and_the_label_and_status_share_the_rest() -> None:
+    everything = ["receipt", "label", "form", "status", "stage", "changed", "days", "due"]
+    everything.append("checked")
+    for width in (200, 160, 140):
+        widths = fit_columns(width)
+        assert list(widths) == everything
+        assert sum(widths.values()) + 2 * len(widths) + 3 == width  # no cell left empty
+    assert fit_columns(200)["label"] == 40 and fit_columns(200)["status"] == 64
+    assert list(fit_columns(120)) == everything[:-2]  # no room for the due date
+    # At 80 the status hides before the label, which takes its room.
+    assert fit_columns(80) == {"receipt": 15, "label": 38, "stage": 18}
+    assert fit_columns(60) == {"receipt": 15, "label": 18, "stage": 18}
+    assert list(fit_columns(40)) == ["receipt", "stage"]
+    assert list(fit_columns(20)) == ["receipt", "stage"]  # never fewer
 
 
 async def test_vim_keys_and_home_end_move_through_the_cases(
@@ -318,10 +327,10 @@ async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        assert len(column_keys(app)) == 8
+        assert len(column_keys(app)) == 7
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
-        assert column_keys(app) == ["receipt", "stage", "changed", "days"]
+        assert column_keys(app) == ["receipt", "label", "stage"]
         assert app.query_one(CaseTable).row_count == 50
         await pilot.press("j", "j", "enter")
         drawer = app.query_one(HistoryDrawer)
@@ -340,7 +349,7 @@ async def test_a_narrow_pane_hides_columns_live_and_the_drawer_covers_the_table(
         assert column_keys(app) == ["receipt", "stage"]
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert len(column_keys(app)) == 8
+        assert len(column_keys(app)) == 7
 
 
 async def test_the_add_dialog_fits_a_40x12_pane(make_app: Callable[..., CaseWatchApp]) -> None:

@@ -72,7 +72,7 @@ async def test_unreachable_uscis_shows_one_notice_and_the_age_of_the_data_until_
 ) -> None:
     app = dashboard(tmp_path, uscis_down.url)
     toasts: list[str] = []
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(160, 30)) as pilot:  # wide enough for the Checked column
         monkeypatch.setattr(app, "notify", lambda message, **kw: toasts.append(message))
         notice = app.query_one(OutageNotice)
         await until(pilot, lambda: notice.has_class("-shown"))
@@ -116,7 +116,7 @@ async def test_the_notice_and_the_drawer_show_times_in_the_timezone_setting(
         drawer = " ".join(drawer_text(app).split())
         assert "answered 2026-11-27 14:30 CET" in drawer
         assert "Last check failed at 2026-11-29 15:30 CET: Could not reach USCIS" in drawer
-        assert "2026-11-27 14:30 CET seen casewatch started watching" in drawer  # in Madrid
+        assert "2026-11-27 14:30 CET casewatch noticed · started watching" in drawer  # Madrid
         app.exit()
 
 
@@ -145,7 +145,7 @@ async def test_the_ages_in_the_checked_column_move_on(
     monkeypatch.setattr("casewatch.tui.case_table.AGES_EVERY_S", 0.05)
     now = [FROZEN_NOW]
     app = make_app(clock=lambda: now[0])
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:  # wide enough for the Checked column
         await app.workers.wait_for_complete()
         table = app.query_one(CaseTable)
         first = next(iter(app.watchlist.cases))

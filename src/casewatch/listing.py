@@ -18,6 +18,7 @@ from typing import Any
 
 from casewatch.cases import US_EASTERN, one_line
 from casewatch.check import align_columns, result_to_json
+from casewatch.columns import CUT_MIN, share_width
 from casewatch.hooks import change_message, change_to_json
 from casewatch.stages import Stage
 from casewatch.timezones import format_iso, format_time
@@ -120,30 +121,9 @@ STATUS_WIDTH = 60
 """Characters of a status (or an error message) in ``casewatch list``'s table; ``--json``
 has the whole text."""
 
-LIST_COLUMN_PRIORITY = (
-    "RECEIPT",
-    "STAGE",
-    "LABEL",
-    "CLIENT",
-    "STATUS",
-    "CHANGED",
-    "FORM",
-    "CHECKED",
-)
-"""The columns of ``casewatch list`` from the most to the least important: a narrow
-terminal hides the last first; the receipt number and the stage always show (as the
-dashboard does; the label and the client hide after the status: issue 13, point 1)."""
-
-ALWAYS_SHOWN = 2
-"""The first columns of :data:`LIST_COLUMN_PRIORITY` shown however narrow the terminal."""
-
 CUT_COLUMNS = frozenset({"LABEL", "CLIENT", "STATUS"})
 """The columns whose texts are cut, ending with ``…``, to fit a terminal; the others are
 short and shown whole or hidden."""
-
-CUT_MIN = 16
-"""Characters a cut column keeps at least (``…`` included) before columns are hidden:
-enough to tell "Garcia, Maria (…" from "Garcia, Jose (I…" (issue 13, point 1)."""
 
 GAP = 2
 """Spaces between two columns."""
@@ -197,33 +177,20 @@ def cut_text(text: str, width: int | None) -> str:
 
 def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
     """``rows`` (the header first) with only the columns that fit in ``width`` characters,
-    :data:`GAP` apart: the least important hidden first (:data:`LIST_COLUMN_PRIORITY`),
-    while the others at their narrowest (:data:`CUT_COLUMNS` at :data:`CUT_MIN`) do not
-    fit; then the cut columns share what is left, each up to its longest text, the rest
-    cut with ``…``. The first :data:`ALWAYS_SHOWN` columns stay, even past ``width``."""
+    :data:`GAP` apart, as :func:`casewatch.columns.share_width` chooses them (the least
+    important hidden first, the receipt number and the stage always): the
+    :data:`CUT_COLUMNS` narrow down to :data:`~casewatch.columns.CUT_MIN` and share
+    what is left, each up to its longest text, the rest cut with ``…``."""
     longest = {name: max(len(row[i]) for row in rows) for i, name in enumerate(rows[0])}
     narrowest = {
-        name: min(size, CUT_MIN) if name in CUT_COLUMNS else size for name, size in longest.items()
+        name.lower(): min(size, CUT_MIN) if name in CUT_COLUMNS else size
+        for name, size in longest.items()
     }
-    shown = list(rows[0])
-
-    def needed() -> int:
-        return sum(narrowest[name] for name in shown) + GAP * (len(shown) - 1)
-
-    for name in reversed(LIST_COLUMN_PRIORITY[ALWAYS_SHOWN:]):
-        if needed() <= width:
-            break
-        if name in shown:
-            shown.remove(name)
-    widths: dict[str, int | None] = {name: narrowest[name] for name in shown}
-    spare = width - needed()
-    growing = sorted((name for name in shown if name in CUT_COLUMNS), key=longest.__getitem__)
-    for index, name in enumerate(growing):  # the shorter first: what it leaves goes on
-        share = max(0, spare) // (len(growing) - index)
-        grown = min(longest[name], narrowest[name] + share)
-        spare -= grown - narrowest[name]
-        widths[name] = grown
-    return _cut(rows, widths)
+    widest: dict[str, int | None] = {
+        name.lower(): size for name, size in longest.items() if name in CUT_COLUMNS
+    }
+    widths = share_width(narrowest, widest, width, GAP)
+    return _cut(rows, {name: widths[name.lower()] for name in rows[0] if name.lower() in widths})
 
 
 def format_json_lines(cases: Iterable[WatchedCase], zone: tzinfo) -> str:

@@ -1,6 +1,6 @@
-"""The case table: its columns (as many as the pane's width holds), the cells of a case,
-the rows filled in batches, the filters and the sort order, the count in its title, the
-selected case and the next changed one."""
+"""The case table: its columns (as many as the pane's width holds), the rows filled in
+batches, the filters, the sort order kept as cases change, the grouping by client, the
+count in its title, the selected case and the next changed one."""
 
 from __future__ import annotations
 
@@ -8,57 +8,30 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.reactive import var
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey
 
 from casewatch.cases import US_EASTERN
-from casewatch.finding import SearchTexts, is_not_recognized, parse_query
+from casewatch.deadlines import ResponseDays
+from casewatch.finding import SearchTexts, parse_query
 from casewatch.stages import Stage
-from casewatch.tui.filters import CaseFilter, admits, filter_label, sort_key, stage_cycle
-from casewatch.tui.formats import format_age, format_days, not_recognized_text, stage_text
-from casewatch.watchlist import WatchedCase, Watchlist
-
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("receipt", "Receipt", 15),
-    ("label", "Label", 13),
-    ("form", "Form", 7),
-    ("status", "Status", 25),
-    ("stage", "Stage", 18),
-    ("changed", "Changed", 10),
-    ("days", "Days", 5),
-    ("checked", "Checked", 8),
+from casewatch.tui.case_cells import (
+    COLUMNS,
+    HEADINGS,
+    case_cells,
+    checked_cell,
+    due_cell,
+    fit_columns,
 )
-"""Table columns: key, heading, width in cells (fixed, so updates never re-measure)."""
-
-COLUMN_PRIORITY = ("receipt", "stage", "status", "changed", "label", "days", "form", "checked")
-"""The columns from the most to the least important: a narrow pane hides the last first;
-the receipt number and the stage always show."""
-
-TABLE_FRAME = 3
-"""Cells around the columns: the table's border (2) and its scrollbar (1)."""
-
-
-def fitting_columns(width: int) -> tuple[str, ...]:
-    """The keys of the columns to show in a table ``width`` cells wide (border and
-    scrollbar included), in table order: the most important that fit (each takes its
-    width and 2 cells of padding); the receipt number and the stage always."""
-    budget = width - TABLE_FRAME
-    widths = {key: size + 2 for key, _, size in COLUMNS}
-    chosen = set(COLUMN_PRIORITY[:2])
-    budget -= sum(widths[key] for key in chosen)
-    for key in COLUMN_PRIORITY[2:]:
-        if widths[key] <= budget:
-            chosen.add(key)
-            budget -= widths[key]
-    return tuple(key for key, _, _ in COLUMNS if key in chosen)
-
+from casewatch.tui.fast_table import FastDataTable
+from casewatch.tui.filters import CaseFilter, admits, filter_label, sort_key, stage_cycle
+from casewatch.tui.row_order import RowOrder, is_header, sort_way
+from casewatch.watchlist import WatchedCase, Watchlist
 
 FIRST_ROWS = 150
 """Rows added to the table before its first paint: more than a screen shows."""
@@ -70,13 +43,14 @@ AGES_EVERY_S = 60.0
 """Seconds between two updates of the ages in the Checked column (``12m``)."""
 
 
-class CaseTable(DataTable[str | Text]):
+class CaseTable(FastDataTable):
     """The live case table of ``watchlist``; ``enter`` (shown in the footer) opens the
     history drawer. Moves with the arrows, ``PgUp``/``PgDn`` and vim's
     ``j``/``k``/``g``/``G``. Shows the cases that match :attr:`text_filter` and
     :attr:`stage_filter`, in the order of :attr:`sort_column` (the watchlist's when
-    None), their stage in :attr:`stage_styles`; its title counts them. ``clock`` gives
-    Unix time in seconds (for the Days and Checked columns)."""
+    None; :attr:`sort_descending` reverses it), under a header row per client when
+    :attr:`grouped`, their stage in :attr:`stage_styles`; its title counts them.
+    ``clock`` gives Unix time in seconds (for the Days and Checked columns)."""
 
     BINDINGS = [
         Binding(
@@ -134,27 +108,44 @@ class CaseTable(DataTable[str | Text]):
     text_filter: var[str] = var("", init=False)
     stage_filter: var[CaseFilter | None] = var(None, init=False)
     sort_column: var[str | None] = var(None, init=False)
+    sort_descending: var[bool] = var(False, init=False)
+    grouped: var[bool] = var(False, init=False)
     stage_styles: var[dict[Stage, Style]] = var(dict, init=False)
 
     def __init__(
-        self, watchlist: Watchlist, clock: Callable[[], float], *, id: str | None = None
+        self,
+        watchlist: Watchlist,
+        clock: Callable[[], float],
+        *,
+        response_days: ResponseDays | None = None,
+        id: str | None = None,
     ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.watchlist = watchlist
         self._clock = clock
-        self.shown_columns = tuple(key for key, _, _ in COLUMNS)
-        """The keys of the columns shown, in table order (:func:`fitting_columns`)."""
-        self._shown: list[str] = []  # receipt numbers of the rows, in order
-        self._pending: deque[str] = deque()  # the receipts of rows still to add
+        self.response_days = response_days or ResponseDays()
+        """The days to answer a notice, for the Due column (setting ``response_days``)."""
+        self._today = self._now().date()  # the US Eastern day the Due column was made on
+        self.column_widths = {column.key: column.width for column in COLUMNS}
+        """The columns shown, in table order, with their widths in cells
+        (:func:`~casewatch.tui.case_cells.fit_columns`)."""
+        self._order = RowOrder((), None)
+        self._shown: list[str] = []  # the row keys, in order (receipts and headers)
+        self._pending: deque[str] = deque()  # the keys of rows still to add
+        self._unplaced: set[str] = set()  # cases changed while the rows fill in
         self._search_texts = SearchTexts()  # what find matches, made once per case change
         self.unviewed: set[str] = set()
         """The receipt numbers of the cases with a change not viewed yet, shown or not."""
         self._add_columns()
 
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The keys of the columns shown, in table order."""
+        return tuple(self.column_widths)
+
     def _add_columns(self) -> None:
-        for key, heading, width in COLUMNS:
-            if key in self.shown_columns:
-                self.add_column(heading, key=key, width=width)
+        for key, width in self.column_widths.items():
+            self.add_column(HEADINGS[key], key=key, width=width)
 
     def on_mount(self) -> None:
         self.set_interval(AGES_EVERY_S, self.age_checked_cells)
@@ -164,11 +155,12 @@ class CaseTable(DataTable[str | Text]):
 
     @property
     def selected_receipt(self) -> str | None:
-        """The receipt number of the case under the cursor; None with no row."""
+        """The receipt number of the case under the cursor; None with no row, or on a
+        client's header row."""
         if self.row_count == 0:
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return None if row_key.value is None or is_header(row_key.value) else row_key.value
 
     @property
     def filling(self) -> bool:
@@ -179,14 +171,25 @@ class CaseTable(DataTable[str | Text]):
         self.call_later(self._fit_columns)
 
     def _fit_columns(self) -> None:
-        """Show the columns that fit: a resized pane, the drawer opened or closed."""
-        columns = fitting_columns(self.outer_size.width)
-        if columns != self.shown_columns:  # only when the width crosses a column's
+        """Fit the columns to the pane: a resized pane, the drawer opened or closed. When
+        the same columns fit, only the widths of the label and the status change (the
+        rows are kept, the shown ones painted again); else the rows are added again."""
+        fitted = fit_columns(self.outer_size.width)
+        if fitted == self.column_widths:
+            return
+        if tuple(fitted) != self.shown_columns:  # the width crossed a column's
             selected = self.selected_receipt
-            self.shown_columns = columns
+            self.column_widths = fitted
             self.clear(columns=True)
             self._add_columns()
             self.fill(select=selected)
+            return
+        self.column_widths = fitted
+        for key, width in fitted.items():
+            self.columns[ColumnKey(key)].width = width
+        self._clear_caches()  # renderings of the old widths
+        self._require_update_dimensions = True  # the virtual width, on idle
+        self.refresh()
 
     def watch_text_filter(self) -> None:
         self.fill()
@@ -195,6 +198,12 @@ class CaseTable(DataTable[str | Text]):
         self.fill()
 
     def watch_sort_column(self) -> None:
+        self.fill()
+
+    def watch_sort_descending(self) -> None:
+        self.fill()
+
+    def watch_grouped(self) -> None:
         self.fill()
 
     def watch_stage_styles(self) -> None:
@@ -210,19 +219,37 @@ class CaseTable(DataTable[str | Text]):
 
     def cycle_sort(self) -> None:
         """Sort by the next column; after the last, back to the watchlist's order."""
-        keys: list[str | None] = [None, *(key for key, _, _ in COLUMNS)]
-        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        keys: list[str | None] = [None, *(column.key for column in COLUMNS)]
+        self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
+
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Sort by ``column`` (None: the watchlist's order), reversed when
+        ``descending``: one refill."""
+        if (column, descending) == (self.sort_column, self.sort_descending):
+            return
+        self.set_reactive(CaseTable.sort_descending, descending and column is not None)
+        self.set_reactive(CaseTable.sort_column, column)
+        self.fill()
+
+    def choose_sort(self, column: str) -> None:
+        """Sort by ``column``; when the table is sorted by it already, the other way."""
+        self.sort_by(column, column == self.sort_column and not self.sort_descending)
+
+    def reverse_sort(self) -> bool:
+        """Sort the other way; False when the table is in the watchlist's order."""
+        if self.sort_column is None:
+            return False
+        self.sort_descending = not self.sort_descending
+        return True
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value is not None:  # a click on a heading
+            self.choose_sort(event.column_key.value)
 
     def visible_cases(self) -> list[WatchedCase]:
-        """The cases that pass the filters, in the chosen order (what the rows show)."""
-        cases: Iterable[WatchedCase] = self.watchlist.cases.values()
-        if (case_filter := self.stage_filter) is not None:
-            cases = [case for case in cases if admits(case_filter, case)]
-        query = parse_query(self.text_filter)
-        cases = self._search_texts.select(query, cases) if query else list(cases)
-        if self.sort_column is not None:
-            cases.sort(key=sort_key(self.sort_column))
-        return cases
+        """The cases shown, in the table's order (without the client headers)."""
+        cases = self.watchlist.cases
+        return [cases[key] for key in self._shown if not is_header(key)]
 
     def fill(self, select: str | None = None) -> None:
         """Show the cases that pass the filters, in the chosen order; keep the cursor on
@@ -237,7 +264,22 @@ class CaseTable(DataTable[str | Text]):
         """
         keep = select or self.selected_receipt
         self.clear()
-        self._shown = [case.receipt_number.value for case in self.visible_cases()]
+        self.full_width_rows.clear()
+        column = self.sort_column
+        cases: Iterable[WatchedCase] = self.watchlist.cases.values()
+        if (case_filter := self.stage_filter) is not None:
+            cases = [case for case in cases if admits(case_filter, case)]
+        query = parse_query(self.text_filter)
+        self._order = RowOrder(
+            self._search_texts.select(query, cases) if query else cases,
+            None if column is None else sort_key(column, self.response_days),
+            descending=self.sort_descending,
+            grouped=self.grouped,
+        )
+        for header in self._order.headers():
+            self.full_width_rows[header] = self._order.header_text(header, self.stage_styles)
+        self._shown = self._order.rows()
+        self._unplaced.clear()
         self.unviewed = {key for key, case in self.watchlist.cases.items() if case.unseen}
         self.show_count()
         self._pending = deque(self._shown)
@@ -247,20 +289,25 @@ class CaseTable(DataTable[str | Text]):
     def _add_rows(self, pending: deque[str], keep: str | None, count: int) -> None:
         if pending is not self._pending or not self.is_attached:
             return  # a newer fill started over, or the dashboard is closing
+        cases, blank = self.watchlist.cases, [Text("")] * len(self.column_widths)
         for _ in range(min(count, len(pending))):
-            receipt = pending.popleft()
-            self.add_row(*self._cells(self.watchlist.get(receipt)), key=receipt)
-            if receipt == keep:
+            key = pending.popleft()
+            self.add_row(*(blank if is_header(key) else self._cells(cases[key])), key=key)
+            if key == keep:
                 self.move_cursor(row=self.row_count - 1)
         if pending:
             self.set_timer(0.001, partial(self._add_rows, pending, keep, ROWS_PER_BATCH))
+        else:  # every row is in: the cases that changed meanwhile go to their place
+            for receipt in [r for r in self._unplaced if r in cases]:
+                self._place(cases[receipt])
+            self._unplaced.clear()
 
     def show_count(self) -> None:
         """Title the table with the count of the cases shown (of all, when filtered),
         the filters and the sort order; while the watchlist file is still read, its count
         of cases so far."""
         unread = self.watchlist.unread  # with no filter while the rest is read
-        shown, total = len(self._shown) + unread, len(self.watchlist) + unread
+        shown, total = len(self._order) + unread, len(self.watchlist) + unread
         parts = [f"Cases · {shown}" if shown == total else f"Cases · {shown} of {total}"]
         if self.unviewed and not unread:  # of every case: n finds them, outside the filters
             parts.append(f"{len(self.unviewed)} changed · n")
@@ -270,12 +317,17 @@ class CaseTable(DataTable[str | Text]):
             parts.append(filter_label(self.stage_filter))
         if self.text_filter:
             parts.append(f"/{self.text_filter}")
+        if self.grouped:
+            parts.append("by client")
         if self.sort_column is not None:
-            parts.append(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self.sort_column]}")
+            way = sort_way(self.sort_column, self.sort_descending)
+            parts.append(f"sorted by {HEADINGS[self.sort_column]} {way}")
         self.border_title = Text(" · ".join(parts))  # the find text is not markup
 
     def update_case(self, case: WatchedCase) -> None:
-        """Show what changed in the row of ``case`` (a filtered-out case has no row)."""
+        """Show what changed in the row of ``case`` (a filtered-out case has no row):
+        its cells, its place in a sorted table (found by bisection, the rows between
+        shifting by one) and its client's header row."""
         row_key = case.receipt_number.value
         if case.unseen != (row_key in self.unviewed):  # the count in the title moves
             if case.unseen:
@@ -285,21 +337,51 @@ class CaseTable(DataTable[str | Text]):
             self.show_count()
         if row_key in self.rows:
             self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
+        if self.filling:
+            self._unplaced.add(row_key)  # placed once every row is in
+        elif row_key in self._order:
+            self._place(case)
+
+    def _place(self, case: WatchedCase) -> None:
+        """Move the row of ``case`` where its order puts it now; update its header."""
+        receipt = case.receipt_number.value
+        moved = self._order.place(case)
+        if moved is None:  # under another client now
+            self.fill()
+            return
+        before, after = moved
+        if before != after:
+            self._shown.insert(after, self._shown.pop(before))
+            self.move_row(receipt, after)
+        header = self._order.header_of(receipt)
+        if header is not None:
+            self.set_full_width_row(header, self._order.header_text(header, self.stage_styles))
 
     def remove_case(self, receipt: str) -> None:
-        """Take away the row of ``receipt`` (a case no longer watched)."""
-        if receipt in self._pending:
-            self._pending.remove(receipt)
-        else:
-            self.remove_row(receipt)
-        self._shown.remove(receipt)
+        """Take away the row of ``receipt`` (a case no longer watched), and its
+        client's header row when it was the last case under it."""
         self.unviewed.discard(receipt)
+        if receipt not in self._order:  # filtered out: the count of all changes
+            self.show_count()
+            return
+        header = self._order.header_of(receipt)
+        _, emptied = self._order.remove(receipt)
+        for key in (receipt, emptied):
+            if key is None:
+                continue
+            if key in self._pending:
+                self._pending.remove(key)
+            else:
+                self.remove_row(key)
+            self._shown.remove(key)
+        if header is not None and emptied is None:
+            self.set_full_width_row(header, self._order.header_text(header, self.stage_styles))
         self.show_count()
 
     def next_changed(self) -> bool:
         """Move to the next case shown with a change not yet viewed, wrapping around
         (its row added at once if still to come); False when there is none."""
-        keys = self._shown
+        keys = self._shown  # client header rows are never in unviewed
         start = self.cursor_row if self.row_count else -1
         for step in range(1, len(keys) + 1):
             row = (start + step) % len(keys)
@@ -312,93 +394,31 @@ class CaseTable(DataTable[str | Text]):
         return False
 
     def age_checked_cells(self) -> None:
-        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on."""
-        if "checked" not in self.shown_columns:
-            return
+        """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on, and on a
+        new US Eastern day the Due column marks what became overdue."""
         cases, now = self.watchlist.cases, self._now()
-        self.update_column(
-            "checked", ((key, self._checked_cell(cases[key], now)) for key in self._shown)
-        )
-
-    def _checked_cell(self, case: WatchedCase, now: datetime) -> Text:
-        """The age at ``now`` of the case's data (its last answer), after ``⚠`` when the
-        last check failed."""
-        age = format_age(case.answered_at, now) if case.status else "never"
-        return Text(f"⚠ {age}", style="bold red") if case.last_error else Text(age)
+        if "checked" in self.shown_columns:
+            self.update_column(
+                "checked", ((key, checked_cell(cases[key], now)) for key in self._receipts())
+            )
+        today, before = now.date(), self._today
+        self._today = today
+        if "due" in self.shown_columns and today != before:
+            days = self.response_days
+            self.update_column(
+                "due", ((key, due_cell(cases[key], days, today)) for key in self._receipts())
+            )
 
     def _cells(self, case: WatchedCase) -> list[Text]:
         """The cells of the shown columns for ``case``."""
-        status = case.status
-        # The mark before the receipt: changed and not viewed yet, or (where the Checked
-        # column is hidden, in a narrow pane) the last check failed.
-        failed = case.last_error and "checked" not in self.shown_columns
-        mark = "●" if case.unseen else "⚠" if failed else " "
-        receipt = f"{mark} {case.receipt_number}"
-        cells: dict[str, str | Text] = {
-            "receipt": Text(receipt, style="bold") if case.unseen else receipt,
-            "label": case.label,
-            "checked": self._checked_cell(case, self._now()),
-        }
-        if status is None and is_not_recognized(case):  # not "…": it is not loading
-            cells["stage"] = not_recognized_text(self.stage_styles)
-        elif status is None:
-            cells["status"] = "…"
-        else:
-            cells |= {
-                "form": status.form_type,
-                "status": status.title_en,
-                "stage": stage_text(status.stage, self.stage_styles),
-                "changed": status.changed_on() or "—",
-                "days": format_days(status.last_changed, self._now()),
-            }
-        # Labels and USCIS's texts are shown as they are, never read as markup.
-        return [
-            cell if isinstance(cell, Text) else Text(cell)
-            for cell in (cells.get(key, "") for key in self.shown_columns)
-        ]
+        return case_cells(
+            case,
+            self.shown_columns,
+            self._now(),
+            self.stage_styles,
+            self.response_days,
+            with_client=not self.grouped,  # under its client's header row
+        )
 
-    def update_row(self, row_key: str, cells: dict[str, str | Text]) -> None:
-        """Replace the cells of the row ``row_key`` that changed (column key to value)
-        and repaint that row alone.
-
-        DataTable.update_cell marks every row's rendering stale (its caches key on one
-        update counter): a full repaint of the table for each case a refresh answers,
-        about 50 ms at 120x40 on a slow machine, ten times a second. Here only the
-        cached renderings of this row are dropped (rows are one line high).
-        """
-        data = self._data[RowKey(row_key)]
-        changed = {key: value for key, value in cells.items() if data[ColumnKey(key)] != value}
-        if not changed:
-            return
-        for column, value in changed.items():
-            data[ColumnKey(column)] = value
-        index = self.get_row_index(row_key)
-        _discard(self._cell_render_cache, 0, row_key)
-        _discard(self._row_render_cache, 0, row_key)
-        _discard(self._row_renderable_cache, 1, index)
-        self._line_cache.clear()  # lines are rebuilt from the cached rows: cheap
-        self.refresh_row(index)
-
-    def update_column(self, column_key: str, cells: Iterable[tuple[str, str | Text]]) -> None:
-        """Replace, in the column ``column_key``, the cells of ``cells`` (row key, value)
-        that changed, for many rows at once: one repaint of the table for them all
-        (:meth:`DataTable.update_cell` drops the rendering caches as a whole), where
-        :meth:`update_row`, row by row, would search the caches once per row (3 s for
-        10,000 rows). Rows not in the table are skipped."""
-        column = ColumnKey(column_key)
-        for row_key, value in cells:
-            data = self._data.get(RowKey(row_key))
-            if data is not None and data[column] != value:
-                self.update_cell(row_key, column_key, value)
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # DataTable measures every cell of every new row to size auto-width columns and
-        # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
-        # fixed width and every row one line, so only the virtual size is recomputed.
-        super()._update_dimensions(())
-
-
-def _discard(cache: LRUCache[Any, Any], position: int, value: object) -> None:
-    """Drop the entries of ``cache`` whose key holds ``value`` at ``position``."""
-    for key in [key for key in cache.keys() if key[position] == value]:  # noqa: SIM118 (no __iter__)
-        cache.discard(key)
+    def _receipts(self) -> list[str]:
+        return [key for key in self._shown if not is_header(key)]

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from casewatch.cases import one_line
 from casewatch.files import os_error_message
-from casewatch.tui.case_table import COLUMNS, CaseTable
+from casewatch.tui.case_cells import HEADINGS
+from casewatch.tui.case_table import CaseTable
 from casewatch.tui.dashboard_state import read_dashboard_state, update_dashboard_state
 from casewatch.tui.filters import CaseFilter, filter_from_text, filter_text
 from casewatch.tui.find import FindBox
@@ -104,9 +105,10 @@ class CaseView:
         or every case (None); the find text stays."""
         self.dashboard.table.stage_filter = case_filter
 
-    def sort_by(self, column: str | None) -> None:
-        """Sort the table by ``column`` (None: the watchlist's order)."""
-        self.dashboard.table.sort_column = column
+    def sort_by(self, column: str | None, descending: bool = False) -> None:
+        """Sort the table by ``column`` (None: the watchlist's order), the other way
+        when ``descending``."""
+        self.dashboard.table.sort_by(column, descending)
 
     def restore(self) -> str | None:
         """Once every case is read (and only once): apply the sort order, the filter
@@ -119,11 +121,12 @@ class CaseView:
         table, cases = dashboard.table, dashboard.watchlist.cases
         self._restored = table
         state = read_dashboard_state(dashboard.settings.state_dir)
-        sort, shown, find, selected = (
-            state.get(key) for key in ("sort", "filter", "find", "selected")
+        sort, descending, shown, find, selected = (
+            state.get(key) for key in ("sort", "descending", "filter", "find", "selected")
         )
-        if sort in {key for key, _, _ in COLUMNS}:
+        if isinstance(sort, str) and sort in HEADINGS:
             table.set_reactive(CaseTable.sort_column, sort)
+            table.set_reactive(CaseTable.sort_descending, descending is True)
         if isinstance(shown, str):
             tags = {tag for case in cases.values() for tag in case.tags}
             table.set_reactive(CaseTable.stage_filter, filter_from_text(shown, tags))
@@ -135,13 +138,14 @@ class CaseView:
         return selected if isinstance(selected, str) and selected in cases else None
 
     def remember(self) -> None:
-        """Write the sort order (its column), the filter, the find text and the selected
+        """Write the sort order (its column and way), the filter, the find text and the selected
         case into ``dashboard.toml``, for the next start; a failure goes to the log."""
         table = self._restored  # unmounted as the dashboard closes, but holding the view
         if table is None:
             return  # quit before every case was read: what was remembered stays
         values = {
             "sort": table.sort_column,
+            "descending": table.sort_descending,
             "filter": None if table.stage_filter is None else filter_text(table.stage_filter),
             "find": table.text_filter or None,
             "selected": table.selected_receipt,

@@ -12,24 +12,13 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 
 from casewatch.stages import Stage
-from casewatch.tui.case_table import COLUMNS
+from casewatch.tui.case_cells import HEADINGS
 from casewatch.tui.filters import CaseFilter, Tagged, Trouble
 from casewatch.tui.keys import Keymap, case_bindings
+from casewatch.tui.row_order import sort_way
 
 if TYPE_CHECKING:
     from casewatch.tui.dashboard import Dashboard
-
-SORT_ORDERS = {
-    "receipt": "receipt numbers A to Z",
-    "label": "labels A to Z",
-    "form": "form types A to Z",
-    "status": "status titles A to Z",
-    "stage": "stages in the order of a case's life",
-    "changed": "the oldest change by USCIS first",
-    "days": "the most days in the status first",
-    "checked": "the oldest answer first",
-}
-"""How each column sorts (:func:`casewatch.tui.filters.sort_key`), in words."""
 
 
 def case_commands(dashboard: Dashboard, keymap: Keymap) -> Iterator[SystemCommand]:
@@ -90,14 +79,17 @@ def _filter_commands(dashboard: Dashboard) -> Iterator[SystemCommand]:
 
 
 def _sort_commands(dashboard: Dashboard) -> Iterator[SystemCommand]:
-    """ "Sort by COLUMN" for each column, and back to the watchlist's order."""
+    """ "Sort by COLUMN, WAY" for each column both ways ("Sort by changed, newest
+    first"), and back to the watchlist's order."""
     sort_by = dashboard.view.sort_by
-    for key, heading, _ in COLUMNS:
-        yield SystemCommand(
-            f"Sort by {heading.casefold()}",
-            f"Sort the table by {SORT_ORDERS.get(key, heading)} (o steps through the columns)",
-            partial(sort_by, key),
-        )
+    for key, heading in HEADINGS.items():
+        for descending in (False, True):
+            way = sort_way(key, descending)
+            yield SystemCommand(
+                f"Sort by {heading.casefold()}, {way[2:]}",
+                f"Sort the table by {heading} {way} (o steps through the columns, O reverses)",
+                partial(sort_by, key, descending),
+            )
     yield SystemCommand(
         "Sort as the watchlist",
         "Show the cases in the watchlist's order, the order they were added (o)",

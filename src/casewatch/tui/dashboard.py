@@ -114,9 +114,9 @@ class Dashboard(Screen[None]):
         )
         yield OutageNotice(self.clock, zone, id="outage")
         with Horizontal(id="body"):
-            yield CaseTable(self.watchlist, self.clock, id="cases").data_bind(
-                Dashboard.stage_styles
-            )
+            yield CaseTable(
+                self.watchlist, self.clock, response_days=self.settings.response_days, id="cases"
+            ).data_bind(Dashboard.stage_styles)
             yield HistoryDrawer(
                 self.clock, zone, response_days=self.settings.response_days, id="drawer"
             ).data_bind(Dashboard.stage_styles, Dashboard.spanish)
@@ -404,7 +404,7 @@ class Dashboard(Screen[None]):
             drawer = self.drawer
         except NoMatches:
             return  # quitting: the rows filled in as the dashboard closes
-        if drawer.is_open and event.row_key.value is not None:
+        if drawer.is_open and event.row_key.value in self.watchlist.cases:  # not a header
             self._show_in_drawer(event.row_key.value)
 
     def save_soon(self) -> None:
@@ -432,3 +432,14 @@ class Dashboard(Screen[None]):
     def action_statistics(self) -> None:
         """Chart the cases the table shows (it follows the filters)."""
         show_statistics(self)
+
+    # Sort direction and grouping by client (issue 13, point 3; issue 14, point 2)
+
+    def action_reverse_sort(self) -> None:
+        """Sort the other way (newest first for Changed)."""
+        if not self.table.reverse_sort():
+            self.notify("Choose a column to sort by first (o).", timeout=3)
+
+    def action_group_by_client(self) -> None:
+        """Group the cases under a header row per client, or list them all again."""
+        self.table.grouped = not self.table.grouped

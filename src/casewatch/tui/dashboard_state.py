@@ -29,7 +29,7 @@ def read_dashboard_state(state_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def update_dashboard_state(state_dir: Path, values: dict[str, str | None]) -> None:
+def update_dashboard_state(state_dir: Path, values: dict[str, str | bool | None]) -> None:
     """Write ``values`` into ``dashboard.toml`` in ``state_dir``, keeping its other keys;
     a None value removes its key. Written atomically, not flushed to disk (cheap to
     lose: :func:`casewatch.files.atomic_write_text`). Raises :class:`OSError` when the

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from casewatch.deadlines import ResponseDays, response_due
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
 
@@ -86,23 +87,30 @@ def filter_from_text(text: str, tags: set[str]) -> CaseFilter | None:
     return Trouble.FAILING if text == "failing" else None
 
 
-def sort_key(column: str) -> Callable[[WatchedCase], tuple[object, ...]]:
-    """The sort key of a table column: receipt, label, form, status, stage (in the order
+def sort_key(
+    column: str, days: ResponseDays | None = None
+) -> Callable[[WatchedCase], tuple[object, ...]]:
+    """The sort key of a table column: receipt, label (the client first, as the column
+    shows it), form, status, stage (in the order
     of a case's life), changed or checked (oldest first; checked is the last answer, the
-    age the column shows), days (most days in the status first); unknown values sort
-    first."""
+    age the column shows), days (most days in the status first), due (the response due
+    date, :func:`casewatch.deadlines.response_due` with ``days``: soonest first, cases
+    asked for no answer last); other unknown values sort first."""
 
     def key(case: WatchedCase) -> tuple[object, ...]:
         status = case.status
         values: dict[str, object] = {
             "receipt": case.receipt_number.value,
-            "label": case.label.casefold(),
+            "label": (case.client.casefold(), case.label.casefold()),
             "form": status.form_type if status else "",
             "status": status.title_en.casefold() if status else "",
             "stage": _STAGE_ORDER[status.stage] if status else -1,
             "changed": (status.last_changed if status else None) or _EARLIEST,
             "checked": case.answered_at or _EARLIEST,
         }
+        if column == "due":
+            due = response_due(case, days)
+            values["due"] = (due is None, due.due if due else date.max)
         # Most days in the status first is the oldest change first.
         return (values["changed" if column == "days" else column], case.receipt_number.value)
 

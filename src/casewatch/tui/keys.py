@@ -150,6 +150,22 @@ DASHBOARD_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
         id="statistics",
         tooltip="Chart the cases shown: per stage, days in status by form, changes per week",
     ),
+    Binding(
+        "O",
+        "reverse_sort",
+        "Reverse sort",
+        show=False,
+        id="reverse_sort",
+        tooltip="Sort the other way (newest first for Changed)",
+    ),
+    Binding(
+        "c",
+        "group_by_client",
+        "By client",
+        show=False,
+        id="group_by_client",
+        tooltip="Group the cases by client, or list them all again",
+    ),
 ]
 """The screen's actions (the table has its own: moves and ``enter``)."""
 
@@ -160,6 +176,8 @@ NEEDING_EVERY_CASE = frozenset(
         "find",
         "next_stage",
         "next_sort",
+        "reverse_sort",
+        "group_by_client",
         "add_case",
         "edit_label",
         "delete_case",
