@@ -104,7 +104,7 @@ def test_the_least_important_columns_go_first_and_the_label_and_status_share_the
         widths = fit_columns(width)
         assert list(widths) == everything
         assert sum(widths.values()) + 2 * len(widths) + 3 == width  # no cell left empty
-    assert fit_columns(200)["label"] == 40 and fit_columns(200)["status"] == 64
+    assert fit_columns(200)["label"] == 40 and fit_columns(200)["status"] == 60
     assert list(fit_columns(120)) == everything[:-2]  # no room for the due date
     # At 80 the status hides before the label, which takes its room.
     assert fit_columns(80) == {"receipt": 15, "label": 38, "stage": 18}

@@ -38,7 +38,7 @@ COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("status", "Status", 24, None),
     TableColumn("stage", "Stage", 18),
     TableColumn("changed", "Changed", 10),
-    TableColumn("days", "Days", 5),
+    TableColumn("days", "In status", 9),
     TableColumn("due", "Due", 12),
     TableColumn("checked", "Checked", 8),
 )

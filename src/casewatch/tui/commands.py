@@ -1,7 +1,7 @@
 """The command palette's casewatch entries (ctrl+p): every action of the keys by name,
 and in one step what takes several presses otherwise (issue 13, points 5 and 9; issue
 14, point 2): each stage, the failing cases, each tag on the watchlist, each sort order,
-"Mark all as viewed"."""
+"Mark all as viewed"; a report of the cases shown and the diagnostics (issue 15)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from casewatch.tui.case_cells import HEADINGS
 from casewatch.tui.filters import CaseFilter, Tagged, Trouble
 from casewatch.tui.keys import Keymap, case_bindings
 from casewatch.tui.row_order import sort_way
+from casewatch.tui.sharing import Sharing
 
 if TYPE_CHECKING:
     from casewatch.tui.dashboard import Dashboard
@@ -37,6 +38,19 @@ def case_commands(dashboard: Dashboard, keymap: Keymap) -> Iterator[SystemComman
         "Mark all as viewed",
         "Take the ● mark off every changed case, as viewing each one does",
         dashboard.action_mark_all_viewed,
+    )
+    sharing = Sharing(dashboard)
+    yield SystemCommand(
+        "Write a report",
+        "The cases shown (the filter applies): changes of the last 7 days, stages, response "
+        "deadlines, what needs attention, as casewatch report writes it",
+        sharing.write_report,
+    )
+    yield SystemCommand(
+        "Diagnostics for a bug report",
+        "Copy casewatch diagnose's text to the clipboard and save it (no secret, receipt "
+        "numbers masked)",
+        sharing.diagnostics,
     )
     if not dashboard.watchlist.unread:  # as s and o, once every case is read
         yield from _filter_commands(dashboard)
