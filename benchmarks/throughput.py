@@ -208,6 +208,30 @@ def run_client(
     return asyncio.run(run())
 
 
+def run_two(
+    name: str,
+    url: str,
+    tps: float,
+    receipts: list[str],
+    homes: tuple[str, str],
+    limits_url: str | None = None,
+) -> tuple[float, float]:
+    """Two casewatch processes at once, half the receipts each, with state directories
+    ``homes`` (the same one: one machine's file ledger) and the ledger at ``limits_url``
+    (None: the file); prints the run's figures (:func:`report`) and returns them."""
+    half = len(receipts) // 2
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(
+            run_client,
+            [
+                (url, tps, receipts[:half], homes[0], False, limits_url),
+                (url, tps, receipts[half:], homes[1], False, limits_url),
+            ],
+        )
+    both = (min(r[0] for r in results), max(r[1] for r in results))
+    return report(name, len(receipts), tps, both, url, max(r[2] for r in results))
+
+
 def run_sequential(url: str, tps: float, receipts: list[str]) -> tuple[float, float]:
     """The baseline: one request at a time, at most ``tps`` per second."""
     with httpx.Client(base_url=url, timeout=30) as http:
@@ -266,7 +290,6 @@ def main() -> int:
     if unknown := set(runs) - set(RUNS):
         parser.error(f"unknown runs {sorted(unknown)}: choose from {', '.join(RUNS)}")
     receipts = [r.value for r in synthetic_receipts(args.receipts)]
-    half = len(receipts) // 2
     print(
         f"sandbox: {args.tps:g} TPS spike arrest, {args.latency_ms:g} ms latency, synthetic "
         f"receipts; targets: quiet >= {QUIET_SHARE:.1%} of the limit and no arrest; busy <= "
@@ -285,23 +308,8 @@ def main() -> int:
                 met.append(share >= QUIET_SHARE and arrested == 0)
         if "two" in runs:
             with sandbox_server(args.tps, args.latency_ms) as url:
-                context = multiprocessing.get_context("spawn")
-                with context.Pool(2) as pool:
-                    results = pool.starmap(
-                        run_client,
-                        [
-                            (url, args.tps, receipts[:half], home),
-                            (url, args.tps, receipts[half:], home),
-                        ],
-                    )
-                both = (min(r[0] for r in results), max(r[1] for r in results))
-                share, arrested = report(
-                    "casewatch, two processes sharing",
-                    len(receipts),
-                    args.tps,
-                    both,
-                    url,
-                    max(r[2] for r in results),
+                share, arrested = run_two(
+                    "casewatch, two processes sharing", url, args.tps, receipts, (home, home)
                 )
                 met.append(share >= QUIET_SHARE and arrested == 0)
         if "redis" in runs:
@@ -309,23 +317,9 @@ def main() -> int:
                 sandbox_server(args.tps, args.latency_ms) as url,
                 redis_ledger(args.limits_url) as ledger,
             ):
-                context = multiprocessing.get_context("spawn")
-                with context.Pool(2) as pool:
-                    results = pool.starmap(
-                        run_client,
-                        [
-                            (url, args.tps, receipts[:half], f"{home}/a", False, ledger),
-                            (url, args.tps, receipts[half:], f"{home}/b", False, ledger),
-                        ],
-                    )
-                both = (min(r[0] for r in results), max(r[1] for r in results))
-                share, arrested = report(
-                    "two machines sharing a Redis ledger",
-                    len(receipts),
-                    args.tps,
-                    both,
-                    url,
-                    max(r[2] for r in results),
+                homes = (f"{home}/a", f"{home}/b")  # two laptops: a state directory each
+                share, arrested = run_two(
+                    "two machines sharing a Redis ledger", url, args.tps, receipts, homes, ledger
                 )
                 met.append(share >= REDIS_SHARE and arrested == 0)
         if "busy" in runs:
