@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from casewatch.config import default_config_path
 from casewatch.diagnose import diagnostics
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.report import build_report
@@ -88,7 +89,8 @@ class Sharing:
 
     def _diagnostics(self) -> None:
         settings = self.dashboard.settings
-        text = diagnostics(settings, settings.config_path or Path(), os.environ, time.time())
+        config = settings.config_path or default_config_path()
+        text = diagnostics(settings, config, os.environ, time.time())
         path = settings.state_dir / f"diagnose-{datetime.now(settings.timezone):%Y%m%d-%H%M%S}.txt"
         try:
             atomic_write_text(path, text)
