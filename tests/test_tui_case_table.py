@@ -166,7 +166,7 @@ async def test_the_label_and_status_share_the_pane_and_cut_text_ends_with_an_ell
         table.move_cursor(row=2)
         await pilot.resize_terminal(160, 12)  # the same columns: only two widths change
         await pilot.pause()
-        assert table.columns[ColumnKey("label")].width == 26 and table.cursor_row == 2
+        assert table.columns[ColumnKey("label")].width == 31 and table.cursor_row == 2
         assert "Garcia, Maria (I-485 AOS)" in table_lines(table)[1]
         await pilot.resize_terminal(80, 12)
         await pilot.pause()
@@ -327,7 +327,7 @@ async def test_grouped_by_client_a_header_row_per_client_counts_its_cases_per_st
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(CaseTable)
         table.grouped = True
-        headers = ["client:abbott, ann", "client:garcia, maria", "client:"]
+        headers = ["client:abbott ann", "client:garcia maria", "client:"]
         assert rows(table) == [
             *(headers[0], "EAC9999103404"),
             *(headers[1], "EAC9999103403", "EAC9999103405"),
@@ -368,7 +368,7 @@ async def test_grouped_by_client_a_header_row_per_client_counts_its_cases_per_st
         )
         table.grouped = False
         assert rows(table) == ["EAC9999103405", "EAC9999103403"]
-        assert "Garcia, Maria · M…" in table_lines(table)[2]
+        assert "Garcia, Maria · Mum" in table_lines(table)[2]
 
 
 async def test_c_groups_the_dashboard_and_keys_on_a_header_row_do_no_harm(
@@ -382,7 +382,7 @@ async def test_c_groups_the_dashboard_and_keys_on_a_header_row_do_no_harm(
         table = app.query_one(CaseTable)
         await pilot.press("enter")  # the drawer open on the first case
         await pilot.press("c")
-        assert rows(table)[:2] == ["client:garcia, maria", first]
+        assert rows(table)[:2] == ["client:garcia maria", first]
         assert rows(table)[2] == "client:" and len(rows(table)) == 52
         assert table.selected_receipt == first  # kept through the regrouping
         await pilot.press("k")  # onto the header: the drawer keeps its case

@@ -321,3 +321,19 @@ async def test_the_palette_offers_stages_and_sorts_once_every_case_is_read(
         await until(pilot, lambda: not app.watchlist.unread)
         titles = {command.title for command in case_commands(app.dashboard, app.keymap)}
         assert {"Stage: all", "Stage: received", "Sort by changed, newest first"} <= titles
+
+
+async def test_the_sort_way_and_the_grouping_by_client_are_remembered_too(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await run_command(pilot, "Sort by changed, newest first")
+        await pilot.press("c", "q")
+    restarted = make_app()
+    async with restarted.run_test(size=(120, 40)) as pilot:
+        await restarted.workers.wait_for_complete()
+        table = restarted.query_one(CaseTable)
+        assert (table.sort_column, table.sort_descending, table.grouped) == ("changed", True, True)
+        assert "by client · sorted by Changed ↓ newest first" in str(table.border_title)

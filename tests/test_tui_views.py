@@ -59,7 +59,7 @@ async def test_t_lists_what_needs_attention_in_order_and_escape_closes_it(
         assert lines[6].startswith("EAC9999103405 · I-539 · with history change not viewed: ")
         assert lines[8] == (
             "SRC9999132719 · I-140 · with history no change from USCIS: USCIS has not "
-            "changed it for 1688 days, since 2022-04-15"
+            "changed it for 1689 days, since 2022-04-15"
         )
         await pilot.press("escape")
         assert not isinstance(app.screen, AttentionScreen)

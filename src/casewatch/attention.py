@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from casewatch.cases import US_EASTERN, one_line
+from casewatch.cases import US_EASTERN, calendar_days, one_line
 from casewatch.config import DEFAULT_QUIET_DAYS
 from casewatch.deadlines import ResponseDays, ResponseDue, response_due
 from casewatch.hooks import change_message
@@ -123,7 +123,10 @@ def needs_attention(
             continue
         changed = status.last_changed or (case.events[-1].seen_at if case.events else None)
         if changed is not None and now - changed > timedelta(days=quiet_days):
-            why = f"USCIS has not changed it for {_ago(now - changed)}, since {changed:%Y-%m-%d}"
+            quiet_for = calendar_days(changed, now)  # as the table's "In status" counts
+            since = f"{changed.astimezone(US_EASTERN):%Y-%m-%d}"
+            plural = "s" * (quiet_for != 1)
+            why = f"USCIS has not changed it for {quiet_for} day{plural}, since {since}"
             quiet.append((now - changed, Attention(case, Reason.QUIET, why)))
     dues.sort(key=lambda item: item[0])
     unseen.sort(key=lambda item: item[0], reverse=True)

@@ -13,8 +13,8 @@ COLUMN_PRIORITY = (
     "client",
     "status",
     "changed",
-    "days",
     "form",
+    "days",
     "due",
     "checked",
 )

@@ -19,6 +19,7 @@ from typing import Any
 from casewatch.cases import US_EASTERN, one_line
 from casewatch.check import align_columns, result_to_json
 from casewatch.columns import CUT_MIN, share_width
+from casewatch.finding import normalize
 from casewatch.hooks import change_message, change_to_json
 from casewatch.stages import Stage
 from casewatch.timezones import format_iso, format_time
@@ -260,9 +261,10 @@ def changed_since(case: WatchedCase, day: date) -> bool:
 
 
 def same_name(text: str) -> str:
-    """``text`` as client names and tags are compared: one line, any case
-    (``garcia,  maria`` is ``Garcia, Maria``)."""
-    return one_line(text).casefold()
+    """``text`` as client names and tags are compared: as find compares words
+    (:func:`casewatch.finding.normalize`), so that case, accents and punctuation do not
+    make two clients of one (``garcía,  maria`` is ``Garcia, Maria``)."""
+    return normalize(text)
 
 
 def select_cases(

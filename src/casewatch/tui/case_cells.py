@@ -31,9 +31,13 @@ class TableColumn(NamedTuple):
     widest: int | None = 0
 
 
+LABEL_MIN = 26
+"""Cells the client and label keep at least before other columns hide: "Garcia, Maria ·
+I-485 A…", enough to tell a family's cases apart (issue 13, point 1)."""
+
 COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("receipt", "Receipt", 15),
-    TableColumn("label", "Client · label", CUT_MIN, 40),
+    TableColumn("label", "Client · label", LABEL_MIN, 40),
     TableColumn("form", "Form", 7),
     TableColumn("status", "Status", 24, None),
     TableColumn("stage", "Stage", 18),
@@ -61,12 +65,18 @@ def fit_columns(width: int) -> dict[str, int]:
     """The columns shown in a table ``width`` cells wide (border and scrollbar
     included), in table order, each with its width in cells (padding excluded): the
     most important that fit (:func:`casewatch.columns.share_width`), the label and the
-    status sharing what is left. From the width alone: no cell is measured."""
+    status sharing what is left. The label keeps :data:`LABEL_MIN` cells where columns
+    less important than it can hide for that, and :data:`~casewatch.columns.CUT_MIN`
+    in a pane too narrow for that. From the width alone: no cell is measured."""
     narrowest = {column.key: column.width for column in COLUMNS}
     widest = {column.key: column.widest for column in COLUMNS if column.widest != 0}
     # n columns take the sum of their widths, PADDING each and the frame: as many cells
     # as n columns PADDING apart in a width smaller by the frame and one PADDING.
-    return share_width(narrowest, widest, width - TABLE_FRAME - PADDING, PADDING)
+    room = width - TABLE_FRAME - PADDING
+    fitted = share_width(narrowest, widest, room, PADDING)
+    if "label" in fitted:
+        return fitted
+    return share_width(narrowest | {"label": CUT_MIN}, widest, room, PADDING)
 
 
 def _cut(text: str | Text) -> Text:

@@ -218,9 +218,11 @@ class CaseTable(FastDataTable):
         self.stage_filter = order[(position + 1) % len(order)]
 
     def cycle_sort(self) -> None:
-        """Sort by the next column; after the last, back to the watchlist's order."""
-        keys: list[str | None] = [None, *(column.key for column in COLUMNS)]
-        self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
+        """Sort by the next column shown (the palette sorts by any); after the last,
+        back to the watchlist's order."""
+        keys: list[str | None] = [None, *self.shown_columns]
+        current = keys.index(self.sort_column) if self.sort_column in keys else 0
+        self.sort_by(keys[(current + 1) % len(keys)])
 
     def sort_by(self, column: str | None, descending: bool = False) -> None:
         """Sort by ``column`` (None: the watchlist's order), reversed when

@@ -111,7 +111,7 @@ class CaseView:
         self.dashboard.table.sort_by(column, descending)
 
     def restore(self) -> str | None:
-        """Once every case is read (and only once): apply the sort order, the filter
+        """Once every case is read (and only once): apply the sort order, the grouping, the filter
         and the find text that ``dashboard.toml`` remembers, and give the remembered
         selected case (None: none, or not watched any more). What is not a column, a
         filter of a stage or a tag still on the watchlist, or text, is ignored."""
@@ -121,9 +121,11 @@ class CaseView:
         table, cases = dashboard.table, dashboard.watchlist.cases
         self._restored = table
         state = read_dashboard_state(dashboard.settings.state_dir)
-        sort, descending, shown, find, selected = (
-            state.get(key) for key in ("sort", "descending", "filter", "find", "selected")
+        sort, descending, grouped, shown, find, selected = (
+            state.get(key)
+            for key in ("sort", "descending", "grouped", "filter", "find", "selected")
         )
+        table.set_reactive(CaseTable.grouped, grouped is True)
         if isinstance(sort, str) and sort in HEADINGS:
             table.set_reactive(CaseTable.sort_column, sort)
             table.set_reactive(CaseTable.sort_descending, descending is True)
@@ -138,14 +140,16 @@ class CaseView:
         return selected if isinstance(selected, str) and selected in cases else None
 
     def remember(self) -> None:
-        """Write the sort order (its column and way), the filter, the find text and the selected
-        case into ``dashboard.toml``, for the next start; a failure goes to the log."""
+        """Write the sort order (its column and way), the grouping by client, the filter,
+        the find text and the selected case into ``dashboard.toml``, for the next start;
+        a failure goes to the log."""
         table = self._restored  # unmounted as the dashboard closes, but holding the view
         if table is None:
             return  # quit before every case was read: what was remembered stays
         values = {
             "sort": table.sort_column,
             "descending": table.sort_descending,
+            "grouped": table.grouped,
             "filter": None if table.stage_filter is None else filter_text(table.stage_filter),
             "find": table.text_filter or None,
             "selected": table.selected_receipt,
