@@ -10,7 +10,13 @@ from textual.pilot import Pilot
 from textual.widgets._toast import Toast, ToastRack
 
 from casewatch.tui.app import CaseWatchApp
-from casewatch.tui.toasts import RecentNotifications, Sent, is_small, one_line_toast
+from casewatch.tui.toasts import (
+    MAX_STACKED,
+    RecentNotifications,
+    Sent,
+    is_small,
+    one_line_toast,
+)
 from pilot_helpers import screen_text, until
 
 
@@ -102,6 +108,25 @@ async def test_in_a_120x40_pane_toasts_stack_above_the_find_box_and_off_the_sele
         row_y -= round(table.scroll_y)
         assert row_y > 20 and row_y not in covered_lines(app)
         assert rack(app).styles.dock == "top"
+
+
+async def test_a_burst_of_toasts_in_a_120x40_pane_shows_the_newest_three_and_how_many_more(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settled(app, pilot)
+        for number in range(10):  # a refresh finding ten changes
+            app.notify(f"Case {number} changed", title="Changed", timeout=60)
+        await until(pilot, lambda: len(app.screen.query(Toast)) == 10)
+        await pilot.pause()
+        shown = toasts_on_screen(app)
+        assert len(shown) == MAX_STACKED == 3
+        texts = [str(toast.render()) for toast in shown]
+        assert any("Case 9 changed" in text for text in texts)  # the newest is among them
+        assert any(text.startswith("Changed · +7 more") for text in texts)
+        assert not any("Case 0 changed" in text for text in texts)
+        assert max(covered_lines(app)) - min(covered_lines(app)) < 15  # not the whole pane
 
 
 async def test_the_palette_lists_the_recent_notifications_newest_first(

@@ -26,6 +26,11 @@ from casewatch.cases import one_line
 from casewatch.listing import cut_text
 from casewatch.timezones import format_time
 
+MAX_STACKED = 3
+"""Toasts a larger pane shows at once, the newest: a burst of changes (a refresh
+finding ten) would otherwise stack over most of the table; the newest says how many
+more there are, and the palette's "Recent notifications" lists them all."""
+
 SMALL_WIDTH = 100
 SMALL_HEIGHT = 30
 """A pane narrower than :data:`SMALL_WIDTH` columns or shorter than :data:`SMALL_HEIGHT`
@@ -86,8 +91,9 @@ class Toasts:
     ) -> tuple[str, str]:
         """Record a notification and return the ``(message, title)`` its toast shows: in
         a small pane one line, those still due summarized as ``+N more`` (the newest
-        toast alone shows: ``app.tcss``); else as given. Places the toasts
-        (:meth:`place`)."""
+        toast alone shows: ``app.tcss``); in a larger pane as given, the newest
+        :data:`MAX_STACKED` shown and the title saying how many more are due. Places
+        the toasts (:meth:`place`)."""
         now = time.time()
         stay = DEFAULT_TIMEOUT_S if timeout is None else timeout
         sent = Sent(self._clock(), severity, title, message, now + stay)
@@ -96,8 +102,19 @@ class Toasts:
         self.place()
         width, height = self.app.size
         if not is_small(width, height):
-            return message, title
+            self.app.call_after_refresh(self._keep_newest)  # once the new toast is in
+            beyond = hidden - (MAX_STACKED - 1)
+            more = f"+{beyond} more" if beyond > 0 else ""
+            return message, " · ".join(part for part in (title, more) if part)
         return one_line_toast(sent, hidden, width - 4), ""  # border and padding: 4 columns
+
+    def _keep_newest(self) -> None:
+        """Hide all but the newest :data:`MAX_STACKED` toasts of a larger pane."""
+        if (rack := self._rack()) is None:
+            return
+        holders = list(rack.children)
+        for index, holder in enumerate(holders):
+            holder.display = index >= len(holders) - MAX_STACKED
 
     def _rack(self) -> ToastRack | None:
         """The toasts' container on the current screen; None before it is composed (or
