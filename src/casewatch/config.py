@@ -27,7 +27,7 @@ from casewatch.deadlines import NoticeKind, ResponseDays
 from casewatch.timezones import DEFAULT_TIMEZONE, parse_timezone
 from casewatch.uscis.auth import Credentials, Secret
 from casewatch.uscis.client import CaseStatusClient
-from casewatch.uscis.ledger import LedgerStore, check_limits_url, public_url
+from casewatch.uscis.ledger import LedgerStore, check_limits_url, redis_where
 from casewatch.uscis.limits import LOOPBACK_MARGIN_S, REMOTE_MARGIN_S, RateLimiter
 from casewatch.uscis.traffic import TrafficLog
 
@@ -183,7 +183,7 @@ class Settings:
         redis://host:6379/0`` (never its password)."""
         if self.limits_url is None:
             return str(self.limits_path)
-        return f"Redis at {public_url(self.limits_url)}"
+        return redis_where(self.limits_url)
 
     @property
     def traffic_log_path(self) -> Path:

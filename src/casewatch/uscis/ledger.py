@@ -164,3 +164,9 @@ def public_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{user}{host}" + (f":{parts.port}" if parts.port else "")
     return parts._replace(netloc=netloc).geturl()
+
+
+def redis_where(url: str) -> str:
+    """How a message names the Redis server at ``url``: ``Redis at redis://host:6379/0``,
+    without the password (:func:`public_url`)."""
+    return f"Redis at {public_url(url)}"

@@ -34,6 +34,7 @@ from casewatch.uscis.ledger import (
     RedisUnavailable,
     Reservation,
     public_url,
+    redis_where,
 )
 
 SOCKET_TIMEOUT_S = 2.0
@@ -154,7 +155,7 @@ class RedisLedger:
         password: Secret | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.where = f"Redis at {public_url(url)}"
+        self.where = redis_where(url)
         self.key = key
         self._send_key = f"{key}:send"
         self._clock = clock
