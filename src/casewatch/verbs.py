@@ -16,11 +16,12 @@ from casewatch.cases import US_EASTERN
 from casewatch.cli_common import (
     WATCHLIST_NOTE,
     add_output_option,
+    change_watchlist,
     fail,
-    load_watchlist,
     open_settings,
     parse_receipts,
     save_watchlist,
+    settings_of,
     terminal_width,
     write_output,
 )
@@ -204,17 +205,22 @@ def _add(args: argparse.Namespace) -> int:
         fail(exc)
         return fail("nothing was added")
     try:
-        settings, watchlist = open_settings(args)
-    except (ConfigError, WatchlistError) as exc:
+        settings = settings_of(args)
+    except ConfigError as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
-    outcomes = [
-        watch(watchlist, receipt, details=details, added_at=added_at, rule=_label_rule(args))
-        for receipt in receipts
-    ]
-    if any(outcome.added or outcome.changed for outcome in outcomes) and (
-        code := save_watchlist(watchlist, "nothing was added or changed")
-    ):
+    rule = _label_rule(args)
+
+    def watch_each(watchlist: Watchlist) -> list[Watched]:
+        return [
+            watch(watchlist, receipt, details=details, added_at=added_at, rule=rule)
+            for receipt in receipts
+        ]
+
+    outcomes, code = change_watchlist(
+        settings.watchlist_path, receipts, watch_each, "nothing was added or changed"
+    )
+    if outcomes is None:
         return code
     _print_watched((("", outcome) for outcome in outcomes), settings.timezone)
     return 0
@@ -225,19 +231,24 @@ def _remove(args: argparse.Namespace) -> int:
     if receipts is None:
         return fail("nothing was removed: fix the receipt numbers above")
     try:
-        watchlist = load_watchlist(args)
-    except (ConfigError, WatchlistError) as exc:
+        path = settings_of(args).watchlist_path
+    except ConfigError as exc:
         return fail(exc)
-    removed: list[WatchedCase] = []
-    for receipt in receipts:
-        try:
-            removed.append(watchlist.remove(receipt))
-        except KeyError as exc:
-            fail(exc.args[0])
+
+    def remove_each(watchlist: Watchlist) -> list[WatchedCase]:
+        removed: list[WatchedCase] = []
+        for receipt in receipts:
+            try:
+                removed.append(watchlist.remove(receipt))
+            except KeyError as exc:
+                fail(exc.args[0])
+        return removed
+
+    removed, code = change_watchlist(path, receipts, remove_each, "nothing was removed")
+    if removed is None:
+        return code
     if not removed:
         return fail("nothing was removed")
-    if code := save_watchlist(watchlist, "nothing was removed"):
-        return code
     for case in removed:
         print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
     return 0
