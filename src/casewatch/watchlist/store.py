@@ -359,7 +359,8 @@ class Watchlist:
             # (a private copy), so that _adopt's merge is as quick.
             theirs = current.cases
             merged = ours if theirs is base.cases else merge_cases(base.cases, ours, theirs)
-            texts = case_texts(merged.values(), {**base.texts, **current.texts})
+            known = base.texts if current.texts is base.texts else {**base.texts, **current.texts}
+            texts = case_texts(merged.values(), known)
             digest = write_version(
                 self.path,
                 [joined_text(texts).encode("utf-8")],
