@@ -1,5 +1,6 @@
-"""Changing a few cases of a long watchlist without reading the others: ``casewatch add``
-and ``casewatch remove`` with 100,000 cases (issue 16, point 4).
+"""A long watchlist that casewatch wrote, changed or read case by case: ``casewatch add``
+and ``casewatch remove`` without parsing the cases they do not change, ``casewatch list``
+printing its first cases before it has read the last (issue 16, point 4).
 
 A file whose SHA-256 is the one the last save recorded in ``<file>.sha256``
 (:func:`~casewatch.watchlist.writing.written_digest`) is a file casewatch wrote: each of
@@ -8,8 +9,9 @@ then each case as a ``[[case]]`` table whose first line is its ``receipt_number`
 :func:`~casewatch.watchlist.toml.case_text`; a text never holds a line break, so every
 line starting ``[[case]]`` is a header). Its headers are then enough to find the cases
 to change: only those are parsed, and the new version is the old bytes with their texts
-cut, replaced or appended (:func:`change_in_place`), in about 0.5 s with 100,000 cases
-where parsing them all takes over 20 s.
+cut, replaced or appended (:func:`change_in_place`), in about 0.7 s with 100,000 cases
+where parsing them all takes over 20 s; or its cases are parsed one after the other,
+each used and dropped before the next (:func:`cases_one_by_one`).
 
 Any other file (edited by hand, written inline ``case = [...]`` or with an older schema
 by an older casewatch, saved before the digest was recorded, a newer schema, a file that
@@ -27,14 +29,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import TypeVar
 
 from casewatch.files import read_regular
 from casewatch.receipts import ReceiptNumber
 from casewatch.watchlist.model import WatchedCase, WatchlistError
-from casewatch.watchlist.reading import WATCHLIST_MAX_BYTES, FileState, read_cases
+from casewatch.watchlist.reading import (
+    WATCHLIST_MAX_BYTES,
+    FileState,
+    read_cases,
+    read_file,
+    restore_hint,
+)
 from casewatch.watchlist.store import Watchlist
 from casewatch.watchlist.toml import SCHEMA_VERSION, case_text
 from casewatch.watchlist.writing import file_lock, holding, write_version, written_digest
@@ -91,6 +100,37 @@ def change_in_place(
         if pieces is not None:
             write_version(path, pieces, keep_backup=True)
         return result
+
+
+def cases_one_by_one(path: Path) -> Iterator[WatchedCase] | None:
+    """The cases of ``path``, in file order, each parsed when it is asked for, when
+    ``path`` is a file casewatch wrote (see the module): the first comes at once however
+    long the file, and only the file's bytes stay in memory, not its cases. None when
+    ``path`` is missing or is not a file casewatch wrote: read it whole
+    (:meth:`Watchlist.load`), which says what is wrong with it.
+
+    A case that does not parse (which a file casewatch wrote never holds, but for a
+    fault of casewatch's) stops the iteration with :class:`WatchlistError`: the file's
+    error as :meth:`Watchlist.load` gives it (its line and column), the cases before
+    having been given.
+    """
+    data = _written_by_casewatch(path)
+    spans = None if data is None else _case_spans(data)
+    if data is None or spans is None:
+        return None
+    return _parsed_each(data, spans, path)
+
+
+def _parsed_each(data: bytes, spans: Spans, path: Path) -> Iterator[WatchedCase]:
+    for number, span in enumerate(spans.values(), start=1):
+        case = _case_at(data, span, path)
+        if case is None:  # the whole file's message, with the line and column
+            with suppress(OSError):
+                read_file(path, FileState())
+            raise WatchlistError(
+                f"case {number} of the watchlist {path} cannot be read{restore_hint(path)}"
+            )
+        yield case
 
 
 def _written_by_casewatch(path: Path) -> bytes | None:
