@@ -288,7 +288,7 @@ def _list(args: argparse.Namespace) -> int:
             table = listing.format_list_table(selected(), zone, terminal_width())
     except WatchlistError as exc:
         fail(exc)
-        if counts["shown"]:
+        if args.json and counts["shown"]:  # lines printed: say that more were not
             fail(f"the list above stops before case {counts['read'] + 1}: it is not whole")
         return EXIT_USAGE
     if not counts["shown"]:
