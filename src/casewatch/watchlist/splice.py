@@ -34,7 +34,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TypeVar
 
-from casewatch.files import read_regular
+from casewatch.files import read_regular, require_private_folder
 from casewatch.receipts import ReceiptNumber
 from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.reading import (
@@ -80,8 +80,13 @@ def change_in_place(
     what is wrong with it. Raises :class:`OSError` when the file cannot be locked or
     written (it is then left as it was), and what ``change`` raises (nothing written).
     """
-    lock = file_lock(path)
-    with holding(lock, path):
+    try:  # else the whole read and save say what is wrong, as they did
+        if not path.is_file():
+            return None
+        require_private_folder(path.parent)
+    except OSError:
+        return None
+    with holding(file_lock(path), path):
         data = _written_by_casewatch(path)
         spans = None if data is None else _case_spans(data)
         if data is None or spans is None:
