@@ -12,14 +12,12 @@ import hashlib
 import json
 import subprocess
 import sys
-import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-from casewatch.cli import main
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import (
     SCHEMA_VERSION,
@@ -30,6 +28,12 @@ from casewatch.watchlist import (
     watchlist_text,
 )
 from casewatch.watchlist.writing import digest_path
+from test_durable import ADDER  # casewatch add in a loop, in a process of its own
+from test_verbs import (  # the helpers and autouse fixture of the watchlist verbs' tests
+    no_config_variable,  # noqa: F401
+    on_a_terminal,
+    run,
+)
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 NEW = "WAC2190012345"
@@ -37,12 +41,6 @@ NEW = "WAC2190012345"
 
 def receipt(number: int) -> str:
     return f"LIN{2_100_000_000 + number:010d}"
-
-
-@pytest.fixture(autouse=True)
-def no_config_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CASEWATCH_CONFIG of the developer's shell must not reach the tests."""
-    monkeypatch.delenv("CASEWATCH_CONFIG", raising=False)
 
 
 @pytest.fixture
@@ -94,12 +92,6 @@ def varied_watchlist(path: Path, count: int = 6) -> list[str]:
             watchlist.record_error(key, "USCIS did not answer in 30 s", NOW + timedelta(days=1))
     watchlist.save()
     return list(watchlist.cases)
-
-
-def run(capsys: pytest.CaptureFixture[str], path: Path, *argv: str) -> tuple[int, str, str]:
-    code = main([*argv, "--watchlist", str(path)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def recorded(path: Path) -> bool:
@@ -237,17 +229,6 @@ def test_a_newer_schema_is_never_written_over_even_with_its_digest(
     assert path.read_text() == newer
 
 
-ADDER = textwrap.dedent(
-    """
-    import sys
-    from casewatch.cli import main
-    path, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    for number in range(start, start + count):
-        assert main(["add", f"LIN{2_100_000_000 + number:010d}", "--watchlist", path]) == 0
-    """
-)
-
-
 def test_adds_in_place_and_a_dashboards_saves_at_once_lose_nothing(path: Path) -> None:
     order = varied_watchlist(path)
     adder = subprocess.Popen(
@@ -292,9 +273,8 @@ def test_list_read_case_by_case_prints_what_it_printed_reading_the_file_whole(
     monkeypatch: pytest.MonkeyPatch,
     columns: int | None,
 ) -> None:
-    if columns is not None:  # on a terminal so wide
-        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-        monkeypatch.setenv("COLUMNS", str(columns))
+    if columns is not None:
+        on_a_terminal(monkeypatch, columns)
     varied_watchlist(path, 9)
     with monkeypatch.context() as patched:  # case by case: the file is never loaded whole
         patched.setattr(Watchlist, "load", None)
