@@ -416,4 +416,3 @@ class CaseTable(FastDataTable):
             self.response_days,
             with_client=not self.grouped,  # under its client's header row
         )
-

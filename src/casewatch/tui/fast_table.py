@@ -151,9 +151,6 @@ class FastDataTable(DataTable[Text]):
         ordered = self._ordered_row_cache.get((self.row_count, self._update_count))
         if ordered is not None:  # DataTable's row order, else made again in full
             ordered[first : last + 1] = [self.rows[moved] for moved in keys]
-        offsets = self._offset_cache.get(self._update_count)
-        if offsets is not None:
-            offsets[first : last + 1] = [(moved, 0) for moved in keys]
         _discard_rows(self._cell_render_cache, forward, span)
         _discard_rows(self._row_render_cache, forward, span)
         self._row_renderable_cache.clear()  # keyed by row index: cheap to make again
@@ -167,6 +164,13 @@ class FastDataTable(DataTable[Text]):
         # auto-height rows: 80,000 measures for 10,000 cases. Here every column has a
         # fixed width and every row one line, so only the virtual size is recomputed.
         super()._update_dimensions(())
+
+    @property
+    def _y_offsets(self) -> _OneLineRows:  # type: ignore[override]
+        # DataTable lists every line of every row (the row's key and the line in it)
+        # again after each change: 100,000 entries a batch of rows added. Rows here are
+        # one line high: line y is row y's.
+        return _OneLineRows(self._row_locations._reverse)
 
     def _get_row_region(self, row_index: int) -> Region:
         # DataTable adds up the heights of every row above this one (work in proportion
@@ -202,6 +206,29 @@ class FastDataTable(DataTable[Text]):
         padded = Padding(text, (0, self.cell_padding), expand=True)
         line = self.app.console.render_lines(padded, options, style=style, pad=True)[0]
         return [], [line]
+
+
+class _OneLineRows:
+    """DataTable's ``_y_offsets`` (each line's row key and line in the row) for rows one
+    line high, from the table's row places (index to row key): nothing is listed."""
+
+    def __init__(self, keys: dict[int, RowKey]) -> None:
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:
+        """The key of the row on line ``y`` and 0; raises :class:`IndexError` past the
+        last row."""
+        try:
+            return self._keys[y], 0
+        except KeyError:
+            raise IndexError(y) from None
+
+    def clear(self) -> None:
+        """What DataTable.clear does to its list of lines: here there is none to clear
+        (the row places are cleared with the rows)."""
 
 
 def _discard_rows(cache: LRUCache[Any, Any], places: dict[RowKey, int], span: range) -> None:
