@@ -243,7 +243,9 @@ clients and tags repeat across a caseload (issue 16, point 4: memory)."""
 
 
 def toml_text(raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key, "")
+    value = raw.get(key)
+    if value is None:
+        return ""  # most of the optional texts of most cases
     if not isinstance(value, str):
         raise TypeError(f"{key} must be text, got {value!r}")
     return shared(printable(value))  # a file edited by hand may hold escape sequences
