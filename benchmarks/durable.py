@@ -1,23 +1,32 @@
 """Durability of the watchlist: what a save costs, and what concurrency and kill -9 do.
 
-Prints four sets of figures (issue 6):
+Prints five sets of figures (issue 6; issue 16, point 4):
 
-1. the time of a save, a save that merges another process's change, a reload and a
-   load, for watchlists of 1,000 and 10,000 checked cases (3 history entries each);
-2. two processes each running 150 ``casewatch add`` at once: the cases kept;
-3. kill -9 at random moments (seeded) of a process saving a growing watchlist, until
+1. the time of a save after one refreshed case, a save that merges another process's
+   change, a reload and a load, for watchlists of 1,000 and 10,000 checked cases (3
+   history entries and 2 change events each; ``--sizes`` for others);
+2. the ``casewatch`` commands as a user runs them, on the same watchlists: ``add``,
+   ``remove``, the first line and the whole of ``list`` and ``list --json``, with the
+   wall time and the peak resident memory of each process;
+3. two processes each running 150 ``casewatch add`` at once: the cases kept;
+4. kill -9 at random moments (seeded) of a process saving a growing watchlist, until
    500 saves have returned: the kills, the files that did not parse, the saved cases
    missing;
-4. kill -9 during 15 imports of 3,000 receipts, each after the save has begun: the
+5. kill -9 during 15 imports of 3,000 receipts, each after the save has begun: the
    files that did not parse, and how many kept the old file or got the new one.
 
-    python benchmarks/durable.py [--sizes 1000 10000] [--saves 500] [--seed 6]
+    python benchmarks/durable.py [--sizes 1000 10000 100000] [--saves 500] [--seed 6]
+
+The watchlists are written as casewatch writes them (their digest recorded), from the
+text of one case of :func:`checked_watchlist` repeated with other receipt numbers and
+labels: the same bytes as that function's, in half a second for 100,000 cases.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import signal
 import statistics
@@ -34,7 +43,15 @@ from pathlib import Path
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.files import atomic_write_text
 from casewatch.receipts import parse_receipt_number
-from casewatch.watchlist import WatchedCase, Watchlist, WatchlistError, watchlist_text
+from casewatch.watchlist import (
+    SCHEMA_VERSION,
+    WatchedCase,
+    Watchlist,
+    WatchlistError,
+    case_text,
+    watchlist_text,
+)
+from casewatch.watchlist.writing import write_version
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 FIRST = parse_receipt_number("EAC9999103403")
@@ -62,25 +79,47 @@ def checked_watchlist(path: Path, size: int) -> Watchlist:
     return watchlist
 
 
+def checked_file(path: Path, size: int) -> None:
+    """Write the file :func:`checked_watchlist` saves for ``size`` cases, as casewatch
+    writes it, from the text of its first case (the receipt number and the label
+    changed for each)."""
+    template = case_text(next(iter(checked_watchlist(path, 1).cases.values())))
+    first = receipt_text(0)
+    texts = (
+        template.replace(first, receipt_text(n)).replace('"client 0"', f'"client {n}"')
+        for n in range(size)
+    )
+    text = "\n".join([f"schema = {SCHEMA_VERSION}\n", *texts])
+    write_version(path, [text.encode()], keep_backup=False)
+
+
 def milliseconds(step: Callable[[], object]) -> float:
     started = time.perf_counter()
     step()
     return (time.perf_counter() - started) * 1000
 
 
+def refresh_one(watchlist: Watchlist, number: int, title: str) -> None:
+    """Record a new status for one case, as a refresh does."""
+    receipt = parse_receipt_number(receipt_text(number))
+    status = CaseStatus(receipt.value, "I-130", title, "We did something.")
+    watchlist.record_status(receipt, status, NOW + timedelta(days=2))
+
+
 def save_costs(directory: Path, sizes: list[int]) -> None:
     print("1. save costs (median of 5, milliseconds)")
-    print(f"{'cases':>8} {'save':>6} {'merge save':>11} {'reload':>7} {'load':>6} {'file':>8}")
+    print(f"{'cases':>8} {'save':>6} {'merge save':>11} {'reload':>7} {'load':>7} {'file':>8}")
     for size in sizes:
         path = directory / f"w{size}.toml"
-        ours = checked_watchlist(path, size)
+        checked_file(path, size)
+        ours = Watchlist.load(path)
         other = Watchlist.load(path)  # another process
         times: dict[str, list[float]] = {"save": [], "merge": [], "reload": [], "load": []}
         for round_ in range(5):
-            # Nobody else wrote since ours last did: no parse.
-            ours.set_label(receipt_text(size // 2), f"here {round_}")
+            # One case refreshed, nobody else wrote since ours last did: no parse.
+            refresh_one(ours, size // 2, f"Case Was Updated {round_}")
             times["save"].append(milliseconds(ours.save))
-            # The other process's file is stale: read, parse, merge, write.
+            # The other process's file is stale: read, parse what changed, merge, write.
             other.set_label(receipt_text(1), f"there {round_}")
             times["merge"].append(milliseconds(other.save))
             # The dashboard following the file takes that in.
@@ -89,7 +128,48 @@ def save_costs(directory: Path, sizes: list[int]) -> None:
         median = {name: statistics.median(values) for name, values in times.items()}
         print(
             f"{size:>8,} {median['save']:>6.0f} {median['merge']:>11.0f} "
-            f"{median['reload']:>7.0f} {median['load']:>6.0f} {path.stat().st_size / 1e6:>6.1f}MB"
+            f"{median['reload']:>7.0f} {median['load']:>7.0f} {path.stat().st_size / 1e6:>6.1f}MB"
+        )
+
+
+def run_verb(argv: list[str], path: Path) -> tuple[float, float, float]:
+    """Run ``casewatch ARGV --watchlist PATH`` as a user does, its output read from a
+    pipe: the seconds to its first line and to its end, and its peak resident memory in
+    MB (``os.wait4``)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "casewatch", *argv, "--watchlist", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()
+    first = time.perf_counter() - started
+    while child.stdout.read(1 << 20):
+        pass
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.returncode == 0, (argv, child.returncode)
+    return first, time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def verb_costs(directory: Path, sizes: list[int]) -> None:
+    print("2. casewatch commands (seconds; peak resident memory, MB)")
+    print(
+        f"{'cases':>8} {'add':>11} {'remove':>11} {'list: 1st line':>15} {'whole':>15} "
+        f"{'--json: 1st line':>17} {'whole':>15}"
+    )
+    for size in sizes:
+        path = directory / f"verbs{size}.toml"
+        checked_file(path, size)
+        _, add, add_mb = run_verb(["add", receipt_text(size)], path)
+        _, remove, remove_mb = run_verb(["remove", receipt_text(size)], path)
+        first, whole, table_mb = run_verb(["list"], path)
+        json_first, json_whole, json_mb = run_verb(["list", "--json"], path)
+        print(
+            f"{size:>8,} {add:>5.2f} {add_mb:>3.0f}MB {remove:>5.2f} {remove_mb:>3.0f}MB "
+            f"{first:>15.2f} {whole:>7.2f} {table_mb:>5.0f}MB "
+            f"{json_first:>17.2f} {json_whole:>7.2f} {json_mb:>5.0f}MB"
         )
 
 
@@ -115,7 +195,7 @@ def concurrent_adds(directory: Path) -> None:
         child.wait()
     kept = len(Watchlist.load(path))
     print(
-        f"2. two processes x 150 casewatch add at once: {kept} of 300 cases kept "
+        f"3. two processes x 150 casewatch add at once: {kept} of 300 cases kept "
         f"({time.perf_counter() - started:.1f} s)"
     )
 
@@ -162,7 +242,7 @@ def kills_during_saves(directory: Path, saves: int, chance: random.Random) -> No
         returned = max(returned, saved)
         missing += sum(1 for n in range(saved) if receipt_text(n) not in cases)
     print(
-        f"3. kill -9 during saves: {kills} kills, {returned} saves returned, "
+        f"4. kill -9 during saves: {kills} kills, {returned} saves returned, "
         f"{bad} files that did not parse, {missing} saved cases missing"
     )
 
@@ -208,11 +288,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="casewatch-durable-") as name:
         directory = Path(name)
         save_costs(directory, args.sizes)
+        verb_costs(directory, args.sizes)
         concurrent_adds(directory)
         kills_during_saves(directory, args.saves, chance)
         outcomes = kills_during_imports(directory, chance)
         print(
-            "4. kill -9 during 15 imports of 3,000 receipts: "
+            "5. kill -9 during 15 imports of 3,000 receipts: "
             + ", ".join(f"{count} {name}" for name, count in outcomes.items())
         )
 

@@ -38,6 +38,7 @@ from casewatch.watchlist import (
     watchlist_text,
 )
 from casewatch.watchlist import toml as watchlist_toml
+from casewatch.watchlist.writing import digest_path
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 LATER = NOW + timedelta(hours=1)
@@ -438,6 +439,7 @@ def test_cli_add_to_a_watchlist_broken_after_it_was_read_changes_nothing(
     path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     two_panes(path)
+    digest_path(path).unlink()  # as by hand: read whole, then saved (no quick add)
     broken = b"schema = 1\n[[case]]\nreceipt_number = EAC\n"
     load = Watchlist.load
 

@@ -28,6 +28,7 @@ from casewatch.cases import US_EASTERN
 from casewatch.cli import main
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import Watchlist, backup_path, reading
+from casewatch.watchlist.writing import digest_path
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 MiB = 1024 * 1024
@@ -148,6 +149,7 @@ def test_a_save_refuses_a_pipe_put_in_place_of_the_watchlist_after_it_was_read(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = saved(tmp_path, FIRST)
+    digest_path(path).unlink()  # as by hand: read whole, then saved (no quick add)
     real_load = Watchlist.load
 
     def load_then_swap(target: Path) -> Watchlist:
@@ -406,4 +408,9 @@ def test_a_save_that_fails_on_a_full_disk_keeps_the_older_backup(
     assert path.read_bytes() == current
     assert backup_path(path).read_bytes() == older
     assert backup_path(path).stat().st_ino != path.stat().st_ino
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.bak", "w.toml.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "w.toml",
+        "w.toml.bak",
+        "w.toml.lock",
+        "w.toml.sha256",
+    ]

@@ -60,7 +60,7 @@ def test_saved_file_is_readable_toml_with_a_schema(tmp_path: Path) -> None:
     assert text.startswith(f"schema = {SCHEMA_VERSION}\n")
     assert 'receipt_number = "EAC9999103403"' in text
     assert oct((tmp_path / "w.toml").stat().st_mode & 0o777) == "0o600"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.lock", "w.toml.sha256"]
 
 
 def test_duplicates_are_refused() -> None:
@@ -137,7 +137,7 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         watchlist.save()
     assert path.read_bytes() == before
     # No temporary file left, and no backup made by a save that did not happen.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.toml", "w.toml.lock", "w.toml.sha256"]
 
 
 def test_the_first_status_is_recorded_not_marked_and_a_change_is_marked() -> None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from casewatch.check import EXIT_USAGE
 from casewatch.config import Settings, load_settings
 from casewatch.files import atomic_write_text, os_error_message
 from casewatch.receipts import ReceiptNumber, ReceiptNumberError, parse_receipt_number
 from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist.splice import change_in_place
+
+T = TypeVar("T")
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -110,6 +114,34 @@ def save_watchlist(watchlist: Watchlist, undone: str) -> int:
     return 0
 
 
+def change_watchlist(
+    path: Path, receipts: Sequence[ReceiptNumber], change: Callable[[Watchlist], T], undone: str
+) -> tuple[T | None, int]:
+    """Call ``change`` with the watchlist ``path`` (holding at least the cases of
+    ``receipts``) and save what it changed; returns what ``change`` returned and 0, or
+    None and the exit status after saying that ``undone`` ("nothing was added") and why.
+
+    A file casewatch wrote is changed in place, its other cases not even parsed
+    (:func:`~casewatch.watchlist.splice.change_in_place`, under the file lock); any other
+    is read whole and saved, merging what other processes saved meanwhile
+    (:func:`save_watchlist`). A file that cannot be read: exit status 2, nothing written.
+    """
+    try:
+        done = change_in_place(path, receipts, change)
+    except OSError as exc:
+        return None, fail(f"{os_error_message(exc)}. {undone.capitalize()}", 1)
+    if done is not None:
+        return done, 0
+    try:
+        watchlist = Watchlist.load(path)
+    except WatchlistError as exc:
+        return None, fail(exc)
+    result = change(watchlist)
+    if watchlist.has_unsaved_changes() and (code := save_watchlist(watchlist, undone)):
+        return None, code
+    return result, 0
+
+
 WATCHLIST_NOTE = (
     "It reads and writes the watchlist file only (--watchlist, or the default file of "
     "--env): no network, no dashboard. What other casewatch processes saved meanwhile is "
@@ -127,8 +159,3 @@ def open_settings(args: argparse.Namespace) -> tuple[Settings, Watchlist]:
     """
     settings = settings_of(args)
     return settings, Watchlist.load(settings.watchlist_path)
-
-
-def load_watchlist(args: argparse.Namespace) -> Watchlist:
-    """The watchlist of the command's settings (:func:`open_settings`)."""
-    return open_settings(args)[1]

@@ -210,15 +210,16 @@ def make_parent_folder(path: Path) -> None:
 
 def atomic_write_text(
     path: Path,
-    text: str,
+    text: str | bytes | list[bytes | memoryview],
     *,
     mode: int = 0o600,
     durable: bool = True,
     make_folder: bool = True,
 ) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically: a temporary file in the same
-    directory, flushed to disk (unless ``durable`` is False: for state that is rewritten
-    every fraction of a second and cheap to lose), then renamed over the target.
+    """Replace ``path`` with ``text`` (UTF-8; bytes, or a list of pieces of bytes, are
+    written as they are) atomically: a temporary file in the same directory, flushed to
+    disk (unless ``durable`` is False: for state that is rewritten every fraction of a
+    second and cheap to lose), then renamed over the target.
 
     Readers see the old content or the new, never a mix. Creates missing parent
     directories, unless ``make_folder`` is False (a file the user named, such as an
@@ -250,9 +251,9 @@ def atomic_write_text(
         raise _cannot_write(path, exc) from None
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
-            handle.write(text)
+            handle.writelines(_pieces(text))
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -263,6 +264,12 @@ def atomic_write_text(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _pieces(text: str | bytes | list[bytes | memoryview]) -> list[bytes | memoryview]:
+    if isinstance(text, str):
+        return [text.encode("utf-8")]
+    return [text] if isinstance(text, bytes) else text
 
 
 def os_error_message(exc: OSError) -> str:

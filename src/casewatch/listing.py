@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -194,9 +194,10 @@ def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]
     return _cut(rows, {name: widths[name.lower()] for name in rows[0] if name.lower() in widths})
 
 
-def format_json_lines(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
-    """One :func:`case_to_json` object per line (times in ``zone``), in watchlist order."""
-    return "\n".join(json.dumps(case_to_json(case, zone), ensure_ascii=False) for case in cases)
+def json_line(case: WatchedCase, zone: tzinfo) -> str:
+    """:func:`case_to_json` of ``case`` (times in ``zone``) on one line, for ``list
+    --json``."""
+    return json.dumps(case_to_json(case, zone), ensure_ascii=False)
 
 
 def format_json_array(cases: Iterable[WatchedCase], zone: tzinfo) -> str:
@@ -275,19 +276,33 @@ def select_cases(
     client: str | None = None,
     tag: str | None = None,
 ) -> list[WatchedCase]:
-    """The ``cases`` in the ``stage`` given (cases USCIS never answered have none),
+    """The ``cases`` that :func:`selection` of these options keeps, in order."""
+    keep = selection(stage=stage, since=since, client=client, tag=tag)
+    return [case for case in cases if keep(case)]
+
+
+def selection(
+    *,
+    stage: Stage | None = None,
+    since: date | None = None,
+    client: str | None = None,
+    tag: str | None = None,
+) -> Callable[[WatchedCase], bool]:
+    """Whether a case is in the ``stage`` given (cases USCIS never answered have none),
     :func:`changed_since` ``since`` (a US Eastern date), of ``client`` and with ``tag``
-    (:func:`same_name`: any case), in order; None selects all."""
+    (:func:`same_name`: any case); None selects all."""
     wanted_client = None if client is None else same_name(client)
     wanted_tag = None if tag is None else same_name(tag)
-    return [
-        case
-        for case in cases
-        if (stage is None or (case.status is not None and case.status.stage is stage))
-        and (since is None or changed_since(case, since))
-        and (wanted_client is None or same_name(case.client) == wanted_client)
-        and (wanted_tag is None or any(same_name(mine) == wanted_tag for mine in case.tags))
-    ]
+
+    def keep(case: WatchedCase) -> bool:
+        return (
+            (stage is None or (case.status is not None and case.status.stage is stage))
+            and (since is None or changed_since(case, since))
+            and (wanted_client is None or same_name(case.client) == wanted_client)
+            and (wanted_tag is None or any(same_name(mine) == wanted_tag for mine in case.tags))
+        )
+
+    return keep
 
 
 def describe_change(case: WatchedCase, event: ChangeEvent, zone: tzinfo) -> str:

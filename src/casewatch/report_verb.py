@@ -97,7 +97,8 @@ def report(args: argparse.Namespace) -> int:
         )
     cases = select_cases(watchlist.cases.values(), client=args.client, tag=args.tag)
     if not cases:
-        print(nothing_selected(args, watchlist), file=sys.stderr)
+        clients = {case.client for case in watchlist.cases.values()}
+        print(nothing_selected(args, watchlist.path, clients), file=sys.stderr)
         return 0
     made = build_report(
         cases,

@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from casewatch import listing
 from casewatch.argtypes import eastern_date, stage
 from casewatch.cases import US_EASTERN
+from casewatch.check import EXIT_USAGE
 from casewatch.cli_common import (
     WATCHLIST_NOTE,
     add_output_option,
+    change_watchlist,
     fail,
-    load_watchlist,
     open_settings,
     parse_receipts,
     save_watchlist,
+    settings_of,
     terminal_width,
     write_output,
 )
@@ -43,6 +45,7 @@ from casewatch.watchlist import (
     Watchlist,
     WatchlistError,
 )
+from casewatch.watchlist.splice import cases_one_by_one
 
 
 def add_watchlist_commands(
@@ -152,15 +155,11 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _selected(args: argparse.Namespace, watchlist: Watchlist) -> list[WatchedCase]:
-    """The cases of ``watchlist`` that ``--stage``, ``--changed-since``, ``--client`` and
-    ``--tag`` select."""
-    return listing.select_cases(
-        watchlist.cases.values(),
-        stage=args.stage,
-        since=args.changed_since,
-        client=args.client,
-        tag=args.tag,
+def _selection(args: argparse.Namespace) -> Callable[[WatchedCase], bool]:
+    """Whether ``--stage``, ``--changed-since``, ``--client`` and ``--tag`` select a
+    case (:func:`listing.selection`)."""
+    return listing.selection(
+        stage=args.stage, since=args.changed_since, client=args.client, tag=args.tag
     )
 
 
@@ -204,17 +203,22 @@ def _add(args: argparse.Namespace) -> int:
         fail(exc)
         return fail("nothing was added")
     try:
-        settings, watchlist = open_settings(args)
-    except (ConfigError, WatchlistError) as exc:
+        settings = settings_of(args)
+    except ConfigError as exc:
         return fail(exc)
     added_at = datetime.now(US_EASTERN).replace(microsecond=0)
-    outcomes = [
-        watch(watchlist, receipt, details=details, added_at=added_at, rule=_label_rule(args))
-        for receipt in receipts
-    ]
-    if any(outcome.added or outcome.changed for outcome in outcomes) and (
-        code := save_watchlist(watchlist, "nothing was added or changed")
-    ):
+    rule = _label_rule(args)
+
+    def watch_each(watchlist: Watchlist) -> list[Watched]:
+        return [
+            watch(watchlist, receipt, details=details, added_at=added_at, rule=rule)
+            for receipt in receipts
+        ]
+
+    outcomes, code = change_watchlist(
+        settings.watchlist_path, receipts, watch_each, "nothing was added or changed"
+    )
+    if outcomes is None:
         return code
     _print_watched((("", outcome) for outcome in outcomes), settings.timezone)
     return 0
@@ -225,62 +229,100 @@ def _remove(args: argparse.Namespace) -> int:
     if receipts is None:
         return fail("nothing was removed: fix the receipt numbers above")
     try:
-        watchlist = load_watchlist(args)
-    except (ConfigError, WatchlistError) as exc:
+        path = settings_of(args).watchlist_path
+    except ConfigError as exc:
         return fail(exc)
-    removed: list[WatchedCase] = []
-    for receipt in receipts:
-        try:
-            removed.append(watchlist.remove(receipt))
-        except KeyError as exc:
-            fail(exc.args[0])
+
+    def remove_each(watchlist: Watchlist) -> list[WatchedCase]:
+        removed: list[WatchedCase] = []
+        for receipt in receipts:
+            try:
+                removed.append(watchlist.remove(receipt))
+            except KeyError as exc:
+                fail(exc.args[0])
+        return removed
+
+    removed, code = change_watchlist(path, receipts, remove_each, "nothing was removed")
+    if removed is None:
+        return code
     if not removed:
         return fail("nothing was removed")
-    if code := save_watchlist(watchlist, "nothing was removed"):
-        return code
     for case in removed:
         print(f"removed {case.receipt_number}" + (f" ({case.label})" if case.label else ""))
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
+    """``casewatch list``. A file casewatch wrote is read case by case
+    (:func:`~casewatch.watchlist.splice.cases_one_by_one`): ``--json`` prints each case
+    as it is read, so the first line comes at once however long the watchlist; the
+    table needs every case first (each column is as wide as its longest cell, the
+    CLIENT column shows only when a case has a client), so it keeps only its rows, not
+    the cases. Any other file is read whole first, as before. A case that cannot be read
+    stops the list with the file's error, exit status 2; with ``--json`` after the
+    lines of the cases before it, then a line saying where the list stops."""
     try:
-        settings, watchlist = open_settings(args)
+        settings = settings_of(args)
+        path = settings.watchlist_path
+        cases = cases_one_by_one(path) or iter(Watchlist.load(path).cases.values())
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = _selected(args, watchlist)
-    if not cases:
-        print(nothing_selected(args, watchlist), file=sys.stderr)
-        return 0
-    if args.json:
-        print(listing.format_json_lines(cases, settings.timezone))
-    else:
-        print(listing.format_list_table(cases, settings.timezone, terminal_width()))
+    keep = _selection(args)
+    clients: set[str] = set()
+    counts = {"read": 0, "shown": 0}
+
+    def selected() -> Iterator[WatchedCase]:
+        for case in cases:
+            counts["read"] += 1
+            clients.add(case.client)
+            if keep(case):
+                counts["shown"] += 1
+                yield case
+
+    zone = settings.timezone
+    try:
+        if args.json:
+            for case in selected():
+                print(listing.json_line(case, zone))
+        else:
+            table = listing.format_list_table(selected(), zone, terminal_width())
+    except WatchlistError as exc:
+        fail(exc)
+        if args.json and counts["shown"]:  # lines printed: say that more were not
+            fail(f"the list above stops before case {counts['read'] + 1}: it is not whole")
+        return EXIT_USAGE
+    if not counts["shown"]:
+        print(nothing_selected(args, path, clients), file=sys.stderr)
+    elif not args.json:
+        print(table)
     return 0
 
 
-def nothing_selected(args: argparse.Namespace, watchlist: Watchlist) -> str:
+def nothing_selected(args: argparse.Namespace, path: Path, clients: Collection[str]) -> str:
     """What to say on stderr when the options of ``args`` (``--stage``,
     ``--changed-since``, ``--client``, ``--tag``: those the verb has) select no case of
-    ``watchlist``: a client no case has (naming the clients it has, the first 10), the
-    options nothing matches, or an empty watchlist."""
+    the watchlist ``path``, whose cases have ``clients`` (empty for a case without one):
+    a client no case has (naming the clients it has, the first 10), the options nothing
+    matches, or an empty watchlist."""
     stage, since = getattr(args, "stage", None), getattr(args, "changed_since", None)
     client, tag = getattr(args, "client", None), getattr(args, "tag", None)
     given = [f"--stage {stage.value!r}"] if stage else []
     given += [f"--changed-since {since}"] if since else []
     given += [f"--client {client!r}"] if client is not None else []
     given += [f"--tag {tag!r}"] if tag is not None else []
-    if client is not None and not listing.select_cases(watchlist.cases.values(), client=client):
-        clients = sorted({case.client for case in watchlist.cases.values() if case.client})
-        known = ", ".join(repr(name) for name in clients[:10]) + (", …" * (len(clients) > 10))
-        return f"casewatch: no case of {watchlist.path} has the client {client!r} " + (
+    if client is not None and not any(
+        listing.same_name(known) == listing.same_name(client) for known in clients
+    ):
+        named = sorted(known for known in clients if known)
+        known = ", ".join(repr(name) for name in named[:10]) + (", …" * (len(named) > 10))
+        return f"casewatch: no case of {path} has the client {client!r} " + (
             f"(its clients: {known})"
-            if clients
+            if named
             else "(no case has a client: casewatch edit RECEIPT --client NAME gives one)"
         )
     if given:
-        return f"casewatch: no case of {watchlist.path} matches {' '.join(given)}"
-    return f"casewatch: the watchlist {watchlist.path} is empty"
+        return f"casewatch: no case of {path} matches {' '.join(given)}"
+    return f"casewatch: the watchlist {path} is empty"
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -325,7 +367,7 @@ def _export(args: argparse.Namespace) -> int:
         settings, watchlist = open_settings(args)
     except (ConfigError, WatchlistError) as exc:
         return fail(exc)
-    cases = _selected(args, watchlist)
+    cases = list(filter(_selection(args), watchlist.cases.values()))
     output: Path | None = getattr(args, "output", None)
     form = args.format or ("json" if output and output.suffix.lower() == ".json" else "csv")
     formatter = listing.format_csv if form == "csv" else listing.format_json_array

@@ -14,7 +14,6 @@ newer casewatch wrote, is never written over.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -22,16 +21,11 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from casewatch.cases import CaseStatus
 from casewatch.deadlines import recorded_notice
-from casewatch.files import (
-    UnsafeFileError,
-    make_parent_folder,
-    read_regular,
-    require_private_folder,
-)
+from casewatch.files import UnsafeFileError, read_regular
 from casewatch.receipts import ReceiptNumber
 from casewatch.watchlist.merge import merge_cases
 from casewatch.watchlist.model import (
@@ -53,15 +47,11 @@ from casewatch.watchlist.reading import (
     read_file,
 )
 from casewatch.watchlist.toml import case_texts, joined_text
-from casewatch.watchlist.writing import write_version
+from casewatch.watchlist.writing import file_lock, holding, write_version
 
 READ_WHOLE_UP_TO = 200
 """Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
 about 30 ms), as reading its first cases first would save little."""
-
-
-LOCK_TIMEOUT_S = 30.0
-"""Seconds a save waits for another process's save to finish before giving up."""
 
 
 Changes = dict[str, "WatchedCase | None"]
@@ -361,28 +351,22 @@ class Watchlist:
     def _write_merged(self, base: FileState, ours: Mapping[str, WatchedCase]) -> FileState:
         """Under the file lock: read the file, merge ``ours`` into it, keep the previous
         version as the backup, write the result. Blocking; returns the new state."""
-        make_parent_folder(self.path)  # checked before the lock file is made there
-        require_private_folder(self.path.parent)
         if self._file_lock is None:
-            self._file_lock = FileLock(
-                self.path.with_name(self.path.name + ".lock"),
-                timeout=LOCK_TIMEOUT_S,
-                thread_local=False,
+            self._file_lock = file_lock(self.path)
+        with self._thread_lock, holding(self._file_lock, self.path):
+            current = self._read_or_forget(base)
+            # Nobody else wrote (the same bytes): ours as they are, which stay the base
+            # (a private copy), so that _adopt's merge is as quick.
+            theirs = current.cases
+            merged = ours if theirs is base.cases else merge_cases(base.cases, ours, theirs)
+            known = base.texts if current.texts is base.texts else {**base.texts, **current.texts}
+            texts = case_texts(merged.values(), known)
+            digest = write_version(
+                self.path,
+                [joined_text(texts).encode("utf-8")],
+                keep_backup=current.digest is not None,
             )
-        try:
-            with self._thread_lock, self._file_lock:
-                current = self._read_or_forget(base)
-                merged = merge_cases(base.cases, ours, current.cases)
-                texts = case_texts(merged.values(), {**base.texts, **current.texts})
-                text = joined_text(texts)
-                write_version(self.path, text, keep_backup=current.digest is not None)
-                digest = hashlib.sha256(text.encode()).digest()
-                return FileState(digest, file_stamp(self.path), merged, texts)
-        except Timeout:
-            raise OSError(
-                f"cannot write {self.path}: another casewatch has held its lock "
-                f"{self._file_lock.lock_file} for over {LOCK_TIMEOUT_S:g} seconds"
-            ) from None
+            return FileState(digest, file_stamp(self.path), merged, texts)
 
     def _adopt(self, ours: Mapping[str, WatchedCase], written: FileState) -> Changes:
         # The cases changed while the file was written (compared with ``ours``) stay

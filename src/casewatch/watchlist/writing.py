@@ -4,40 +4,122 @@ before its rename are removed, the version before is kept as ``<file>.bak``
 (:func:`~casewatch.watchlist.reading.backup_path`) and the new one replaces the file
 atomically (:func:`casewatch.files.atomic_write_text`), so a crash at any moment leaves
 the old file or the new one, whole, and a save that fails leaves the older backup as it
-was.
+was. The SHA-256 of each version written is recorded in ``<file>.sha256``
+(:func:`written_digest`): a file with that digest is one casewatch wrote, so
+:mod:`~casewatch.watchlist.splice` may change a few of its cases without parsing the
+others.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from casewatch.files import atomic_write_text
+from filelock import FileLock, Timeout
+
+from casewatch.files import (
+    atomic_write_text,
+    make_parent_folder,
+    read_regular,
+    require_private_folder,
+)
 from casewatch.watchlist.reading import backup_path
 
 log = logging.getLogger(__name__)
 
+LOCK_TIMEOUT_S = 30.0
+"""Seconds a save waits for another process's save to finish before giving up."""
 
-def write_version(path: Path, text: str, *, keep_backup: bool) -> None:
-    """Replace the file ``path`` with ``text`` (UTF-8), keeping the version before as its
-    backup when ``keep_backup`` (there is one). Blocking; call it under the file lock.
+
+def file_lock(path: Path) -> FileLock:
+    """The lock (``<file>.lock``) that every save of the watchlist ``path`` holds while it
+    reads and writes the file (:func:`holding`)."""
+    return FileLock(path.with_name(path.name + ".lock"), timeout=LOCK_TIMEOUT_S, thread_local=False)
+
+
+@contextmanager
+def holding(lock: FileLock, path: Path) -> Iterator[None]:
+    """Hold ``lock``, the :func:`file_lock` of ``path``, in its folder, made first when
+    missing and checked private (:func:`~casewatch.files.require_private_folder`).
+
+    Raises :class:`OSError` naming the lock file when another casewatch holds it for over
+    :data:`LOCK_TIMEOUT_S` seconds, :class:`~casewatch.files.UnsafeFileError` for a
+    folder others can write to, :class:`OSError` when the folder cannot be made."""
+    make_parent_folder(path)  # checked before the lock file is made there
+    require_private_folder(path.parent)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OSError(
+            f"cannot write {path}: another casewatch has held its lock "
+            f"{lock.lock_file} for over {LOCK_TIMEOUT_S:g} seconds"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def write_version(path: Path, data: list[bytes | memoryview], *, keep_backup: bool) -> bytes:
+    """Replace the file ``path`` with ``data`` (UTF-8 text in pieces, written one after
+    the other), keeping the version before as its backup when ``keep_backup`` (there is
+    one), and record its SHA-256 in ``<file>.sha256``. Blocking; call it under the file
+    lock (:func:`holding`). Returns the SHA-256 digest of the file written.
 
     Raises :class:`OSError` when the file or the spare link to the version before cannot
-    be written (the backup then stays the older version); a backup that cannot take the
-    place of the older one is only logged, the save stands.
+    be written (the backup then stays the older version); a backup or a digest that
+    cannot be written is only logged, the save stands.
     """
     _remove_leftovers(path)
     spare = _link_spare(path) if keep_backup else None
     try:
-        atomic_write_text(path, text)
+        atomic_write_text(path, data)
     except BaseException:
         if spare is not None:
             spare.unlink(missing_ok=True)  # the backup stays the older version
         raise
     if spare is not None:
         _keep_backup(spare, path)
+    hasher = hashlib.sha256()
+    for piece in data:
+        hasher.update(piece)
+    digest = hasher.digest()
+    _record_digest(path, digest)
+    return digest
+
+
+def digest_path(path: Path) -> Path:
+    """Where the SHA-256 of the version of the watchlist ``path`` that casewatch last wrote
+    is kept, as ``sha256sum`` writes it (``sha256sum -c`` checks it)."""
+    return path.with_name(path.name + ".sha256")
+
+
+def written_digest(path: Path) -> bytes | None:
+    """The SHA-256 digest of the version of the watchlist ``path`` that casewatch last
+    wrote, from ``<file>.sha256``; None when there is none or it cannot be read (the file
+    is then read whole, as any file casewatch did not write)."""
+    try:
+        found = read_regular(digest_path(path), "the watchlist's digest", 1024)
+        return None if found is None else bytes.fromhex(found[0].split(maxsplit=1)[0].decode())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _record_digest(path: Path, digest: bytes) -> None:
+    # Written after the file: a crash between leaves the digest of the version before,
+    # which no longer matches, so the next change reads the file whole. Not flushed to
+    # disk for the same reason.
+    try:
+        atomic_write_text(digest_path(path), f"{digest.hex()}  {path.name}\n", durable=False)
+    except OSError as exc:
+        with suppress(OSError):
+            digest_path(path).unlink(missing_ok=True)
+        log.warning("cannot record the digest of %s (the next add reads it whole): %s", path, exc)
 
 
 def _remove_leftovers(path: Path) -> None:
@@ -59,7 +141,7 @@ def _link_spare(path: Path) -> Path:
         try:  # os.link does not follow a symbolic link on Linux (bpo-41355)
             os.link(os.path.realpath(path), spare)
         except OSError:
-            atomic_write_text(spare, path.read_text(encoding="utf-8"))
+            atomic_write_text(spare, path.read_bytes())
     except OSError as exc:
         raise OSError(
             exc.errno,
