@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
@@ -399,3 +399,23 @@ async def test_c_groups_the_dashboard_and_keys_on_a_header_row_do_no_harm(
         assert table.selected_receipt == second
         await pilot.press("c")
         assert rows(table)[:2] == [first, second] and table.selected_receipt == second
+
+
+async def test_the_table_keeps_no_cells_a_row_shows_its_case_as_it_is_when_painted(
+    tmp_path: Path,
+) -> None:
+    watchlist = four_cases(tmp_path)
+    app = TableOnly(watchlist)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        await pilot.pause()
+        assert all(data == {} for data in table._data.values())  # no cell kept
+        watchlist.set_label("EAC9999103404", "Dad's green card")
+        table.update_case(watchlist.get("EAC9999103404"))
+        await pilot.pause()
+        assert str(table.get_cell("EAC9999103404", "label")) == "Dad's green card"
+        assert "Dad's green card" in "".join(
+            segment.text for segment in table.render_line(2)
+        )  # the row painted again: line 0 is the header, 2 the second case
+        with pytest.raises(DuplicateKey):
+            table.append_rows(["EAC9999103403"])

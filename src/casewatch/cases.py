@@ -271,7 +271,9 @@ def printable(text: str) -> str:
     overrides (U+202A-U+202E, U+2066-U+2069: they reorder what is shown) and zero-width
     characters (U+200B-U+200D, U+2060, U+FEFF: they hide text). The one sanitizer of
     issue 11, point 4. Never raises."""
-    return _UNPRINTABLE.sub("", text)
+    # All of those are unprintable to str.isprintable, which is ten times quicker than
+    # the search: most texts (25 a case read from the watchlist) have none of them.
+    return text if text.isprintable() else _UNPRINTABLE.sub("", text)
 
 
 def one_line(text: str) -> str:

@@ -111,7 +111,6 @@ def due_cell(case: WatchedCase, days: ResponseDays, today: date) -> Text:
     if due is None:
         return Text("")
     text = f"≈ {due.due}" if due.estimated else str(due.due)
-    # A span, not the base style: cells compare by their text and spans (update_column).
     return Text.assemble((text, "bold red" if due.days_left(today) < 0 else ""))
 
 

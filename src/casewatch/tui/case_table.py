@@ -24,8 +24,6 @@ from casewatch.tui.case_cells import (
     COLUMNS,
     HEADINGS,
     case_cells,
-    checked_cell,
-    due_cell,
     fit_columns,
 )
 from casewatch.tui.fast_table import FastDataTable
@@ -36,8 +34,9 @@ from casewatch.watchlist import WatchedCase, Watchlist
 FIRST_ROWS = 150
 """Rows added to the table before its first paint: more than a screen shows."""
 
-ROWS_PER_BATCH = 1000
-"""Rows added per turn of the event loop after the first ones (about 30 ms of work)."""
+ROWS_PER_BATCH = 10_000
+"""Rows added per turn of the event loop after the first ones (about 30 ms of work: a
+row's cells are made when it is painted, :class:`FastDataTable`)."""
 
 AGES_EVERY_S = 60.0
 """Seconds between two updates of the ages in the Checked column (``12m``)."""
@@ -291,15 +290,14 @@ class CaseTable(FastDataTable):
     def _add_rows(self, pending: deque[str], keep: str | None, count: int) -> None:
         if pending is not self._pending or not self.is_attached:
             return  # a newer fill started over, or the dashboard is closing
-        cases, blank = self.watchlist.cases, [Text("")] * len(self.column_widths)
-        for _ in range(min(count, len(pending))):
-            key = pending.popleft()
-            self.add_row(*(blank if is_header(key) else self._cells(cases[key])), key=key)
-            if key == keep:
-                self.move_cursor(row=self.row_count - 1)
+        batch = [pending.popleft() for _ in range(min(count, len(pending)))]
+        self.append_rows(batch)
+        if keep in batch:
+            self.move_cursor(row=self.row_count - len(batch) + batch.index(keep))
         if pending:
             self.set_timer(0.001, partial(self._add_rows, pending, keep, ROWS_PER_BATCH))
         else:  # every row is in: the cases that changed meanwhile go to their place
+            cases = self.watchlist.cases
             for receipt in [r for r in self._unplaced if r in cases]:
                 self._place(cases[receipt])
             self._unplaced.clear()
@@ -337,8 +335,7 @@ class CaseTable(FastDataTable):
             else:
                 self.unviewed.discard(row_key)
             self.show_count()
-        if row_key in self.rows:
-            self.update_row(row_key, dict(zip(self.shown_columns, self._cells(case), strict=True)))
+        self.repaint_row(row_key)
         if self.filling:
             self._unplaced.add(row_key)  # placed once every row is in
         elif row_key in self._order:
@@ -397,22 +394,20 @@ class CaseTable(FastDataTable):
 
     def age_checked_cells(self) -> None:
         """Every :data:`AGES_EVERY_S`: the ages in the Checked column move on, and on a
-        new US Eastern day the Due column marks what became overdue."""
-        cases, now = self.watchlist.cases, self._now()
-        if "checked" in self.shown_columns:
-            self.update_column(
-                "checked", ((key, checked_cell(cases[key], now)) for key in self._receipts())
-            )
-        today, before = now.date(), self._today
+        new US Eastern day the Due column marks what became overdue (the rows shown are
+        painted again, their cells made at the time)."""
+        today, before = self._now().date(), self._today
         self._today = today
-        if "due" in self.shown_columns and today != before:
-            days = self.response_days
-            self.update_column(
-                "due", ((key, due_cell(cases[key], days, today)) for key in self._receipts())
-            )
+        if "checked" in self.shown_columns or ("due" in self.shown_columns and today != before):
+            self.repaint_rows()
 
-    def _cells(self, case: WatchedCase) -> list[Text]:
-        """The cells of the shown columns for ``case``."""
+    def row_cells(self, row_key: str) -> list[Text]:
+        """The cells of the shown columns for the row ``row_key``, made as it is painted:
+        a case's, or blanks under a client's header text (and for a case no longer
+        watched, until its row goes)."""
+        case = self.watchlist.cases.get(row_key)
+        if case is None:
+            return [Text("")] * len(self.column_widths)
         return case_cells(
             case,
             self.shown_columns,
@@ -421,6 +416,3 @@ class CaseTable(FastDataTable):
             self.response_days,
             with_client=not self.grouped,  # under its client's header row
         )
-
-    def _receipts(self) -> list[str]:
-        return [key for key in self._shown if not is_header(key)]

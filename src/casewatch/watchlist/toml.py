@@ -4,6 +4,7 @@ secret."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -238,11 +239,25 @@ def toml_tables(value: object, name: str) -> list[dict[str, Any]]:
     return value
 
 
+SHARED_TEXT_MAX = 120
+"""Characters: a text read from the watchlist at most this long is kept once for all the
+cases that hold it (``sys.intern``): form types, status titles, most history entries,
+clients and tags repeat across a caseload (issue 16, point 4: memory)."""
+
+
 def toml_text(raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key, "")
+    value = raw.get(key)
+    if value is None:
+        return ""  # most of the optional texts of most cases
     if not isinstance(value, str):
         raise TypeError(f"{key} must be text, got {value!r}")
-    return printable(value)  # a file edited by hand may hold escape sequences
+    return shared(printable(value))  # a file edited by hand may hold escape sequences
+
+
+def shared(text: str) -> str:
+    """``text``, one string for all the cases that hold it when it is at most
+    :data:`SHARED_TEXT_MAX` characters long."""
+    return sys.intern(text) if len(text) <= SHARED_TEXT_MAX else text
 
 
 def _count(raw: dict[str, Any], key: str) -> int:
@@ -321,7 +336,7 @@ def _event_from_toml(raw: dict[str, Any]) -> ChangeEvent:
         changed_at=None if _implausible(changed_at) else _eastern(changed_at, "changed_at"),
         previous_title=toml_text(raw, "previous_title"),
         title=toml_text(raw, "title"),
-        fields=tuple(fields),
+        fields=tuple(shared(name) for name in fields),
         first=raw.get("first") is True,
     )
 
@@ -339,7 +354,7 @@ def case_from_toml(raw: dict[str, Any]) -> WatchedCase:
     return WatchedCase(
         receipt_number=receipt,
         added_at=added_at,
-        label=one_line_label(toml_text(raw, "label")),
+        label=shared(one_line_label(toml_text(raw, "label"))),
         status=None if status is None else _status_from_toml(status, receipt),
         checked_at=_eastern(raw.get("checked_at"), "checked_at"),
         answered_at=_eastern(raw.get("answered_at"), "answered_at"),
@@ -350,7 +365,7 @@ def case_from_toml(raw: dict[str, Any]) -> WatchedCase:
         unseen=raw.get("unseen") is True,
         notice_date=_day(raw, "notice_date"),
         response_due=_day(raw, "response_due"),
-        client=one_line_label(toml_text(raw, "client")),
+        client=shared(one_line_label(toml_text(raw, "client"))),
         tags=_tags_from_toml(raw),
         note=clean_note(toml_text(raw, "note")),
     )
@@ -360,4 +375,4 @@ def _tags_from_toml(raw: dict[str, Any]) -> tuple[str, ...]:
     tags = raw.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise TypeError(f'tags must be a list of text, such as ["premium", "JD"], got {tags!r}')
-    return clean_tags(tags)
+    return tuple(shared(tag) for tag in clean_tags(tags))
