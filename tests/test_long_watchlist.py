@@ -140,6 +140,26 @@ def test_add_and_remove_parse_only_the_cases_they_name_and_keep_the_others_byte_
 SECOND_MISSING = "EAC9999103402"
 
 
+def test_many_receipts_at_once_are_found_by_reading_every_header_but_parsed_alone(
+    capsys: pytest.CaptureFixture[str], path: Path, parsed: list[str]
+) -> None:
+    order = varied_watchlist(path, 12)
+    parsed.clear()
+    new = [receipt(100 + number) for number in range(7)]
+    named = [order[2], *new, order[10], order[5]]  # more than FIND_EACH_UP_TO
+    code, out, _ = run(capsys, path, "add", *named, "--client", "Ortiz")
+    assert code == 0 and out.count("added ") == 7
+    assert sorted(parsed) == sorted([order[2], order[10], order[5]])
+    cases = Watchlist.load(path).cases
+    assert list(cases) == [*order, *new]
+    assert [cases[key].client for key in (order[2], order[10], order[5])] == [
+        "Ortiz",
+        "Lee",
+        "Ortiz",
+    ]
+    assert recorded(path)
+
+
 def test_an_add_that_changes_nothing_and_a_remove_of_nothing_write_nothing(
     capsys: pytest.CaptureFixture[str], path: Path
 ) -> None:
