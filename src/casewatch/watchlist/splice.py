@@ -35,14 +35,9 @@ from typing import TypeVar
 
 from casewatch.files import read_regular, require_private_folder
 from casewatch.receipts import ReceiptNumber
+from casewatch.watchlist import reading
 from casewatch.watchlist.model import WatchedCase, WatchlistError
-from casewatch.watchlist.reading import (
-    WATCHLIST_MAX_BYTES,
-    FileState,
-    read_cases,
-    read_file,
-    restore_hint,
-)
+from casewatch.watchlist.reading import WATCHLIST_MAX_BYTES, FileState, read_file, restore_hint
 from casewatch.watchlist.store import Watchlist
 from casewatch.watchlist.toml import SCHEMA_VERSION, case_text
 from casewatch.watchlist.writing import file_lock, holding, write_version, written_digest
@@ -98,7 +93,7 @@ def change_in_place(
         spans = _spans_of(data, [receipt.value for receipt in receipts])
         before: dict[str, WatchedCase] = {}
         for key, span in spans.items():
-            case = _case_at(data, span, path)
+            case = _case_at(data, span)
             if case is None or case.receipt_number.value != key:
                 return None
             before[key] = case
@@ -128,7 +123,7 @@ def cases_one_by_one(path: Path) -> Iterator[WatchedCase] | None:
 
 def _parsed_each(data: bytes, path: Path) -> Iterator[WatchedCase]:
     for number, span in enumerate(_case_spans(data), start=1):
-        case = _case_at(data, span, path)
+        case = _case_at(data, span)
         if case is None:  # the whole file's message, with the line and column
             with suppress(OSError):
                 read_file(path, FileState())
@@ -186,15 +181,15 @@ def _spans_of(data: bytes, receipts: list[str]) -> Spans:
     return found
 
 
-def _case_at(data: bytes, span: tuple[int, int], path: Path) -> WatchedCase | None:
-    """The case at ``span`` of ``data``, parsed alone; None when it does not parse."""
+def _case_at(data: bytes, span: tuple[int, int]) -> WatchedCase | None:
+    """The case at ``span`` of ``data``, parsed alone as a file split at its headers is
+    (:func:`~casewatch.watchlist.reading.read_cases`); None when it does not parse."""
     start, end = span
     try:
-        text = (_PREAMBLE + data[start:end]).decode("utf-8")
-        (case,) = read_cases(text, path, FileState())[0].values()
-    except (UnicodeDecodeError, WatchlistError, ValueError):
+        chunk = data[start + 1 : end].decode("utf-8")  # from its header
+    except UnicodeDecodeError:
         return None
-    return case
+    return reading._lone_case(chunk)
 
 
 def _spliced(
