@@ -45,14 +45,13 @@ from casewatch.watchlist.reading import (
     restore_hint,
 )
 from casewatch.watchlist.store import Watchlist
-from casewatch.watchlist.toml import SCHEMA_VERSION, case_text
+from casewatch.watchlist.toml import PREAMBLE, case_text
 from casewatch.watchlist.writing import file_lock, holding, write_version, written_digest
 
 T = TypeVar("T")
 
-_PREAMBLE = f"schema = {SCHEMA_VERSION}\n".encode()
-"""How a file casewatch writes starts (:func:`~casewatch.watchlist.toml.joined_text`);
-each case follows after an empty line."""
+_PREAMBLE = PREAMBLE.encode()
+"""How a file casewatch writes starts; each case follows after an empty line."""
 
 _CASE_START = re.compile(rb'\n\[\[case\]\]\nreceipt_number = "([0-9A-Z]+)"\n')
 """The empty line before a case, its header and its receipt number, as casewatch writes
@@ -154,8 +153,8 @@ def _written_by_casewatch(path: Path) -> bytes | None:
 
 def _case_spans(data: bytes) -> Spans | None:
     """Where each case of ``data`` is (:data:`Spans`), in file order; None when ``data``
-    is not laid out as casewatch writes it in :data:`SCHEMA_VERSION`, or lists a receipt
-    number twice."""
+    is not laid out as casewatch writes it (:data:`~casewatch.watchlist.toml.PREAMBLE`
+    first), or lists a receipt number twice."""
     if not data.startswith(_PREAMBLE):
         return None
     starts = [(match.start(), match.group(1).decode()) for match in _CASE_START.finditer(data)]
@@ -172,9 +171,8 @@ def _case_at(data: bytes, span: tuple[int, int], path: Path) -> WatchedCase | No
     """The case at ``span`` of ``data``, parsed alone; None when it does not parse."""
     start, end = span
     try:
-        text = (_PREAMBLE + data[start:end]).decode("utf-8")
-        (case,) = read_cases(text, path, FileState())[0].values()
-    except (UnicodeDecodeError, WatchlistError, ValueError):
+        (case,) = read_cases(_PREAMBLE + data[start:end], path, FileState())[0].values()
+    except (WatchlistError, ValueError):
         return None
     return case
 
