@@ -212,7 +212,7 @@ def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], 
     by_digest = {digest: case for case, _, _, digest in base.places.values()}
     cases: dict[str, WatchedCase] = {}
     places: Places = {}
-    with paused_collection():
+    with paused_collection(cases):
         while start >= 0:
             begin, start = start + 1, data.find(_SEPARATOR, start + 1)
             chunk = data[begin : start if start >= 0 else len(data)].rstrip(b"\n") + b"\n"
@@ -235,10 +235,18 @@ def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], 
     return cases, places
 
 
+FREEZE_FROM_CASES = 20_000
+"""Cases: a file read with at least this many has them kept out of the garbage
+collector's sight afterwards (:func:`paused_collection`); below, a full collection
+goes through them in under 0.1 s, and freezing (which also keeps whatever else is alive
+at that moment out of its sight for good) is not worth it."""
+
+
 @contextmanager
-def paused_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector paused (if it ran) while the cases of a file
-    are made, and what they are made of then kept out of its sight (``gc.freeze``).
+def paused_collection(cases: Mapping[str, WatchedCase]) -> Iterator[None]:
+    """Python's cyclic garbage collector paused (if it ran) while ``cases`` are made,
+    and then, when they are :data:`FREEZE_FROM_CASES` or more, kept out of its sight
+    (``gc.freeze``).
 
     Cases hold no reference cycles, so the collector has nothing to find in them, but
     it would go through them all again and again: while they are made (set off by
@@ -251,7 +259,8 @@ def paused_collection() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        if len(cases) >= FREEZE_FROM_CASES:
+            gc.freeze()
         if enabled:
             gc.enable()
 
