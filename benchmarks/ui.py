@@ -27,7 +27,7 @@ Targets (issue 5): ratio at most 1.5, memory at most 200 MB, key-to-screen p99 a
 is written once (100,000 synthetic cases take about 45 s) and copied for each run.
 
     python benchmarks/ui.py [--cases 10000] [--seconds 12]
-    python benchmarks/ui.py --cases 100000
+    python benchmarks/ui.py --cases 1000 10000 100000
 """
 
 from __future__ import annotations
@@ -301,7 +301,9 @@ def paint_time(run: dict[str, Any]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--cases", type=int, default=10_000, help="the large watchlist")
+    parser.add_argument(
+        "--cases", type=int, nargs="+", default=[10_000], help="the large watchlists' sizes"
+    )
     parser.add_argument("--seconds", type=float, default=12.0, help="key test duration")
     parser.add_argument(
         "--child", choices=("paint", "keys", "ages", "write"), help=argparse.SUPPRESS
@@ -310,65 +312,68 @@ def main() -> None:
     parser.add_argument("--days", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "write":
-        write_cases(demo_settings(args.directory), args.cases, args.days)
+        write_cases(demo_settings(args.directory), args.cases[0], args.days)
         return
     if args.child == "paint":
-        print(json.dumps(asyncio.run(measure_paint(args.cases))))
+        print(json.dumps(asyncio.run(measure_paint(args.cases[0]))))
         return
     if args.child == "keys":
-        print(json.dumps(asyncio.run(measure_keys(args.cases, args.seconds))))
+        print(json.dumps(asyncio.run(measure_keys(args.cases[0], args.seconds))))
         return
     if args.child == "ages":
-        print(json.dumps(asyncio.run(measure_ages(args.cases))))
+        print(json.dumps(asyncio.run(measure_ages(args.cases[0]))))
         return
     with tempfile.TemporaryDirectory() as written:
         os.environ[WRITTEN] = written
         report(args.cases, args.seconds)
 
 
-def report(cases: int, seconds: float) -> None:
-    """Run every measurement for 50 and ``cases`` cases, and print the figures."""
-    small, large = (median_run(n, seconds) for n in (50, cases))
+def report(sizes: list[int], seconds: float) -> None:
+    """Run every measurement for 50 cases and each of ``sizes``, and print the figures."""
+    small, *large = (median_run(n, seconds) for n in (50, *sizes))
     print(
         f"start to painted table, from opening the watchlist file (120x40, headless, "
         f"median of {PAINT_RUNS} runs):"
     )
-    for run in (small, large):
+    for run in (small, *large):
         print(
-            f"  {run['cases']:>6,} cases: {run['total_s'] * 1000:7.0f} ms "
+            f"  {run['cases']:>7,} cases: {run['total_s'] * 1000:7.0f} ms "
             f"({run['load_s'] * 1000:.0f} ms opening the file, {run['paint_s'] * 1000:.0f} ms "
             f"the dashboard), every case read and {run['rows']:,} rows in after "
             f"{run['filled_s'] * 1000:.0f} ms, peak RSS {run['rss_mb']:.0f} MB; meanwhile "
             f"{run['filling_presses']} keys, to screen p99 {run['filling_p99_ms']:.0f} ms, "
             f"max {run['filling_max_ms']:.0f} ms"
         )
-    ratio = large["total_s"] / small["total_s"]
-    app_ratio = large["paint_s"] / small["paint_s"]
-    print(f"  ratio {ratio:.2f} (target <= {TARGET_RATIO}); the dashboard alone {app_ratio:.2f}")
+    for run in large:
+        per_thousand = 1000 / run["cases"]
+        print(
+            f"  {run['cases']:>7,} cases: ratio {run['total_s'] / small['total_s']:.2f} "
+            f"(target <= {TARGET_RATIO}), the dashboard alone "
+            f"{run['paint_s'] / small['paint_s']:.2f}; per 1,000 cases "
+            f"{run['filled_s'] * per_thousand * 1000:.0f} ms to every row and "
+            f"{(run['rss_mb'] - small['rss_mb']) * per_thousand:.1f} MB over 50 cases"
+        )
     print(
-        f"  peak RSS with {large['cases']:,} cases: {large['rss_mb']:.0f} MB "
-        f"(target <= {TARGET_RSS_MB:.0f} MB for 10,000 cases, {TARGET_RSS_100K_MB:.0f} MB "
-        f"for 100,000)"
-    )
-    print(
-        f"  first rows after {large['total_s']:.2f} s (target <= {TARGET_FIRST_S:g} s), every row "
-        f"after {large['filled_s']:.1f} s (target <= {TARGET_FILLED_S:g} s with 100,000)"
+        f"  targets: peak RSS <= {TARGET_RSS_MB:.0f} MB with 10,000 cases, "
+        f"<= {TARGET_RSS_100K_MB:.0f} MB with 100,000; first rows within {TARGET_FIRST_S:g} s "
+        f"and every row within {TARGET_FILLED_S:g} s with 100,000"
     )
     print(f"key to screen while a refresh streams results ({seconds:g} s, j/k every 150 ms):")
-    for count in (50, cases):
+    for count in (50, *sizes):
         run = child("keys", count, seconds)
         print(
-            f"  {run['cases']:>6,} cases: p50 {run['p50_ms']:.1f} ms, p99 "
+            f"  {run['cases']:>7,} cases: p50 {run['p50_ms']:.1f} ms, p99 "
             f"{run['p99_ms']:.1f} ms, max {run['max_ms']:.1f} ms over {run['presses']} "
             f"presses, {run['updates_per_s']:.1f} row updates/s "
             f"(target p99 <= {TARGET_P99_MS:.0f} ms)"
         )
-    ages = child("ages", cases, seconds)
-    print(
-        f"the minute update of the Checked ages, {ages['cases']:,} rows: "
-        f"{ages['unchanged_ms']:.0f} ms when none changed, {ages['changed_ms']:.0f} ms "
-        "when every one did"
-    )
+    for count in sizes:
+        ages = child("ages", count, seconds)
+        print(
+            f"the minute update of the Checked ages, {ages['cases']:,} rows: "
+            f"{ages['unchanged_ms']:.0f} ms when none changed, {ages['changed_ms']:.0f} ms "
+            "when every one did"
+        )
 
 
 if __name__ == "__main__":

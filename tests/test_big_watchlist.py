@@ -12,7 +12,7 @@ import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
-from casewatch.watchlist import Watchlist, WatchlistError
+from casewatch.watchlist import Watchlist, WatchlistError, reading
 from casewatch.watchlist.reading import paused_collection
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
@@ -38,18 +38,22 @@ def test_texts_that_repeat_across_cases_are_kept_once(tmp_path: Path) -> None:
     assert first.status.description_en != second.status.description_en
 
 
-def test_reading_leaves_the_collector_as_it_was_and_the_cases_out_of_its_sight(
-    tmp_path: Path,
+def test_reading_leaves_the_collector_as_it_was_and_many_cases_out_of_its_sight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     two_approved(tmp_path / "w.toml")
+    gc.unfreeze()
+    few = next(iter(Watchlist.load(tmp_path / "w.toml").cases.values()))
+    assert any(few is tracked for tracked in gc.get_objects())  # a few: not frozen
+    monkeypatch.setattr(reading, "FREEZE_FROM_CASES", 2)  # as if it held 20,000
     try:
         for enabled in (True, False):
             (gc.enable if enabled else gc.disable)()
             gc.unfreeze()
             watchlist = Watchlist.load(tmp_path / "w.toml")
             assert gc.isenabled() is enabled
-            assert not gc.is_tracked(watchlist) or gc.get_freeze_count() > 0
             case = next(iter(watchlist.cases.values()))
+            assert gc.get_freeze_count() > 0
             assert not any(case is tracked for tracked in gc.get_objects())  # frozen
     finally:
         gc.enable()
@@ -57,7 +61,7 @@ def test_reading_leaves_the_collector_as_it_was_and_the_cases_out_of_its_sight(
 
 
 def test_the_collector_runs_again_after_a_read_that_failed() -> None:
-    with pytest.raises(ValueError), paused_collection():
+    with pytest.raises(ValueError), paused_collection({}):
         assert not gc.isenabled()
         raise ValueError("a case that does not parse")
     assert gc.isenabled()

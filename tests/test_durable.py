@@ -38,6 +38,7 @@ from casewatch.watchlist import (
     watchlist_text,
 )
 from casewatch.watchlist import toml as watchlist_toml
+from casewatch.watchlist import writing as watchlist_writing
 from casewatch.watchlist.writing import digest_path
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
@@ -262,7 +263,7 @@ def test_a_save_writes_again_only_the_cases_that_changed(
         written.append(case.receipt_number.value)
         return real_case_text(case)
 
-    monkeypatch.setattr(watchlist_toml, "case_text", counted)
+    monkeypatch.setattr(watchlist_writing, "case_text", counted)  # a save's texts
     one.set_label(receipt(2), "first save")
     one.save()
     assert written == [receipt(2)]  # the others as read

@@ -433,13 +433,13 @@ def long_file(app: CaseWatchApp, count: int, unseen: int = 0) -> list[str]:
 def hold_reads(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """From now on, reads of the whole watchlist file wait until the event is set."""
     go = threading.Event()
-    read_file = watchlist_store.read_file
+    read_file_bytes = watchlist_store.read_file_bytes
 
     def held(*args: Any) -> Any:
         assert go.wait(60)
-        return read_file(*args)
+        return read_file_bytes(*args)
 
-    monkeypatch.setattr(watchlist_store, "read_file", held)
+    monkeypatch.setattr(watchlist_store, "read_file_bytes", held)
     return go
 
 

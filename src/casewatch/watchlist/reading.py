@@ -20,7 +20,6 @@ from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.toml import (
     HEADER,
     SCHEMA_VERSION,
-    TextCache,
     case_from_toml,
     migrate,
     toml_tables,
@@ -44,18 +43,35 @@ Stamp = tuple[int, int, int]
 that it may have changed."""
 
 
+Places = dict[int, tuple[WatchedCase, int, int, bytes]]
+"""Where the text of each case is in the file as read or written, by the id of the case
+object: the object itself (so its id is never another's while it is here), the first
+and past-the-last byte of its ``[[case]]`` table (line feed included), and the BLAKE2b
+digest of those bytes (:func:`chunk_digest`). A save copies the bytes of each case not
+changed from the file (:func:`~casewatch.watchlist.toml.file_pieces`), so that the text
+of every case is not kept in memory beside the case (issue 16, point 4: 155 MB for
+100,000 cases); a read after another process's save knows by its digest a case it
+holds already, and does not parse it again."""
+
+
 @dataclass(frozen=True, slots=True)
 class FileState:
     """The watchlist file as this process last read or wrote it: the SHA-256 of its
     bytes and its :data:`Stamp` (both None when there was no file) and its cases, the
-    base of the next merge, and the text of each (:data:`TextCache`; of none for a file
-    written by hand). After a read that failed to parse, ``cases`` is empty, so
+    base of the next merge, and where each is in the file (:data:`Places`; none for a
+    file written by hand). After a read that failed to parse, ``cases`` is empty, so
     the repaired file is merged as a union: nothing of either side is dropped."""
 
     digest: bytes | None = None
     stamp: Stamp | None = None
     cases: Mapping[str, WatchedCase] = field(default_factory=dict)
-    texts: TextCache = field(default_factory=dict)
+    places: Places = field(default_factory=dict)
+
+
+def chunk_digest(chunk: bytes | memoryview) -> bytes:
+    """The digest that tells a case's ``[[case]]`` table from another's (:data:`Places`):
+    BLAKE2b of its bytes, 16 bytes (collisions: one chance in 2**64 among 100,000 cases)."""
+    return hashlib.blake2b(chunk, digest_size=16).digest()
 
 
 def parse_watchlist(text: str, path: Path) -> dict[str, WatchedCase]:
@@ -124,40 +140,46 @@ def read_file(path: Path, base: FileState) -> FileState:
     one that cannot be read (:class:`~casewatch.files.UnsafeFileError` for one that is not
     a regular file or is larger than :data:`WATCHLIST_MAX_BYTES`).
     """
+    return read_file_bytes(path, base)[0]
+
+
+def read_file_bytes(path: Path, base: FileState) -> tuple[FileState, bytes]:
+    """:func:`read_file`, and the file's bytes (empty when there is no file), of which
+    a save copies the cases it did not change (:data:`Places`). Raises as
+    :func:`read_file` does."""
     found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
     if found is None:
-        return FileState()
+        return FileState(), b""
     data, info = found
-    del found  # the bytes go once decoded: the file is not held twice
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     digest = hashlib.sha256(data).digest()
     if digest == base.digest:
-        return FileState(digest, stamp, base.cases, base.texts)
+        return FileState(digest, stamp, base.cases, base.places), data
+    return FileState(digest, stamp, *read_cases(data, path, base)), data
+
+
+def read_cases(data: bytes, path: Path, base: FileState) -> tuple[dict[str, WatchedCase], Places]:
+    """The cases of the watchlist file ``data`` (read from ``path``) and where each is
+    (:data:`Places`); for each case the file did not change, ``base``'s object (by its
+    digest, else by its value), so that cases compare by identity (:func:`merge_cases`).
+
+    A file as casewatch writes it is split at its ``[[case]]`` headers and each case
+    parsed alone (a case whose digest ``base`` holds is not parsed again); any other file
+    (written by hand, inline, not valid, with an older schema) is parsed whole by
+    :func:`parse_watchlist`, with its errors and their positions, and no places kept.
+    Raises :class:`WatchlistError` as :func:`parse_watchlist` does, and for a file that
+    is not UTF-8.
+    """
+    split = _split_cases(data, base)
+    if split is not None:
+        return split
     try:
         text = data.decode("utf-8")
-        del data
     except UnicodeDecodeError as exc:
         raise WatchlistError(
             f"the watchlist {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
             f"{restore_hint(path)}"
         ) from None
-    return FileState(digest, stamp, *read_cases(text, path, base))
-
-
-def read_cases(text: str, path: Path, base: FileState) -> tuple[dict[str, WatchedCase], TextCache]:
-    """The cases of watchlist ``text`` (read from ``path``) and the text of each; for each
-    case the file did not change, ``base``'s object (by its text, else by its value), so
-    that cases compare by identity (:func:`merge_cases`).
-
-    A file as casewatch writes it is split at its ``[[case]]`` headers and each case
-    parsed alone (a case whose text ``base`` holds is not parsed again); any other file
-    (written by hand, inline, not valid, with an older schema) is parsed whole by
-    :func:`parse_watchlist`, with its errors and their positions, and no texts kept.
-    Raises :class:`WatchlistError` as :func:`parse_watchlist` does.
-    """
-    split = _split_cases(text, base)
-    if split is not None:
-        return split
     known = base.cases
     cases = {
         key: old if (old := known.get(key)) is not None and old == case else case
@@ -166,7 +188,10 @@ def read_cases(text: str, path: Path, base: FileState) -> tuple[dict[str, Watche
     return cases, {}
 
 
-def _split_cases(text: str, base: FileState) -> tuple[dict[str, WatchedCase], TextCache] | None:
+_SEPARATOR = f"\n{HEADER}".encode()
+
+
+def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], Places] | None:
     """:func:`read_cases` of a file as casewatch writes it: its schema first, then
     ``[[case]]`` tables each starting a line. None when the file is not so, or when
     anything in it is wrong, for :func:`parse_watchlist` to say where.
@@ -174,26 +199,30 @@ def _split_cases(text: str, base: FileState) -> tuple[dict[str, WatchedCase], Te
     Each case's text is a whole TOML document of its own (a table header under an array
     of tables belongs to its last element), checked to hold that one case and nothing
     else; a header-like line inside a multi-line string cuts the string, which fails.
+    The cases are cut out of the bytes one at a time, and each decoded alone: neither a
+    list of them all nor the whole file as text is made.
     """
-    separator = f"\n{HEADER}"
-    start = text.find(separator)
+    start = data.find(_SEPARATOR)
     try:
-        document = tomllib.loads(text if start < 0 else text[:start])
-    except tomllib.TOMLDecodeError:
+        document = tomllib.loads((data if start < 0 else data[:start]).decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     if document.get("schema") != SCHEMA_VERSION or "case" in document:
         return None  # an older schema is migrated whole
-    by_text = {text: case for case, text in base.texts.values()}
+    by_digest = {digest: case for case, _, _, digest in base.places.values()}
     cases: dict[str, WatchedCase] = {}
-    texts: TextCache = {}
-    with paused_collection():
-        while start >= 0:  # each case's text cut out in turn: no list of them all
-            end = text.find(separator, start + 1)
-            chunk = text[start + 1 : end if end >= 0 else len(text)].rstrip("\n") + "\n"
-            start = end
-            case = by_text.get(chunk)
+    places: Places = {}
+    with paused_collection(cases):
+        while start >= 0:
+            begin, start = start + 1, data.find(_SEPARATOR, start + 1)
+            chunk = data[begin : start if start >= 0 else len(data)].rstrip(b"\n") + b"\n"
+            digest = chunk_digest(chunk)
+            case = by_digest.get(digest)
             if case is None:
-                case = _lone_case(chunk)
+                try:
+                    case = _lone_case(chunk.decode("utf-8"))
+                except UnicodeDecodeError:
+                    return None
                 if case is None:
                     return None
                 old = base.cases.get(case.receipt_number.value)
@@ -201,14 +230,23 @@ def _split_cases(text: str, base: FileState) -> tuple[dict[str, WatchedCase], Te
             if case.receipt_number.value in cases:
                 return None
             cases[case.receipt_number.value] = case
-            texts[id(case)] = (case, chunk)
-    return cases, texts
+            if data.startswith(chunk, begin):  # not the last line without its line feed
+                places[id(case)] = (case, begin, begin + len(chunk), digest)
+    return cases, places
+
+
+FREEZE_FROM_CASES = 20_000
+"""Cases: a file read with at least this many has them kept out of the garbage
+collector's sight afterwards (:func:`paused_collection`); below, a full collection
+goes through them in under 0.1 s, and freezing (which also keeps whatever else is alive
+at that moment out of its sight for good) is not worth it."""
 
 
 @contextmanager
-def paused_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector paused (if it ran) while the cases of a file
-    are made, and what they are made of then kept out of its sight (``gc.freeze``).
+def paused_collection(cases: Mapping[str, WatchedCase]) -> Iterator[None]:
+    """Python's cyclic garbage collector paused (if it ran) while ``cases`` are made,
+    and then, when they are :data:`FREEZE_FROM_CASES` or more, kept out of its sight
+    (``gc.freeze``).
 
     Cases hold no reference cycles, so the collector has nothing to find in them, but
     it would go through them all again and again: while they are made (set off by
@@ -221,7 +259,8 @@ def paused_collection() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        if len(cases) >= FREEZE_FROM_CASES:
+            gc.freeze()
         if enabled:
             gc.enable()
 

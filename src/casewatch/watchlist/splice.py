@@ -39,14 +39,13 @@ from casewatch.watchlist import reading
 from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.reading import WATCHLIST_MAX_BYTES, FileState, read_file, restore_hint
 from casewatch.watchlist.store import Watchlist
-from casewatch.watchlist.toml import SCHEMA_VERSION, case_text
+from casewatch.watchlist.toml import PREAMBLE, case_text
 from casewatch.watchlist.writing import file_lock, holding, write_version, written_digest
 
 T = TypeVar("T")
 
-_PREAMBLE = f"schema = {SCHEMA_VERSION}\n".encode()
-"""How a file casewatch writes starts (:func:`~casewatch.watchlist.toml.joined_text`);
-each case follows after an empty line."""
+_PREAMBLE = PREAMBLE.encode()
+"""How a file casewatch writes starts; each case follows after an empty line."""
 
 _SEPARATOR = b"\n[[case]]\n"
 """The empty line before a case and its header, as casewatch writes them."""
@@ -135,10 +134,10 @@ def _parsed_each(data: bytes, path: Path) -> Iterator[WatchedCase]:
 
 def _written_by_casewatch(path: Path) -> bytes | None:
     """The bytes of ``path`` when their SHA-256 is the digest casewatch recorded at its
-    last save and they are in :data:`SCHEMA_VERSION`; None otherwise (no file, no
-    digest, another digest, another schema, not readable). The digest vouches for the
-    rest of the layout: each case after an empty line, its receipt number on the line
-    after its header, and no receipt number twice."""
+    last save and they start with :data:`~casewatch.watchlist.toml.PREAMBLE` (this
+    schema); None otherwise (no file, no digest, another digest, another schema, not
+    readable). The digest vouches for the rest of the layout: each case after an empty
+    line, its receipt number on the line after its header, and no receipt number twice."""
     try:
         found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
     except OSError:

@@ -45,9 +45,9 @@ from casewatch.watchlist.reading import (
     file_stamp,
     read_cases,
     read_file,
+    read_file_bytes,
 )
-from casewatch.watchlist.toml import case_texts, joined_text
-from casewatch.watchlist.writing import file_lock, holding, write_version
+from casewatch.watchlist.writing import file_lock, file_pieces, holding, write_version
 
 READ_WHOLE_UP_TO = 200
 """Cases: :meth:`Watchlist.load_first` reads a file of at most this many whole (in
@@ -267,11 +267,11 @@ class Watchlist:
             return cls.load(path)
         cut = headers[count]  # the header of the first case left out
         try:
-            first, texts = read_cases(data[: cut.start()].decode("utf-8"), path, FileState())
-        except (UnicodeDecodeError, WatchlistError):
+            first, places = read_cases(data[: cut.start()], path, FileState())
+        except WatchlistError:
             return cls.load(path)
         watchlist = cls(path, dict(first))
-        watchlist.file = FileState(cases=first, texts=texts)
+        watchlist.file = FileState(cases=first, places=places)
         watchlist.unread = 1 + data.count(b"\n[[case]]", cut.end())  # as casewatch writes
         return watchlist
 
@@ -324,7 +324,7 @@ class Watchlist:
         """
         async with self._sync():
             base = self.file
-            state = await asyncio.to_thread(self._read_or_forget, base)
+            state, _ = await asyncio.to_thread(self._read_or_forget, base)
             if state.digest == base.digest and not self.unread:
                 self.file = state
                 return {}
@@ -339,11 +339,11 @@ class Watchlist:
             self._sync_lock = asyncio.Lock()
         return self._sync_lock
 
-    def _read_or_forget(self, base: FileState) -> FileState:
+    def _read_or_forget(self, base: FileState) -> tuple[FileState, bytes]:
         # A file that does not parse: forget the base, so that the repaired file (or the
         # backup put back) is merged as a union and nothing of this process is lost.
         try:
-            return read_file(self.path, base)
+            return read_file_bytes(self.path, base)
         except WatchlistError:
             self.file = FileState(stamp=file_stamp(self.path))
             raise
@@ -354,19 +354,14 @@ class Watchlist:
         if self._file_lock is None:
             self._file_lock = file_lock(self.path)
         with self._thread_lock, holding(self._file_lock, self.path):
-            current = self._read_or_forget(base)
+            current, data = self._read_or_forget(base)
             # Nobody else wrote (the same bytes): ours as they are, which stay the base
             # (a private copy), so that _adopt's merge is as quick.
             theirs = current.cases
             merged = ours if theirs is base.cases else merge_cases(base.cases, ours, theirs)
-            known = base.texts if current.texts is base.texts else {**base.texts, **current.texts}
-            texts = case_texts(merged.values(), known)
-            digest = write_version(
-                self.path,
-                [joined_text(texts).encode("utf-8")],
-                keep_backup=current.digest is not None,
-            )
-            return FileState(digest, file_stamp(self.path), merged, texts)
+            pieces, places = file_pieces(merged.values(), current.places, data)
+            digest = write_version(self.path, pieces, keep_backup=current.digest is not None)
+            return FileState(digest, file_stamp(self.path), merged, places)
 
     def _adopt(self, ours: Mapping[str, WatchedCase], written: FileState) -> Changes:
         # The cases changed while the file was written (compared with ``ours``) stay
