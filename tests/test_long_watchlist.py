@@ -337,3 +337,29 @@ def test_a_list_table_stopped_by_a_case_that_cannot_be_read_prints_no_row(
     assert code == 2 and out == ""
     assert err.startswith(f"casewatch: the watchlist {path} is not valid TOML")
     assert "stops before" not in err
+
+
+# --- saves ------------------------------------------------------------------------------------
+
+
+def test_saves_that_copy_runs_of_unchanged_cases_write_the_file_casewatch_would(
+    path: Path,
+) -> None:
+    order = varied_watchlist(path, 9)
+    dashboard = Watchlist.load(path)
+    removed: list[WatchedCase] = []
+    edits = [
+        lambda: dashboard.set_label(order[0], "first"),  # the first case
+        lambda: dashboard.set_label(order[4], "middle"),  # the runs before and after it
+        lambda: dashboard.set_label(order[8], "last"),
+        lambda: dashboard.remove(order[2]),
+        lambda: dashboard.add(parse_receipt_number(NEW), added_at=NOW, label="new"),
+        lambda: [dashboard.set_label(key, "both") for key in (order[5], order[7])],
+        lambda: removed.append(dashboard.remove(order[1])),
+        lambda: dashboard.restore(removed[0], 3),  # undone, in another place
+    ]
+    for number, edit in enumerate(edits):
+        edit()
+        dashboard.save()
+        assert path.read_text() == watchlist_text(dashboard.cases), number
+        assert Watchlist.load(path).cases == dashboard.cases and recorded(path)
