@@ -12,14 +12,12 @@ import hashlib
 import json
 import subprocess
 import sys
-import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
-from casewatch.cli import main
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import (
     SCHEMA_VERSION,
@@ -30,6 +28,12 @@ from casewatch.watchlist import (
     watchlist_text,
 )
 from casewatch.watchlist.writing import digest_path
+from test_durable import ADDER  # casewatch add in a loop, in a process of its own
+from test_verbs import (  # the helpers and autouse fixture of the watchlist verbs' tests
+    no_config_variable,  # noqa: F401
+    on_a_terminal,
+    run,
+)
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=US_EASTERN)
 NEW = "WAC2190012345"
@@ -37,12 +41,6 @@ NEW = "WAC2190012345"
 
 def receipt(number: int) -> str:
     return f"LIN{2_100_000_000 + number:010d}"
-
-
-@pytest.fixture(autouse=True)
-def no_config_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CASEWATCH_CONFIG of the developer's shell must not reach the tests."""
-    monkeypatch.delenv("CASEWATCH_CONFIG", raising=False)
 
 
 @pytest.fixture
@@ -96,12 +94,6 @@ def varied_watchlist(path: Path, count: int = 6) -> list[str]:
     return list(watchlist.cases)
 
 
-def run(capsys: pytest.CaptureFixture[str], path: Path, *argv: str) -> tuple[int, str, str]:
-    code = main([*argv, "--watchlist", str(path)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def recorded(path: Path) -> bool:
     """Whether ``<file>.sha256`` holds the SHA-256 of the file, as ``sha256sum -c`` checks."""
     digest = digest_path(path).read_text().split()[0]
@@ -146,6 +138,26 @@ def test_add_and_remove_parse_only_the_cases_they_name_and_keep_the_others_byte_
 
 
 SECOND_MISSING = "EAC9999103402"
+
+
+def test_many_receipts_at_once_are_found_by_reading_every_header_but_parsed_alone(
+    capsys: pytest.CaptureFixture[str], path: Path, parsed: list[str]
+) -> None:
+    order = varied_watchlist(path, 12)
+    parsed.clear()
+    new = [receipt(100 + number) for number in range(7)]
+    named = [order[2], *new, order[10], order[5]]  # more than FIND_EACH_UP_TO
+    code, out, _ = run(capsys, path, "add", *named, "--client", "Ortiz")
+    assert code == 0 and out.count("added ") == 7
+    assert sorted(parsed) == sorted([order[2], order[10], order[5]])
+    cases = Watchlist.load(path).cases
+    assert list(cases) == [*order, *new]
+    assert [cases[key].client for key in (order[2], order[10], order[5])] == [
+        "Ortiz",
+        "Lee",
+        "Ortiz",
+    ]
+    assert recorded(path)
 
 
 def test_an_add_that_changes_nothing_and_a_remove_of_nothing_write_nothing(
@@ -237,17 +249,6 @@ def test_a_newer_schema_is_never_written_over_even_with_its_digest(
     assert path.read_text() == newer
 
 
-ADDER = textwrap.dedent(
-    """
-    import sys
-    from casewatch.cli import main
-    path, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    for number in range(start, start + count):
-        assert main(["add", f"LIN{2_100_000_000 + number:010d}", "--watchlist", path]) == 0
-    """
-)
-
-
 def test_adds_in_place_and_a_dashboards_saves_at_once_lose_nothing(path: Path) -> None:
     order = varied_watchlist(path)
     adder = subprocess.Popen(
@@ -292,9 +293,8 @@ def test_list_read_case_by_case_prints_what_it_printed_reading_the_file_whole(
     monkeypatch: pytest.MonkeyPatch,
     columns: int | None,
 ) -> None:
-    if columns is not None:  # on a terminal so wide
-        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-        monkeypatch.setenv("COLUMNS", str(columns))
+    if columns is not None:
+        on_a_terminal(monkeypatch, columns)
     varied_watchlist(path, 9)
     with monkeypatch.context() as patched:  # case by case: the file is never loaded whole
         patched.setattr(Watchlist, "load", None)
@@ -337,3 +337,29 @@ def test_a_list_table_stopped_by_a_case_that_cannot_be_read_prints_no_row(
     assert code == 2 and out == ""
     assert err.startswith(f"casewatch: the watchlist {path} is not valid TOML")
     assert "stops before" not in err
+
+
+# --- saves ------------------------------------------------------------------------------------
+
+
+def test_saves_that_copy_runs_of_unchanged_cases_write_the_file_casewatch_would(
+    path: Path,
+) -> None:
+    order = varied_watchlist(path, 9)
+    dashboard = Watchlist.load(path)
+    removed: list[WatchedCase] = []
+    edits = [
+        lambda: dashboard.set_label(order[0], "first"),  # the first case
+        lambda: dashboard.set_label(order[4], "middle"),  # the runs before and after it
+        lambda: dashboard.set_label(order[8], "last"),
+        lambda: dashboard.remove(order[2]),
+        lambda: dashboard.add(parse_receipt_number(NEW), added_at=NOW, label="new"),
+        lambda: [dashboard.set_label(key, "both") for key in (order[5], order[7])],
+        lambda: removed.append(dashboard.remove(order[1])),
+        lambda: dashboard.restore(removed[0], 3),  # undone, in another place
+    ]
+    for number, edit in enumerate(edits):
+        edit()
+        dashboard.save()
+        assert path.read_text() == watchlist_text(dashboard.cases), number
+        assert Watchlist.load(path).cases == dashboard.cases and recorded(path)

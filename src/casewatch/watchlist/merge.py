@@ -117,8 +117,6 @@ def merge_cases(
     stays. New status checks never bring a removed case back. Order: ``ours``, each case
     only ``theirs`` has placed after the case it follows there.
     """
-    if theirs is base:  # nobody else wrote: ours as it is, at once with 100,000 cases
-        return dict(ours)
     merged: dict[str, WatchedCase] = {}
     for key, their in theirs.items():
         mine, old = ours.get(key), base.get(key)

@@ -366,6 +366,9 @@ class Watchlist:
     def _adopt(self, ours: Mapping[str, WatchedCase], written: FileState) -> Changes:
         # The cases changed while the file was written (compared with ``ours``) stay
         # changed, rebased on what was written.
+        if written.cases is ours:  # nobody else wrote: nothing to take in
+            self.file, self.unread = written, 0
+            return {}
         return self._take(merge_cases(ours, self.cases, written.cases), written)
 
     def _take(self, merged: dict[str, WatchedCase], state: FileState) -> Changes:
