@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from casewatch import listing
 from casewatch.cases import US_EASTERN, CaseStatus, HistoryEntry
 from casewatch.receipts import parse_receipt_number
 from casewatch.watchlist import (
@@ -337,6 +338,39 @@ def test_a_list_table_stopped_by_a_case_that_cannot_be_read_prints_no_row(
     assert code == 2 and out == ""
     assert err.startswith(f"casewatch: the watchlist {path} is not valid TOML")
     assert "stops before" not in err
+
+
+@pytest.mark.parametrize("columns", [None, 80])
+def test_a_long_list_table_prints_as_it_reads_its_columns_sized_on_its_first_cases(
+    capsys: pytest.CaptureFixture[str],
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    columns: int | None,
+) -> None:
+    if columns is not None:
+        on_a_terminal(monkeypatch, columns)
+    order = varied_watchlist(path, 9)
+    whole = run(capsys, path, "list")[1].splitlines()
+    monkeypatch.setattr(listing, "STREAM_FROM", 2)  # as 2,000 of 100,000 cases
+    broken_in_place(path, 8)
+    code, out, err = run(capsys, path, "list")
+    lines = out.splitlines()
+    assert code == 2 and [line.split()[0] for line in lines] == ["RECEIPT", *order[:7]]
+    assert err.splitlines()[-1] == (
+        "casewatch: the list above stops before case 8: it is not whole"
+    )
+    assert lines[0].split() == whole[0].split()  # the same columns: the client's too
+    assert [line.split()[:2] for line in lines] == [line.split()[:2] for line in whole[:8]]
+    if columns is not None:  # cut to the width the first two cases gave their columns
+        assert all(len(line) <= columns for line in lines)
+        status = lines[0].index("STATUS")
+        assert lines[3][status:].startswith("Case Was Received and more") and "…" in lines[3]
+
+
+def test_an_empty_selection_prints_no_table(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    varied_watchlist(path)
+    code, out, err = run(capsys, path, "list", "--stage", "denied")
+    assert code == 0 and out == "" and "matches --stage 'denied'" in err
 
 
 # --- saves ------------------------------------------------------------------------------------

@@ -146,7 +146,10 @@ def align_columns(rows: Sequence[Sequence[str]]) -> str:
     """Rows of cells as plain text, each column as wide as its widest cell, two spaces
     apart, no trailing spaces."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    return "\n".join(aligned_line(row, widths) for row in rows)
+
+
+def aligned_line(row: Sequence[str], widths: Sequence[int]) -> str:
+    """``row``'s cells, each padded to its column's width in characters, two spaces
+    apart, no trailing spaces: a line of :func:`align_columns`."""
+    return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, tzinfo
+from itertools import islice
 from typing import Any
 
 from casewatch.cases import US_EASTERN, one_line
-from casewatch.check import align_columns, result_to_json
+from casewatch.check import aligned_line, result_to_json
 from casewatch.columns import CUT_MIN, share_width
 from casewatch.finding import normalize
 from casewatch.hooks import change_message, change_to_json
@@ -130,35 +131,71 @@ GAP = 2
 """Spaces between two columns."""
 
 
+STREAM_FROM = 2_000
+"""Cases: a list of more is printed as it is read (issue 16, point 4: the first line of
+100,000 cases within a second, where reading them all takes about 9 s). Its columns are
+sized on its first :data:`STREAM_FROM` cases; see :func:`list_table_lines`."""
+
+
 def format_list_table(cases: Iterable[WatchedCase], zone: tzinfo, width: int | None = None) -> str:
-    """A plain-text table: receipt, label, client (only when a case has one), form,
-    stage, status title (or the last error, cut at :data:`STATUS_WIDTH` characters),
-    changed date and when USCIS last answered (:func:`~casewatch.timezones.format_time`
-    in ``zone``, the ``timezone`` setting),
+    """:func:`list_table_lines` joined into one text."""
+    return "\n".join(list_table_lines(cases, zone, width))
+
+
+def list_table_lines(
+    cases: Iterable[WatchedCase], zone: tzinfo, width: int | None = None
+) -> Iterator[str]:
+    """The lines of a plain-text table: receipt, label, client (only when a case has one),
+    form, stage, status title (or the last error, cut at :data:`STATUS_WIDTH`
+    characters), changed date and when USCIS last answered
+    (:func:`~casewatch.timezones.format_time` in ``zone``, the ``timezone`` setting),
     after a ``⚠`` when the last check failed; ``-`` where nothing is known. With a
     ``width`` (characters: a terminal's), lines fit in it (:func:`fit_columns`);
     without, rows are whole (for a pipe or a file). The tags and the note are in
-    ``--json``."""
-    rows: list[tuple[str, ...]] = [_TABLE_HEADER]
-    for case in cases:
-        row = case_row(case, zone)
-        answered = format_time(case.answered_at, zone) if case.answered_at is not None else ""
-        checked = f"⚠ {answered or '-'}" if case.last_error else answered
-        status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
-        cells = (
-            *(row["receipt_number"], row["label"], row["client"], row["form_type"]),
-            *(row["stage"], status, row["changed"], checked),
-        )
-        rows.append(tuple(cell or "-" for cell in cells))
+    ``--json``.
+
+    No case, no line. Each column is as wide as its longest cell. Past
+    :data:`STREAM_FROM` cases, the lines come as ``cases`` are read: the columns are
+    sized on the first :data:`STREAM_FROM`, the CLIENT column is always there, and a
+    later cell longer than its column is cut with ``…`` where the column's texts are
+    cut, else pushes the rest of its line to the right.
+    """
+    rows = (_table_row(case, zone) for case in cases)
+    first = [_TABLE_HEADER, *islice(rows, STREAM_FROM)]
+    if len(first) == 1:
+        return  # no case: no table
+    streamed = len(first) > STREAM_FROM
     client = _TABLE_HEADER.index("CLIENT")
-    if all(row[client] == "-" for row in rows[1:]):  # no client: no column of dashes
-        rows = [(*row[:client], *row[client + 1 :]) for row in rows]
-    return align_columns(fit_columns(rows, width) if width is not None else _cut_status(rows))
+    if not streamed and all(row[client] == "-" for row in first[1:]):  # no column of dashes
+        first = [(*row[:client], *row[client + 1 :]) for row in first]
+    sizes = _column_sizes(first, width)
+    shown = _cut(first, sizes)
+    widths = [max(len(row[i]) for row in shown) for i in range(len(shown[0]))]
+    for row in shown:
+        yield aligned_line(row, widths)
+    for row in rows:  # none left unless streamed
+        yield aligned_line(_cut([_TABLE_HEADER, row], sizes)[1], widths)
 
 
-def _cut_status(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    widths = {name: STATUS_WIDTH if name == "STATUS" else None for name in rows[0]}
-    return _cut(rows, widths)
+def _table_row(case: WatchedCase, zone: tzinfo) -> tuple[str, ...]:
+    row = case_row(case, zone)
+    answered = format_time(case.answered_at, zone) if case.answered_at is not None else ""
+    checked = f"⚠ {answered or '-'}" if case.last_error else answered
+    status = row["status"] or (f"error: {case.last_error}" if case.last_error else "")
+    cells = (
+        *(row["receipt_number"], row["label"], row["client"], row["form_type"]),
+        *(row["stage"], status, row["changed"], checked),
+    )
+    return tuple(cell or "-" for cell in cells)
+
+
+def _column_sizes(rows: list[tuple[str, ...]], width: int | None) -> dict[str, int | None]:
+    """The columns of ``rows`` (the header first) shown, in table order, each with the
+    characters its cells are cut to (None: whole): those that fit in ``width``
+    (:func:`fit_columns`), or every one, the status cut at :data:`STATUS_WIDTH`."""
+    if width is None:
+        return {name: STATUS_WIDTH if name == "STATUS" else None for name in rows[0]}
+    return fit_columns(rows, width)
 
 
 def _cut(rows: list[tuple[str, ...]], widths: dict[str, int | None]) -> list[tuple[str, ...]]:
@@ -176,12 +213,13 @@ def cut_text(text: str, width: int | None) -> str:
     return text[: max(0, width - 1)] + "…"
 
 
-def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
-    """``rows`` (the header first) with only the columns that fit in ``width`` characters,
-    :data:`GAP` apart, as :func:`casewatch.columns.share_width` chooses them (the least
-    important hidden first, the receipt number and the stage always): the
-    :data:`CUT_COLUMNS` narrow down to :data:`~casewatch.columns.CUT_MIN` and share
-    what is left, each up to its longest text, the rest cut with ``…``."""
+def fit_columns(rows: list[tuple[str, ...]], width: int) -> dict[str, int | None]:
+    """The columns of ``rows`` (the header first) that fit in ``width`` characters,
+    :data:`GAP` apart, in table order, each with the characters its cells are cut to, as
+    :func:`casewatch.columns.share_width` chooses them (the least important hidden
+    first, the receipt number and the stage always): the :data:`CUT_COLUMNS` narrow down
+    to :data:`~casewatch.columns.CUT_MIN` and share what is left, each up to its longest
+    text, the rest cut with ``…``."""
     longest = {name: max(len(row[i]) for row in rows) for i, name in enumerate(rows[0])}
     narrowest = {
         name.lower(): min(size, CUT_MIN) if name in CUT_COLUMNS else size
@@ -191,7 +229,7 @@ def fit_columns(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]
         name.lower(): size for name, size in longest.items() if name in CUT_COLUMNS
     }
     widths = share_width(narrowest, widest, width, GAP)
-    return _cut(rows, {name: widths[name.lower()] for name in rows[0] if name.lower() in widths})
+    return {name: widths[name.lower()] for name in rows[0] if name.lower() in widths}
 
 
 def json_line(case: WatchedCase, zone: tzinfo) -> str:

@@ -254,13 +254,13 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     """``casewatch list``. A file casewatch wrote is read case by case
-    (:func:`~casewatch.watchlist.splice.cases_one_by_one`): ``--json`` prints each case
-    as it is read, so the first line comes at once however long the watchlist; the
-    table needs every case first (each column is as wide as its longest cell, the
-    CLIENT column shows only when a case has a client), so it keeps only its rows, not
-    the cases. Any other file is read whole first, as before. A case that cannot be read
-    stops the list with the file's error, exit status 2; with ``--json`` after the
-    lines of the cases before it, then a line saying where the list stops."""
+    (:func:`~casewatch.watchlist.splice.cases_one_by_one`) and each line printed as its
+    case is read: ``--json`` always, the table past
+    :data:`~casewatch.listing.STREAM_FROM` cases (:func:`~casewatch.listing.list_table_lines`),
+    so the first line comes at once however long the watchlist. Any other file is read
+    whole first, as before. A case that cannot be read stops the list with the file's
+    error, exit status 2, after the lines printed before it and a line saying where the
+    list stops."""
     try:
         settings = settings_of(args)
         path = settings.watchlist_path
@@ -280,21 +280,23 @@ def _list(args: argparse.Namespace) -> int:
                 yield case
 
     zone = settings.timezone
+    lines = (
+        (listing.json_line(case, zone) for case in selected())
+        if args.json
+        else listing.list_table_lines(selected(), zone, terminal_width())
+    )
+    printed = 0
     try:
-        if args.json:
-            for case in selected():
-                print(listing.json_line(case, zone))
-        else:
-            table = listing.format_list_table(selected(), zone, terminal_width())
+        for line in lines:
+            print(line)
+            printed += 1
     except WatchlistError as exc:
         fail(exc)
-        if args.json and counts["shown"]:  # lines printed: say that more were not
+        if printed:  # lines printed: say that more were not
             fail(f"the list above stops before case {counts['read'] + 1}: it is not whole")
         return EXIT_USAGE
     if not counts["shown"]:
         print(nothing_selected(args, path, clients), file=sys.stderr)
-    elif not args.json:
-        print(table)
     return 0
 
 
