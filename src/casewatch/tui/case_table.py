@@ -298,7 +298,7 @@ class CaseTable(FastDataTable):
             self.set_timer(0.001, partial(self._add_rows, pending, keep, ROWS_PER_BATCH))
         else:  # every row is in: the cases that changed meanwhile go to their place
             cases = self.watchlist.cases
-            for receipt in [r for r in self._unplaced if r in cases]:
+            for receipt in [r for r in self._unplaced if r in cases and r in self._order]:
                 self._place(cases[receipt])
             self._unplaced.clear()
 
@@ -336,9 +336,11 @@ class CaseTable(FastDataTable):
                 self.unviewed.discard(row_key)
             self.show_count()
         self.repaint_row(row_key)
+        if row_key not in self._order:
+            return  # filtered out: no row to place
         if self.filling:
             self._unplaced.add(row_key)  # placed once every row is in
-        elif row_key in self._order:
+        else:
             self._place(case)
 
     def _place(self, case: WatchedCase) -> None:
