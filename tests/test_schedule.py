@@ -13,6 +13,7 @@ from casewatch.schedule import (
     is_final,
     refresh_interval,
 )
+from casewatch.uscis.errors import ReceiptNotRecognized
 from casewatch.watchlist import WatchedCase
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=US_EASTERN)
@@ -85,3 +86,16 @@ def test_cases_that_failed_while_uscis_was_unreachable_are_due_when_it_answers()
     never_answered = replace(case("EAC9999103402", None, 1 / 60), last_error="Could not reach")
     assert due_cases([failed, never_answered], NOW, 60) == [failed.receipt_number]
     assert due_cases([replace(failed, last_error="")], NOW, 60) == []
+
+
+def test_a_case_uscis_does_not_recognize_waits_its_interval_from_that_check() -> None:
+    # Counted from its last answer, long ago, it came first in every pass and spent the
+    # quota of 100,000 cases before those not checked yet.
+    answered = case("EAC9999103401", "Interview Was Scheduled", 48)
+    unknown = replace(
+        answered,
+        checked_at=NOW - timedelta(minutes=1),
+        last_error=f"{ReceiptNotRecognized.summary}: EAC9999103401",
+    )
+    assert due_cases([unknown], NOW, 60) == []
+    assert due_cases([unknown], NOW + timedelta(hours=1), 60) == [unknown.receipt_number]

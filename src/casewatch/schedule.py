@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from casewatch.finding import is_not_recognized
 from casewatch.receipts import ReceiptNumber
 from casewatch.stages import Stage
 from casewatch.watchlist import WatchedCase
@@ -54,13 +55,18 @@ def due_cases(
     """The cases due at ``now`` (an aware datetime), most overdue first: never-checked
     cases, then by how far past their interval they are. A case whose last check failed
     counts its interval from its last answer, when it had one: cases that failed while
-    USCIS was unreachable are due as soon as it answers again."""
+    USCIS was unreachable are due as soon as it answers again. But a case USCIS said it
+    does not recognize (:func:`~casewatch.finding.is_not_recognized`) counts from that
+    last check: its answer will not change soon, and counted from an old answer it
+    would come first in every pass, spending the quota of a long watchlist before the
+    cases not checked yet (the new-user trial with 100,000 cases)."""
     overdue: list[tuple[timedelta, ReceiptNumber]] = []
     for case in cases:
         if case.checked_at is None:
             overdue.append((timedelta.max, case.receipt_number))
             continue
-        since = (case.last_error and case.answered_at) or case.checked_at
+        outage = case.last_error and not is_not_recognized(case)
+        since = (outage and case.answered_at) or case.checked_at
         late = now - since - refresh_interval(case, base_minutes)
         if late >= timedelta(0):
             overdue.append((late, case.receipt_number))
