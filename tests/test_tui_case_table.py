@@ -17,6 +17,7 @@ from textual.widgets.data_table import ColumnKey, DuplicateKey
 from casewatch.cases import US_EASTERN, CaseStatus
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
+from casewatch.tui import case_table
 from casewatch.tui.app import CaseWatchApp
 from casewatch.tui.case_cells import TABLE_FRAME
 from casewatch.tui.case_table import CaseTable
@@ -447,3 +448,21 @@ async def test_the_table_keeps_no_cells_a_row_shows_its_case_as_it_is_when_paint
         )  # the row painted again: line 0 is the header, 2 the second case
         with pytest.raises(DuplicateKey):
             table.append_rows(["EAC9999103403"])
+
+
+async def test_a_long_table_follows_the_find_text_once_the_typing_pauses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(case_table, "SETTLE_FROM_CASES", 4)  # as if 20,000 cases
+    app = TableOnly(four_cases(tmp_path))
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(CaseTable)
+        await pilot.pause()
+        table.text_filter = "d"
+        table.text_filter = "dad"  # the next key, before the typing paused
+        assert len(rows(table)) == 4  # not filtered at each key
+        await pilot.pause(case_table.FIND_SETTLE_S + 0.2)
+        assert rows(table) == ["EAC9999103404"]
+        table.text_filter = "mum"
+        table.find_now()  # enter: at once
+        assert rows(table) == ["EAC9999103403"]

@@ -13,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.reactive import var
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -37,6 +38,14 @@ FIRST_ROWS = 150
 ROWS_PER_BATCH = 10_000
 """Rows added per turn of the event loop after the first ones (about 30 ms of work: a
 row's cells are made when it is painted, :class:`FastDataTable`)."""
+
+SETTLE_FROM_CASES = 20_000
+"""Cases: with this many or more, the table follows the find text once the typing pauses
+(:data:`FIND_SETTLE_S`), not at each key: a fill of 100,000 cases takes most of a
+second, and the keys typed meanwhile waited for each one (the new-user trial)."""
+
+FIND_SETTLE_S = 0.3
+"""Seconds of no typing after which a long table follows the find text."""
 
 AGES_EVERY_S = 60.0
 """Seconds between two updates of the ages in the Checked column (``12m``)."""
@@ -132,6 +141,7 @@ class CaseTable(FastDataTable):
         self._shown: list[str] = []  # the row keys, in order (receipts and headers)
         self._pending: deque[str] = deque()  # the keys of rows still to add
         self._unplaced: set[str] = set()  # cases changed while the rows fill in
+        self._settling: Timer | None = None  # the fill for the find text, once typed
         self._search_texts = SearchTexts()  # what find matches, made once per case change
         self.unviewed: set[str] = set()
         """The receipt numbers of the cases with a change not viewed yet, shown or not."""
@@ -191,7 +201,19 @@ class CaseTable(FastDataTable):
         self.refresh()
 
     def watch_text_filter(self) -> None:
-        self.fill()
+        if self._settling is not None:
+            self._settling.stop()
+        if len(self.watchlist) < SETTLE_FROM_CASES:
+            self.fill()
+        else:  # each fill takes most of a second: once the typing pauses
+            self._settling = self.set_timer(FIND_SETTLE_S, self.find_now)
+
+    def find_now(self) -> None:
+        """Show the cases of the find text typed, if they wait for the typing to pause."""
+        if self._settling is not None:
+            self._settling.stop()
+            self._settling = None
+            self.fill()
 
     def watch_stage_filter(self) -> None:
         self.fill()

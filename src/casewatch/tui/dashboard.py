@@ -358,6 +358,7 @@ class Dashboard(Screen[None]):
 
     @on(FindBox.Finished)
     def _found(self) -> None:
+        self.table.find_now()
         self.table.focus()
 
     def action_next_stage(self) -> None:
