@@ -296,12 +296,20 @@ async def test_a_sorted_table_stays_sorted_as_cases_change_and_o_again_reverses_
         assert (table.sort_column, table.sort_descending) == ("changed", True)
 
 
-async def test_a_case_changed_while_the_rows_fill_in_lands_in_its_place(tmp_path: Path) -> None:
+def many_cases(tmp_path: Path) -> Watchlist:
+    """1,200 cases, more than the first rows added at once, labelled "even one" and "odd
+    one" in turn, changed on 20 different days."""
     watchlist = Watchlist(tmp_path / "watchlist.toml")
-    receipts = [f"EAC99991{n:05d}" for n in range(1200)]  # more than the first rows added
-    for day, receipt in enumerate(receipts):
-        watchlist.add(parse_receipt_number(receipt), added_at=NOW)
+    for day in range(1200):
+        receipt = f"EAC99991{day:05d}"
+        label = "odd one" if day % 2 else "even one"
+        watchlist.add(parse_receipt_number(receipt), label=label, added_at=NOW)
         changed_on(watchlist, receipt, 1 + day % 20)
+    return watchlist
+
+
+async def test_a_case_changed_while_the_rows_fill_in_lands_in_its_place(tmp_path: Path) -> None:
+    watchlist = many_cases(tmp_path)
     app = TableOnly(watchlist)
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(CaseTable)
@@ -322,12 +330,8 @@ async def test_a_case_outside_the_filter_changed_while_the_rows_fill_in_has_no_p
 ) -> None:
     # The tester's crash (KeyError in _place): a refresh answered a case the find text
     # leaves out while the rows of the others were still being added.
-    watchlist = Watchlist(tmp_path / "watchlist.toml")
-    receipts = [f"EAC99991{n:05d}" for n in range(1200)]
-    for day, receipt in enumerate(receipts):
-        label = "odd one" if day % 2 else "even one"
-        watchlist.add(parse_receipt_number(receipt), label=label, added_at=NOW)
-        changed_on(watchlist, receipt, 1 + day % 20)
+    watchlist = many_cases(tmp_path)
+    receipts = list(watchlist.cases)
     app = TableOnly(watchlist)
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(CaseTable)
