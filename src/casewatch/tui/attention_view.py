@@ -84,7 +84,9 @@ class AttentionScreen(ModalScreen[str | None]):
                 more = f"… {len(entries) - SHOWN_PER_REASON:,} more: casewatch attention lists all"
                 options.append(Option(Text(more, style="italic"), disabled=True))
         with Vertical(classes="dialog attention"):
-            yield Label(f"Needs attention · {len(self.entries)}", classes="dialog-title")
+            cases = len({entry.case.receipt_number.value for entry in self.entries})
+            title = f"Needs attention · {cases:,} case{'' if cases == 1 else 's'}"
+            yield Label(title, classes="dialog-title")  # a case may have two reasons
             if options:
                 yield OptionList(*options, id="attention-list")
             else:
