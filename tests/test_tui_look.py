@@ -433,13 +433,13 @@ def long_file(app: CaseWatchApp, count: int, unseen: int = 0) -> list[str]:
 def hold_reads(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """From now on, reads of the whole watchlist file wait until the event is set."""
     go = threading.Event()
-    read_file_bytes = watchlist_store.read_file_bytes
+    read_current = watchlist_store.read_current
 
     def held(*args: Any) -> Any:
         assert go.wait(60)
-        return read_file_bytes(*args)
+        return read_current(*args)
 
-    monkeypatch.setattr(watchlist_store, "read_file_bytes", held)
+    monkeypatch.setattr(watchlist_store, "read_current", held)
     return go
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import rtoml
 
-from casewatch.files import MiB, TomlFileError, parse_toml, read_regular
+from casewatch.files import MiB, TomlFileError, hash_regular, parse_toml, read_regular
 from casewatch.receipts import ReceiptNumberError
 from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.toml import (
@@ -48,7 +48,7 @@ Places = dict[int, tuple[WatchedCase, int, int, bytes]]
 object: the object itself (so its id is never another's while it is here), the first
 and past-the-last byte of its ``[[case]]`` table (line feed included), and the BLAKE2b
 digest of those bytes (:func:`chunk_digest`). A save copies the bytes of each case not
-changed from the file (:func:`~casewatch.watchlist.toml.file_pieces`), so that the text
+changed from the file (:func:`~casewatch.watchlist.writing.file_pieces`), so that the text
 of every case is not kept in memory beside the case (issue 16, point 4: 155 MB for
 100,000 cases); a read after another process's save knows by its digest a case it
 holds already, and does not parse it again."""
@@ -140,22 +140,31 @@ def read_file(path: Path, base: FileState) -> FileState:
     one that cannot be read (:class:`~casewatch.files.UnsafeFileError` for one that is not
     a regular file or is larger than :data:`WATCHLIST_MAX_BYTES`).
     """
-    return read_file_bytes(path, base)[0]
-
-
-def read_file_bytes(path: Path, base: FileState) -> tuple[FileState, bytes]:
-    """:func:`read_file`, and the file's bytes (empty when there is no file), of which
-    a save copies the cases it did not change (:data:`Places`). Raises as
-    :func:`read_file` does."""
     found = read_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
     if found is None:
-        return FileState(), b""
+        return FileState()
     data, info = found
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     digest = hashlib.sha256(data).digest()
     if digest == base.digest:
-        return FileState(digest, stamp, base.cases, base.places), data
-    return FileState(digest, stamp, *read_cases(data, path, base)), data
+        return FileState(digest, stamp, base.cases, base.places)
+    return FileState(digest, stamp, *read_cases(data, path, base))
+
+
+def read_current(path: Path, base: FileState) -> FileState:
+    """:func:`read_file`, the file hashed a mebibyte at a time first: when its bytes are
+    ``base``'s (no other process wrote), ``base``'s state, without the file held in
+    memory (a save of 100,000 cases copies them from the file as it writes,
+    :func:`~casewatch.watchlist.writing.write_version`). Raises as :func:`read_file`
+    does."""
+    found = hash_regular(path, "the watchlist", WATCHLIST_MAX_BYTES)
+    if found is None:
+        return FileState()
+    digest, info = found
+    if digest == base.digest:
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        return FileState(digest, stamp, base.cases, base.places)
+    return read_file(path, base)
 
 
 def read_cases(data: bytes, path: Path, base: FileState) -> tuple[dict[str, WatchedCase], Places]:

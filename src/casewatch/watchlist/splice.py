@@ -40,7 +40,13 @@ from casewatch.watchlist.model import WatchedCase, WatchlistError
 from casewatch.watchlist.reading import WATCHLIST_MAX_BYTES, FileState, read_file, restore_hint
 from casewatch.watchlist.store import Watchlist
 from casewatch.watchlist.toml import PREAMBLE, case_text
-from casewatch.watchlist.writing import file_lock, holding, write_version, written_digest
+from casewatch.watchlist.writing import (
+    Piece,
+    file_lock,
+    holding,
+    write_version,
+    written_digest,
+)
 
 T = TypeVar("T")
 
@@ -193,10 +199,11 @@ def _case_at(data: bytes, span: tuple[int, int]) -> WatchedCase | None:
 
 def _spliced(
     data: bytes, spans: Spans, before: dict[str, WatchedCase], after: dict[str, WatchedCase]
-) -> list[bytes | memoryview] | None:
-    """The pieces of the new version of ``data``: the cases of ``before`` that are not
-    in ``after`` cut, those changed replaced in place, the others of ``after`` appended
-    in their order. None when nothing changed."""
+) -> list[Piece] | None:
+    """The pieces of the new version of ``data`` (the file as it is): the cases of
+    ``before`` that are not in ``after`` cut, those changed replaced in place, the others
+    of ``after`` appended in their order; the rest copied from the file. None when
+    nothing changed."""
     edits = sorted(
         (spans[key], b"" if key not in after else b"\n" + case_text(after[key]).encode())
         for key, case in before.items()
@@ -205,10 +212,9 @@ def _spliced(
     added = [b"\n" + case_text(case).encode() for key, case in after.items() if key not in before]
     if not edits and not added:
         return None
-    whole = memoryview(data)  # pieces of it, not copies
-    pieces: list[bytes | memoryview] = []
+    pieces: list[Piece] = []
     position = 0
     for (start, end), text in edits:
-        pieces += [whole[position:start], text]
+        pieces += [(position, start), text]
         position = end
-    return [*pieces, whole[position:], *added]
+    return [*pieces, (position, len(data)), *added]

@@ -44,8 +44,8 @@ from casewatch.watchlist.reading import (
     FileState,
     file_stamp,
     read_cases,
+    read_current,
     read_file,
-    read_file_bytes,
 )
 from casewatch.watchlist.writing import file_lock, file_pieces, holding, write_version
 
@@ -324,7 +324,7 @@ class Watchlist:
         """
         async with self._sync():
             base = self.file
-            state, _ = await asyncio.to_thread(self._read_or_forget, base)
+            state = await asyncio.to_thread(self._read_or_forget, base)
             if state.digest == base.digest and not self.unread:
                 self.file = state
                 return {}
@@ -339,11 +339,11 @@ class Watchlist:
             self._sync_lock = asyncio.Lock()
         return self._sync_lock
 
-    def _read_or_forget(self, base: FileState) -> tuple[FileState, bytes]:
+    def _read_or_forget(self, base: FileState) -> FileState:
         # A file that does not parse: forget the base, so that the repaired file (or the
         # backup put back) is merged as a union and nothing of this process is lost.
         try:
-            return read_file_bytes(self.path, base)
+            return read_current(self.path, base)
         except WatchlistError:
             self.file = FileState(stamp=file_stamp(self.path))
             raise
@@ -354,12 +354,12 @@ class Watchlist:
         if self._file_lock is None:
             self._file_lock = file_lock(self.path)
         with self._thread_lock, holding(self._file_lock, self.path):
-            current, data = self._read_or_forget(base)
+            current = self._read_or_forget(base)
             # Nobody else wrote (the same bytes): ours as they are, which stay the base
             # (a private copy), so that _adopt's merge is as quick.
             theirs = current.cases
             merged = ours if theirs is base.cases else merge_cases(base.cases, ours, theirs)
-            pieces, places = file_pieces(merged.values(), current.places, data)
+            pieces, places = file_pieces(merged.values(), current.places)
             digest = write_version(self.path, pieces, keep_backup=current.digest is not None)
             return FileState(digest, file_stamp(self.path), merged, places)
 

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -67,31 +67,34 @@ def holding(lock: FileLock, path: Path) -> Iterator[None]:
         lock.release()
 
 
-NEWLINE = ord("\n")
+Piece = bytes | tuple[int, int]
+"""A piece of a new version of a watchlist file: bytes, or the bytes from the first to
+the past-the-last of the file as it is (the version before), copied as they are."""
+
+COPY_CHUNK = 1024 * 1024
+"""Bytes copied at a time from the version before (:data:`Piece`)."""
 
 
-def file_pieces(
-    cases: Iterable[WatchedCase], places: Places, data: bytes
-) -> tuple[list[bytes | memoryview], Places]:
-    """The watchlist file of ``cases``, in order, as pieces of bytes to write one after
-    the other (:func:`write_version`), and where each case is in it: the text of a case
-    that ``places`` holds copied from the file ``data`` those places are in, the others'
-    made (:func:`~casewatch.watchlist.toml.case_text`). Nothing is joined: a save of
-    100,000 cases after one changed holds no second copy of the file. Cases that follow
-    each other in ``data`` are one piece (each with the empty line before it), so such a
-    save writes and hashes three pieces, not 200,000 (0.2 s less)."""
-    view = memoryview(data)
-    pieces: list[bytes | memoryview] = [PREAMBLE.encode()]
+def file_pieces(cases: Iterable[WatchedCase], places: Places) -> tuple[list[Piece], Places]:
+    """The watchlist file of ``cases``, in order, as pieces to write one after the other
+    (:func:`write_version`), and where each case is in it: the text of a case that
+    ``places`` holds copied from the file as it is (which those places are in), the
+    others' made (:func:`~casewatch.watchlist.toml.case_text`). Nothing is joined, and
+    the file is not held in memory: a save of 100,000 cases after one changed copies
+    them from the file. Cases that follow each other in the file are one piece (each
+    with the empty line before it, whose line feed is the byte before its place), so
+    such a save writes three pieces, not 200,000."""
+    pieces: list[Piece] = [PREAMBLE.encode()]
     written: Places = {}
-    position = len(pieces[0])  # where the next case's empty line goes in the new file
-    run_start = run_end = -1  # the bytes of data copied as one piece, not yet in pieces
+    position = len(PREAMBLE.encode())  # where the next case's empty line goes
+    run_start = run_end = -1  # the bytes of the file copied as one piece, not yet in pieces
     for case in cases:
         place = places.get(id(case))
-        if place is not None and place[0] is case and data[place[1] - 1] == NEWLINE:
+        if place is not None and place[0] is case:
             begin, end = place[1], place[2]  # the empty line before it is copied too
             if begin != run_end + 1:
                 if run_end >= 0:
-                    pieces.append(view[run_start:run_end])
+                    pieces.append((run_start, run_end))
                 run_start = begin - 1
             run_end = end
             shift = position + 1 - begin
@@ -99,43 +102,69 @@ def file_pieces(
             position += 1 + end - begin
             continue
         if run_end >= 0:
-            pieces.append(view[run_start:run_end])
+            pieces.append((run_start, run_end))
             run_end = -1
         chunk = case_text(case).encode()
         pieces += [b"\n", chunk]
         written[id(case)] = (case, position + 1, position + 1 + len(chunk), chunk_digest(chunk))
         position += 1 + len(chunk)
     if run_end >= 0:
-        pieces.append(view[run_start:run_end])
+        pieces.append((run_start, run_end))
     return pieces, written
 
 
-def write_version(path: Path, data: list[bytes | memoryview], *, keep_backup: bool) -> bytes:
-    """Replace the file ``path`` with ``data`` (UTF-8 text in pieces, written one after
-    the other), keeping the version before as its backup when ``keep_backup`` (there is
-    one), and record its SHA-256 in ``<file>.sha256``. Blocking; call it under the file
-    lock (:func:`holding`). Returns the SHA-256 digest of the file written.
+def write_version(path: Path, pieces: list[Piece], *, keep_backup: bool) -> bytes:
+    """Replace the file ``path`` with ``pieces`` (:data:`Piece`: UTF-8 text, and ranges of
+    the file as it is, copied :data:`COPY_CHUNK` bytes at a time), keeping the version
+    before as its backup when ``keep_backup`` (there is one), and record its SHA-256 in
+    ``<file>.sha256``. Blocking; call it under the file lock (:func:`holding`), the file
+    as last read. Returns the SHA-256 digest of the file written.
 
     Raises :class:`OSError` when the file or the spare link to the version before cannot
-    be written (the backup then stays the older version); a backup or a digest that
-    cannot be written is only logged, the save stands.
+    be written (the backup then stays the older version), or the version before is
+    shorter than a range (changed by hand meanwhile: nothing is replaced); a backup or a
+    digest that cannot be written is only logged, the save stands.
     """
     _remove_leftovers(path)
     spare = _link_spare(path) if keep_backup else None
+    hasher = hashlib.sha256()
     try:
-        atomic_write_text(path, data)
+        atomic_write_text(path, _hashed(_bytes_of(path, pieces), hasher))
     except BaseException:
         if spare is not None:
             spare.unlink(missing_ok=True)  # the backup stays the older version
         raise
     if spare is not None:
         _keep_backup(spare, path)
-    hasher = hashlib.sha256()
-    for piece in data:
-        hasher.update(piece)
     digest = hasher.digest()
     _record_digest(path, digest)
     return digest
+
+
+def _bytes_of(path: Path, pieces: list[Piece]) -> Iterator[bytes]:
+    """The bytes of ``pieces``, the ranges read from ``path`` (opened at the first)."""
+    with ExitStack() as stack:
+        before = None
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                yield piece
+                continue
+            if before is None:
+                before = stack.enter_context(path.open("rb"))
+            start, end = piece
+            before.seek(start)
+            while start < end:
+                block = before.read(min(COPY_CHUNK, end - start))
+                if not block:
+                    raise OSError(f"{path} was cut short while it was saved: not saved")
+                start += len(block)
+                yield block
+
+
+def _hashed(blocks: Iterable[bytes], hasher: hashlib._Hash) -> Iterator[bytes]:
+    for block in blocks:
+        hasher.update(block)
+        yield block
 
 
 def digest_path(path: Path) -> Path:
