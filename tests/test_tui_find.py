@@ -11,7 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from casewatch.receipts import parse_receipt_number
 from casewatch.stages import Stage
@@ -337,3 +339,19 @@ async def test_the_sort_way_and_the_grouping_by_client_are_remembered_too(
         table = restarted.query_one(CaseTable)
         assert (table.sort_column, table.sort_descending, table.grouped) == ("changed", True, True)
         assert "by client · sorted by Changed ↓ newest first" in str(table.border_title)
+
+
+async def test_keys_typed_in_a_burst_right_after_slash_are_the_find_text(
+    make_app: Callable[..., CaseWatchApp],
+) -> None:
+    # The new-user trial: "/c" in one burst grouped the table by client, "/q" quit.
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        for key, character in (("slash", "/"), ("c", "c"), ("q", "q")):
+            app.post_message(events.Key(key, character))  # none handled before the next
+        await pilot.pause()
+        assert app.is_running and app.query_one("#find", Input).value == "cq"
+        assert not app.query_one(CaseTable).grouped
+        await pilot.press("enter", "c")  # typed once the box is closed: a key again
+        assert app.query_one(CaseTable).grouped

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Input
@@ -31,6 +31,9 @@ class FindBox(Input):
             placeholder="Find: words of a receipt, label, client, tag, note, form, status or stage",
             id=id,
         )
+        self.opened_at = 0.0
+        """When the box last opened or took the focus, on the clock of
+        :attr:`textual.message.Message.time`."""
 
     def watch_is_open(self, is_open: bool) -> None:
         self.set_class(is_open, "-open")
@@ -38,7 +41,16 @@ class FindBox(Input):
     def open(self) -> None:
         """Show the box and give it the focus."""
         self.is_open = True
+        self.opened_at = Message().time  # on the clock of the keys' events
         self.focus()
+
+    def on_focus(self) -> None:
+        self.opened_at = Message().time  # keys typed until now were sent to the table
+
+    def typed_before(self, event: events.Key) -> bool:
+        """Whether ``event`` is a character typed before the box opened and took the
+        focus, right after ``/`` (sent to the table then): its text is the find text's."""
+        return self.is_open and event.is_printable and event.time <= self.opened_at
 
     def close(self) -> None:
         """Hide the box and clear it (the table shows every case again)."""
