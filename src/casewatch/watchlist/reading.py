@@ -197,7 +197,19 @@ def read_cases(data: bytes, path: Path, base: FileState) -> tuple[dict[str, Watc
     return cases, {}
 
 
-_SEPARATOR = f"\n{HEADER}".encode()
+CASE_SEPARATOR = f"\n{HEADER}".encode()
+"""The line feed of the empty line before a case and its header, as casewatch writes
+them."""
+
+
+def case_spans(data: bytes, start: int) -> Iterator[tuple[int, int]]:
+    """Where each case of ``data`` (a file as casewatch writes it) is, in file order, from
+    the :data:`CASE_SEPARATOR` at ``start`` (-1: none): from its separator to the next
+    one, or the end. Each found when asked for: no list of them all is made."""
+    while start >= 0:
+        end = data.find(CASE_SEPARATOR, start + 1)
+        yield start, end if end >= 0 else len(data)
+        start = end
 
 
 def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], Places] | None:
@@ -211,9 +223,9 @@ def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], 
     The cases are cut out of the bytes one at a time, and each decoded alone: neither a
     list of them all nor the whole file as text is made.
     """
-    start = data.find(_SEPARATOR)
+    first = data.find(CASE_SEPARATOR)
     try:
-        document = tomllib.loads((data if start < 0 else data[:start]).decode("utf-8"))
+        document = tomllib.loads((data if first < 0 else data[:first]).decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     if document.get("schema") != SCHEMA_VERSION or "case" in document:
@@ -222,9 +234,9 @@ def _split_cases(data: bytes, base: FileState) -> tuple[dict[str, WatchedCase], 
     cases: dict[str, WatchedCase] = {}
     places: Places = {}
     with paused_collection(cases):
-        while start >= 0:
-            begin, start = start + 1, data.find(_SEPARATOR, start + 1)
-            chunk = data[begin : start if start >= 0 else len(data)].rstrip(b"\n") + b"\n"
+        for start, end in case_spans(data, first):
+            begin = start + 1  # from its header
+            chunk = data[begin:end].rstrip(b"\n") + b"\n"
             digest = chunk_digest(chunk)
             case = by_digest.get(digest)
             if case is None:

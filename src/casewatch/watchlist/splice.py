@@ -37,7 +37,14 @@ from casewatch.files import read_regular, require_private_folder
 from casewatch.receipts import ReceiptNumber
 from casewatch.watchlist import reading
 from casewatch.watchlist.model import WatchedCase, WatchlistError
-from casewatch.watchlist.reading import WATCHLIST_MAX_BYTES, FileState, read_file, restore_hint
+from casewatch.watchlist.reading import (
+    CASE_SEPARATOR,
+    WATCHLIST_MAX_BYTES,
+    FileState,
+    case_spans,
+    read_file,
+    restore_hint,
+)
 from casewatch.watchlist.store import Watchlist
 from casewatch.watchlist.toml import PREAMBLE, case_text
 from casewatch.watchlist.writing import (
@@ -52,9 +59,6 @@ T = TypeVar("T")
 
 _PREAMBLE = PREAMBLE.encode()
 """How a file casewatch writes starts; each case follows after an empty line."""
-
-_SEPARATOR = b"\n[[case]]\n"
-"""The empty line before a case and its header, as casewatch writes them."""
 
 _RECEIPT_LINE = b'receipt_number = "'
 """How the first line of a case's table starts, as casewatch writes it."""
@@ -127,7 +131,7 @@ def cases_one_by_one(path: Path) -> Iterator[WatchedCase] | None:
 
 
 def _parsed_each(data: bytes, path: Path) -> Iterator[WatchedCase]:
-    for number, span in enumerate(_case_spans(data), start=1):
+    for number, span in enumerate(case_spans(data, data.find(CASE_SEPARATOR)), start=1):
         case = _case_at(data, span)
         if case is None:  # the whole file's message, with the line and column
             with suppress(OSError):
@@ -157,31 +161,21 @@ def _written_by_casewatch(path: Path) -> bytes | None:
     return data if data.startswith(_PREAMBLE) else None
 
 
-def _case_spans(data: bytes) -> Iterator[tuple[int, int]]:
-    """Where each case of ``data`` (a file casewatch wrote) is, in file order: from the
-    empty line before its header to the empty line before the next case's, or the end."""
-    start = len(_PREAMBLE) if len(data) > len(_PREAMBLE) else -1
-    while start >= 0:
-        end = data.find(_SEPARATOR, start + 1)
-        yield start, end if end >= 0 else len(data)
-        start = end
-
-
 def _spans_of(data: bytes, receipts: list[str]) -> Spans:
     """Where the cases of ``receipts`` that ``data`` (a file casewatch wrote) holds are."""
     if len(receipts) > FIND_EACH_UP_TO:
         wanted = set(receipts)
-        skip = len(_SEPARATOR) + len(_RECEIPT_LINE)
+        skip = len(CASE_SEPARATOR) + len(_RECEIPT_LINE)
         spans = {
             data[start + skip : data.index(b'"', start + skip)].decode(): (start, end)
-            for start, end in _case_spans(data)
+            for start, end in case_spans(data, data.find(CASE_SEPARATOR))
         }
         return {key: span for key, span in spans.items() if key in wanted}
     found: Spans = {}
     for key in receipts:
-        start = data.find(b'%s%s%s"\n' % (_SEPARATOR, _RECEIPT_LINE, key.encode()))
+        start = data.find(b'%s%s%s"\n' % (CASE_SEPARATOR, _RECEIPT_LINE, key.encode()))
         if start >= 0:
-            end = data.find(_SEPARATOR, start + 1)
+            end = data.find(CASE_SEPARATOR, start + 1)
             found[key] = (start, end if end >= 0 else len(data))
     return found
 

@@ -86,7 +86,7 @@ def file_pieces(cases: Iterable[WatchedCase], places: Places) -> tuple[list[Piec
     such a save writes three pieces, not 200,000."""
     pieces: list[Piece] = [PREAMBLE.encode()]
     written: Places = {}
-    position = len(PREAMBLE.encode())  # where the next case's empty line goes
+    position = len(pieces[0])  # where the next case's empty line goes
     run_start = run_end = -1  # the bytes of the file copied as one piece, not yet in pieces
     for case in cases:
         place = places.get(id(case))
