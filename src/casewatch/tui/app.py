@@ -25,7 +25,6 @@ from casewatch.files import os_error_message
 from casewatch.tui.commands import case_commands
 from casewatch.tui.dashboard import Dashboard
 from casewatch.tui.dialogs import AskScreen
-from casewatch.tui.find import FindBox
 from casewatch.tui.help import HelpScreen
 from casewatch.tui.keys import Keymap
 from casewatch.tui.screenshot import default_screenshot_path, screenshot_target
@@ -113,8 +112,10 @@ class CaseWatchApp(App[None]):
         # Keys typed in one burst after "/" reach the table before the find box has the
         # focus, and bubble up here to the bindings of the widgets focused now: "/c"
         # grouped the table by client. Their characters go to the find box instead.
-        find = next(iter(self.screen.query(FindBox)), None)
-        if find is not None and find.typed_before(event):
+        if not (event.is_printable and isinstance(self.screen, Dashboard)):
+            return  # no look for the find box on every key
+        find = self.screen.view.find_box
+        if find.typed_before(event):
             event.prevent_default()
             event.stop()
             find.insert_text_at_cursor(event.character or "")
